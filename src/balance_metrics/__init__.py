@@ -1,0 +1,31 @@
+"""balance_metrics: evaluate 义务教育优质均衡 (high-quality balanced compulsory education).
+
+Main entry points
+-----------------
+load_period(path) -> Dataset
+evaluate_resources(dataset, standard="national-2017") -> ResourceEvaluation
+pupil_weighted_cv(values, weights) -> float
+list_standards(), load_standard(name_or_path)
+"""
+
+from .cv import pupil_weighted_cv
+from .dataset import Dataset, load_period
+from .errors import DataValidationError, Problem, StandardError
+from .resources import ResourceEvaluation, evaluate_resources
+from .standards import Standard, list_standards, load_standard
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataValidationError",
+    "Dataset",
+    "Problem",
+    "ResourceEvaluation",
+    "Standard",
+    "StandardError",
+    "evaluate_resources",
+    "list_standards",
+    "load_period",
+    "load_standard",
+    "pupil_weighted_cv",
+]

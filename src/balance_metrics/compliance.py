@@ -1,0 +1,97 @@
+"""Per-section verdicts: ≥ 6 of 7 indicators met and the rest ≥ the 85 % floor.
+
+Comparisons are exact (:class:`fractions.Fraction`): in binary floating point
+4.5 × 0.85 is 3.8249999…, which would wrongly fail a section at the floor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from math import floor
+
+import pandas as pd
+
+from .standards import Standard
+
+
+def round_half_up(value: Fraction, decimals: int | None) -> Fraction:
+    """``value`` rounded half-up to ``decimals`` places; unchanged when ``None``."""
+    if decimals is None:
+        return value
+    scale = Fraction(10) ** decimals
+    sign = -1 if value < 0 else 1
+    return sign * Fraction(floor(abs(value) * scale + Fraction(1, 2))) / scale
+
+
+def judge_values(values: Mapping[str, Fraction], stage: str, standard: Standard) -> pd.DataFrame:
+    """Judge one section's indicator values against thresholds and floors.
+
+    Parameters
+    ----------
+    values : mapping
+        Indicator id -> exact value (Fraction, int or decimal string).
+    stage : {"primary", "junior"}
+    standard : Standard
+
+    Returns
+    -------
+    DataFrame
+        indicator, threshold, floor, met, above_floor, ratio (value ÷ threshold).
+    """
+    digits = standard.compare_decimals
+    rows = []
+    for ind, raw in values.items():
+        value = round_half_up(Fraction(raw), digits)
+        threshold, floor_ = standard.threshold(ind, stage), standard.floor(ind, stage)
+        rows.append(
+            {
+                "indicator": ind,
+                "threshold": float(threshold),
+                "floor": float(floor_),
+                "met": value >= threshold,
+                "above_floor": value >= floor_,
+                "ratio": float(value / threshold) if threshold else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def section_passes(met: pd.Series, above_floor: pd.Series, standard: Standard) -> bool:
+    """The per-school rule for one section's indicators."""
+    return bool(met.sum() >= standard.min_indicators_met and above_floor.all())
+
+
+def judge_sections(indicators: pd.DataFrame, standard: Standard) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add threshold, floor, met, above_floor, ratio to every indicator row and
+    derive the section verdicts.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The judged indicator rows, and one verdict row per section:
+        school_id, school_name, stage, students, indicators_met,
+        indicators_below_floor, failed_indicators, passed.
+    """
+    judged = []
+    for (_, stage), group in indicators.groupby(["school_id", "stage"], sort=False):
+        marks = judge_values(dict(zip(group["indicator"], group["value_exact"])), stage, standard)
+        judged.append(group.reset_index(drop=True).join(marks.drop(columns="indicator")))
+    rows = pd.concat(judged, ignore_index=True)
+    rows["shortfall"] = (rows["threshold"] - rows["value"]).clip(lower=0)
+    verdicts = rows.groupby(["school_id", "stage"], sort=False).apply(
+        lambda g: pd.Series(
+            {
+                "school_name": g["school_name"].iloc[0],
+                "school_type": g["school_type"].iloc[0],
+                "area_type": g["area_type"].iloc[0],
+                "students": int(g["students"].iloc[0]),
+                "indicators_met": int(g["met"].sum()),
+                "indicators_below_floor": int((~g["above_floor"]).sum()),
+                "failed_indicators": ",".join(g.loc[~g["met"], "indicator"]),
+                "passed": section_passes(g["met"], g["above_floor"], standard),
+            }
+        ),
+        include_groups=False,
+    )
+    return rows, verdicts.reset_index()

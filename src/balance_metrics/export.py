@@ -1,0 +1,53 @@
+"""Write result tables as CSV (UTF-8 with BOM, for Excel) and one XLSX workbook."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+EXCEL_SHEET_NAME_MAX = 31
+
+
+@contextmanager
+def atomic_target(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place on success.
+
+    An interrupted or failing writer leaves any previous file untouched.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, final)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, workbook: str = "evaluation.xlsx") -> list[Path]:
+    """Write each table to ``<name>.csv`` and as a sheet of ``workbook``.
+
+    Returns
+    -------
+    list of Path
+        The files written, CSVs first then the workbook.
+    """
+    out = Path(out_dir)
+    written = []
+    for name, frame in tables.items():
+        with atomic_target(out / f"{name}.csv") as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        written.append(out / f"{name}.csv")
+    with atomic_target(out / workbook) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, frame in tables.items():
+                frame.to_excel(writer, sheet_name=name[:EXCEL_SHEET_NAME_MAX], index=False)
+    written.append(out / workbook)
+    return written
