@@ -70,28 +70,33 @@ def judge_sections(indicators: pd.DataFrame, standard: Standard) -> tuple[pd.Dat
     -------
     (DataFrame, DataFrame)
         The judged indicator rows, and one verdict row per section:
-        school_id, school_name, stage, students, indicators_met,
-        indicators_below_floor, failed_indicators, passed.
+        school_id, school_name, school_type, area_type, stage, students,
+        indicators_met, indicators_below_floor, failed_indicators, passed.
     """
-    judged = []
-    for (_, stage), group in indicators.groupby(["school_id", "stage"], sort=False):
-        marks = judge_values(dict(zip(group["indicator"], group["value_exact"])), stage, standard)
-        judged.append(group.reset_index(drop=True).join(marks.drop(columns="indicator")))
-    rows = pd.concat(judged, ignore_index=True)
-    rows["shortfall"] = (rows["threshold"] - rows["value"]).clip(lower=0)
-    verdicts = rows.groupby(["school_id", "stage"], sort=False).apply(
-        lambda g: pd.Series(
-            {
-                "school_name": g["school_name"].iloc[0],
-                "school_type": g["school_type"].iloc[0],
-                "area_type": g["area_type"].iloc[0],
-                "students": int(g["students"].iloc[0]),
-                "indicators_met": int(g["met"].sum()),
-                "indicators_below_floor": int((~g["above_floor"]).sum()),
-                "failed_indicators": ",".join(g.loc[~g["met"], "indicator"]),
-                "passed": section_passes(g["met"], g["above_floor"], standard),
-            }
-        ),
-        include_groups=False,
+    digits = standard.compare_decimals
+    keys = list(zip(indicators["indicator"], indicators["stage"]))
+    thresholds = {k: standard.threshold(*k) for k in set(keys)}
+    floors = {k: standard.floor(*k) for k in set(keys)}
+    values = [round_half_up(v, digits) for v in indicators["value_exact"]]
+    rows = indicators.assign(
+        threshold=[float(thresholds[k]) for k in keys],
+        floor=[float(floors[k]) for k in keys],
+        met=[v >= thresholds[k] for v, k in zip(values, keys)],
+        above_floor=[v >= floors[k] for v, k in zip(values, keys)],
+        ratio=[float(v / thresholds[k]) if thresholds[k] else float("nan") for v, k in zip(values, keys)],
     )
-    return rows, verdicts.reset_index()
+    rows["shortfall"] = (rows["threshold"] - rows["value"]).clip(lower=0)
+    missed = rows["indicator"].where(~rows["met"], "")
+    grouped = rows.assign(missed=missed, below=~rows["above_floor"]).groupby(["school_id", "stage"], sort=False)
+    verdicts = grouped.agg(
+        school_name=("school_name", "first"),
+        school_type=("school_type", "first"),
+        area_type=("area_type", "first"),
+        students=("students", "first"),
+        indicators_met=("met", "sum"),
+        indicators_below_floor=("below", "sum"),
+        failed_indicators=("missed", lambda m: ",".join(x for x in m if x)),
+    ).reset_index()
+    verdicts["passed"] = (verdicts["indicators_met"] >= standard.min_indicators_met) & (verdicts["indicators_below_floor"] == 0)
+    verdicts = verdicts.astype({"students": int, "indicators_met": int, "indicators_below_floor": int, "passed": bool})
+    return rows, verdicts

@@ -16,7 +16,7 @@ from .sections import Sections
 from .standards import Standard, exact
 
 
-def _numerator(row: pd.Series, spec: dict) -> Fraction:
+def _numerator(row: dict, spec: dict) -> Fraction:
     total = Fraction(0)
     for column, coefficient in spec["terms"].items():
         if spec["basis"] == "facility":
@@ -41,7 +41,7 @@ def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
     """
     rows = []
     base = ["school_id", "school_name", "school_type", "area_type", "ownership", "stage", "students", "share", "campuses"]
-    for _, row in sections.sections.iterrows():
+    for row in sections.sections.to_dict("records"):
         students = int(row["students"])
         for ind in standard.indicator_ids:
             spec = standard.indicator(ind)

@@ -35,7 +35,8 @@ class Sections:
         One row per evaluated school × stage: school attributes, the section's
         own counts, ``share`` (its part of the school's facilities, 0–1),
         ``share_exact`` (the same as a Fraction) and each facility total
-        already multiplied by the share. ``campuses`` lists merged campus ids.
+        as ``<column>_school`` (multiply by ``share_exact`` for the section's
+        part). ``campuses`` lists merged campus ids.
     excluded : DataFrame
         school_id, school_name, school_type, stage, students, reason (Chinese).
     """
@@ -100,7 +101,11 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     info = schools.set_index("school_id")[SCHOOL_COLUMNS[1:]]
     sections = sections.join(info, on="school_id")
     totals = sections.groupby("school_id")["students"].sum()
-    school_reason = sections.apply(lambda r: _school_exclusion(r, totals[r["school_id"]], scope), axis=1)
+    school_reason = pd.Series(
+        [_school_exclusion(r, int(totals[r["school_id"]]), scope) for r in sections.to_dict("records")],
+        index=sections.index,
+        dtype=object,
+    )
     stage_reason = sections["stage"].map(
         lambda st: None if st in scope["stages"] else f"{STAGES[st]}学段不属于义务教育，仅用于分摊校舍与设备"
     )
@@ -109,22 +114,18 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     included_schools = sections[school_reason.isna()]
 
     rows = []
-    fac = facilities.set_index("school_id")
+    fac = facilities.set_index("school_id")[FACILITY_AMOUNTS].add_suffix("_school")
+    fac_records = fac.to_dict("index")
     for school_id, group in included_schools.groupby("school_id", sort=False):
+        records = group.to_dict("records")
         shares = split_shares(
-            dict(zip(group["stage"], group["students"].astype(int))),
-            standard.split_weights(group["school_type"].iloc[0]) if len(group) > 1 else None,
+            {r["stage"]: int(r["students"]) for r in records},
+            standard.split_weights(records[0]["school_type"]) if len(records) > 1 else None,
         )
-        for _, row in group.iterrows():
-            if row["stage"] not in scope["stages"]:
-                continue
-            share = shares[row["stage"]]
-            record = row.to_dict()
-            record.update(share=float(share), share_exact=share)
-            for col in FACILITY_AMOUNTS:
-                total = fac.at[school_id, col] if school_id in fac.index else pd.NA
-                record[f"{col}_school"] = total
-            rows.append(record)
+        for record in records:
+            if record["stage"] in scope["stages"]:
+                share = shares[record["stage"]]
+                rows.append(record | fac_records[school_id] | {"share": float(share), "share_exact": share})
     result = pd.DataFrame(rows)
     order = {s: i for i, s in enumerate(STAGES)}
     result = result.sort_values(["stage", "school_id"], key=lambda c: c.map(order) if c.name == "stage" else c)
@@ -132,7 +133,7 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     return Sections(result.reset_index(drop=True), excluded.reset_index(drop=True))
 
 
-def _school_exclusion(row: pd.Series, school_students: int, scope: dict) -> str | None:
+def _school_exclusion(row: dict, school_students: int, scope: dict) -> str | None:
     school_type = row["school_type"]
     if school_type in scope["excluded_school_types"]:
         return f"{SCHOOL_TYPES[school_type]}不参与资源配置指标计算"
