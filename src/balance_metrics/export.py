@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from .atomic import atomic_target
+
+__all__ = ["atomic_target", "write_tables"]
+
 EXCEL_SHEET_NAME_MAX = 31
-
-
-@contextmanager
-def atomic_target(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place on success.
-
-    An interrupted or failing writer leaves any previous file untouched.
-    """
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, workbook: str = "evaluation.xlsx") -> list[Path]:
