@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 import pandas as pd
 
@@ -125,7 +124,7 @@ def load_period(path: str | Path) -> Dataset:
     return Dataset(
         period=folder.name,
         path=folder,
-        tables=MappingProxyType(parsed),
+        tables=parsed,
         warnings=problems_frame(warnings),
         sources=sources,
     )
