@@ -32,7 +32,13 @@ Randomness: every consumer gets its own generator from ``rng_for(seed, *keys)``
 output is a pure function of the seed, and adding a table or an event that
 draws its own stream does not change the numbers of the existing ones.
 
-Adding a table (class lists, finance, surveys …): write
+The optional tables of the whole evaluation (``classes``, ``finance``,
+``staff_training``, ``district``, ``evidence``, ``survey``, ``quality``) are
+built from the same state plus small dated story tables (``DISTRICT_YEARLY``,
+``DISTRICT_BY_PERIOD``, ``BUDGET``, ``EVIDENCE_DOCUMENTS``, ``SURVEY_DESIGN``);
+``quality`` draws one result set per school year (``YEARLY_STREAMS``).
+
+Adding a table: write
 ``build_<name>(district, rng) -> DataFrame`` reading the state (``district.schools``,
 each ``School`` with ``sections`` and ``fac``), register it in ``TABLE_BUILDERS``,
 and, for the Chinese workbook, describe it in ``balance_metrics.schema`` (tables
@@ -858,15 +864,93 @@ def key_rotation_2022(d: District, rng: np.random.Generator) -> None:
                  " strong urban schools to the new school, a teaching point and rural schools.")
 
 
+# ---------------------------------------------------------------------------
+# Special rooms (G3 / plan targets): music, art and labour-practice rooms.
+# These events only touch room counts and sizes, which no resource indicator
+# (R1–R7) reads, so the resource story above is unchanged.
+# ---------------------------------------------------------------------------
+
+#: School types that must have music and art rooms (G3) and a labour room (plan).
+ROOM_SCHOOL_TYPES = ("primary", "junior", "nine_year", "twelve_year", "complete_secondary")
+CLASSES_PER_ROOM = 12  # generator-side copy of the national rule, only to shape the story
+MIN_MUSIC_M2, MIN_ART_M2 = 96.0, 90.0
+
+
+def room_schools(d: District) -> list[School]:
+    return [s for s in d.schools.values() if not s.parent and s.type in ROOM_SCHOOL_TYPES]
+
+
+def rooms_needed(d: District, school: School) -> int:
+    sections, _ = merged(d, school)
+    classes = sum(sec.classes for st, sec in sections.items() if st in COUNTED_STAGES)
+    return math.ceil(classes / CLASSES_PER_ROOM)
+
+
+def _equip_rooms(d: District, school: School, keep_short: tuple[str, ...] = ()) -> bool:
+    """Bring the school's merged music and art rooms up to the need; True if any added."""
+    need = rooms_needed(d, school)
+    _, fac = merged(d, school)
+    added = False
+    for kind in ("music", "art"):
+        missing = need - getattr(fac, kind) - (1 if kind in keep_short else 0)
+        if missing > 0:
+            setattr(school.fac, kind, getattr(school.fac, kind) + missing)
+            added = True
+    return added
+
+
+def rooms_summer_2021(d: District, rng: np.random.Generator) -> None:
+    """暑期专用教室建设（第一批）: about half of the schools short of music/art
+    rooms get them; some undersized rooms are refitted; some labour rooms."""
+    equipped, refitted, labour = [], 0, 0
+    for school in room_schools(d):
+        if rng.random() < 0.5 and _equip_rooms(d, school):
+            equipped.append(school.id)
+        for attr, minimum in (("smallest_music", MIN_MUSIC_M2), ("smallest_art", MIN_ART_M2)):
+            if getattr(school.fac, attr) < minimum and rng.random() < 0.5:
+                setattr(school.fac, attr, round(float(rng.uniform(minimum, minimum + 14)), 1))
+                refitted += 1
+        if merged(d, school)[1].labour == 0 and rng.random() < 0.4:
+            school.fac.labour += 1
+            labour += 1
+    d.log.append(f"暑期专用教室建设（第一批）：{len(equipped)} 所学校补齐音乐、美术专用教室（{', '.join(equipped)}），"
+                 f"改造面积不足的专用教室 {refitted} 间，新建劳动实践教室 {labour} 间。"
+                 " / Special rooms, batch 1: music/art rooms added, small rooms refitted, labour rooms built.")
+
+
+#: Left short after the 2022 programme (the demo's remaining G3 / plan-target gaps).
+ROOMS_LEFT_SHORT = {"BC-J06": ("music",)}
+SMALL_ROOMS_LEFT = {"BC-J07": ("smallest_art",)}
+NO_LABOUR_ROOM_LEFT = ("BC-P34", "BC-J11")
+
+
+def rooms_summer_2022(d: District, rng: np.random.Generator) -> None:
+    """暑期专用教室建设（第二批）: every school but the named few reaches the room
+    need for the new school year, undersized rooms are refitted, and every school
+    but two gets a labour room."""
+    equipped = [s.id for s in room_schools(d) if _equip_rooms(d, s, ROOMS_LEFT_SHORT.get(s.id, ()))]
+    for school in room_schools(d):
+        for attr, minimum in (("smallest_music", MIN_MUSIC_M2), ("smallest_art", MIN_ART_M2)):
+            if getattr(school.fac, attr) < minimum and attr not in SMALL_ROOMS_LEFT.get(school.id, ()):
+                setattr(school.fac, attr, round(float(rng.uniform(minimum, minimum + 14)), 1))
+        if merged(d, school)[1].labour == 0 and school.id not in NO_LABOUR_ROOM_LEFT:
+            school.fac.labour += 1
+    without = [s.id for s in room_schools(d) if merged(d, s)[1].labour == 0]
+    d.log.append(f"暑期专用教室建设（第二批）：{len(equipped)} 所学校按新学年班数补齐音乐、美术专用教室；"
+                 "润泽中学（BC-J06）仍缺 1 间音乐教室，苇塘中学（BC-J07）美术教室面积不足，"
+                 f"{', '.join(without) or '无学校'} 尚无劳动实践教室。"
+                 " / Special rooms, batch 2: all but a few schools reach the room need.")
+
+
 #: Story events by the period in which they are first visible.
 EVENTS: dict[str, list[Callable[[District, np.random.Generator], None]]] = {
     "2021Q2": [equipment_programme_2021],
-    "2021Q3": [multimedia_summer_2021],
+    "2021Q3": [multimedia_summer_2021, rooms_summer_2021],
     "2021Q4": [sports_hall_p03, key_recognition_2021, equipment_programme_2021q4],
     "2022Q1": [close_teaching_point_d01, teacher_loss_p08],
     "2022Q2": [teaching_building_j03, equipment_programme_2022],
     "2022Q3": [open_new_school_p37, convert_p18_nine_year, enrolment_jump_p14, key_rotation_2022,
-               multimedia_summer_2022],
+               multimedia_summer_2022, rooms_summer_2022],
     "2022Q4": [key_recognition_2022],
 }
 
@@ -943,17 +1027,306 @@ def build_facilities(d: District, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(schema.FACILITIES.names))
 
 
+# --- tables of the whole evaluation (optional in the data contract) ----------
+#
+# All figures below are invented. Money in 元 unless the column says otherwise.
+
+#: Per-student public-fund base quotas (元/生·年) the district reports; invented.
+FUND_QUOTA = {"primary": 1100, "junior": 1400, "senior": 1600}
+#: Pupils small public schools are funded as, by budget year (the plan raises it to 200 in 2022).
+SMALL_SCHOOL_FLOOR = {2021: 100, 2022: 200}
+#: A small school left funded at its own enrolment (fails the Beichen 200-pupil rule).
+UNDERFUNDED_SMALL = ("BC-P35",)
+SPECIAL_ED_PER_PUPIL = {2021: 8500, 2022: 10200}
+#: Schools budgeting less than 5 % of public funds for training, by year.
+LOW_TRAINING_SHARE = {2021: {"BC-P22": 0.046, "BC-J09": 0.048}, 2022: {"BC-P22": 0.047}}
+#: Schools sending fewer than 1/3 of staff to district-level training, by year.
+LOW_TRAINED_SHARE = {2021: {"BC-J09": 0.30, "BC-P26": 0.31}, 2022: {"BC-J09": 0.30}}
+GRADES = {"primary": (1, 6), "junior": (7, 9)}
+CLASS_CAP = {"primary": 45, "junior": 50}
+
+
+def year_of(d: District) -> int:
+    return int(d.period[:4])
+
+
+def _spread(total: int, count: int, cap: int, rng: np.random.Generator) -> list[int]:
+    """``count`` class sizes adding up to ``total``, near-even, each ≤ ``cap`` when possible."""
+    base, extra = divmod(total, count)
+    sizes = [base + (1 if i < extra else 0) for i in range(count)]
+    for i in range(count - 1):  # a little noise, keeping the sum and the bounds
+        step = int(rng.integers(-2, 3))
+        if 1 <= sizes[i] + step <= cap and 1 <= sizes[i + 1] - step <= cap:
+            sizes[i] += step
+            sizes[i + 1] -= step
+    return sizes
+
+
+def class_sizes(sec: Section, stage: str, rng: np.random.Generator) -> list[int]:
+    """Class sizes consistent with the section: ``classes`` classes, ``students`` in
+    all, the largest equal to ``largest_class`` whenever the section allows it.
+    A section with 大班额 gets one to three classes over the limit."""
+    n, c, largest = sec.students, sec.classes, sec.largest_class
+    if c == 1:
+        return [n]
+    top = [largest]
+    if largest > CLASS_CAP[stage]:
+        for _ in range(int(rng.integers(0, 3))):
+            if len(top) < c - 1:
+                top.append(int(rng.integers(CLASS_CAP[stage] + 1, largest + 1)))
+    rest, others = n - sum(top), c - len(top)
+    if others <= rest <= others * largest:
+        return top + _spread(rest, others, largest, rng)
+    return _spread(n, c, math.ceil(n / c), rng)  # largest_class inconsistent: keep count and total
+
+
+def class_ids(stage: str, count: int) -> list[str]:
+    first, last = GRADES[stage]
+    grades = last - first + 1
+    ids = []
+    for i in range(count):
+        grade = first + i * grades // count
+        ids.append(f"{grade}年级{sum(1 for j in range(i) if first + j * grades // count == grade) + 1}班")
+    return ids
+
+
+def build_classes(d: District, rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for s in d.schools.values():
+        if s.type == "special_education":
+            continue
+        for stage in COUNTED_STAGES:
+            if stage in s.sections:
+                sizes = class_sizes(s.sections[stage], stage, rng)
+                rows += [{"school_id": s.id, "stage": stage, "class_id": cid, "students": n}
+                         for cid, n in zip(class_ids(stage, len(sizes)), sizes)]
+    return pd.DataFrame(rows, columns=list(schema.CLASSES.names))
+
+
+def _public_funds(s: School, year: int, rng: np.random.Generator) -> int:
+    pupils = {st: sec.students for st, sec in s.sections.items()}
+    if s.type == "special_education":
+        return SPECIAL_ED_PER_PUPIL[year] * sum(pupils.values())
+    base = sum(FUND_QUOTA[st] * n for st, n in pupils.items())
+    compulsory = sum(n for st, n in pupils.items() if st in COUNTED_STAGES)
+    floor = SMALL_SCHOOL_FLOOR[year]
+    if s.ownership == "public" and not s.parent and 0 < compulsory < floor and s.id not in UNDERFUNDED_SMALL:
+        return int(base * floor // compulsory)  # funded as `floor` pupils, exactly
+    return int(round(base * rng.uniform(1.0, 1.06), -2))
+
+
+def build_finance(d: District, rng: np.random.Generator) -> pd.DataFrame:
+    year, rows = year_of(d), []
+    for s in d.schools.values():
+        public = _public_funds(s, year, rng)
+        share = LOW_TRAINING_SHARE[year].get(s.id) or float(rng.uniform(0.052, 0.08))
+        rows.append({"school_id": s.id, "public_funds_yuan": public, "training_funds_yuan": int(round(public * share, -2))})
+    return pd.DataFrame(rows, columns=list(schema.FINANCE.names))
+
+
+def build_staff_training(d: District, rng: np.random.Generator) -> pd.DataFrame:
+    year, rows = year_of(d), []
+    for s in d.schools.values():
+        teachers = sum(sec.teachers for sec in s.sections.values())
+        staff = teachers + int(round(teachers * rng.uniform(0.12, 0.2)))
+        low = LOW_TRAINED_SHARE[year].get(s.id)
+        trained = int(staff * low) if low else math.ceil(staff * rng.uniform(0.36, 0.62))
+        rows.append({"school_id": s.id, "staff": staff, "district_trained": min(trained, staff)})
+    return pd.DataFrame(rows, columns=list(schema.STAFF_TRAINING.names))
+
+
+#: District figures by school year (invented). Rates in %, pay in 元.
+DISTRICT_YEARLY: dict[int, dict[str, float]] = {
+    2021: {
+        "public_fund_quota_primary_yuan": FUND_QUOTA["primary"], "public_fund_quota_junior_yuan": FUND_QUOTA["junior"],
+        "teacher_avg_pay_yuan": 126800, "civil_servant_avg_pay_yuan": 125900, "performance_pay_approved_percent": 100,
+        "new_teacher_72h_completion_percent": 91.5,
+        "rotation_eligible_teachers": 1236, "rotation_rotated_teachers": 118, "rotation_key_teachers": 27,
+        "zoned_enrolment_primary_percent": 99.6, "zoned_enrolment_junior_percent": 95.8,
+        "quota_allocation_percent": 50, "migrant_public_percent": 86.3,
+        "retention_grade7_enrolment": 3990, "retention_deaths": 1, "retention_graduates": 3902,
+        "retention_transfers_in": 118, "retention_transfers_out": 131,
+        "disabled_school_age": 405, "disabled_enrolled": 388,
+        "fitness_pass_percent": 93.6, "ict_research_percent": 35.8,
+    },
+    2022: {
+        "public_fund_quota_primary_yuan": FUND_QUOTA["primary"], "public_fund_quota_junior_yuan": FUND_QUOTA["junior"],
+        "teacher_avg_pay_yuan": 133500, "civil_servant_avg_pay_yuan": 131200, "performance_pay_approved_percent": 100,
+        "new_teacher_72h_completion_percent": 100,
+        "rotation_eligible_teachers": 1258, "rotation_rotated_teachers": 131, "rotation_key_teachers": 29,
+        "zoned_enrolment_primary_percent": 100, "zoned_enrolment_junior_percent": 96.4,
+        "quota_allocation_percent": 52, "migrant_public_percent": 88.1,
+        "retention_grade7_enrolment": 4180, "retention_deaths": 2, "retention_graduates": 4096,
+        "retention_transfers_in": 126, "retention_transfers_out": 143,
+        "disabled_school_age": 412, "disabled_enrolled": 398,
+        "fitness_pass_percent": 95.4, "ict_research_percent": 41.5,
+    },
+}
+#: Figures that move within the year, one value per period (2021Q1 … 2022Q4).
+DISTRICT_BY_PERIOD: dict[str, tuple[float, ...]] = {
+    "training_360h_completion_percent": (92.4, 94.1, 96.0, 97.3, 97.9, 98.6, 99.3, 100),
+    # cumulative since 2020-01-01, the baseline of the three-year action 2020—2022
+    "places_added_primary": (620, 620, 1100, 1100, 1100, 1380, 1920, 2016),
+    "places_added_junior": (300, 300, 560, 560, 560, 820, 1260, 1260),
+    "teaching_area_added_primary_m2": (6200, 7800, 12400, 14800, 15600, 18900, 23800, 24650),
+    "teaching_area_added_junior_m2": (3100, 3800, 6900, 7600, 8200, 11000, 15200, 15600),
+    "sports_area_added_primary_m2": (14500, 18200, 27600, 34100, 35800, 44300, 55200, 58100),
+    "sports_area_added_junior_m2": (4200, 5100, 8800, 10400, 11000, 13600, 16200, 16900),
+    "c_grade_renovated_m2": (3100, 3600, 5200, 6100, 6400, 7900, 8800, 9400),
+}
+#: School-year figures that change with the autumn term (rotation happens then).
+AUTUMN_ITEMS = ("rotation_eligible_teachers", "rotation_rotated_teachers", "rotation_key_teachers")
+#: General public-budget education spending by budget year: total (万元) and per pupil (元).
+BUDGET = {
+    "education_budget_total_wan": {2018: 191300, 2019: 198700, 2020: 203100, 2021: 211800, 2022: 219500},
+    "education_budget_per_student_yuan": {2018: 27310, 2019: 28050, 2020: 28420, 2021: 28960, 2022: 28870},
+}
+BUDGET_YEARS_SHOWN = 4
+DISTRICT_SOURCES = {
+    "teacher_avg_pay_yuan": "区人社局工资统计", "civil_servant_avg_pay_yuan": "区人社局工资统计",
+    "education_budget_total_wan": "区财政局决算", "education_budget_per_student_yuan": "区财政局决算",
+    "fitness_pass_percent": "学生体质健康标准测试", "places_added_primary": "区教育局基建台账",
+}
+
+
+def district_rows(period: str) -> list[dict[str, object]]:
+    year, index = int(period[:4]), PERIODS.index(period)
+    figures = dict(DISTRICT_YEARLY[year])
+    if quarter(period) < 3 and year - 1 in DISTRICT_YEARLY:  # rotation counted per school year
+        figures.update({k: DISTRICT_YEARLY[year - 1][k] for k in AUTUMN_ITEMS})
+    figures.update({k: series[index] for k, series in DISTRICT_BY_PERIOD.items()})
+    rows = [{"item": k, "year": year, "value": v, "reference": DISTRICT_SOURCES.get(k, "区教育局")} for k, v in figures.items()]
+    for item, by_year in BUDGET.items():
+        for y in range(year - BUDGET_YEARS_SHOWN + 1, year + 1):
+            rows.append({"item": item, "year": y, "value": by_year[y], "reference": DISTRICT_SOURCES[item]})
+    return rows
+
+
+def build_district(d: District, rng: np.random.Generator) -> pd.DataFrame:
+    rows = district_rows(d.period)
+    for row in rows:  # whole numbers without a trailing ".0", as a statistics export writes them
+        row["value"] = int(row["value"]) if float(row["value"]).is_integer() else row["value"]
+    return pd.DataFrame(rows, columns=list(schema.DISTRICT.names), dtype=object)
+
+
+#: Evidence documents: (item, document, reviewer, first period it is met, periods it was not met).
+EVIDENCE_DOCUMENTS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+    ("G1", "《北辰区基础教育设施布局规划（2020-2035年）》", "区教育局规划科", "2021Q4", ()),
+    ("G2", "区义务教育学校办学标准及生均公用经费基准定额文件", "区教育局计财科", "2021Q2", ()),
+    ("G10", "区义务教育教职工编制核定及统筹分配文件", "区委编办", "2023Q1", ()),
+    ("Q3", "全区学校章程核准备案清单", "区教育局政策法规科", "2021Q3", ()),
+    ("Q3", "智慧校园管理平台建设验收报告", "区教育局信息中心", "2022Q2", ()),
+    ("Q5", "教师信息技术应用能力提升工程2.0测评报告", "区教师发展中心", "2023Q1", ()),
+    ("Q6", "学校德育工作和校园文化建设评估报告", "区教育局德育科", "2022Q1", ()),
+    ("Q7", "课程开设情况专项检查报告", "区教育局基教科", "2021Q4", ()),
+    ("Q8", "中小学生课业负担监测报告", "区教育局督导室", "2021Q4", ("2021Q2", "2021Q3")),
+    ("V1", "义务教育招生入学工作检查报告（无考试招生）", "区教育督导室", "2021Q3", ()),
+    ("V2", "义务教育招生入学工作检查报告（无违规择校）", "区教育督导室", "2021Q3", ()),
+    ("V3", "学校编班情况检查报告（无重点校、重点班）", "区教育督导室", "2021Q4", ()),
+    ("V4", "教师编制使用情况核查报告", "区委编办", "2022Q2", ()),
+    ("V5", "近三年无重大安全责任事故情况说明（区应急管理局）", "区教育局安全科", "2023Q1", ()),
+    ("V6", "数据填报真实性承诺书及抽查记录", "区教育督导室", "2022Q3", ()),
+)
+PERIOD_END = {1: "03-31", 2: "06-30", 3: "09-30", 4: "12-31"}
+NOT_MET_NOTES = {"Q8": "抽查发现个别学校作业量超标，已下达整改通知"}
+
+
+def build_evidence(d: District, rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for item, document, reviewer, met_from, not_met in EVIDENCE_DOCUMENTS:
+        if d.period in not_met:
+            status, note = "not_met", NOT_MET_NOTES.get(item, "")
+        elif period_key(d.period) >= period_key(met_from):
+            status, note = "met", ""
+        else:
+            status, note = "pending", "材料整理中"
+        decided = status != "pending"
+        date = f"{d.period[:4]}-{PERIOD_END[quarter(d.period)]}" if decided else ""
+        rows.append({"item_id": item, "status": status, "reference": document,
+                     "reviewer": reviewer if decided else "", "date": date, "note": note})
+    return pd.DataFrame(rows, columns=list(schema.EVIDENCE.names))
+
+
+def period_key(period: str) -> tuple[int, int]:
+    return int(period[:4]), quarter(period)
+
+
+#: Respondents per group, whether they answer yes/no or a 1–5 score, and how much
+#: more (or less) satisfied than the district trend they are.
+SURVEY_DESIGN: dict[str, tuple[int, str, float]] = {
+    "students": (420, "yes_no", 0.02), "parents": (640, "score", -0.01), "teachers": (310, "yes_no", -0.02),
+    "principals": (52, "yes_no", 0.05), "deputies": (18, "yes_no", 0.03), "cppcc": (34, "yes_no", 0.02),
+    "residents": (260, "score", -0.03),
+}
+#: District satisfaction trend, 2021Q1 … 2022Q4.
+SATISFACTION_TREND = (0.855, 0.86, 0.868, 0.875, 0.882, 0.888, 0.896, 0.905)
+SCHOOL_GROUPS = ("students", "parents", "teachers", "principals")
+
+
+def build_survey(d: District, rng: np.random.Generator) -> pd.DataFrame:
+    trend = SATISFACTION_TREND[PERIODS.index(d.period)]
+    schools = [s.id for s in counted_schools(d)]
+    rows, number = [], 0
+    for group, (size, answer, offset) in SURVEY_DESIGN.items():
+        for _ in range(size):
+            number += 1
+            happy = bool(rng.random() < min(0.99, trend + offset))
+            school = str(rng.choice(schools)) if group in SCHOOL_GROUPS else ""
+            if answer == "score":
+                score, satisfied = int(rng.integers(4, 6)) if happy else int(rng.integers(1, 4)), ""
+            else:
+                score, satisfied = "", "true" if happy else "false"
+            rows.append({"respondent_id": f"{d.period}-{number:04d}", "group": group, "school_id": school,
+                         "satisfied": satisfied, "score": score})
+    return pd.DataFrame(rows, columns=list(schema.SURVEY.names))
+
+
+QUALITY_SUBJECTS = ("数学", "语文", "科学")
+
+
+def build_quality(d: District, rng: np.random.Generator) -> pd.DataFrame:
+    """National quality monitoring, one result set per school year (the stream is
+    keyed by year): every school draws the same numbers whichever sections it has,
+    so a school opening mid-year does not change the others' results."""
+    rows = []
+    for s in d.schools.values():
+        ability = float(rng.normal(0, 1))
+        for stage in COUNTED_STAGES:
+            for subject in QUALITY_SUBJECTS:
+                tested = int(rng.integers(24, 41))
+                noise, level_noise, sd = float(rng.normal(0, 6)), float(rng.normal(0, 3)), float(rng.uniform(78, 95))
+                if not is_counted(d, s) or stage not in s.sections:
+                    continue
+                rows.append({
+                    "school_id": s.id, "stage": stage, "subject": subject,
+                    "students_tested": min(tested, s.sections[stage].students),
+                    "level3_percent": round(min(97.0, max(25.0, 68 + 8 * ability + level_noise)), 1),
+                    "mean_score": round(500 + 20 * ability + noise, 1),
+                    "score_sd": round(sd, 1),
+                })
+    return pd.DataFrame(rows, columns=list(schema.QUALITY.names))
+
+
 #: table name -> builder(district, rng). Register new tables here.
 TABLE_BUILDERS: dict[str, Callable[[District, np.random.Generator], pd.DataFrame]] = {
     "schools": build_schools,
     "sections": build_sections,
     "facilities": build_facilities,
+    "classes": build_classes,
+    "finance": build_finance,
+    "staff_training": build_staff_training,
+    "district": build_district,
+    "evidence": build_evidence,
+    "survey": build_survey,
+    "quality": build_quality,
 }
+#: Tables whose random stream is keyed by the year, not the period (one result per school year).
+YEARLY_STREAMS = frozenset({"quality"})
 
 
 def build_period(period: str, district: District, seed: int) -> dict[str, pd.DataFrame]:
     """All tables of one period, in ``TABLE_BUILDERS`` order."""
-    return {name: builder(district, rng_for(seed, "table", name, period))
+    return {name: builder(district, rng_for(seed, "table", name, period[:4] if name in YEARLY_STREAMS else period))
             for name, builder in TABLE_BUILDERS.items()}
 
 
@@ -1004,7 +1377,7 @@ def localise(table_name: str, df: pd.DataFrame) -> pd.DataFrame:
         if col.kind == "category" and col.choices:
             out[col.name] = out[col.name].map(lambda v, c=col.choices: c.get(v, v))
         elif col.kind == "bool":
-            out[col.name] = out[col.name].map(lambda v: "是" if str(v).lower() == "true" else "否")
+            out[col.name] = out[col.name].map(lambda v: "" if str(v) == "" else "是" if str(v).lower() == "true" else "否")
     return out.rename(columns={c.name: c.zh for c in table.columns})
 
 
@@ -1110,12 +1483,23 @@ def readme_text(seed: int, states: dict[str, District]) -> str:
         "## Layout",
         "",
         "- One folder per period, `2021Q1` … `2022Q4`.",
-        "- `2021Q1/统计报表.xlsx`: one workbook like a statistics export — sheets `学校`, `学段`, `办学条件`",
-        "  with the official Chinese column names and Chinese category labels (小学, 城区, 公办, 是/否 …),",
-        "  plus a `说明` sheet with this note.",
-        "- Other periods: `schools.csv`, `sections.csv`, `facilities.csv` (UTF-8, canonical English",
-        "  column names of `balance_metrics.schema`). The first line of each CSV is a `#` comment",
+        "- `2021Q1/统计报表.xlsx`: one workbook like a statistics export — one sheet per table named by its",
+        "  Chinese name (`学校`, `学段`, `办学条件`, `班级`, `学校经费`, `教职工培训`, `区级指标`, `佐证材料`,",
+        "  `满意度调查`, `质量监测`) with the official Chinese column names and Chinese category labels",
+        "  (小学, 城区, 公办, 是/否, 达标/待定 …), plus a `说明` sheet with this note.",
+        "- Other periods: `schools.csv`, `sections.csv`, `facilities.csv` and the optional tables of the whole",
+        "  evaluation — `classes.csv` (every class), `finance.csv` (public and training funds),",
+        "  `staff_training.csv`, `district.csv` (district figures, budget years), `evidence.csv` (documents",
+        "  for G1, G2, G10, Q3, Q5–Q8 and the vetoes), `survey.csv` (one row per respondent) and",
+        "  `quality.csv` (national quality monitoring; one result set per school year) — UTF-8, canonical",
+        "  English column names of `balance_metrics.schema`. The first line of each CSV is a `#` comment",
         "  marking it as synthetic; read with `pandas.read_csv(path, comment=\"#\")` or skip one line.",
+        "- The whole-evaluation story (2022Q4): big classes at five urban schools (G5), three schools over",
+        "  2000 pupils (G4), one school short of a music room and one undersized art room (G3), a few",
+        "  uncertified teachers (G12), one school under 5 % training funds (Q4), evidence pending for G10,",
+        "  Q5 and the veto item V5, overall satisfaction about 90 % with a small deputies group; under",
+        "  beichen-2021 also a 158-pupil school funded at its own enrolment instead of 200 (G6) and",
+        "  several plan targets still open (places, m², budget per pupil, key teachers, labour room).",
         "- `equipment_value_yuan` is in 元 (not 万元). Facilities are whole-school totals; combined",
         "  schools are split by weighted enrolment by the engine (STANDARD.md §4).",
         "",

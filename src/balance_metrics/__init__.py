@@ -4,6 +4,7 @@ Main entry points
 -----------------
 load_period(path) -> Dataset
 evaluate_resources(dataset, standard="national-2017") -> ResourceEvaluation
+evaluate(dataset, standard="national-2017") -> Evaluation (every item, plan targets, 问题清单)
 pupil_weighted_cv(values, weights) -> float
 list_standards(), load_standard(name_or_path)
 """
@@ -11,6 +12,7 @@ list_standards(), load_standard(name_or_path)
 from .cv import pupil_weighted_cv
 from .dataset import Dataset, load_period
 from .errors import DataValidationError, Problem, StandardError
+from .evaluation import Evaluation, evaluate
 from .resources import ResourceEvaluation, evaluate_resources
 from .standards import Standard, list_standards, load_standard
 
@@ -19,10 +21,12 @@ __version__ = "0.1.0"
 __all__ = [
     "DataValidationError",
     "Dataset",
+    "Evaluation",
     "Problem",
     "ResourceEvaluation",
     "Standard",
     "StandardError",
+    "evaluate",
     "evaluate_resources",
     "list_standards",
     "load_period",

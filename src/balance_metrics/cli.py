@@ -1,4 +1,4 @@
-"""Command line: ``balance-metrics evaluate | standards``."""
+"""Command line: ``balance-metrics evaluate | standards | report``."""
 
 from __future__ import annotations
 
@@ -41,18 +41,28 @@ def _summary(result) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    # The whole evaluation: the resource tables plus items, plan targets,
+    # satisfaction, readiness and the 问题清单 (see balance_metrics.evaluation).
+    from .evaluation import evaluate
+
     dataset = load_period(args.period_dir)
-    result = evaluate_resources(dataset, args.standard)
+    evaluation = evaluate(dataset, args.standard)
+    result = evaluation.resources
     out = Path(args.out) if args.out else Path("data/processed") / dataset.period
-    tables = {
-        "sections": result.sections,
-        "verdicts": result.verdicts,
-        "balance": result.balance,
-        "excluded": result.excluded,
-        "warnings": dataset.warnings,
-    }
+    tables = {**evaluation.tables(), "warnings": dataset.warnings}
     written = write_tables(tables, out)
     print(_summary(result))
+    items = evaluation.items["status"].value_counts()
+    print(f"  items: {items.get('pass', 0)} pass, {items.get('fail', 0)} fail, "
+          f"{items.get('evidence missing', 0)} evidence missing, {items.get('not applicable', 0)} not applicable")
+    if len(evaluation.plan_targets):
+        targets = evaluation.plan_targets["status"].value_counts()
+        print(f"  plan targets: {targets.get('pass', 0)} pass, {targets.get('fail', 0)} fail, "
+              f"{targets.get('data missing', 0)} data missing")
+    readiness = evaluation.readiness
+    blocking = ", ".join(readiness.blocking["id"])
+    print(f"  readiness: {readiness.verdict} ({readiness.label})" + (f"; blocking: {blocking}" if blocking else ""))
+    print(f"  问题清单: {len(evaluation.issue_list)} line(s): see {out / '问题清单.csv'}")
     if len(dataset.warnings):
         print(f"  {len(dataset.warnings)} data warning(s): see {out / 'warnings.csv'}")
     print(f"wrote {len(written)} files to {out}")
@@ -62,6 +72,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_standards(_args: argparse.Namespace) -> int:
     print(list_standards().to_string(index=False))
     return 0
+
+
+EXIT_REPORT_FAILED = 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Render the district and school reports of one period (see balance_metrics.reporting)."""
+    # Imported here: papermill, nbconvert and WeasyPrint are slow to import
+    # and only this subcommand needs them.
+    from .reporting import ReportError, render_reports
+
+    schools: list[str] = args.schools
+    try:
+        run = render_reports(
+            period=args.period,
+            data_dir=args.data_dir,
+            out_dir=args.out,
+            schools="all" if schools == ["all"] else schools,
+            formats=args.format,
+            jobs=args.jobs,
+            standard=args.standard,
+            district=not args.no_district,
+        )
+    except (ReportError, FileNotFoundError) as error:
+        print(f"report error: {error}", file=sys.stderr)
+        return EXIT_INVALID_DATA
+    print(run.summary())
+    return 0 if run.ok else EXIT_REPORT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +115,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("standards", help="list the built-in standards")
     st.set_defaults(func=cmd_standards)
+
+    rp = sub.add_parser(
+        "report",
+        help="render the district and school reports (HTML, PDF) of one period",
+        description="Render reports/<period>/district.{html,pdf}, schools/<id>.{html,pdf}, the executed "
+        "notebooks, JSON provenance sidecars and index.html. Exit 0 when every report was rendered, "
+        "1 when some failed (the others are still written), 2 for invalid data or arguments.",
+    )
+    rp.add_argument("--period", required=True, help="period label (2022Q4, 2022-10) or 'latest'")
+    rp.add_argument("--data-dir", default="data/raw", help="folder of period folders (default data/raw)")
+    rp.add_argument("--schools", nargs="+", default=["all"], metavar="ID",
+                    help="'all' (default), 'none', or school ids to render school reports for")
+    rp.add_argument("--format", default="html,pdf", help="comma-separated formats: html, pdf (default html,pdf)")
+    rp.add_argument("--jobs", type=int, default=None, help="worker processes (default: number of CPUs)")
+    rp.add_argument("--standard", default=DEFAULT_STANDARD, help="built-in standard name or a TOML file")
+    rp.add_argument("--out", default="reports", help="reports root; files go to <out>/<period>/ (default reports)")
+    rp.add_argument("--no-district", action="store_true", help="skip the district report")
+    rp.set_defaults(func=cmd_report)
     return parser
 
 

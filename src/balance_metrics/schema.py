@@ -149,7 +149,199 @@ FACILITIES = Table(
 EQUIPMENT_WAN = Column("equipment_value_wan", "教学仪器设备值（万元）", "amount", unit="万元")
 
 CORE_TABLES: tuple[Table, ...] = (SCHOOLS, SECTIONS, FACILITIES)
-TABLES: dict[str, Table] = {t.name: t for t in CORE_TABLES}
+
+# ---------------------------------------------------------------------------
+# Optional tables for the whole evaluation (government guarantee, education
+# quality, social recognition, vetoes). A period without one still loads; the
+# evaluation then reports the items that need it as lacking evidence.
+# ---------------------------------------------------------------------------
+
+SURVEY_GROUPS: dict[str, str] = {
+    "students": "学生",
+    "parents": "家长",
+    "teachers": "教师",
+    "principals": "校长",
+    "deputies": "人大代表",
+    "cppcc": "政协委员",
+    "residents": "社会人士",
+}
+#: Scale of the satisfaction score (the cut-off for "satisfied" is in the standard).
+SURVEY_SCORE_RANGE: tuple[int, int] = (1, 5)
+EVIDENCE_STATUSES: dict[str, str] = {"met": "达标", "not_met": "未达标", "pending": "待定"}
+
+#: Item ids of the 2017 method that the evidence table may refer to: resource
+#: summaries, government guarantee G1–G15, quality Q1–Q9, satisfaction S1, vetoes V1–V7.
+ITEM_IDS: tuple[str, ...] = (
+    "RS", "RC",
+    *(f"G{i}" for i in range(1, 16)),
+    *(f"Q{i}" for i in range(1, 10)),
+    "S1",
+    *(f"V{i}" for i in range(1, 8)),
+)
+
+
+@dataclass(frozen=True)
+class DistrictItem:
+    """One district-level figure of the ``district`` table.
+
+    ``kind`` is ``"percent"`` (0–100), ``"count"`` (whole number) or
+    ``"amount"`` (non-negative real). ``yearly`` items are given once per
+    budget year, in consecutive years; every other item at most once.
+    """
+
+    code: str
+    zh: str
+    unit: str
+    kind: str
+    yearly: bool = False
+
+
+DISTRICT_ITEMS: dict[str, DistrictItem] = {
+    item.code: item
+    for item in (
+        DistrictItem("public_fund_quota_primary_yuan", "小学生均公用经费基准定额", "元/生·年", "amount"),
+        DistrictItem("public_fund_quota_junior_yuan", "初中生均公用经费基准定额", "元/生·年", "amount"),
+        DistrictItem("special_ed_funds_per_student_yuan", "特殊教育学校生均公用经费", "元/生·年", "amount"),
+        DistrictItem("teacher_avg_pay_yuan", "义务教育学校教师年平均工资收入", "元", "amount"),
+        DistrictItem("civil_servant_avg_pay_yuan", "当地公务员年平均工资收入", "元", "amount"),
+        DistrictItem("performance_pay_approved_percent", "教师绩效工资总量核定到位比例", "%", "percent"),
+        DistrictItem("training_360h_completion_percent", "教师5年360学时培训完成率", "%", "percent"),
+        DistrictItem("new_teacher_72h_completion_percent", "入职不足5年教师每年72学时培训完成率", "%", "percent"),
+        DistrictItem("rotation_eligible_teachers", "符合交流轮岗条件教师数", "人", "count"),
+        DistrictItem("rotation_rotated_teachers", "交流轮岗教师数", "人", "count"),
+        DistrictItem("rotation_key_teachers", "交流轮岗教师中骨干教师数", "人", "count"),
+        DistrictItem("zoned_enrolment_primary_percent", "城镇公办小学就近划片入学比例", "%", "percent"),
+        DistrictItem("zoned_enrolment_junior_percent", "城镇公办初中就近划片入学比例", "%", "percent"),
+        DistrictItem("quota_allocation_percent", "优质高中招生名额分配比例", "%", "percent"),
+        DistrictItem("migrant_public_percent", "符合条件随迁子女在公办学校和政府购买服务民办学校就读比例", "%", "percent"),
+        DistrictItem("retention_grade7_enrolment", "三年前初一入学人数", "人", "count"),
+        DistrictItem("retention_deaths", "三年内死亡学生数", "人", "count"),
+        DistrictItem("retention_graduates", "初三毕业年级在校生数", "人", "count"),
+        DistrictItem("retention_transfers_in", "三年内转入学生数", "人", "count"),
+        DistrictItem("retention_transfers_out", "三年内转出学生数", "人", "count"),
+        DistrictItem("disabled_school_age", "适龄残疾儿童少年数", "人", "count"),
+        DistrictItem("disabled_enrolled", "适龄残疾儿童少年入学人数", "人", "count"),
+        DistrictItem("education_budget_total_wan", "一般公共预算教育支出", "万元", "amount", yearly=True),
+        DistrictItem("education_budget_per_student_yuan", "按在校学生人数平均的一般公共预算教育支出", "元/生", "amount", yearly=True),
+        DistrictItem("fitness_pass_percent", "学生体质健康合格率", "%", "percent"),
+        DistrictItem("ict_research_percent", "承担或参与区级信息化课题研究（或发表、获奖）教师比例", "%", "percent"),
+        DistrictItem("places_added_primary", "方案实施以来累计新增小学学位数", "个", "count"),
+        DistrictItem("places_added_junior", "方案实施以来累计新增初中学位数", "个", "count"),
+        DistrictItem("teaching_area_added_primary_m2", "方案实施以来累计新增小学教学及辅助用房面积", "m²", "amount"),
+        DistrictItem("teaching_area_added_junior_m2", "方案实施以来累计新增初中教学及辅助用房面积", "m²", "amount"),
+        DistrictItem("sports_area_added_primary_m2", "方案实施以来累计新建小学体育运动场馆面积", "m²", "amount"),
+        DistrictItem("sports_area_added_junior_m2", "方案实施以来累计新建初中体育运动场馆面积", "m²", "amount"),
+        DistrictItem("c_grade_renovated_m2", "累计完成提升改造C级校舍面积", "m²", "amount"),
+    )
+}
+
+CLASSES = Table(
+    name="classes",
+    zh="班级",
+    key=("school_id", "stage", "class_id"),
+    required=False,
+    description="One row per class: every class is checked against the class-size limit. "
+    "A section that has class rows must list all of them (count = sections.classes, "
+    "students add up to sections.students).",
+    columns=(
+        Column("school_id", "学校代码", "id", aliases=("学校标识码",)),
+        Column("stage", "学段", "category", choices=STAGES),
+        Column("class_id", "班级编号", "id", aliases=("班级",)),
+        Column("students", "班级人数", "count", unit="人", aliases=("班额",)),
+    ),
+)
+
+FINANCE = Table(
+    name="finance",
+    zh="学校经费",
+    key=("school_id",),
+    required=False,
+    description="One row per school: this year's public-fund budget and the part set aside for teacher training.",
+    columns=(
+        Column("school_id", "学校代码", "id", aliases=("学校标识码",)),
+        Column("public_funds_yuan", "年度公用经费预算总额", "amount", unit="元", aliases=("公用经费",)),
+        Column("training_funds_yuan", "教师培训经费", "amount", unit="元"),
+    ),
+)
+
+STAFF_TRAINING = Table(
+    name="staff_training",
+    zh="教职工培训",
+    key=("school_id",),
+    required=False,
+    description="One row per school: staff and how many of them took district-level (or higher) training this year.",
+    columns=(
+        Column("school_id", "学校代码", "id", aliases=("学校标识码",)),
+        Column("staff", "教职工数", "count", unit="人"),
+        Column("district_trained", "参加区级及以上培训教职工数", "count", unit="人"),
+    ),
+)
+
+DISTRICT = Table(
+    name="district",
+    zh="区级指标",
+    key=("item", "year"),
+    required=False,
+    description="One row per district-level figure (one per year for yearly items such as the budget).",
+    columns=(
+        Column("item", "指标代码", "category", choices={c: i.zh for c, i in DISTRICT_ITEMS.items()}, aliases=("指标",)),
+        Column("year", "年度", "count", required=False),
+        Column("value", "数值", "amount"),
+        Column("reference", "数据来源", "text", required=False),
+    ),
+)
+
+EVIDENCE = Table(
+    name="evidence",
+    zh="佐证材料",
+    key=("item_id", "reference"),
+    required=False,
+    description="One row per evidence document of an item judged on evidence (G1, G2, G10, Q3, Q5–Q8, "
+    "the veto items); for a veto item 'met' means the vetoed situation does not exist.",
+    columns=(
+        Column("item_id", "评估项目编号", "id", aliases=("指标编号",)),
+        Column("status", "状态", "category", choices=EVIDENCE_STATUSES),
+        Column("reference", "佐证材料", "text", required=False, aliases=("佐证材料名称或链接",)),
+        Column("reviewer", "审核人", "text", required=False),
+        Column("date", "审核日期", "text", required=False, unit="YYYY-MM-DD"),
+        Column("note", "备注", "text", required=False),
+    ),
+)
+
+SURVEY = Table(
+    name="survey",
+    zh="满意度调查",
+    key=("respondent_id",),
+    required=False,
+    description="One row per respondent: a yes/no answer or a 1–5 score (never both).",
+    columns=(
+        Column("respondent_id", "问卷编号", "id"),
+        Column("group", "调查对象", "category", choices=SURVEY_GROUPS, aliases=("群体",)),
+        Column("school_id", "学校代码", "id", required=False, aliases=("学校标识码",)),
+        Column("satisfied", "是否满意", "bool", required=False),
+        Column("score", "满意度评分", "count", required=False, unit="1–5"),
+    ),
+)
+
+QUALITY = Table(
+    name="quality",
+    zh="质量监测",
+    key=("school_id", "stage", "subject"),
+    required=False,
+    description="One row per school x stage x subject of the national quality monitoring.",
+    columns=(
+        Column("school_id", "学校代码", "id", aliases=("学校标识码",)),
+        Column("stage", "学段", "category", choices=STAGES),
+        Column("subject", "学科", "text"),
+        Column("students_tested", "测试学生数", "count", unit="人"),
+        Column("level3_percent", "Ⅲ级及以上学生比例", "amount", unit="%", aliases=("III级及以上学生比例",)),
+        Column("mean_score", "平均分", "amount", unit="分"),
+        Column("score_sd", "标准差", "amount", required=False, unit="分"),
+    ),
+)
+
+OPTIONAL_TABLES: tuple[Table, ...] = (CLASSES, FINANCE, STAFF_TRAINING, DISTRICT, EVIDENCE, SURVEY, QUALITY)
+TABLES: dict[str, Table] = {t.name: t for t in (*CORE_TABLES, *OPTIONAL_TABLES)}
 
 
 def table_aliases(table: Table) -> tuple[str, ...]:

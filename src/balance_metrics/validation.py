@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 import pandas as pd
 
 from .errors import Problem
-from .schema import STAGES_BY_SCHOOL_TYPE
+from .schema import DISTRICT_ITEMS, ITEM_IDS, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
 
 # Schools whose sections may legitimately have no pupils: they never enter the
 # resource computation (teaching points under the size limit are dropped there).
@@ -173,6 +173,225 @@ def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, faciliti
 
 TableRule = Callable[[pd.DataFrame, Mapping[str, pd.DataFrame]], list[Problem]]
 
+
+# ---------------------------------------------------------------------------
+# Optional tables. Each rule skips cells that already failed to parse (None):
+# those are reported once, by the parser.
+# ---------------------------------------------------------------------------
+
+
+def _known_schools(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    schools = tables.get("schools")
+    if schools is None:
+        return []
+    present = frame[frame["school_id"].notna()]
+    return unknown_schools(present, schools)
+
+
+def _percent_range(frame: pd.DataFrame, column: str) -> list[Problem]:
+    bad = frame[(frame[column] > 100).fillna(False)]
+    return [_problem(r, column, r[column], "a percentage must lie between 0 and 100") for _, r in bad.iterrows()]
+
+
+def classes_rules(classes: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Class lists: known school × stage, no empty class, complete sections."""
+    problems = duplicate_keys(classes, ("school_id", "stage", "class_id"), "school × stage × class")
+    problems += _known_schools(classes, tables)
+    empty = classes[(classes["students"] == 0).fillna(False)]
+    problems += [_problem(r, "students", 0, "a class must have at least one student") for _, r in empty.iterrows()]
+    sections = tables.get("sections")
+    if sections is None:
+        return problems
+    known = set(zip(sections["school_id"], sections["stage"]))
+    schools = set(tables["schools"]["school_id"]) if "schools" in tables else set()
+    for _, r in classes.dropna(subset=["school_id", "stage"]).iterrows():
+        if (r["school_id"], r["stage"]) not in known and r["school_id"] in schools:
+            problems.append(_problem(r, "stage", r["stage"], "this school has no such stage in the sections table"))
+    return problems + _class_lists_complete(classes, sections)
+
+
+def _class_lists_complete(classes: pd.DataFrame, sections: pd.DataFrame) -> list[Problem]:
+    # A partial class list would let an oversized class go unchecked.
+    listed = classes.dropna(subset=["school_id", "stage"]).groupby(["school_id", "stage"])
+    counts, totals = listed.size(), listed["students"].sum(min_count=1)
+    problems = []
+    for _, r in sections.dropna(subset=["school_id", "stage"]).iterrows():
+        key = (r["school_id"], r["stage"])
+        if key not in counts.index:
+            continue
+        if pd.notna(r["classes"]) and counts[key] != r["classes"]:
+            problems.append(_problem(r, "classes", r["classes"], f"the classes table lists {counts[key]} classes for this section"))
+        if pd.notna(r["students"]) and pd.notna(totals[key]) and totals[key] != r["students"]:
+            problems.append(_problem(r, "students", r["students"], f"the classes of this section in the classes table add up to {_text(totals[key])} students"))
+    return problems
+
+
+def finance_rules(finance: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """School budgets: one row per known school; training funds within public funds."""
+    problems = duplicate_keys(finance, ("school_id",), "school_id") + _known_schools(finance, tables)
+    bad = finance[(finance["training_funds_yuan"] > finance["public_funds_yuan"]).fillna(False)]
+    problems += [
+        _problem(r, "training_funds_yuan", r["training_funds_yuan"], f"training funds are part of the public funds and cannot exceed them ({_text(r['public_funds_yuan'])} 元)")
+        for _, r in bad.iterrows()
+    ]
+    return problems
+
+
+def staff_training_rules(staff: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Staff training: one row per known school; trained staff within staff."""
+    problems = duplicate_keys(staff, ("school_id",), "school_id") + _known_schools(staff, tables)
+    bad = staff[(staff["district_trained"] > staff["staff"]).fillna(False)]
+    problems += [
+        _problem(r, "district_trained", r["district_trained"], f"district_trained ({r['district_trained']}) is larger than staff ({r['staff']})")
+        for _, r in bad.iterrows()
+    ]
+    return problems
+
+
+def district_rules(district: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """District figures: value types and ranges, years, and counts within their wholes."""
+    rows = district.dropna(subset=["item"])
+    problems = []
+    for _, r in rows.iterrows():
+        spec = DISTRICT_ITEMS[r["item"]]
+        value = r["value"]
+        if pd.isna(value):
+            continue
+        if spec.kind == "percent" and value > 100:
+            problems.append(_problem(r, "value", value, f"{r['item']} is a percentage and must lie between 0 and 100"))
+        if spec.kind == "count" and not float(value).is_integer():
+            problems.append(_problem(r, "value", value, f"{r['item']} is a count and must be a whole number"))
+    return problems + _district_years(rows) + _district_subsets(rows)
+
+
+def _district_years(rows: pd.DataFrame) -> list[Problem]:
+    problems = []
+    for item, group in rows.groupby("item", sort=False):
+        if DISTRICT_ITEMS[item].yearly:
+            problems += _yearly_series(item, group)
+        elif len(group) > 1:
+            for _, r in group.iloc[1:].iterrows():
+                problems.append(_problem(r, "item", item, f"{item} is given more than once (only yearly items repeat, one row per year)"))
+    return problems
+
+
+def _yearly_series(item: str, group: pd.DataFrame) -> list[Problem]:
+    problems = [_problem(r, "year", "", f"{item} is given per year: the year is required") for _, r in group[group["year"].isna()].iterrows()]
+    dated = group[group["year"].notna()]
+    for _, r in dated[dated.duplicated("year", keep="first")].iterrows():
+        problems.append(_problem(r, "year", r["year"], f"year repeated for {item}"))
+    years = sorted(set(int(y) for y in dated["year"]))
+    missing = sorted(set(range(years[0], years[-1] + 1)) - set(years)) if years else []
+    if missing:
+        last = dated.iloc[-1]
+        gaps = ", ".join(str(y) for y in missing)
+        problems.append(_problem(last, "year", gaps, f"{item}: year(s) {gaps} missing between {years[0]} and {years[-1]}"))
+    return problems
+
+
+# (part, whole, what the part is): a count that cannot exceed another count.
+DISTRICT_SUBSETS: tuple[tuple[str, str], ...] = (
+    ("rotation_rotated_teachers", "rotation_eligible_teachers"),
+    ("rotation_key_teachers", "rotation_rotated_teachers"),
+    ("disabled_enrolled", "disabled_school_age"),
+    ("retention_deaths", "retention_grade7_enrolment"),
+)
+
+
+def _district_subsets(rows: pd.DataFrame) -> list[Problem]:
+    single = rows[~rows["item"].map(lambda i: DISTRICT_ITEMS[i].yearly)].drop_duplicates("item").set_index("item")
+    problems = []
+    for part, whole in DISTRICT_SUBSETS:
+        if part in single.index and whole in single.index:
+            r, w = single.loc[part], single.loc[whole]
+            if pd.notna(r["value"]) and pd.notna(w["value"]) and r["value"] > w["value"]:
+                problems.append(_problem(r, "value", r["value"], f"{part} is larger than {whole} ({_text(w['value'])})"))
+    return problems + _retention_rate(single)
+
+
+def _retention_rate(single: pd.DataFrame) -> list[Problem]:
+    # The junior three-year retention rate is a rate: inputs giving more than
+    # 100 % (or a negative rate) contradict each other.
+    names = ("retention_grade7_enrolment", "retention_deaths", "retention_graduates", "retention_transfers_in", "retention_transfers_out")
+    if not all(n in single.index and pd.notna(single.loc[n, "value"]) for n in names):
+        return []
+    v = {n: single.loc[n, "value"] for n in names}
+    base = v["retention_grade7_enrolment"] - v["retention_deaths"]
+    kept = v["retention_graduates"] - v["retention_transfers_in"] + v["retention_transfers_out"]
+    if base <= 0 or kept < 0 or kept > base:
+        r = single.loc["retention_graduates"]
+        rate = f"{kept}/{base}"
+        return [_problem(r, "value", r["value"], f"junior three-year retention (graduates − transfers in + transfers out) ÷ (grade-7 enrolment − deaths) = {rate} lies outside 0–100 %")]
+    return []
+
+
+def evidence_rules(evidence: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Evidence rows: a known item; a decided status needs document, reviewer and date."""
+    problems = []
+    for _, r in evidence.iterrows():
+        if pd.notna(r["item_id"]) and r["item_id"] not in ITEM_IDS:
+            problems.append(_problem(r, "item_id", r["item_id"], f"unknown item id; allowed: {', '.join(ITEM_IDS)}"))
+        if pd.notna(r["date"]) and iso_date(str(r["date"])) is None:
+            problems.append(_problem(r, "date", r["date"], "expected a date YYYY-MM-DD"))
+        if pd.notna(r["status"]) and r["status"] in ("met", "not_met"):
+            for column in ("reference", "reviewer", "date"):
+                if pd.isna(r[column]):
+                    problems.append(_problem(r, column, "", f"a '{r['status']}' item needs {column}"))
+    referenced = evidence[evidence["reference"].notna()]
+    return problems + duplicate_keys(referenced, ("item_id", "reference"), "item × evidence document")
+
+
+def iso_date(text: str) -> str | None:
+    """``YYYY-MM-DD`` of a date cell (a workbook date may carry a 00:00:00 time), else None."""
+    text = text.strip()
+    if text.endswith(" 00:00:00"):
+        text = text[: -len(" 00:00:00")]
+    try:
+        parsed = pd.Timestamp(text)
+    except ValueError:
+        return None
+    return parsed.strftime("%Y-%m-%d") if len(text) == 10 and parsed.strftime("%Y-%m-%d") == text else None
+
+
+def survey_rules(survey: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Survey answers: unique respondents, one answer each, scores on the scale."""
+    problems = duplicate_keys(survey, ("respondent_id",), "respondent_id") + _known_schools(survey, tables)
+    low, high = SURVEY_SCORE_RANGE
+    for _, r in survey.iterrows():
+        has_yes_no, has_score = pd.notna(r["satisfied"]), pd.notna(r["score"])
+        if has_yes_no and has_score:
+            problems.append(_problem(r, "score", r["score"], "give either satisfied or score, not both"))
+        elif not has_yes_no and not has_score:
+            problems.append(_problem(r, "satisfied", "", "each respondent needs satisfied (yes/no) or a score"))
+        if has_score and not low <= r["score"] <= high:
+            problems.append(_problem(r, "score", r["score"], f"a score must lie between {low} and {high}"))
+    return problems
+
+
+def quality_rules(quality: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Monitoring results: known school × stage, tested students, shares within 0–100 %."""
+    problems = duplicate_keys(quality, ("school_id", "stage", "subject"), "school × stage × subject")
+    problems += _known_schools(quality, tables) + _percent_range(quality, "level3_percent")
+    none = quality[(quality["students_tested"] == 0).fillna(False)]
+    problems += [_problem(r, "students_tested", 0, "a monitored school needs at least one tested student") for _, r in none.iterrows()]
+    sections = tables.get("sections")
+    if sections is not None and "schools" in tables:
+        known = set(zip(sections["school_id"], sections["stage"]))
+        schools = set(tables["schools"]["school_id"])
+        for _, r in quality.dropna(subset=["school_id", "stage"]).iterrows():
+            if (r["school_id"], r["stage"]) not in known and r["school_id"] in schools:
+                problems.append(_problem(r, "stage", r["stage"], "this school has no such stage in the sections table"))
+    return problems
+
+
 # Rules for the optional tables (class lists, finance, surveys ...), keyed by
 # table name; each gets the table and every parsed table of the period.
-TABLE_RULES: dict[str, TableRule] = {}
+TABLE_RULES: dict[str, TableRule] = {
+    "classes": classes_rules,
+    "finance": finance_rules,
+    "staff_training": staff_training_rules,
+    "district": district_rules,
+    "evidence": evidence_rules,
+    "survey": survey_rules,
+    "quality": quality_rules,
+}

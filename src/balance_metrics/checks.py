@@ -1,0 +1,160 @@
+"""Status vocabulary and the check rows that every evaluation rule returns.
+
+A *check* is one comparison of a measured value with a requirement, for the
+district, one school or one school section. Items (G1–G15, Q1–Q9, …) are
+judged by combining their checks; the 问题清单 is built from the failing ones.
+Comparisons are exact (:class:`fractions.Fraction`) so that a value exactly on
+its limit is judged as the standard says.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from fractions import Fraction
+
+import pandas as pd
+
+PASS = "pass"
+FAIL = "fail"
+MISSING = "evidence missing"
+NOT_APPLICABLE = "not applicable"
+DATA_MISSING = "data missing"  # plan targets only
+
+#: Chinese labels of the status codes, for reports.
+STATUS_LABELS: dict[str, str] = {
+    PASS: "达标",
+    FAIL: "未达标",
+    MISSING: "缺少佐证",
+    NOT_APPLICABLE: "不适用",
+    DATA_MISSING: "缺少数据",
+}
+
+COMPARISONS: dict[str, Callable[[Fraction, Fraction], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "<": operator.lt,
+    ">": operator.gt,
+}
+COMPARISON_LABELS: dict[str, str] = {">=": "≥", "<=": "≤", "<": "<", ">": ">"}
+
+CHECK_COLUMNS: list[str] = [
+    "item_id", "part", "part_name", "school_id", "school_name", "stage", "target",
+    "measured", "requirement", "comparison", "unit", "status", "shortfall", "note",
+]
+
+# Decimals shown per unit; whole-number units show no decimals.
+_DECIMALS: dict[str, int] = {"%": 1, "人/百生": 2, "m²": 1, "万元": 1, "": 3}
+_WHOLE_UNITS = frozenset({"人", "间", "个", "所", "元", "元/生", "元/生·年"})
+_MONEY_UNITS = frozenset({"元", "元/生", "元/生·年", "万元"})
+
+
+def compare(measured: Fraction, requirement: Fraction, comparison: str) -> bool:
+    """Whether ``measured <comparison> requirement`` holds (exactly)."""
+    try:
+        return bool(COMPARISONS[comparison](measured, requirement))
+    except KeyError:
+        raise ValueError(f"unknown comparison {comparison!r}; use one of {', '.join(COMPARISONS)}") from None
+
+
+def shortfall(measured: Fraction, requirement: Fraction, comparison: str) -> Fraction:
+    """How far ``measured`` is from meeting the requirement (0 when met), in its unit."""
+    if comparison in (">=", ">"):
+        return max(Fraction(0), requirement - measured)
+    return max(Fraction(0), measured - requirement)
+
+
+def check_row(
+    item_id: str,
+    part: str,
+    part_name: str,
+    measured: Fraction | None,
+    requirement: Fraction | None,
+    comparison: str,
+    unit: str,
+    *,
+    school: Mapping[str, object] | None = None,
+    stage: str = "",
+    target: str = "",
+    note: str = "",
+    status: str | None = None,
+) -> dict[str, object]:
+    """One check: judged here unless ``status`` is given.
+
+    Parameters
+    ----------
+    measured, requirement : Fraction or None
+        In ``unit``. ``measured`` None means the data are missing (status
+        "evidence missing").
+    school : mapping, optional
+        Holds ``school_id`` and ``school_name`` for a school-level check.
+    """
+    if status is None:
+        if measured is None or requirement is None:
+            status = MISSING
+        else:
+            status = PASS if compare(measured, requirement, comparison) else FAIL
+    gap = shortfall(measured, requirement, comparison) if measured is not None and requirement is not None else None
+    return {
+        "item_id": item_id,
+        "part": part,
+        "part_name": part_name,
+        "school_id": "" if school is None else str(school["school_id"]),
+        "school_name": "" if school is None else str(school["school_name"]),
+        "stage": stage,
+        "target": target,
+        "measured": _float(measured),
+        "requirement": _float(requirement),
+        "comparison": comparison,
+        "unit": unit,
+        "status": status,
+        "shortfall": _float(gap) if status == FAIL else 0.0 if status == PASS else math.nan,
+        "note": note,
+    }
+
+
+def _float(value: Fraction | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def checks_frame(rows: Iterable[Mapping[str, object]]) -> pd.DataFrame:
+    """Check rows as a DataFrame with :data:`CHECK_COLUMNS`."""
+    frame = pd.DataFrame(list(rows), columns=CHECK_COLUMNS)
+    for column in ("measured", "requirement", "shortfall"):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def combine(statuses: Iterable[str]) -> str:
+    """An item's status from its checks: any fail fails; then missing; all n/a is n/a."""
+    found = set(statuses)
+    if not found:
+        return NOT_APPLICABLE
+    if FAIL in found:
+        return FAIL
+    if MISSING in found or DATA_MISSING in found:
+        return MISSING
+    if found == {NOT_APPLICABLE}:
+        return NOT_APPLICABLE
+    return PASS
+
+
+def fmt(value: float | Fraction | None, unit: str = "") -> str:
+    """A number for a Chinese report line, with its unit (``"95%"``, ``"2,400元"``)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    number = float(value)
+    if unit in _WHOLE_UNITS and number.is_integer():
+        text = f"{number:,.0f}" if unit in _MONEY_UNITS else f"{number:.0f}"
+    else:
+        digits = 0 if unit in _WHOLE_UNITS else _DECIMALS.get(unit, 2)
+        text = f"{number:,.{digits}f}" if unit in _MONEY_UNITS else f"{number:.{digits}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    return f"{text}{unit}"
+
+
+def requirement_text(comparison: str, requirement: float | Fraction | None, unit: str) -> str:
+    """``"≥95%"`` for a check's requirement."""
+    return f"{COMPARISON_LABELS.get(comparison, comparison)}{fmt(requirement, unit)}"
