@@ -1003,7 +1003,9 @@ def build_sections(d: District, rng: np.random.Generator) -> pd.DataFrame:
                 "school_id": s.id, "stage": stage, "students": sec.students, "classes": sec.classes,
                 "teachers": sec.teachers, "teachers_above_degree": sec.above_degree,
                 "key_teachers": sec.key, "pe_arts_teachers": sec.pe_arts,
-                "certified_teachers": sec.certified, "largest_class": sec.largest_class,
+                "certified_teachers": sec.certified,
+                # a class list can never have its largest class below the average
+                "largest_class": max(sec.largest_class, math.ceil(sec.students / max(sec.classes, 1))),
             })
     return pd.DataFrame(rows, columns=list(schema.SECTIONS.names))
 

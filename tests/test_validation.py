@@ -172,3 +172,12 @@ def test_plausibility_warnings_do_not_stop(tmp_path):
     eq = only(w, column="equipment_value_yuan")
     assert (eq["file"], eq["row"]) == ("facilities.csv", 3) and "万元" in eq["rule"]
     assert only(w, column="outdoor_sports_area_m2")["row"] == 4
+
+
+def test_largest_class_below_the_average_class_is_a_warning(tmp_path):
+    tables = small_district()
+    set_cell(tables, "sections", "P2", "largest_class", 39)  # 400 students / 10 classes = 40
+    dataset = load_period(write_period(tmp_path / "w", tables))
+    row = only(dataset.warnings, column="largest_class")
+    assert (row["file"], row["row"], row["value"]) == ("sections.csv", 3, "39")
+    assert "smaller than the average class" in row["rule"]

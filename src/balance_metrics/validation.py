@@ -77,7 +77,15 @@ def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem
             problems.append(_problem(r, "classes", 0, "a section with students must have at least one class"))
         if pd.notna(r["largest_class"]) and pd.notna(r["students"]) and r["largest_class"] > r["students"]:
             problems.append(_problem(r, "largest_class", r["largest_class"], f"largest class is larger than the section's students ({r['students']})"))
+
     return problems
+
+
+def _below_average_class(r: pd.Series) -> bool:
+    values = (r["largest_class"], r["students"], r["classes"])
+    if any(pd.isna(v) for v in values) or r["classes"] == 0:
+        return False
+    return r["largest_class"] * r["classes"] < r["students"]
 
 
 def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
@@ -148,6 +156,11 @@ def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> l
         if pd.notna(equipment) and equipment / n < MIN_EQUIPMENT_YUAN_PER_STUDENT:
             warnings.append(_problem(r, "equipment_value_yuan", equipment, f"under {MIN_EQUIPMENT_YUAN_PER_STUDENT:g} 元 of equipment per student ({equipment / n:.2f}); was 万元 entered as 元? use column equipment_value_wan for 万元"))
     for _, r in sections.iterrows():
+        if _below_average_class(r):
+            # Impossible as stated, but G5 is judged on the class list when there
+            # is one, so the run goes on and the report shows the warning.
+            average = r["students"] / r["classes"]
+            warnings.append(_problem(r, "largest_class", r["largest_class"], f"largest class is smaller than the average class ({r['students']} students / {r['classes']} classes = {average:.1f}); check classes and largest_class"))
         if pd.notna(r["largest_class"]) and r["largest_class"] > MAX_PLAUSIBLE_CLASS:
             warnings.append(_problem(r, "largest_class", r["largest_class"], f"a class of more than {MAX_PLAUSIBLE_CLASS} students is implausible"))
     return warnings
