@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PERIOD ?= 2022Q4
+STANDARD ?= beichen-2021
 JOBS ?= 2
 
 .PHONY: setup demo test evaluate sample-data benchmark clean
@@ -19,7 +20,7 @@ setup: $(STAMP)
 
 ## demo: the main job — the full quarterly report set for the sample district
 demo: $(STAMP)
-	$(BIN)/balance-metrics report --data-dir data/raw --period $(PERIOD) --schools all --format html,pdf --jobs $(JOBS) --out reports
+	$(BIN)/balance-metrics report --data-dir data/raw --period $(PERIOD) --standard $(STANDARD) --schools all --format html,pdf --jobs $(JOBS) --out reports
 
 ## test: the whole test suite (unit, end-to-end, notebooks)
 test: $(STAMP)
@@ -27,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax -p no:randomly notebooks/
 
 evaluate: $(STAMP)
-	$(BIN)/balance-metrics evaluate data/raw/$(PERIOD)
+	$(BIN)/balance-metrics evaluate data/raw/$(PERIOD) --standard $(STANDARD)
 
 sample-data: $(STAMP)
 	$(BIN)/python scripts/make_sample_data.py --out data/raw --seed 2021
