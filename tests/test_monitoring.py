@@ -7,7 +7,6 @@ between quarters; every expected number is derived in the comments.
 from __future__ import annotations
 
 import dataclasses
-import sys
 import types
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 from conftest import small_district, write_period
 
-from balance_metrics import DataValidationError, pupil_weighted_cv
+from balance_metrics import DataValidationError, evaluate_resources, monitoring, pupil_weighted_cv
 from balance_metrics.monitoring import (
     build_panel,
     find_periods,
@@ -346,11 +345,9 @@ def test_plan_targets_used_when_evaluation_exists(quarters, monkeypatch):
             ],
             columns=["target_id", "name", "scope", "measured", "requirement", "unit", "comparison", "deadline", "status"],
         )
-        return types.SimpleNamespace(plan_targets=frame)
+        return types.SimpleNamespace(plan_targets=frame, resources=evaluate_resources(dataset, standard))
 
-    fake = types.ModuleType("balance_metrics.evaluation")
-    fake.evaluate = evaluate
-    monkeypatch.setitem(sys.modules, "balance_metrics.evaluation", fake)
+    monkeypatch.setattr(monitoring, "evaluate", evaluate)
     panel = build_panel(quarters, "beichen-2021")
     assert panel.plan_targets_available
     assert panel.plan_targets.query("target_id == 'P-EQ'")["measured"].tolist() == [1400.0, 1600.0, 1800.0]
@@ -364,9 +361,13 @@ def test_plan_targets_used_when_evaluation_exists(quarters, monkeypatch):
 
 
 def test_plan_targets_missing_columns_named(quarters, monkeypatch):
-    fake = types.ModuleType("balance_metrics.evaluation")
-    fake.evaluate = lambda dataset, standard: types.SimpleNamespace(plan_targets=pd.DataFrame({"target_id": ["X"]}))
-    monkeypatch.setitem(sys.modules, "balance_metrics.evaluation", fake)
+    monkeypatch.setattr(
+        monitoring,
+        "evaluate",
+        lambda dataset, standard: types.SimpleNamespace(
+            plan_targets=pd.DataFrame({"target_id": ["X"]}), resources=evaluate_resources(dataset, standard)
+        ),
+    )
     with pytest.raises(ValueError, match="period 2022Q1: evaluation .plan_targets lacks column"):
         build_panel(quarters)
 

@@ -151,6 +151,16 @@ def test_every_output_is_written(rendered):
     assert "3/3" in rendered["stdout"]
 
 
+def test_monitoring_panel_is_written_to_processed(rendered):
+    # The data folder is a private copy under tmp, so its ../processed is too.
+    processed = rendered["data"].parent / "processed" / "monitoring"
+    missing = [name for name in ("indicators.csv", "verdicts.csv", "balance.csv", "trends.csv", "progress.csv")
+               if not (processed / name).is_file()]  # fmt: skip
+    assert not missing, f"panel tables missing from {processed}: {missing}"
+    trends = (processed / "trends.csv").read_text(encoding="utf-8-sig")
+    assert PERIOD in trends
+
+
 def test_district_html_has_every_section_and_no_code(rendered):
     page = soup(rendered["out"] / "district.html")
     headings = [h.get_text(strip=True) for h in page.find_all("h2")]

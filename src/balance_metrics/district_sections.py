@@ -3,8 +3,7 @@
 ``notebooks/district_report.ipynb`` calls one function per section; each
 takes the :class:`~balance_metrics.report_context.ReportContext` and returns
 an :class:`~balance_metrics.presentation.Html` block holding the section's
-tables and charts. A section whose analysis module is not installed shows
-"本期报告尚未覆盖：…" instead.
+tables and charts.
 """
 
 from __future__ import annotations
@@ -14,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import findings, plots
+from . import equity, findings, monitoring, plots
+from . import gaps as gap_analysis
 from . import presentation as pres
 from .presentation import Col, Html
 from .schema import STAGES
@@ -61,11 +61,9 @@ def overview(ctx: ReportContext) -> Html:
         Html(f'<p class="{css}">{pres.escape(head.verdict)}</p>'),
         pres.bullet_list(head.details),
         pres.notice(head.scope, "info"),
-        pres.not_covered(ctx.missing_topics()),
+        _evaluation_items(ctx.evaluation.items),
+        _plan_targets(ctx.evaluation.plan_targets, ctx),
     ]
-    if ctx.evaluation is not None:
-        blocks.append(_evaluation_items(ctx.evaluation.items))
-        blocks.append(_plan_targets(ctx.evaluation.plan_targets, ctx))
     return pres.join(blocks)
 
 
@@ -218,12 +216,10 @@ def issues(ctx: ReportContext) -> Html:
             empty="本期未发现问题。",
         )
     )
-    blocks.append(pres.not_covered([t + "中的问题" for t in ctx.missing_topics("evaluation")]))
     return pres.join(blocks)
 
 
 def _trend_frame(ctx: ReportContext) -> pd.DataFrame:
-    monitoring = ctx.module("monitoring")
     frame = monitoring.trends(ctx.panel)
     thresholds = ctx.standard.indicators_frame().set_index(["stage", "indicator"])["threshold"]
     frame["threshold"] = [thresholds.get((s, i)) for s, i in zip(frame["stage"], frame["indicator"], strict=True)]
@@ -233,8 +229,7 @@ def _trend_frame(ctx: ReportContext) -> pd.DataFrame:
 def trends(ctx: ReportContext) -> Html:
     """趋势: CV and district value over the periods, changes, progress to targets."""
     if ctx.panel is None:
-        return pres.join([pres.not_covered(ctx.missing_topics("monitoring") or ["多期趋势"])])
-    monitoring = ctx.module("monitoring")
+        return pres.join([pres.notice("本报告未加载多期数据，不含趋势分析。", "info")])
     panel = ctx.panel
     periods = list(panel.periods)
     blocks: list[Html | None] = [
@@ -287,24 +282,10 @@ def trends(ctx: ReportContext) -> Html:
 
 def gaps(ctx: ReportContext) -> Html:
     """差距与整改: what failing sections lack, the cheapest fixes, and the effect on the CVs."""
-    gap_module = ctx.module("gaps")
     blocks: list[Html | None] = []
-    if gap_module is None:
-        blocks.append(pres.not_covered(ctx.missing_topics("gaps")))
-        short = ctx.resources.sections[~ctx.resources.sections["met"]]
-        blocks.append(
-            pres.table(
-                short,
-                [Col("school_name"), Col("stage", kind="code"), Col("indicator", nowrap=True), Col("value", kind="num"),
-                 Col("threshold", kind="exact"), Col("shortfall", kind="num")],
-                decimals=ctx.decimals,
-                caption="未达到标准值的指标（差距以指标单位计）",
-            )
-        )
-        return pres.join(blocks)
     res = ctx.resources
     currency = ctx.standard.get("remediation.currency", "元")
-    plans = gap_module.cheapest_remediation(res)
+    plans = gap_analysis.cheapest_remediation(res)
     blocks.append(Html("<h3>未达标学校的最低成本整改方案</h3>"))
     blocks.append(
         pres.table(
@@ -327,7 +308,7 @@ def gaps(ctx: ReportContext) -> Html:
                 "info",
             )
         )
-    district = gap_module.district_gaps(res)
+    district = gap_analysis.district_gaps(res)
     district = district[district["sections_short"] > 0]
     blocks.append(Html("<h3>各指标资源缺口（全部学校补齐到标准值）</h3>"))
     blocks.append(
@@ -342,7 +323,7 @@ def gaps(ctx: ReportContext) -> Html:
             empty="所有学校的各项指标均达到标准值。",
         )
     )
-    after = gap_module.balance_after_remediation(res)
+    after = gap_analysis.balance_after_remediation(res)
     changed = after[(after["cv_before"] != after["cv_after"]) | (~after["passed_before"])]
     blocks.append(Html("<h3>按最低成本方案整改后的差异系数</h3>"))
     blocks.append(
@@ -366,23 +347,19 @@ def gaps(ctx: ReportContext) -> Html:
                 "warning",
             )
         )
-    equity = ctx.module("equity")
-    if equity is None:
-        blocks.append(pres.not_covered(ctx.missing_topics("equity")))
-    else:
-        table = findings.area_gap_table(equity.group_gaps(res, by="area_type"))
-        if not table.empty:
-            area_cols = [Col(label, label, kind="num") for label in ("城区", "镇区", "乡村") if label in table.columns]
-            blocks.append(Html("<h3>城乡之间的差距</h3>"))
-            blocks.append(
-                pres.table(
-                    table,
-                    [Col("stage", kind="code"), Col("indicator", nowrap=True), Col("district_value", kind="num"), *area_cols,
-                     Col("max_min_ratio", "最高/最低", kind="num"), Col("lowest_group", "最低的地区")],
-                    decimals=ctx.decimals,
-                    caption="各类地区的指标值（资源总量 ÷ 学生总数）",
-                )
+    table = findings.area_gap_table(equity.group_gaps(res, by="area_type"))
+    if not table.empty:
+        area_cols = [Col(label, label, kind="num") for label in ("城区", "镇区", "乡村") if label in table.columns]
+        blocks.append(Html("<h3>城乡之间的差距</h3>"))
+        blocks.append(
+            pres.table(
+                table,
+                [Col("stage", kind="code"), Col("indicator", nowrap=True), Col("district_value", kind="num"), *area_cols,
+                 Col("max_min_ratio", "最高/最低", kind="num"), Col("lowest_group", "最低的地区")],
+                decimals=ctx.decimals,
+                caption="各类地区的指标值（资源总量 ÷ 学生总数）",
             )
+        )
     return pres.join(blocks)
 
 
@@ -405,9 +382,8 @@ def data_quality(ctx: ReportContext) -> Html:
             empty="无。",
         )
     )
-    panel = ctx.panel
-    failed = getattr(panel, "failed_periods", None)
-    if isinstance(failed, pd.DataFrame) and not failed.empty:
+    failed = ctx.panel.failed_periods if ctx.panel is not None else None
+    if failed is not None and not failed.empty:
         periods = "、".join(dict.fromkeys(failed["period"]))
         blocks.append(pres.notice(f"以下期次的数据未通过校验，未纳入趋势分析：{periods}。", "warning"))
     return pres.join(blocks)

@@ -20,7 +20,6 @@ at-risk tolerance come from the standard's ``[monitoring]`` table.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ import pandas as pd
 from .atomic import atomic_write_text
 from .dataset import Dataset, is_period_label, load_period, period_sort_key
 from .errors import PROBLEM_COLUMNS, DataValidationError, StandardError
+from .evaluation import evaluate
 from .resources import SECTION_COLUMNS, ResourceEvaluation, evaluate_resources
 from .schema import SCHOOL_TYPES, STAGES
 from .standards import DEFAULT_STANDARD, Standard, exact, load_standard
@@ -326,22 +326,6 @@ class _PeriodResult:
     plan_targets: pd.DataFrame | None
 
 
-def _plan_target_evaluator() -> Callable[..., Any] | None:
-    """``balance_metrics.evaluation.evaluate`` if that module exists, else ``None``.
-
-    The evaluation module is developed separately; monitoring must work with
-    or without it. Only the module's own absence counts as "not available":
-    an import error *inside* it is a bug that should surface.
-    """
-    try:
-        module = importlib.import_module("balance_metrics.evaluation")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("balance_metrics.evaluation", "balance_metrics"):
-            return None
-        raise
-    return getattr(module, "evaluate", None)
-
-
 def _check_plan_targets(frame: Any, period: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"period {period}: evaluation .plan_targets is {type(frame).__name__}, expected a DataFrame")
@@ -351,16 +335,11 @@ def _check_plan_targets(frame: Any, period: str) -> pd.DataFrame:
     return frame.assign(period=period)
 
 
-def _evaluate_period(dataset: Dataset, standard: Standard, evaluate: Callable[..., Any] | None) -> _PeriodResult:
-    if evaluate is None:
+def _evaluate_period(dataset: Dataset, standard: Standard, with_plan_targets: bool) -> _PeriodResult:
+    if not with_plan_targets:
         return _PeriodResult(dataset, evaluate_resources(dataset, standard), None)
     result = evaluate(dataset, standard)
-    # Reuse the evaluation's resource part when it exposes one, to avoid
-    # computing the same indicators twice.
-    resources = getattr(result, "resources", None)
-    if not isinstance(resources, ResourceEvaluation):
-        resources = evaluate_resources(dataset, standard)
-    return _PeriodResult(dataset, resources, _check_plan_targets(getattr(result, "plan_targets", None), dataset.period))
+    return _PeriodResult(dataset, result.resources, _check_plan_targets(result.plan_targets, dataset.period))
 
 
 def _stage_students(dataset: Dataset) -> pd.DataFrame:
@@ -428,7 +407,8 @@ def build_panel(
     frequency : {"monthly", "quarterly"}, optional
         With ``periods=None``: only monthly or only quarterly folders.
     with_plan_targets : bool, default True
-        Evaluate plan targets when :mod:`balance_metrics.evaluation` exists.
+        Run the full evaluation per period to collect its plan targets
+        (slower); ``False`` evaluates the resource indicators only.
 
     Returns
     -------
@@ -450,20 +430,19 @@ def build_panel(
     labels = _check_period_list(list(periods) if periods is not None else find_periods(data_dir, frequency))
     if not labels:
         raise FileNotFoundError(f"no period folders (named like 2022Q4 or 2022-10) in {data_dir}")
-    evaluate = _plan_target_evaluator() if with_plan_targets else None
 
     results: list[_PeriodResult] = []
     failures: list[pd.DataFrame] = []
     for label in labels:
         folder = Path(data_dir) / label
         try:
-            results.append(_evaluate_period(load_period(folder), std, evaluate))
+            results.append(_evaluate_period(load_period(folder), std, with_plan_targets))
         except DataValidationError as error:
             named = DataValidationError(error.problem_list, f"period {label} ({folder})")
             if on_error == "raise":
                 raise named from error
             failures.append(_failure_rows(label, folder, named))
-    return _assemble(results, failures, std, evaluate is not None)
+    return _assemble(results, failures, std, with_plan_targets)
 
 
 def _assemble(results: list[_PeriodResult], failures: list[pd.DataFrame], std: Standard, plan: bool) -> Panel:

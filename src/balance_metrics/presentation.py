@@ -9,7 +9,7 @@ dates): the same data always give the same bytes.
 * :func:`table` with :class:`Col` — a DataFrame as an HTML table with Chinese
   column labels, category codes shown as their Chinese labels and 达标/未达标
   marks;
-* :func:`notice`, :func:`not_covered`, :func:`bullet_list`,
+* :func:`notice`, :func:`bullet_list`,
   :func:`key_values`, :func:`title_block` (charts: :func:`balance_metrics.plots.figure_html`);
 * :func:`html_document` — wraps an exported notebook body into a complete
   A4-printable HTML document (``templates/report.css``).
@@ -44,7 +44,6 @@ __all__ = [
     "html_document",
     "join",
     "key_values",
-    "not_covered",
     "notice",
     "report_css",
     "table",
@@ -281,13 +280,6 @@ def notice(text: str, kind: str = "info") -> Html:
     if kind not in {"info", "warning", "error", "ok"}:
         raise ValueError(f"notice kind must be info, warning, error or ok, got {kind!r}")
     return Html(f'<p class="bm-notice bm-notice-{kind}">{escape(text)}</p>')
-
-
-def not_covered(topics: Sequence[str]) -> Html | None:
-    """The "本期报告尚未覆盖：…" notice, or ``None`` when nothing is missing."""
-    if not topics:
-        return None
-    return notice("本期报告尚未覆盖：" + "；".join(topics) + "。", kind="warning")
 
 
 def bullet_list(lines: Sequence[str], *, ordered: bool = False, empty: str = "（无）") -> Html:

@@ -4,11 +4,6 @@ A report notebook calls :func:`load_context` and passes the resulting
 :class:`ReportContext` to the section builders
 (:mod:`balance_metrics.district_sections`, :mod:`balance_metrics.school_sections`).
 
-Some analyses live in modules that may not be installed yet (the full
-evaluation, multi-period monitoring, gap costing, equity). They are detected
-here (:func:`optional_module`); a report then states what it does not cover
-("本期报告尚未覆盖：…") instead of failing.
-
 Building the multi-period panel evaluates every earlier period (≈ 0.5 s per
 period). Every report of a run needs the same panel, so it is cached on disk
 under a key made of the input files' contents, the standard and the package's
@@ -18,108 +13,27 @@ source code (:func:`load_panel`); a change to any of them misses the cache.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import pickle
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from . import monitoring
 from .atomic import atomic_write_bytes
-from .dataset import Dataset, is_period_label, load_period, period_sort_key
+from .dataset import Dataset, load_period, period_sort_key
+from .evaluation import Evaluation, evaluate
 from .presentation import check_lang
-from .resources import ResourceEvaluation, evaluate_resources
+from .resources import ResourceEvaluation
 from .standards import DEFAULT_STANDARD, Standard, load_standard
 
 __all__ = [
-    "FEATURES",
-    "Feature",
     "ReportContext",
-    "find_period_labels",
     "load_context",
     "load_panel",
-    "optional_module",
     "resolve_period",
 ]
-
-
-@dataclass(frozen=True)
-class Feature:
-    """An optional analysis module.
-
-    Attributes
-    ----------
-    key : str
-        Short name.
-    module : str
-        Import path.
-    functions : tuple of str
-        Functions the reports call; a module lacking one counts as absent.
-    topic : str
-        What the report cannot show without it (Chinese).
-    """
-
-    key: str
-    module: str
-    functions: tuple[str, ...]
-    topic: str
-
-
-FEATURES: dict[str, Feature] = {
-    f.key: f
-    for f in (
-        Feature(
-            "evaluation",
-            "balance_metrics.evaluation",
-            ("evaluate",),
-            "政府保障程度（G1–G15）、教育质量（Q1–Q9）、社会认可度与否决项的评估及创建准备情况",
-        ),
-        Feature(
-            "monitoring",
-            "balance_metrics.monitoring",
-            ("build_panel", "find_periods", "trends", "section_changes", "progress", "school_history"),
-            "多期趋势、达标变化与目标进度",
-        ),
-        Feature(
-            "gaps",
-            "balance_metrics.gaps",
-            ("resource_gaps", "cheapest_remediation", "district_gaps", "balance_after_remediation"),
-            "资源差距测算与最低成本整改方案",
-        ),
-        Feature("equity", "balance_metrics.equity", ("group_gaps",), "城区、镇区、乡村之间的群体差距"),
-    )
-}
-
-
-def optional_module(key: str) -> ModuleType | None:
-    """The optional module ``key`` if it is installed and complete, else None.
-
-    Parameters
-    ----------
-    key : str
-        A key of :data:`FEATURES`.
-
-    Raises
-    ------
-    KeyError
-        Unknown key.
-    ImportError
-        The module exists but fails to import because *another* module is
-        missing: that is a bug to fix, not a feature to skip.
-    """
-    feature = FEATURES[key]
-    try:
-        module = importlib.import_module(feature.module)
-    except ModuleNotFoundError as error:
-        if error.name == feature.module:
-            return None
-        raise
-    if not all(callable(getattr(module, name, None)) for name in feature.functions):
-        return None
-    return module
 
 
 # --------------------------------------------------------------------------
@@ -127,23 +41,11 @@ def optional_module(key: str) -> ModuleType | None:
 # --------------------------------------------------------------------------
 
 
-def find_period_labels(data_dir: str | os.PathLike[str]) -> list[str]:
-    """Period folders under ``data_dir`` (``2022Q4``, ``2022-10``), oldest first.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``data_dir`` is not a folder.
-    """
-    folder = Path(data_dir)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"data folder not found: {folder.resolve()}")
-    labels = [p.name for p in folder.iterdir() if p.is_dir() and is_period_label(p.name)]
-    return sorted(labels, key=period_sort_key)
-
-
 def resolve_period(data_dir: str | os.PathLike[str], period: str) -> str:
     """The period label to report on; ``"latest"`` means the newest folder.
+
+    Period discovery is :func:`balance_metrics.monitoring.find_periods`; this
+    only adds the report's choice of "latest" and the error messages.
 
     Parameters
     ----------
@@ -164,16 +66,15 @@ def resolve_period(data_dir: str | os.PathLike[str], period: str) -> str:
     ValueError
         ``period`` is not a period label.
     """
-    labels = find_period_labels(data_dir)
+    folder = Path(data_dir).resolve()
     if period == "latest":
-        if not labels:
-            raise FileNotFoundError(f"no period folders (named like 2022Q4 or 2022-10) in {Path(data_dir).resolve()}")
-        quarters = [p for p in labels if "Q" in p]
-        return (quarters or labels)[-1]
+        quarters = monitoring.find_periods(folder, "quarterly")
+        return quarters[-1] if quarters else monitoring.latest_period(folder)
     period_sort_key(period)  # raises ValueError for a malformed label
+    labels = monitoring.find_periods(folder)
     if period not in labels:
         known = ", ".join(labels) or "none"
-        raise FileNotFoundError(f"period {period} not found in {Path(data_dir).resolve()} (periods: {known})")
+        raise FileNotFoundError(f"period {period} not found in {folder} (periods: {known})")
     return period
 
 
@@ -230,7 +131,7 @@ def _prune(folder: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def load_panel(data_dir: str | os.PathLike[str], period: str, standard: str | Standard = DEFAULT_STANDARD) -> Any | None:
+def load_panel(data_dir: str | os.PathLike[str], period: str, standard: str | Standard = DEFAULT_STANDARD) -> monitoring.Panel:
     """The monitoring panel of every period up to ``period``, cached on disk.
 
     Parameters
@@ -245,9 +146,9 @@ def load_panel(data_dir: str | os.PathLike[str], period: str, standard: str | St
 
     Returns
     -------
-    balance_metrics.monitoring.Panel or None
-        None when the monitoring module is not available. Earlier periods
-        with invalid data are skipped and listed in ``Panel.failed_periods``.
+    balance_metrics.monitoring.Panel
+        Earlier periods with invalid data are skipped and listed in
+        ``Panel.failed_periods``.
 
     Notes
     -----
@@ -256,15 +157,10 @@ def load_panel(data_dir: str | os.PathLike[str], period: str, standard: str | St
     function, and are only read back from there; set
     ``BALANCE_METRICS_NO_PANEL_CACHE=1`` to bypass the cache.
     """
-    monitoring = optional_module("monitoring")
-    if monitoring is None:
-        return None
     std = load_standard(standard)
     folder = Path(data_dir).resolve()
-    quarterly = "Q" in period
-    periods = [
-        p for p in find_period_labels(folder) if ("Q" in p) == quarterly and period_sort_key(p) <= period_sort_key(period)
-    ]
+    frequency = "quarterly" if "Q" in period else "monthly"
+    periods = [p for p in monitoring.find_periods(folder, frequency) if period_sort_key(p) <= period_sort_key(period)]
     cache = None if os.environ.get(_NO_CACHE_ENV) else _cache_dir()
     target = cache / f"panel-{_panel_key(folder, periods, std)}.pkl" if cache else None
     if target is not None and target.is_file():
@@ -287,7 +183,7 @@ def load_panel(data_dir: str | os.PathLike[str], period: str, standard: str | St
 
 @dataclass(frozen=True)
 class ReportContext:
-    """One period, evaluated, with the optional analyses that are available.
+    """One period, evaluated, with its multi-period panel.
 
     Attributes
     ----------
@@ -298,12 +194,10 @@ class ReportContext:
     dataset : Dataset
     standard : Standard
     resources : ResourceEvaluation
-    evaluation : object or None
-        ``balance_metrics.evaluation.evaluate`` result, when available.
-    panel : object or None
-        ``balance_metrics.monitoring.Panel`` up to this period, when available.
-    modules : mapping
-        Feature key → module or None.
+    evaluation : balance_metrics.evaluation.Evaluation
+        :func:`balance_metrics.evaluation.evaluate` result.
+    panel : balance_metrics.monitoring.Panel or None
+        The panel up to this period (None when loaded with ``with_panel=False``).
     lang : str
     """
 
@@ -312,24 +206,14 @@ class ReportContext:
     dataset: Dataset
     standard: Standard
     resources: ResourceEvaluation
-    evaluation: Any
-    panel: Any
-    modules: Mapping[str, ModuleType | None] = field(repr=False)
+    evaluation: Evaluation
+    panel: monitoring.Panel | None
     lang: str = "zh-CN"
 
     @property
     def decimals(self) -> int:
         """Decimals for indicator values, ratios and CVs (the standard's)."""
         return self.standard.display_decimals
-
-    def module(self, key: str) -> ModuleType | None:
-        """The optional module ``key`` (None when absent)."""
-        return self.modules.get(key)
-
-    def missing_topics(self, *keys: str) -> list[str]:
-        """Chinese descriptions of the absent features among ``keys`` (all if none given)."""
-        wanted = keys or tuple(FEATURES)
-        return [FEATURES[k].topic for k in wanted if self.modules.get(k) is None]
 
 
 def load_context(
@@ -354,8 +238,7 @@ def load_context(
     lang : str, default "zh-CN"
         Report language (only Simplified Chinese is implemented).
     with_panel : bool, default True
-        Build the multi-period panel (trends, history) when monitoring is
-        available.
+        Build the multi-period panel (trends, history).
 
     Returns
     -------
@@ -375,22 +258,15 @@ def load_context(
     label = resolve_period(folder, period)
     std = load_standard(standard)
     dataset = load_period(folder / label)
-    modules = {key: optional_module(key) for key in FEATURES}
-    evaluation = None
-    if modules["evaluation"] is not None:
-        evaluation = modules["evaluation"].evaluate(dataset, std)
-        resources = evaluation.resources
-    else:
-        resources = evaluate_resources(dataset, std)
+    evaluation = evaluate(dataset, std)
     panel = load_panel(folder, label, std) if with_panel else None
     return ReportContext(
         period=label,
         data_dir=folder,
         dataset=dataset,
         standard=std,
-        resources=resources,
+        resources=evaluation.resources,
         evaluation=evaluation,
         panel=panel,
-        modules=modules,
         lang=language,
     )

@@ -7,6 +7,9 @@ For one period this writes, under ``<out_dir>/<period>/``::
     notebooks/district.ipynb, notebooks/school_<school_id>.ipynb   (executed)
     index.html                                                     (links, verdicts)
 
+and the multi-period monitoring panel, as CSV tables, to
+``<data_dir>/../processed/monitoring/`` (``render_reports(processed_dir=...)``).
+
 Each report is a parameterised notebook (``notebooks/district_report.ipynb``,
 ``notebooks/school_report.ipynb``) executed in-process with papermill's Python
 API, converted to HTML with nbconvert (code, prompts and bookkeeping cells
@@ -39,6 +42,7 @@ from . import presentation as pres
 from .atomic import atomic_write_bytes, atomic_write_text
 from .dataset import load_period
 from .findings import school_ids as evaluated_school_ids
+from .monitoring import write_panel
 from .provenance import read_sidecar, write_sidecar
 from .report_context import load_panel, resolve_period
 from .resources import ResourceEvaluation, evaluate_resources
@@ -55,6 +59,17 @@ __all__ = [
     "render_one",
     "render_reports",
 ]
+
+
+class _Default:
+    """Marks a parameter left at its computed default."""
+
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+#: ``render_reports(processed_dir=...)`` default: ``<data_dir>/../processed/monitoring``.
+_DEFAULT_PROCESSED: Any = _Default()
 
 #: Output formats.
 FORMATS: tuple[str, ...] = ("html", "pdf")
@@ -462,6 +477,7 @@ def render_reports(
     lang: str = "zh-CN",
     progress: bool | None = None,
     notebooks: str | os.PathLike[str] | None = None,
+    processed_dir: str | os.PathLike[str] | None = _DEFAULT_PROCESSED,
 ) -> ReportRun:
     """Render the district report and school reports of one period.
 
@@ -490,6 +506,11 @@ def render_reports(
         Show a progress bar (default: when stderr is a terminal).
     notebooks : str or os.PathLike, optional
         Folder of the report notebooks (default :func:`notebook_dir`).
+    processed_dir : str or os.PathLike or None, optional
+        Where the multi-period monitoring panel is written as CSV tables
+        (:func:`balance_metrics.monitoring.write_panel`). Default
+        ``<data_dir>/../processed/monitoring`` (``data/processed/monitoring``
+        for ``data/raw``); None writes nothing.
 
     Returns
     -------
@@ -534,7 +555,11 @@ def render_reports(
         raise ReportError("nothing to render: no district report and no school selected")
     workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
     # Build the multi-period panel once; every report then reads it from the cache.
-    load_panel(folder, label, std)
+    panel = load_panel(folder, label, std)
+    if processed_dir is _DEFAULT_PROCESSED:
+        processed_dir = folder.parent / "processed" / "monitoring"
+    if processed_dir is not None:
+        write_panel(panel, Path(processed_dir).resolve())
     rows = _run_tasks(tasks, workers, progress, render_one)
     order = {(t.kind, t.school_id): i for i, t in enumerate(tasks)}
     reports = pd.DataFrame(rows, columns=REPORT_COLUMNS)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import findings, plots
+from . import findings, monitoring, plots
+from . import gaps as gap_analysis
 from . import presentation as pres
 from .district_sections import provenance
 from .presentation import Col, Html
@@ -91,7 +92,6 @@ def overview(ctx: ReportContext, school_id: str) -> Html:
             )
             css = "bm-verdict bm-verdict-fail"
         blocks.append(Html(f'<p class="{css}">{pres.escape(text)}</p>'))
-    blocks.append(pres.not_covered(ctx.missing_topics("monitoring", "gaps")))
     return pres.join(blocks)
 
 
@@ -131,8 +131,7 @@ def indicators(ctx: ReportContext, school_id: str) -> Html:
 def history(ctx: ReportContext, school_id: str) -> Html:
     """历史变化: the school's indicators and verdicts over the periods."""
     if ctx.panel is None:
-        return pres.join([pres.not_covered(ctx.missing_topics("monitoring") or ["多期趋势"])])
-    monitoring = ctx.module("monitoring")
+        return pres.join([pres.notice("本报告未加载多期数据，不含趋势分析。", "info")])
     try:
         frame = monitoring.school_history(ctx.panel, school_id)
     except KeyError:
@@ -163,26 +162,9 @@ def history(ctx: ReportContext, school_id: str) -> Html:
 
 def gaps(ctx: ReportContext, school_id: str) -> Html:
     """差距与需求: what the school lacks and the cheapest way to pass."""
-    gap_module = ctx.module("gaps")
-    comparison = findings.school_comparison(ctx.resources, school_id)
-    short = comparison[~comparison["met"]] if not comparison.empty else comparison
-    if gap_module is None:
-        return pres.join(
-            [
-                pres.not_covered(ctx.missing_topics("gaps")),
-                pres.table(
-                    short,
-                    [Col("stage", kind="code"), Col("indicator", nowrap=True), Col("name"), Col("value", kind="num"),
-                     Col("threshold", kind="exact"), Col("shortfall", kind="num")],
-                    decimals=ctx.decimals,
-                    caption="未达到标准值的指标（差距以指标单位计）",
-                    empty="本校各项指标均达到标准值。",
-                ),
-            ]
-        )
     res = ctx.resources
     currency = ctx.standard.get("remediation.currency", "元")
-    gaps_frame = gap_module.resource_gaps(res)
+    gaps_frame = gap_analysis.resource_gaps(res)
     mine = gaps_frame[gaps_frame["school_id"] == school_id]
     blocks: list[Html | None] = [
         pres.table(
@@ -200,7 +182,7 @@ def gaps(ctx: ReportContext, school_id: str) -> Html:
             empty="本校各项指标均达到标准值，没有资源缺口。",
         )
     ]
-    plans = gap_module.cheapest_remediation(res)
+    plans = gap_analysis.cheapest_remediation(res)
     mine_plans = plans[plans["school_id"] == school_id]
     for r in mine_plans.to_dict("records"):
         stage = STAGES.get(r["stage"], r["stage"])
@@ -222,8 +204,6 @@ def gaps(ctx: ReportContext, school_id: str) -> Html:
 
 def _other_issues(ctx: ReportContext, school_id: str) -> Html | None:
     """The school's lines of the full evaluation's 问题清单 beyond the seven indicators."""
-    if ctx.evaluation is None:
-        return pres.not_covered(ctx.missing_topics("evaluation"))
     issues = findings.issue_table(ctx)
     if "school_id" not in issues.columns:
         return None
