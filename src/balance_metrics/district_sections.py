@@ -17,7 +17,7 @@ from . import equity, findings, monitoring, plots
 from . import gaps as gap_analysis
 from . import presentation as pres
 from .presentation import Col, Html
-from .schema import STAGES
+from .schema import SCOPES, STAGES
 
 if TYPE_CHECKING:
     from .provenance import ProvenanceRecorder
@@ -103,7 +103,7 @@ def _plan_targets(targets: pd.DataFrame, ctx: ReportContext) -> Html | None:
         return None
     frame = _status_column(targets)
     wanted = [
-        Col("target_id", "编号", nowrap=True), Col("name", "目标"), Col("scope", "范围"),
+        Col("target_id", "编号", nowrap=True), Col("name", "目标"), Col("scope", "范围", kind="code", labels=SCOPES),
         Col("measured", "实测", kind="num"), Col("requirement", "要求", kind="exact"), Col("unit", nowrap=True),
         Col("deadline", "期限", nowrap=True), Col("_label", "状态", nowrap=True),
     ]  # fmt: skip
@@ -264,7 +264,7 @@ def trends(ctx: ReportContext) -> Html:
             pres.table(
                 progress,
                 [
-                    Col("name", "目标"), Col("scope", "范围", kind="code", labels=STAGES), Col("latest_value", "最新值", kind="num"),
+                    Col("name", "目标"), Col("scope", "范围", kind="code", labels=STAGES | SCOPES), Col("latest_value", "最新值", kind="num"),
                     Col("target", "目标值", kind="exact"), Col("status_zh", "进度判断"), Col("note", "说明"),
                 ],  # fmt: skip
                 decimals=ctx.decimals,

@@ -24,6 +24,8 @@ SCHOOL_TYPES: dict[str, str] = {
 AREA_TYPES: dict[str, str] = {"urban": "城区", "town": "镇区", "rural": "乡村"}
 OWNERSHIPS: dict[str, str] = {"public": "公办", "private": "民办"}
 STAGES: dict[str, str] = {"primary": "小学", "junior": "初中", "senior": "高中"}
+# Scope of an evaluation item or target (district-wide, or judged school by school).
+SCOPES: dict[str, str] = {"district": "全区", "school": "各校"}
 BOOLEANS: dict[str, bool] = {
     "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False,
     "是": True, "否": False, "y": True, "n": False,
