@@ -13,7 +13,6 @@ from . import __version__
 from .dataset import load_period
 from .errors import DataValidationError, StandardError
 from .export import write_tables
-from .resources import evaluate_resources
 from .schema import STAGES
 from .standards import DEFAULT_STANDARD, list_standards
 
