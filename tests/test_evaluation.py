@@ -131,3 +131,13 @@ def test_tables_for_export(tmp_path):
     assert list(tables["问题清单"].columns) == list(ISSUE_LABELS.values())
     summary = tables["summary"].iloc[0]
     assert summary["verdict"] == "ready" and summary["items_pass"] == 32 and summary["items_not_applicable"] == 2
+
+
+def test_issue_lines_show_floors_at_display_precision():
+    """A value just above a 3.825 floor must not print as equal to it."""
+    from balance_metrics.checks import fmt
+
+    assert fmt(3.825, "m²/生", 3) == "3.825m²/生"
+    assert fmt(3.8270, "m²/生", 3) == "3.827m²/生"
+    assert fmt(4.5, "m²/生", 3) == "4.5m²/生"
+    assert fmt(3.825, "m²/生") == "3.83m²/生"  # the unit's default two decimals

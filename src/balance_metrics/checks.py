@@ -140,15 +140,20 @@ def combine(statuses: Iterable[str]) -> str:
     return PASS
 
 
-def fmt(value: float | Fraction | None, unit: str = "") -> str:
-    """A number for a Chinese report line, with its unit (``"95%"``, ``"2,400元"``)."""
+def fmt(value: float | Fraction | None, unit: str = "", digits: int | None = None) -> str:
+    """A number for a Chinese report line, with its unit (``"95%"``, ``"2,400元"``).
+
+    ``digits`` overrides the unit's usual number of decimals (trailing zeros
+    are dropped either way).
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     number = float(value)
     if unit in _WHOLE_UNITS and number.is_integer():
         text = f"{number:,.0f}" if unit in _MONEY_UNITS else f"{number:.0f}"
     else:
-        digits = 0 if unit in _WHOLE_UNITS else _DECIMALS.get(unit, 2)
+        if digits is None:
+            digits = 0 if unit in _WHOLE_UNITS else _DECIMALS.get(unit, 2)
         text = f"{number:,.{digits}f}" if unit in _MONEY_UNITS else f"{number:.{digits}f}"
         if "." in text:
             text = text.rstrip("0").rstrip(".")

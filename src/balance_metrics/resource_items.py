@@ -28,8 +28,9 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[di
     for _, verdict in result.verdicts.iterrows():
         part = result.sections[(result.sections["school_id"] == verdict["school_id"]) & (result.sections["stage"] == verdict["stage"])]
         stage = str(verdict["stage"])
-        unmet = "；".join(_indicator_text(r, floor_label) for _, r in part[~part["met"]].iterrows())
-        below = "；".join(_indicator_text(r, floor_label) for _, r in part[~part["above_floor"]].iterrows())
+        digits = result.standard.display_decimals
+        unmet = "；".join(_indicator_text(r, floor_label, digits) for _, r in part[~part["met"]].iterrows())
+        below = "；".join(_indicator_text(r, floor_label, digits) for _, r in part[~part["above_floor"]].iterrows())
         rows.append(check_row(item_id, "indicators_met", "达到要求的指标数", Fraction(int(verdict["indicators_met"])), minimum, ">=", "项",
                               school=verdict, stage=stage, note=unmet))
         rows.append(check_row(item_id, "below_floor", f"低于{floor_label}的指标数", Fraction(int(verdict["indicators_below_floor"])), Fraction(0), "<=", "项",
@@ -37,9 +38,11 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[di
     return rows
 
 
-def _indicator_text(r: pd.Series, floor_label: str) -> str:
-    return (f"{r['indicator']}{r['name']}{fmt(r['value'], r['unit'])}，要求≥{fmt(r['threshold'], r['unit'])}"
-            f"，{floor_label}{fmt(r['floor'], r['unit'])}")
+def _indicator_text(r: pd.Series, floor_label: str, digits: int) -> str:
+    # Floors such as 3.825 need the standard's display precision: at two
+    # decimals a value just below the floor would print equal to it.
+    return (f"{r['indicator']}{r['name']}{fmt(r['value'], r['unit'], digits)}，要求≥{fmt(r['threshold'], r['unit'], digits)}"
+            f"，{floor_label}{fmt(r['floor'], r['unit'], digits)}")
 
 
 def balance_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
