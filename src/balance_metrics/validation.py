@@ -55,13 +55,20 @@ def unknown_schools(frame: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]
     return [_problem(r, "school_id", r["school_id"], "school_id not found in the schools table") for _, r in bad.iterrows()]
 
 
+def part_within_whole(frame: pd.DataFrame, part: str, whole: str, rule: Callable[[pd.Series], str] | None = None) -> list[Problem]:
+    """Every row whose ``part`` column exceeds its ``whole`` column.
+
+    ``rule`` words the problem for a row; by default "part (x) is larger than whole (y)".
+    """
+    bad = frame[(frame[part] > frame[whole]).fillna(False)]
+    if rule is None:
+        def rule(r: pd.Series) -> str:
+            return f"{part} ({_text(r[part])}) is larger than {whole} ({_text(r[whole])})"
+    return [_problem(r, part, r[part], rule(r)) for _, r in bad.iterrows()]
+
+
 def subsets_within_teachers(sections: pd.DataFrame) -> list[Problem]:
-    problems = []
-    for col in SUBSET_COLUMNS:
-        bad = sections[(sections[col] > sections["teachers"]).fillna(False)]
-        for _, r in bad.iterrows():
-            problems.append(_problem(r, col, r[col], f"{col} ({r[col]}) is larger than teachers ({r['teachers']})"))
-    return problems
+    return [p for col in SUBSET_COLUMNS for p in part_within_whole(sections, col, "teachers")]
 
 
 def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
@@ -134,11 +141,10 @@ def facilities_present(facilities: pd.DataFrame, schools: pd.DataFrame) -> list[
 
 
 def facility_parts(facilities: pd.DataFrame) -> list[Problem]:
-    bad = facilities[(facilities["indoor_sports_area_m2"] > facilities["teaching_aux_area_m2"]).fillna(False)]
-    return [
-        _problem(r, "indoor_sports_area_m2", r["indoor_sports_area_m2"], f"indoor sports rooms are part of teaching/auxiliary rooms and cannot exceed them ({_text(r['teaching_aux_area_m2'])} m²)")
-        for _, r in bad.iterrows()
-    ]
+    return part_within_whole(
+        facilities, "indoor_sports_area_m2", "teaching_aux_area_m2",
+        lambda r: f"indoor sports rooms are part of teaching/auxiliary rooms and cannot exceed them ({_text(r['teaching_aux_area_m2'])} m²)",
+    )
 
 
 def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
@@ -242,23 +248,16 @@ def _class_lists_complete(classes: pd.DataFrame, sections: pd.DataFrame) -> list
 def finance_rules(finance: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """School budgets: one row per known school; training funds within public funds."""
     problems = duplicate_keys(finance, ("school_id",), "school_id") + _known_schools(finance, tables)
-    bad = finance[(finance["training_funds_yuan"] > finance["public_funds_yuan"]).fillna(False)]
-    problems += [
-        _problem(r, "training_funds_yuan", r["training_funds_yuan"], f"training funds are part of the public funds and cannot exceed them ({_text(r['public_funds_yuan'])} 元)")
-        for _, r in bad.iterrows()
-    ]
-    return problems
+    return problems + part_within_whole(
+        finance, "training_funds_yuan", "public_funds_yuan",
+        lambda r: f"training funds are part of the public funds and cannot exceed them ({_text(r['public_funds_yuan'])} 元)",
+    )
 
 
 def staff_training_rules(staff: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Staff training: one row per known school; trained staff within staff."""
     problems = duplicate_keys(staff, ("school_id",), "school_id") + _known_schools(staff, tables)
-    bad = staff[(staff["district_trained"] > staff["staff"]).fillna(False)]
-    problems += [
-        _problem(r, "district_trained", r["district_trained"], f"district_trained ({r['district_trained']}) is larger than staff ({r['staff']})")
-        for _, r in bad.iterrows()
-    ]
-    return problems
+    return problems + part_within_whole(staff, "district_trained", "staff")
 
 
 def district_rules(district: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
