@@ -55,7 +55,7 @@ def machine() -> dict[str, str]:
                 memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     except OSError:
         pass
-    from balance_metrics.provenance import library_versions
+    from balance_metrics.reporting.provenance import library_versions
 
     libs = library_versions(["papermill", "nbconvert", "nbclient", "weasyprint", "matplotlib", "pandas", "fonttools"])
     return {
@@ -70,7 +70,7 @@ def machine() -> dict[str, str]:
 
 def schools_of(data_dir: Path, period: str, limit: int | None) -> list[str]:
     from balance_metrics import evaluate_resources, load_period
-    from balance_metrics.findings import school_ids
+    from balance_metrics.reporting.findings import school_ids
 
     ids = school_ids(evaluate_resources(load_period(data_dir / period)))
     return ids[:limit] if limit else ids

@@ -27,7 +27,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from balance_metrics import schema  # noqa: E402
+from balance_metrics.contract import schema  # noqa: E402
 
 STANDARD_FILE = ROOT / "src" / "balance_metrics" / "standards" / "national-2017.toml"
 INDICATORS = ("R1", "R2", "R3", "R4", "R5", "R6", "R7")

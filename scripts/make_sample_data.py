@@ -68,7 +68,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from balance_metrics import schema  # noqa: E402
+from balance_metrics.contract import schema  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # Constants

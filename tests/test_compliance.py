@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from balance_metrics import load_standard
-from balance_metrics.compliance import judge_values, round_half_up, section_passes
+from balance_metrics.engine.verdicts import judge_values, round_half_up, section_passes
 
 NATIONAL = load_standard("national-2017")
 PRIMARY_OK = {"R1": "4.2", "R2": "1.0", "R3": "0.9", "R4": "4.5", "R5": "7.5", "R6": "2000", "R7": "2.3"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import REPO
 
-from balance_metrics.schema import TABLES
+from balance_metrics.contract.schema import TABLES
 
 
 def test_data_contract_lists_every_column():

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from test_gaps import district, primary_school
 
 from balance_metrics import evaluate_resources, load_period
-from balance_metrics.equity import group_gaps, inequality_measures, pupil_weighted_gini, weighted_percentile
-from balance_metrics.resources import ResourceEvaluation
+from balance_metrics.analysis.equity import group_gaps, inequality_measures, pupil_weighted_gini, weighted_percentile
+from balance_metrics.engine.resources import ResourceEvaluation
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from conftest import write_period
 from whole_district import boundary_district, district_rows, evidence_rows, set_district, set_value
 
 from balance_metrics import Evaluation, evaluate, load_period
-from balance_metrics.checks import STATUS_LABELS
-from balance_metrics.issues import ISSUE_LABELS
+from balance_metrics.evaluation.checks import STATUS_LABELS
+from balance_metrics.evaluation.issue_list import ISSUE_LABELS
 
 PLAN_COLUMNS = ["target_id", "name", "scope", "measured", "requirement", "unit", "comparison", "deadline", "status"]
 
@@ -135,7 +135,7 @@ def test_tables_for_export(tmp_path):
 
 def test_issue_lines_show_floors_at_display_precision():
     """A value just above a 3.825 floor must not print as equal to it."""
-    from balance_metrics.checks import fmt
+    from balance_metrics.evaluation.checks import fmt
 
     assert fmt(3.825, "m²/生", 3) == "3.825m²/生"
     assert fmt(3.8270, "m²/生", 3) == "3.827m²/生"

@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 from fontTools.ttLib import TTFont  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from balance_metrics import fonts  # noqa: E402
+from balance_metrics.reporting import fonts  # noqa: E402
 
 SRC_DIR = Path(__file__).resolve().parents[1] / "src"
 PRIVATE_USE = "\ue000"
@@ -315,7 +315,7 @@ def test_subset_ignores_order_and_repetition():
 def _subset_digest_in_subprocess(text: str, hash_seed: str) -> str:
     code = (
         "import hashlib, sys\n"
-        "from balance_metrics import fonts\n"
+        "from balance_metrics.reporting import fonts\n"
         "data = fonts.subset_font_bytes(sys.argv[1])\n"
         "print(hashlib.sha256(data).hexdigest())\n"
     )

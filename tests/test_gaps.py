@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from balance_metrics import evaluate_resources, load_period, load_standard, pupil_weighted_cv
-from balance_metrics.balance import district_balance
-from balance_metrics.compliance import judge_sections
-from balance_metrics.errors import StandardError
-from balance_metrics.gaps import (
+from balance_metrics.engine.balance import district_balance
+from balance_metrics.engine.verdicts import judge_sections
+from balance_metrics.common.errors import StandardError
+from balance_metrics.analysis.gaps import (
     balance_after_remediation,
     cheapest_remediation,
     district_gaps,
@@ -25,8 +25,8 @@ from balance_metrics.gaps import (
     remediation_items,
     resource_gaps,
 )
-from balance_metrics.resources import SECTION_COLUMNS, ResourceEvaluation
-from balance_metrics.standards import exact
+from balance_metrics.engine.resources import SECTION_COLUMNS, ResourceEvaluation
+from balance_metrics.standard.loader import exact
 
 FACILITY_FIELDS = {
     "teaching_aux_area_m2", "indoor_sports_area_m2", "outdoor_sports_area_m2", "equipment_value_yuan",

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from conftest import small_district, write_period
 
-from balance_metrics import DataValidationError, evaluate_resources, monitoring, pupil_weighted_cv
-from balance_metrics.monitoring import (
+from balance_metrics import DataValidationError, evaluate_resources, pupil_weighted_cv
+from balance_metrics.analysis import monitoring
+from balance_metrics.analysis.monitoring import (
     build_panel,
     find_periods,
     latest_period,

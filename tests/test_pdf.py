@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from balance_metrics import atomic, fonts, pdf
+from balance_metrics.common import atomic
+from balance_metrics.reporting import fonts
+from balance_metrics.reporting import pdf
 
 PRIVATE_USE = "\ue000"
 RARE_HANZI = "\U0002a6a5"  # absent from Noto Sans CJK SC (see test_fonts)

@@ -9,9 +9,10 @@ import pytest
 from conftest import SAMPLE
 from matplotlib.figure import Figure
 
-from balance_metrics import evaluate_resources, load_period, plots
-from balance_metrics.findings import school_comparison
-from balance_metrics.fonts import MissingGlyphError
+from balance_metrics import evaluate_resources, load_period
+from balance_metrics.reporting import plots
+from balance_metrics.reporting.findings import school_comparison
+from balance_metrics.reporting.fonts import MissingGlyphError
 
 
 @pytest.fixture(scope="module")

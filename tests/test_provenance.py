@@ -9,8 +9,9 @@ import subprocess
 import pytest
 from conftest import REPO
 
-from balance_metrics import load_period, load_standard, provenance
-from balance_metrics.presentation import VOLATILE_CLASS, provenance_block
+from balance_metrics import load_period, load_standard
+from balance_metrics.reporting import provenance
+from balance_metrics.reporting.presentation import VOLATILE_CLASS, provenance_block
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def test_sidecar_write_is_atomic(dataset, tmp_path, monkeypatch):
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("balance_metrics.atomic.os.replace", interrupted)
+    monkeypatch.setattr("balance_metrics.common.atomic.os.replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         provenance.write_sidecar(record, target)
     assert target.read_text(encoding="utf-8") == "old"

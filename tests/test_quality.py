@@ -9,7 +9,7 @@ from conftest import write_period
 from whole_district import boundary_district, set_district, set_value
 
 from balance_metrics import evaluate, load_period
-from balance_metrics.quality import cv_of_means, difference_rates, variance_share
+from balance_metrics.evaluation.quality import cv_of_means, difference_rates, variance_share
 
 
 def run(tmp_path, tables, standard="national-2017"):

@@ -28,9 +28,9 @@ from conftest import REPO, SAMPLE
 from pypdf import PdfReader
 
 from balance_metrics import evaluate_resources, load_period
-from balance_metrics.presentation import VOLATILE_CLASS, format_number
-from balance_metrics.reporting import ReportTask, render_one
-from balance_metrics.schema import STAGES
+from balance_metrics.reporting.presentation import VOLATILE_CLASS, format_number
+from balance_metrics.reporting.batch import ReportTask, render_one
+from balance_metrics.contract.schema import STAGES
 
 PERIOD = "2022Q4"
 DISTRICT_HEADINGS = [
@@ -319,7 +319,7 @@ def test_interrupted_render_leaves_the_old_report(rendered, tmp_path, monkeypatc
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt  # the user presses Ctrl-C while the PDF renders
 
-    monkeypatch.setattr("balance_metrics.pdf.render_pdf_bytes", interrupted)
+    monkeypatch.setattr("balance_metrics.reporting.pdf.render_pdf_bytes", interrupted)
     task = ReportTask(
         kind="school", period=PERIOD, school_id=school, school_name="", data_dir=str(rendered["data"]),
         standard="national-2017", out_dir=str(out), formats=("html", "pdf"),

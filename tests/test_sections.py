@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from balance_metrics import load_period, load_standard
-from balance_metrics.sections import build_sections, split_shares
+from balance_metrics.engine.sections import build_sections, split_shares
 
 NATIONAL = load_standard("national-2017")
 

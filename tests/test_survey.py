@@ -7,7 +7,7 @@ from conftest import write_period
 from whole_district import boundary_district, set_value, survey_rows
 
 from balance_metrics import evaluate, load_period, load_standard
-from balance_metrics.survey import satisfaction, wilson_interval
+from balance_metrics.evaluation.survey import satisfaction, wilson_interval
 
 
 # Wilson: centre = (p + z²/2n)/(1 + z²/n), half = z·sqrt(p(1−p)/n + z²/4n²)/(1 + z²/n), z = 1.959964.

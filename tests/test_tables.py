@@ -7,7 +7,7 @@ import pytest
 from conftest import small_district, write_period
 
 from balance_metrics import evaluate_resources, load_period
-from balance_metrics.schema import TABLES
+from balance_metrics.contract.schema import TABLES
 
 
 def to_chinese(name: str, frame: pd.DataFrame) -> pd.DataFrame:

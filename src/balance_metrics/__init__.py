@@ -9,12 +9,12 @@ pupil_weighted_cv(values, weights) -> float
 list_standards(), load_standard(name_or_path)
 """
 
-from .cv import pupil_weighted_cv
-from .dataset import Dataset, load_period
-from .errors import DataValidationError, Problem, StandardError
-from .evaluation import Evaluation, evaluate
-from .resources import ResourceEvaluation, evaluate_resources
-from .standards import Standard, list_standards, load_standard
+from balance_metrics.engine.cv import pupil_weighted_cv
+from balance_metrics.contract.dataset import Dataset, load_period
+from balance_metrics.common.errors import DataValidationError, Problem, StandardError
+from balance_metrics.evaluation.evaluate import Evaluation, evaluate
+from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resources
+from balance_metrics.standard.loader import Standard, list_standards, load_standard
 
 __version__ = "0.1.0"
 

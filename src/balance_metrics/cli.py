@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .dataset import load_period
-from .errors import DataValidationError, StandardError
-from .export import write_tables
-from .schema import STAGES
-from .standards import DEFAULT_STANDARD, list_standards
+from balance_metrics import __version__
+from balance_metrics.contract.dataset import load_period
+from balance_metrics.common.errors import DataValidationError, StandardError
+from balance_metrics.reporting.export import write_tables
+from balance_metrics.contract.schema import STAGES
+from balance_metrics.standard.loader import DEFAULT_STANDARD, list_standards
 
 EXIT_INVALID_DATA = 2
 
@@ -42,7 +42,7 @@ def _summary(result) -> str:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     # The whole evaluation: the resource tables plus items, plan targets,
     # satisfaction, readiness and the 问题清单 (see balance_metrics.evaluation).
-    from .evaluation import evaluate
+    from balance_metrics.evaluation.evaluate import evaluate
 
     dataset = load_period(args.period_dir)
     evaluation = evaluate(dataset, args.standard)
@@ -80,7 +80,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Render the district and school reports of one period (see balance_metrics.reporting)."""
     # Imported here: papermill, nbconvert and WeasyPrint are slow to import
     # and only this subcommand needs them.
-    from .reporting import ReportError, render_reports
+    from balance_metrics.reporting.batch import ReportError, render_reports
 
     schools: list[str] = args.schools
     try:

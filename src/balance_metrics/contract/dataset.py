@@ -1,0 +1,130 @@
+"""Load one reporting period's data: :func:`load_period` and :class:`Dataset`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from balance_metrics.common.errors import DataValidationError, Problem, problems_frame
+from balance_metrics.contract.schema import TABLES
+from balance_metrics.contract.tables import find_tables, parse_table, sha256
+from balance_metrics.contract.validation import TABLE_RULES, cross_table_problems, plausibility_warnings
+
+PERIOD_PATTERN = re.compile(r"^(?P<year>\d{4})(?:Q(?P<quarter>[1-4])|-(?P<month>0[1-9]|1[0-2]))$")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated reporting period.
+
+    Attributes
+    ----------
+    period : str
+        Period label taken from the folder name, e.g. ``"2022Q4"`` or ``"2022-10"``.
+    path : Path
+        The period folder.
+    tables : Mapping[str, DataFrame]
+        Every table found, with canonical column names, typed values and the
+        bookkeeping columns ``_source`` and ``_row``.
+    warnings : DataFrame
+        Plausibility warnings (file, row, column, value, rule); not errors.
+    sources : DataFrame
+        One row per table read: table, file, sheet, sha256, rows.
+    """
+
+    period: str
+    path: Path
+    tables: Mapping[str, pd.DataFrame]
+    warnings: pd.DataFrame
+    sources: pd.DataFrame = field(repr=False)
+
+    @property
+    def schools(self) -> pd.DataFrame:
+        return self.tables["schools"]
+
+    @property
+    def sections(self) -> pd.DataFrame:
+        return self.tables["sections"]
+
+    @property
+    def facilities(self) -> pd.DataFrame:
+        return self.tables["facilities"]
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """An optional table, or ``None`` when the period does not have it."""
+        return self.tables.get(name)
+
+
+def period_sort_key(period: str) -> tuple[int, int]:
+    """Chronological sort key for ``2022Q4`` / ``2022-10`` labels (month of period end)."""
+    match = PERIOD_PATTERN.match(period)
+    if match is None:
+        raise ValueError(f"not a period label (expected like 2022Q4 or 2022-10): {period!r}")
+    year = int(match["year"])
+    month = int(match["quarter"]) * 3 if match["quarter"] else int(match["month"])
+    return year, month
+
+
+def is_period_label(name: str) -> bool:
+    return PERIOD_PATTERN.match(name) is not None
+
+
+def load_period(path: str | Path) -> Dataset:
+    """Read and validate one period folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder holding the period's tables as ``<table>.csv`` files and/or sheets
+        of ``*.xlsx`` workbooks; table, column and category names may be English
+        or the official Chinese names (see ``docs/data-contract.md``).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem found (file, row, column, value, rule).
+    """
+    folder = Path(path).resolve()
+    if not folder.is_dir():
+        raise DataValidationError([Problem(str(folder), None, "", "", "period folder not found")], str(folder))
+
+    raw_tables, problems = find_tables(folder, list(TABLES.values()))
+    parsed: dict[str, pd.DataFrame] = {}
+    warnings: list[Problem] = []
+    for name, raw in raw_tables.items():
+        frame, table_problems, unused = parse_table(raw)
+        parsed[name] = frame
+        problems.extend(table_problems)
+        warnings.extend(Problem(raw.source, None, col, "", "column not used by balance_metrics") for col in unused)
+
+    if {"schools", "sections", "facilities"} <= parsed.keys():
+        problems.extend(cross_table_problems(parsed["schools"], parsed["sections"], parsed["facilities"]))
+        warnings.extend(plausibility_warnings(parsed["sections"], parsed["facilities"]))
+    for name, frame in parsed.items():
+        check = TABLE_RULES.get(name)
+        if check is not None:
+            problems.extend(check(frame, parsed))
+
+    if problems:
+        raise DataValidationError(problems, str(folder))
+    sources = pd.DataFrame(
+        [
+            {"table": name, "file": raw.path.name, "sheet": raw.sheet or "", "sha256": sha256(raw.path), "rows": len(raw.rows)}
+            for name, raw in sorted(raw_tables.items())
+        ]
+    )
+    return Dataset(
+        period=folder.name,
+        path=folder,
+        tables=parsed,
+        warnings=problems_frame(warnings),
+        sources=sources,
+    )

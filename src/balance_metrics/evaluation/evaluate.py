@@ -1,0 +1,177 @@
+"""The whole evaluation of a period: :func:`evaluate` -> :class:`Evaluation`.
+
+Resources (R1–R7 and the 差异系数), government guarantee G1–G15, education
+quality Q1–Q9, social recognition S1 and the veto items, each as an item with
+a status; a local plan's own targets; the readiness verdict with the items
+blocking it; and the 问题清单.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from balance_metrics.evaluation.checks import FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS
+from balance_metrics.evaluation.context import build_context
+from balance_metrics.contract.dataset import Dataset
+from balance_metrics.evaluation.evidence import evidence_references
+from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
+from balance_metrics.evaluation.items import item_specs, run_items, summarise_items
+from balance_metrics.evaluation.plan_targets import evaluate_plan
+from balance_metrics.engine.resources import ResourceEvaluation
+from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
+from balance_metrics.evaluation.survey import satisfaction
+
+BLOCKING_COLUMNS = ["id", "area", "area_name", "name", "status", "status_label", "veto", "measured", "requirement"]
+READY_LABELS = {True: "具备申报认定条件", False: "暂不具备申报认定条件"}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the district can apply for recognition now.
+
+    Attributes
+    ----------
+    ready : bool
+        No item fails or lacks evidence (plan targets do not count).
+    blocking : DataFrame
+        The items that prevent it (columns :data:`BLOCKING_COLUMNS`), vetoes first.
+    """
+
+    ready: bool
+    blocking: pd.DataFrame
+
+    @property
+    def verdict(self) -> str:
+        """``"ready"`` or ``"not ready"``."""
+        return "ready" if self.ready else "not ready"
+
+    @property
+    def label(self) -> str:
+        """The verdict in Chinese."""
+        return READY_LABELS[self.ready]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Result of :func:`evaluate`.
+
+    Attributes
+    ----------
+    resources : ResourceEvaluation
+        The resource-allocation evaluation (R1–R7 per section, CVs).
+    items : DataFrame
+        One row per item (RS, RC, G1–G15, Q1–Q9, S1, V1–V7): id, area,
+        area_name, name (official Chinese), scope, rule, measured and
+        requirement (text), status (pass / fail / evidence missing / not
+        applicable), status_label, failing_schools, detail, evidence,
+        responsible, source.
+    checks : DataFrame
+        Every comparison behind the items, one per district figure, school,
+        section or evidence document (:data:`balance_metrics.checks.CHECK_COLUMNS`).
+    plan_targets : DataFrame
+        The local plan's own targets (empty for national-2017): target_id,
+        name, scope, measured, requirement (float, in unit), unit, comparison,
+        deadline (ISO date), status (pass / fail / data missing), …
+    plan_checks : DataFrame
+        The per-school / per-year checks behind the plan targets.
+    satisfaction : DataFrame
+        Satisfaction per respondent group and overall with Wilson intervals.
+    readiness : Readiness
+    issue_list : DataFrame
+        The 问题清单 (:data:`balance_metrics.issues.ISSUE_COLUMNS`).
+    standard : Standard
+    period : str
+    """
+
+    resources: ResourceEvaluation
+    items: pd.DataFrame
+    checks: pd.DataFrame
+    plan_targets: pd.DataFrame
+    plan_checks: pd.DataFrame
+    satisfaction: pd.DataFrame
+    readiness: Readiness
+    issue_list: pd.DataFrame
+    standard: Standard
+    period: str
+
+    def summary(self) -> pd.DataFrame:
+        """One row: period, standard, verdict, and item / plan-target counts by status."""
+        row: dict[str, object] = {
+            "period": self.period,
+            "standard": self.standard.label,
+            "verdict": self.readiness.verdict,
+            "verdict_label": self.readiness.label,
+            "blocking_items": len(self.readiness.blocking),
+        }
+        for status in (PASS, FAIL, MISSING, NOT_APPLICABLE):
+            row[f"items_{status.replace(' ', '_')}"] = int((self.items["status"] == status).sum())
+        for status, n in self.plan_targets["status"].value_counts().items():
+            row[f"plan_targets_{status.replace(' ', '_')}"] = int(n)
+        row["issues"] = len(self.issue_list)
+        return pd.DataFrame([row])
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every result table by a name usable as a CSV file or XLSX sheet name."""
+        return {
+            "summary": self.summary(),
+            "sections": self.resources.sections,
+            "verdicts": self.resources.verdicts,
+            "balance": self.resources.balance,
+            "excluded": self.resources.excluded,
+            "items": self.items,
+            "checks": self.checks,
+            "plan_targets": self.plan_targets,
+            "plan_checks": self.plan_checks,
+            "satisfaction": self.satisfaction,
+            "readiness": self.readiness.blocking,
+            "问题清单": issue_list_zh(self.issue_list),
+        }
+
+
+def assess_readiness(items: pd.DataFrame, standard: Standard) -> Readiness:
+    """Ready when no item has a blocking status (``[evaluation] blocking_statuses``)."""
+    blocking_statuses = list(standard.get("evaluation.blocking_statuses", [FAIL, MISSING]))
+    blocking = items[items["status"].isin(blocking_statuses)].assign(veto=lambda f: f["area"] == "veto")
+    blocking = blocking.sort_values("veto", ascending=False, kind="stable")[BLOCKING_COLUMNS].reset_index(drop=True)
+    return Readiness(ready=blocking.empty, blocking=blocking)
+
+
+def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD) -> Evaluation:
+    """Evaluate a period against every item of a standard.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        From :func:`balance_metrics.load_period`. Optional tables it lacks make
+        the items needing them "evidence missing", never "pass".
+    standard : str, Path or Standard, default "national-2017"
+        A built-in standard (``"beichen-2021"`` adds the plan's stricter
+        numbers and its own targets) or a TOML override file.
+
+    Returns
+    -------
+    Evaluation
+    """
+    std = load_standard(standard)
+    specs = item_specs(std)
+    ctx = build_context(dataset, std)
+    checks = run_items(ctx, specs)
+    items = summarise_items(std, specs, checks, evidence_references(dataset))
+    targets, target_checks = evaluate_plan(ctx)
+    return Evaluation(
+        resources=ctx.resources,
+        items=items,
+        checks=checks,
+        plan_targets=targets,
+        plan_checks=target_checks,
+        satisfaction=satisfaction(dataset, std),
+        readiness=assess_readiness(items, std),
+        issue_list=issue_list(items, checks, targets, target_checks),
+        standard=std,
+        period=dataset.period,
+    )
+
+
+__all__ = ["Evaluation", "Readiness", "STATUS_LABELS", "assess_readiness", "evaluate"]

@@ -1,0 +1,184 @@
+"""The items of the whole evaluation: their definitions in the standard, running
+their rules, and one summary row per item.
+
+Items live in the standard under ``[items.<id>]`` with ``area``, ``name``
+(official Chinese wording), ``scope`` (district / school) and either ``rule``
+(a rule name, with the numbers the rule needs) or ``same_as`` (an item whose
+checks it shares, e.g. the veto on social recognition below 85 %).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from balance_metrics.evaluation import evidence
+from balance_metrics.evaluation import guarantee
+from balance_metrics.evaluation import quality
+from balance_metrics.evaluation import resource_items
+from balance_metrics.evaluation import survey
+from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, STATUS_LABELS, checks_frame, combine, fmt, requirement_text
+from balance_metrics.evaluation.context import Context, Rule
+from balance_metrics.common.errors import StandardError
+from balance_metrics.contract.schema import STAGES
+from balance_metrics.standard.loader import Standard
+
+AREA_ORDER: tuple[str, ...] = ("resources", "guarantee", "quality", "recognition", "veto")
+RULES: dict[str, Rule] = {
+    **resource_items.RULES, **guarantee.RULES, **quality.RULES, **survey.RULES, **evidence.RULES,
+}
+ITEM_COLUMNS = [
+    "id", "area", "area_name", "name", "scope", "rule", "measured", "requirement", "status", "status_label",
+    "failing_schools", "detail", "evidence", "responsible", "source",
+]
+# Above this many district-level checks an item lists only its failing ones.
+_MAX_LISTED = 4
+_REQUIRED_KEYS = ("area", "name", "scope")
+
+
+def item_specs(standard: Standard) -> dict[str, Mapping[str, Any]]:
+    """The standard's items in reporting order (area, then number).
+
+    Raises
+    ------
+    StandardError
+        An item lacks area / name / scope, names an unknown rule or area, or
+        ``same_as`` points at no item.
+    """
+    items = standard.data.get("items")
+    if not items:
+        raise StandardError(f"standard {standard.name} defines no [items] (does it extend national-2017?)")
+    errors = []
+    for item_id, spec in items.items():
+        errors += [f"item {item_id} lacks '{key}'" for key in _REQUIRED_KEYS if key not in spec]
+        if spec.get("area") not in AREA_ORDER:
+            errors.append(f"item {item_id}: area must be one of {', '.join(AREA_ORDER)}")
+        if "same_as" in spec:
+            if spec["same_as"] not in items:
+                errors.append(f"item {item_id}: same_as names no item ({spec['same_as']!r})")
+        elif spec.get("rule") not in RULES:
+            errors.append(f"item {item_id}: unknown rule {spec.get('rule')!r}; known: {', '.join(sorted(RULES))}")
+    if errors:
+        raise StandardError(f"standard {standard.name}: " + "; ".join(errors))
+    # Areas in reporting order; within an area, the order of the standard file.
+    ordered = sorted(enumerate(items.items()), key=lambda e: (AREA_ORDER.index(e[1][1]["area"]), e[0]))
+    return {item_id: spec for _, (item_id, spec) in ordered}
+
+
+def run_items(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """Every item's checks (see :data:`balance_metrics.checks.CHECK_COLUMNS`)."""
+    rows: list[dict[str, object]] = []
+    for item_id, spec in specs.items():
+        source_id = spec.get("same_as", item_id)
+        source = specs[source_id]
+        for row in RULES[source["rule"]](ctx, source_id, source):
+            rows.append({**row, "item_id": item_id})
+    return checks_frame(rows)
+
+
+def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], checks: pd.DataFrame, references: Mapping[str, str]) -> pd.DataFrame:
+    """One row per item: measured and requirement as text, status, failing schools.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`ITEM_COLUMNS`. ``status`` is pass / fail / evidence
+        missing / not applicable; ``status_label`` its Chinese label.
+    """
+    areas = standard.data.get("areas", {})
+    rows = []
+    for item_id, spec in specs.items():
+        mine = checks[checks["item_id"] == item_id]
+        status = combine(mine["status"])
+        evidence_based = specs[spec.get("same_as", item_id)].get("rule") == "evidence"
+        rows.append({
+            "id": item_id,
+            "area": spec["area"],
+            "area_name": areas.get(spec["area"], spec["area"]),
+            "name": spec["name"],
+            "scope": spec["scope"],
+            "rule": spec.get("rule", f"same_as {spec.get('same_as')}"),
+            "measured": _evidence_measured(mine) if evidence_based else _measured(mine),
+            "requirement": _evidence_requirement(spec) if evidence_based else _requirement(mine),
+            "status": status,
+            "status_label": STATUS_LABELS[status],
+            "failing_schools": _failing_schools(mine),
+            "detail": _detail(mine),
+            "evidence": references.get(item_id, ""),
+            "responsible": spec.get("responsible", ""),
+            "source": spec.get("source", ""),
+        })
+    return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+
+
+def label_of(row: pd.Series) -> str:
+    """What a check is about: ``小学数学校际差异率`` / ``初中R7差异系数``."""
+    stage = STAGES.get(str(row["stage"]), str(row["stage"]))
+    return f"{stage}{row['target']}{row['part_name']}"
+
+
+def value_text(row: pd.Series) -> str:
+    return f"{label_of(row)}{fmt(row['measured'], row['unit'])}"
+
+
+def _measured(mine: pd.DataFrame) -> str:
+    district = mine[mine["school_id"] == ""]
+    schools = mine[mine["school_id"] != ""]
+    parts = []
+    if len(district) > _MAX_LISTED:
+        failing = district[district["status"] == FAIL]
+        parts.append(f"{len(failing)}/{len(district)}项未达标" + ("：" + "；".join(value_text(r) for _, r in failing.iterrows()) if len(failing) else ""))
+    else:
+        parts += [value_text(r) for _, r in district.iterrows() if r["status"] in (PASS, FAIL)]
+    if len(schools) and not len(district):
+        failing = schools.loc[schools["status"] == FAIL, "school_id"].nunique()
+        parts.append(f"{failing}所学校未达标（共{schools['school_id'].nunique()}所）")
+    missing = mine[mine["status"] == MISSING]
+    if len(missing):
+        parts.append(f"{len(missing)}项缺少数据")
+    return "；".join(parts)
+
+
+def _requirement(mine: pd.DataFrame) -> str:
+    texts = []
+    for _, r in mine.iterrows():
+        if pd.isna(r["requirement"]):
+            continue
+        text = f"{STAGES.get(str(r['stage']), str(r['stage']))}{r['part_name']}{requirement_text(r['comparison'], r['requirement'], r['unit'])}"
+        if text not in texts:
+            texts.append(text)
+    return "；".join(texts) if len(texts) <= 3 else "按各校情况核定（见 checks 表）"
+
+
+def _failing_schools(mine: pd.DataFrame) -> str:
+    failing = mine[(mine["status"] == FAIL) & (mine["school_id"] != "")]
+    lines = []
+    for school_id, group in failing.groupby("school_id", sort=False):
+        values = "、".join(value_text(r) for _, r in group.iterrows())
+        lines.append(f"{group['school_name'].iloc[0]}（{school_id}）{values}")
+    return "；".join(lines)
+
+
+def _detail(mine: pd.DataFrame) -> str:
+    missing = mine[mine["status"] == MISSING]
+    notes = [f"{r['school_name'] or '全区'}：{r['note']}" for _, r in missing.iterrows() if r["note"]]
+    district = mine[(mine["school_id"] == "") & (mine["status"].isin([PASS, FAIL]))]
+    if len(district) <= _MAX_LISTED:  # longer lists are summarised in `measured`
+        notes += [str(r["note"]) for _, r in district.iterrows() if r["note"]]
+    return "；".join(dict.fromkeys(notes))
+
+
+def _evidence_measured(mine: pd.DataFrame) -> str:
+    documents = mine[mine["part"] == "document"]
+    if documents.empty:
+        return "无佐证材料"
+    counts = documents["status"].map(STATUS_LABELS).value_counts()
+    return f"佐证材料{len(documents)}份：" + "、".join(f"{label}{n}" for label, n in counts.items())
+
+
+def _evidence_requirement(spec: Mapping[str, Any]) -> str:
+    if spec["area"] == "veto":
+        return "不存在该情形（佐证材料审核确认）"
+    return "佐证材料齐全并审核达标"

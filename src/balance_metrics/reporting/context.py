@@ -1,0 +1,272 @@
+"""Everything a report needs about one period, loaded once: :func:`load_context`.
+
+A report notebook calls :func:`load_context` and passes the resulting
+:class:`ReportContext` to the section builders
+(:mod:`balance_metrics.district_sections`, :mod:`balance_metrics.school_sections`).
+
+Building the multi-period panel evaluates every earlier period (≈ 0.5 s per
+period). Every report of a run needs the same panel, so it is cached on disk
+under a key made of the input files' contents, the standard and the package's
+source code (:func:`load_panel`); a change to any of them misses the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from balance_metrics.analysis import monitoring
+from balance_metrics.common.atomic import atomic_write_bytes
+from balance_metrics.contract.dataset import Dataset, load_period, period_sort_key
+from balance_metrics.evaluation.evaluate import Evaluation, evaluate
+from balance_metrics.reporting.presentation import check_lang
+from balance_metrics.engine.resources import ResourceEvaluation
+from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
+
+__all__ = [
+    "ReportContext",
+    "load_context",
+    "load_panel",
+    "resolve_period",
+]
+
+
+# --------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------
+
+
+def resolve_period(data_dir: str | os.PathLike[str], period: str) -> str:
+    """The period label to report on; ``"latest"`` means the newest folder.
+
+    Period discovery is :func:`balance_metrics.monitoring.find_periods`; this
+    only adds the report's choice of "latest" and the error messages.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike
+        Folder of period folders.
+    period : str
+        ``"2022Q4"``, ``"2022-10"`` or ``"latest"`` (newest quarter if any
+        quarterly folder exists, else the newest month).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    FileNotFoundError
+        No such period folder, or no period folder at all.
+    ValueError
+        ``period`` is not a period label.
+    """
+    folder = Path(data_dir).resolve()
+    if period == "latest":
+        quarters = monitoring.find_periods(folder, "quarterly")
+        return quarters[-1] if quarters else monitoring.latest_period(folder)
+    period_sort_key(period)  # raises ValueError for a malformed label
+    labels = monitoring.find_periods(folder)
+    if period not in labels:
+        known = ", ".join(labels) or "none"
+        raise FileNotFoundError(f"period {period} not found in {folder} (periods: {known})")
+    return period
+
+
+# --------------------------------------------------------------------------
+# Panel cache
+# --------------------------------------------------------------------------
+
+_CACHE_ENV = "BALANCE_METRICS_CACHE_DIR"
+_NO_CACHE_ENV = "BALANCE_METRICS_NO_PANEL_CACHE"
+_CACHE_KEEP = 16
+
+
+def _cache_dir() -> Path | None:
+    override = os.environ.get(_CACHE_ENV)
+    base = Path(override) if override else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "balance_metrics"
+    folder = base / "panels"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
+
+
+def _hash_folder(digest: Any, folder: Path) -> None:
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))):
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def _code_digest() -> bytes:
+    # The panel is a result of the code as much as of the data: a developer
+    # fixing the engine must not get yesterday's numbers from the cache.
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.toml")]):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def _panel_key(data_dir: Path, periods: list[str], standard: Standard) -> str:
+    digest = hashlib.sha256()
+    digest.update(_code_digest())
+    digest.update(json.dumps([standard.name, list(standard.chain), standard.data], sort_keys=True, default=str).encode())
+    for label in periods:
+        digest.update(label.encode())
+        _hash_folder(digest, data_dir / label)
+    return digest.hexdigest()[:32]
+
+
+def _prune(folder: Path) -> None:
+    entries = sorted(folder.glob("panel-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[_CACHE_KEEP:]:
+        stale.unlink(missing_ok=True)
+
+
+def load_panel(data_dir: str | os.PathLike[str], period: str, standard: str | Standard = DEFAULT_STANDARD) -> monitoring.Panel:
+    """The monitoring panel of every period up to ``period``, cached on disk.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike
+        Folder of period folders.
+    period : str
+        Last period included; only periods of the same frequency (quarters
+        for ``2022Q4``, months for ``2022-10``) are taken.
+    standard : str, Path or Standard
+        Applied to every period.
+
+    Returns
+    -------
+    balance_metrics.monitoring.Panel
+        Earlier periods with invalid data are skipped and listed in
+        ``Panel.failed_periods``.
+
+    Notes
+    -----
+    Cache files live in ``$BALANCE_METRICS_CACHE_DIR/panels`` (default
+    ``~/.cache/balance_metrics/panels``), are pickles written by this
+    function, and are only read back from there; set
+    ``BALANCE_METRICS_NO_PANEL_CACHE=1`` to bypass the cache.
+    """
+    std = load_standard(standard)
+    folder = Path(data_dir).resolve()
+    frequency = "quarterly" if "Q" in period else "monthly"
+    periods = [p for p in monitoring.find_periods(folder, frequency) if period_sort_key(p) <= period_sort_key(period)]
+    cache = None if os.environ.get(_NO_CACHE_ENV) else _cache_dir()
+    target = cache / f"panel-{_panel_key(folder, periods, std)}.pkl" if cache else None
+    if target is not None and target.is_file():
+        try:
+            with target.open("rb") as handle:
+                return pickle.load(handle)
+        except Exception:  # noqa: BLE001 - a stale or truncated cache entry is rebuilt
+            target.unlink(missing_ok=True)
+    panel = monitoring.build_panel(folder, std, periods=periods, on_error="skip")
+    if target is not None:
+        atomic_write_bytes(target, pickle.dumps(panel, protocol=pickle.HIGHEST_PROTOCOL))
+        _prune(target.parent)
+    return panel
+
+
+# --------------------------------------------------------------------------
+# The context
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """One period, evaluated, with its multi-period panel.
+
+    Attributes
+    ----------
+    period : str
+        The period (``"latest"`` resolved).
+    data_dir : Path
+        Folder of period folders (absolute).
+    dataset : Dataset
+    standard : Standard
+    resources : ResourceEvaluation
+    evaluation : balance_metrics.evaluation.Evaluation
+        :func:`balance_metrics.evaluation.evaluate` result.
+    panel : balance_metrics.monitoring.Panel or None
+        The panel up to this period (None when loaded with ``with_panel=False``).
+    lang : str
+    """
+
+    period: str
+    data_dir: Path
+    dataset: Dataset
+    standard: Standard
+    resources: ResourceEvaluation
+    evaluation: Evaluation
+    panel: monitoring.Panel | None
+    lang: str = "zh-CN"
+
+    @property
+    def decimals(self) -> int:
+        """Decimals for indicator values, ratios and CVs (the standard's)."""
+        return self.standard.display_decimals
+
+
+def load_context(
+    data_dir: str | os.PathLike[str],
+    period: str = "latest",
+    standard: str | os.PathLike[str] | Standard = DEFAULT_STANDARD,
+    *,
+    lang: str = "zh-CN",
+    with_panel: bool = True,
+) -> ReportContext:
+    """Load, validate and evaluate one period for a report.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike
+        Folder of period folders (``data/raw``); relative paths are taken
+        from the current directory.
+    period : str, default "latest"
+        Period label or ``"latest"``.
+    standard : str, Path or Standard, default "national-2017"
+        Built-in standard name or TOML file.
+    lang : str, default "zh-CN"
+        Report language (only Simplified Chinese is implemented).
+    with_panel : bool, default True
+        Build the multi-period panel (trends, history).
+
+    Returns
+    -------
+    ReportContext
+
+    Raises
+    ------
+    DataValidationError
+        The period's data break the data contract.
+    StandardError
+        The standard cannot be loaded.
+    FileNotFoundError, ValueError
+        No such data folder or period.
+    """
+    language = check_lang(lang)
+    folder = Path(data_dir).resolve()
+    label = resolve_period(folder, period)
+    std = load_standard(standard)
+    dataset = load_period(folder / label)
+    evaluation = evaluate(dataset, std)
+    panel = load_panel(folder, label, std) if with_panel else None
+    return ReportContext(
+        period=label,
+        data_dir=folder,
+        dataset=dataset,
+        standard=std,
+        resources=evaluation.resources,
+        evaluation=evaluation,
+        panel=panel,
+        lang=language,
+    )

@@ -1,0 +1,558 @@
+"""Display helpers for reports: Chinese labels, number formatting, HTML blocks.
+
+Everything a report notebook shows goes through this module, so notebooks hold
+no formatting logic. Output is plain, deterministic HTML (no random ids, no
+dates): the same data always give the same bytes.
+
+* :func:`format_number` — half-up rounding to a fixed number of decimals;
+* :class:`Html` — a block of markup that Jupyter displays as HTML;
+* :func:`table` with :class:`Col` — a DataFrame as an HTML table with Chinese
+  column labels, category codes shown as their Chinese labels and 达标/未达标
+  marks;
+* :func:`notice`, :func:`bullet_list`,
+  :func:`key_values`, :func:`title_block` (charts: :func:`balance_metrics.plots.figure_html`);
+* :func:`html_document` — wraps an exported notebook body into a complete
+  A4-printable HTML document (``templates/report.css``).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+from balance_metrics.contract.schema import AREA_TYPES, OWNERSHIPS, SCHOOL_TYPES, STAGES
+
+__all__ = [
+    "BOOL_LABELS",
+    "COLUMN_LABELS",
+    "LANGUAGES",
+    "Col",
+    "Html",
+    "bullet_list",
+    "check_lang",
+    "escape",
+    "format_money",
+    "format_number",
+    "html_document",
+    "join",
+    "key_values",
+    "notice",
+    "report_css",
+    "table",
+    "title_block",
+]
+
+#: Report languages implemented. Reports are written in Simplified Chinese.
+LANGUAGES: tuple[str, ...] = ("zh-CN",)
+
+#: Chinese labels of the library's column names.
+COLUMN_LABELS: dict[str, str] = {
+    "period": "期次",
+    "school_id": "学校代码",
+    "school_name": "学校名称",
+    "school_type": "办学类型",
+    "area_type": "城乡分类",
+    "ownership": "举办者",
+    "stage": "学段",
+    "students": "在校生数",
+    "indicator": "指标",
+    "name": "指标名称",
+    "unit": "单位",
+    "numerator": "分子（资源量）",
+    "value": "指标值",
+    "threshold": "标准值",
+    "floor": "85%底线",
+    "met": "是否达到标准值",
+    "above_floor": "是否不低于底线",
+    "ratio": "指标值/标准值",
+    "shortfall": "距标准值差距",
+    "district_value": "全区值",
+    "district_ratio": "全区值/标准值",
+    "ratio_to_district": "本校/全区",
+    "cv": "差异系数",
+    "limit": "限值",
+    "passed": "判定",
+    "sections": "参评学校（学段）数",
+    "sections_met": "达到标准值的学校数",
+    "sections_below_floor": "低于底线的学校数",
+    "indicators_met": "达标指标数",
+    "indicators_below_floor": "低于底线指标数",
+    "failed_indicators": "未达标指标",
+    "reason": "原因",
+    "file": "文件",
+    "row": "行号",
+    "column": "列",
+    "rule": "问题说明",
+    "table": "数据表",
+    "sheet": "工作表",
+    "sha256": "SHA-256 校验值",
+    "rows": "行数",
+}
+
+#: Category codes shown as their official Chinese labels.
+VALUE_LABELS: dict[str, Mapping[str, str]] = {
+    "stage": STAGES,
+    "school_type": SCHOOL_TYPES,
+    "area_type": AREA_TYPES,
+    "ownership": OWNERSHIPS,
+}
+
+#: Labels of a pass/fail mark.
+BOOL_LABELS: tuple[str, str] = ("达标", "未达标")
+
+_DASH = "—"
+
+
+def check_lang(lang: str) -> str:
+    """Validate a report language.
+
+    Parameters
+    ----------
+    lang : str
+        Language tag of the report.
+
+    Returns
+    -------
+    str
+        The tag, normalised (``"zh"`` and ``"zh-Hans"`` mean ``"zh-CN"``).
+
+    Raises
+    ------
+    ValueError
+        If the language is not implemented.
+    """
+    normalised = {"zh": "zh-CN", "zh-hans": "zh-CN", "zh-cn": "zh-CN", "zh_cn": "zh-CN"}.get(str(lang).lower())
+    if normalised not in LANGUAGES:
+        raise ValueError(f"lang={lang!r} is not supported: reports are written in {', '.join(LANGUAGES)} (简体中文)")
+    return normalised
+
+
+# --------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_number(value: Any, decimals: int) -> str:
+    """A number rounded half-up to ``decimals`` places.
+
+    Parameters
+    ----------
+    value : number
+        Float, int, Fraction or Decimal. Missing values give "—".
+    decimals : int
+        Decimal places (the standard's ``display_decimals``).
+
+    Returns
+    -------
+    str
+        E.g. ``format_number(0.5255, 3) == "0.526"``. Floats are rounded from
+        their shortest decimal form, so 2.675 gives "2.68" (Python's
+        ``round`` gives 2.67 because of the binary representation).
+    """
+    if _missing(value):
+        return _DASH
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        from fractions import Fraction
+
+        if isinstance(value, Fraction):
+            number = Decimal(value.numerator) / Decimal(value.denominator)
+        else:
+            try:
+                number = Decimal(repr(float(value)))
+            except (TypeError, ValueError):
+                return str(value)
+    quantum = Decimal(1).scaleb(-decimals)
+    rounded = number.quantize(quantum, rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)  # never print "-0.000"
+    return f"{rounded:f}"
+
+
+def format_exact(value: Any) -> str:
+    """A number as written in a standard file: shortest form, no trailing zeros.
+
+    Thresholds and floors are exact policy numbers (4.2, 0.765, 2000); padding
+    them to the display decimals would suggest a precision they do not have.
+    """
+    if _missing(value):
+        return _DASH
+    number = Decimal(repr(float(value))).normalize()
+    return f"{number:f}"
+
+
+def format_int(value: Any) -> str:
+    """A count as an integer ("—" when missing)."""
+    if _missing(value):
+        return _DASH
+    return str(int(round(float(value))))
+
+
+def format_money(value: Any) -> str:
+    """An amount in 元, whole, with thousands separators ("1,640,100")."""
+    if _missing(value):
+        return _DASH
+    if isinstance(value, float) and math.isinf(value):
+        return "∞"
+    return f"{Decimal(repr(float(value))).quantize(Decimal(1), rounding=ROUND_HALF_UP):,f}"
+
+
+def format_percent(value: Any, decimals: int = 1) -> str:
+    """A share (0.853) as a percentage ("85.3%")."""
+    if _missing(value):
+        return _DASH
+    return format_number(float(value) * 100, decimals) + "%"
+
+
+# --------------------------------------------------------------------------
+# HTML blocks
+# --------------------------------------------------------------------------
+
+
+def escape(text: Any) -> str:
+    """HTML-escape ``text`` (any object, via ``str``)."""
+    return html_lib.escape(str(text), quote=True)
+
+
+class Html:
+    """A block of HTML markup that Jupyter displays as HTML.
+
+    Parameters
+    ----------
+    markup : str
+        Trusted markup (build it with the helpers of this module, which
+        escape every value).
+    """
+
+    __slots__ = ("markup",)
+
+    def __init__(self, markup: str) -> None:
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __str__(self) -> str:
+        return self.markup
+
+    def __repr__(self) -> str:
+        return f"Html({len(self.markup)} chars)"
+
+    def __add__(self, other: Html) -> Html:
+        return Html(self.markup + "\n" + str(other))
+
+
+def join(blocks: Iterable[Html | str | None]) -> Html:
+    """Concatenate blocks (``None`` entries are skipped)."""
+    return Html("\n".join(str(b) for b in blocks if b is not None))
+
+
+def notice(text: str, kind: str = "info") -> Html:
+    """A highlighted paragraph.
+
+    Parameters
+    ----------
+    text : str
+        Plain text (escaped).
+    kind : {"info", "warning", "error", "ok"}
+        Visual style.
+    """
+    if kind not in {"info", "warning", "error", "ok"}:
+        raise ValueError(f"notice kind must be info, warning, error or ok, got {kind!r}")
+    return Html(f'<p class="bm-notice bm-notice-{kind}">{escape(text)}</p>')
+
+
+def bullet_list(lines: Sequence[str], *, ordered: bool = False, empty: str = "（无）") -> Html:
+    """Lines as an HTML list (``empty`` when there are none)."""
+    if not lines:
+        return Html(f'<p class="bm-empty">{escape(empty)}</p>')
+    tag = "ol" if ordered else "ul"
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return Html(f'<{tag} class="bm-list">{items}</{tag}>')
+
+
+def key_values(pairs: Sequence[tuple[str, Any]] | Mapping[str, Any], *, css_class: str = "bm-kv") -> Html:
+    """A two-column table of labels and values (values escaped).
+
+    A value may be an :class:`Html` block, inserted as is.
+    """
+    items = pairs.items() if isinstance(pairs, Mapping) else pairs
+    rows = "".join(
+        f"<tr><th>{escape(label)}</th><td>{value if isinstance(value, Html) else escape(value)}</td></tr>"
+        for label, value in items
+    )
+    return Html(f'<table class="{css_class}"><tbody>{rows}</tbody></table>')
+
+
+def title_block(title: str, subtitle_lines: Sequence[str] = ()) -> Html:
+    """The report title (``<h1>``) and a few lines under it."""
+    lines = "".join(f'<p class="bm-subtitle">{escape(line)}</p>' for line in subtitle_lines)
+    return Html(f'<header class="bm-title"><h1>{escape(title)}</h1>{lines}</header>')
+
+
+# --------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------
+
+_KINDS = frozenset({"text", "code", "int", "num", "exact", "money", "pass", "yesno", "percent", "html"})
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of an HTML table.
+
+    Parameters
+    ----------
+    key : str
+        Column of the DataFrame.
+    label : str, optional
+        Header; defaults to :data:`COLUMN_LABELS` or the key.
+    kind : str, default "text"
+        ``"text"`` (escaped as is), ``"code"`` (category code shown with its
+        Chinese label from :data:`VALUE_LABELS` or ``labels``), ``"int"``,
+        ``"num"`` (``decimals`` places, half-up), ``"exact"`` (a number from
+        a standard file as written: 4.2, 0.765, 2000), ``"money"`` (whole 元 with
+        separators), ``"percent"``, ``"pass"`` (True → 达标, False → 未达标),
+        ``"yesno"`` (是/否) or ``"html"`` (trusted markup).
+    decimals : int, optional
+        For ``"num"``; defaults to the table's ``decimals``.
+    labels : mapping, optional
+        Code → label for ``"code"`` columns.
+    nowrap : bool, default False
+        Keep the cell on one line (short units and labels).
+    """
+
+    key: str
+    label: str | None = None
+    kind: str = "text"
+    decimals: int | None = None
+    labels: Mapping[str, str] | None = field(default=None, hash=False)
+    nowrap: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"Col({self.key!r}): kind must be one of {sorted(_KINDS)}, got {self.kind!r}")
+
+    @property
+    def header(self) -> str:
+        return self.label if self.label is not None else COLUMN_LABELS.get(self.key, self.key)
+
+
+def _cell(col: Col, value: Any, decimals: int) -> tuple[str, str]:
+    """(markup, css class) of one cell."""
+    if col.kind == "html":
+        return ("" if _missing(value) else str(value)), ""
+    if col.kind in {"pass", "yesno"}:
+        if _missing(value):
+            return _DASH, ""
+        ok = bool(value)
+        words = BOOL_LABELS if col.kind == "pass" else ("是", "否")
+        css = ("bm-pass" if ok else "bm-fail") if col.kind == "pass" else ""
+        return escape(words[0] if ok else words[1]), css
+    if col.kind == "int":
+        return format_int(value), "bm-num"
+    if col.kind == "num":
+        return format_number(value, col.decimals if col.decimals is not None else decimals), "bm-num"
+    if col.kind == "exact":
+        return format_exact(value), "bm-num"
+    if col.kind == "money":
+        return format_money(value), "bm-num"
+    if col.kind == "percent":
+        return format_percent(value, col.decimals if col.decimals is not None else 1), "bm-num"
+    if _missing(value):
+        return "", ""
+    if col.kind == "code":
+        labels = col.labels if col.labels is not None else VALUE_LABELS.get(col.key, {})
+        text = ",".join(labels.get(part, part) for part in str(value).split(",")) if value != "" else ""
+        return escape(text), ""
+    return escape(value), ""
+
+
+def table(
+    frame: pd.DataFrame,
+    columns: Sequence[Col | str],
+    *,
+    decimals: int = 3,
+    caption: str | None = None,
+    css_class: str = "",
+    empty: str = "（无）",
+    fail_column: str | None = None,
+) -> Html:
+    """A DataFrame as an HTML table with Chinese headers.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows, in the order they are shown.
+    columns : sequence of Col or str
+        Columns to show, in order; a plain string is ``Col(key)``.
+    decimals : int, default 3
+        Default decimals of ``"num"`` columns (the standard's
+        ``display_decimals``).
+    caption : str, optional
+        Table caption.
+    css_class : str, optional
+        Extra CSS class (e.g. ``"bm-balance"``); tests and stylesheets use it.
+    empty : str, default "（无）"
+        Shown instead of an empty table.
+    fail_column : str, optional
+        Boolean column; rows where it is False get the ``bm-row-fail`` class.
+
+    Returns
+    -------
+    Html
+
+    Raises
+    ------
+    ValueError
+        If a requested column is not in ``frame``.
+    """
+    cols = [c if isinstance(c, Col) else Col(c) for c in columns]
+    missing = [c.key for c in cols if c.key not in frame.columns]
+    if fail_column is not None and fail_column not in frame.columns:
+        missing.append(fail_column)
+    if missing:
+        raise ValueError(f"table: column(s) {', '.join(missing)} not in the data (has {', '.join(map(str, frame.columns))})")
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    if frame.empty:
+        return Html(f'<p class="bm-empty">{escape((caption + "：") if caption else "")}{escape(empty)}</p>')
+    header = "".join(f"<th>{escape(c.header)}</th>" for c in cols)
+    body = []
+    for record in frame.to_dict("records"):
+        cells = []
+        for col in cols:
+            markup, css = _cell(col, record[col.key], decimals)
+            if col.nowrap or col.kind in {"code", "pass", "yesno"}:
+                css = f"{css} bm-nw".strip()
+            cells.append(f'<td class="{css}">{markup}</td>' if css else f"<td>{markup}</td>")
+        failing = fail_column is not None and not _missing(record[fail_column]) and not bool(record[fail_column])
+        row_class = ' class="bm-row-fail"' if failing else ""
+        body.append(f"<tr{row_class}>{''.join(cells)}</tr>")
+    classes = " ".join(filter(None, ["bm-table", css_class]))
+    return Html(f'<table class="{classes}">{cap}<thead><tr>{header}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+
+
+# --------------------------------------------------------------------------
+# Whole documents
+# --------------------------------------------------------------------------
+
+
+@cache
+def report_css() -> str:
+    """The report stylesheet (screen and A4 print), ``templates/report.css``."""
+    return resources.files("balance_metrics.reporting").joinpath("templates", "report.css").read_text(encoding="utf-8")
+
+
+def html_document(body: str, *, title: str, lang: str = "zh-CN", extra_head: str = "") -> str:
+    """A complete HTML document around exported notebook cells.
+
+    Parameters
+    ----------
+    body : str
+        HTML of the report body (nbconvert "basic" template output).
+    title : str
+        Document title (browser tab, PDF metadata).
+    lang : str, default "zh-CN"
+        Language of the document.
+    extra_head : str, optional
+        Markup appended to ``<head>``.
+
+    Returns
+    -------
+    str
+        ``<!DOCTYPE html>`` document with the report stylesheet inlined, so
+        the file is self-contained.
+    """
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{escape(check_lang(lang))}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>\n{report_css()}</style>\n{extra_head}</head>\n"
+        f'<body>\n<main class="bm-report">\n{body}\n</main>\n</body>\n</html>\n'
+    )
+
+
+# --------------------------------------------------------------------------
+# Provenance
+# --------------------------------------------------------------------------
+
+#: CSS class of the values that change on every run (times); everything else
+#: in a report depends on its inputs and the code only.
+VOLATILE_CLASS = "bm-volatile"
+
+
+def _volatile(text: str) -> Html:
+    return Html(f'<span class="{VOLATILE_CLASS}">{escape(text)}</span>')
+
+
+def provenance_block(record: Any) -> Html:
+    """The provenance record as a block of tables.
+
+    Parameters
+    ----------
+    record : ProvenanceRecord
+        From :meth:`balance_metrics.provenance.ProvenanceRecorder.finish`.
+
+    Returns
+    -------
+    Html
+        Parameters, standard, input files (SHA-256, rows), code version,
+        environment, and the run times wrapped in ``<span class="bm-volatile">``
+        so that two runs can be compared without them.
+    """
+    data = record.to_dict() if hasattr(record, "to_dict") else dict(record)
+    package = data["package"]
+    commit = package.get("git_commit") or "（不在 git 仓库中，无法确定）"
+    if package.get("git_commit") and package.get("git_dirty"):
+        commit += "（工作区有未提交的修改）"
+    standard = data["standard"]
+    params = "；".join(f"{k} = {v}" for k, v in data["parameters"].items())
+    general = key_values(
+        [
+            ("报告", "全区报告" if data["report"] == "district" else f"学校报告（{data['school_id']}）"),
+            ("期次", data["period"]),
+            ("参数", params),
+            ("评估标准", f"{standard['title']}（{standard['name']} v{standard['version']}）"),
+            ("标准继承链", " → ".join(standard["chain"])),
+            ("数据目录", data["data_dir"]),
+            ("程序版本", f"{package['name']} {package['version']}"),
+            ("代码提交（git）", Html(f"<code>{escape(commit)}</code>")),
+            ("Python", f"{data['python']['implementation']} {data['python']['version']}（{data['python']['platform']}）"),
+            ("主要依赖库", "，".join(f"{k} {v}" for k, v in data["libraries"].items())),
+            ("开始时间", _volatile(data["started_at"])),
+            ("完成时间", _volatile(data["finished_at"])),
+            ("耗时（秒）", _volatile(format_number(data["duration_seconds"], 2))),
+        ],
+        css_class="bm-kv bm-provenance",
+    )
+    inputs = pd.DataFrame(data["inputs"], columns=["table", "file", "sheet", "rows", "sha256"])
+    # The hash inside <code> wraps anywhere instead of widening the table.
+    inputs["sha256"] = [f"<code>{escape(h)}</code>" for h in inputs["sha256"]]
+    files = table(
+        inputs,
+        [Col("table"), Col("file"), Col("sheet"), Col("rows", kind="int"), Col("sha256", kind="html")],
+        caption="输入文件",
+        css_class="bm-sources bm-provenance",
+        empty="未记录输入文件",
+    )
+    return join([general, files])
