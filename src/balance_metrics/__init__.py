@@ -6,9 +6,11 @@ load_period(path) -> Dataset
 evaluate_resources(dataset, standard="national-2017") -> ResourceEvaluation
 evaluate(dataset, standard="national-2017") -> Evaluation (every item, plan targets, 问题清单)
 pupil_weighted_cv(values, weights) -> float
+equity(evaluation, by="area_type", weighted=True) -> DataFrame (range, P5–P95, McLoone, Verstegen, Gini, Theil)
 list_standards(), load_standard(name_or_path)
 """
 
+from balance_metrics.analysis.inequality.battery import equity
 from balance_metrics.engine.cv import pupil_weighted_cv
 from balance_metrics.contract.dataset import Dataset, load_period
 from balance_metrics.common.errors import DataValidationError, Problem, StandardError
@@ -26,6 +28,7 @@ __all__ = [
     "ResourceEvaluation",
     "Standard",
     "StandardError",
+    "equity",
     "evaluate",
     "evaluate_resources",
     "list_standards",

@@ -9,11 +9,12 @@ ratios of totals, never means of section ratios.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
+from balance_metrics.analysis.inequality.base import ratio, weighted_percentile
+from balance_metrics.analysis.inequality.gini import gini
 from balance_metrics.engine.resources import ResourceEvaluation
 from balance_metrics.contract.schema import AREA_TYPES, OWNERSHIPS, SCHOOL_TYPES
 from balance_metrics.standard.loader import Standard, exact
@@ -33,98 +34,9 @@ INEQUALITY_COLUMNS = [
 ]
 
 
-def _arrays(values: Sequence[float] | np.ndarray, weights: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(values, dtype=float)
-    p = np.asarray(weights, dtype=float)
-    if x.shape != p.shape or x.ndim != 1 or x.size == 0:
-        raise ValueError(f"values and weights must be 1-D, non-empty and of equal length, got {x.shape} and {p.shape}")
-    if (p < 0).any() or p.sum() <= 0:
-        raise ValueError("weights (enrolments) must be non-negative and not all zero")
-    return x, p
-
-
-def _ratio(high: float, low: float) -> float:
-    """high ÷ low; ``inf`` when only ``low`` is 0, ``nan`` when both are."""
-    if low == 0:
-        return float("nan") if high == 0 else float("inf")
-    return high / low
-
-
-def weighted_percentile(
-    values: Sequence[float] | np.ndarray, weights: Sequence[float] | np.ndarray, q: float
-) -> float:
-    """The ``q``-quantile of the pupil distribution (inverse of its CDF).
-
-    With the sections sorted by value and F(x) = Σ_{X_i ≤ x} P_i ÷ P the share
-    of pupils whose section value is at most x, the result is the smallest
-    section value X_k with F(X_k) ≥ q — no interpolation, so the result is
-    always an actual section value. This equals ``numpy.quantile`` with
-    ``method="inverted_cdf"`` on every pupil's value. The comparison with q
-    is exact, so that for example 3 of 30 pupils is exactly the 10th percentile.
-
-    Parameters
-    ----------
-    values : array-like of float
-        Section values X_i (the indicator's unit).
-    weights : array-like of float
-        Enrolments P_i (students), non-negative, not all zero.
-    q : float
-        Quantile in (0, 1], e.g. 0.1 for the 10th percentile.
-
-    Returns
-    -------
-    float
-        The percentile, in the unit of ``values``.
-    """
-    x, p = _arrays(values, weights)
-    if not 0 < q <= 1:
-        raise ValueError(f"q must be in (0, 1], got {q}")
-    order = np.argsort(x, kind="stable")
-    target = exact(float(q)) * sum((exact(float(w)) for w in p), Fraction(0))
-    cumulative = Fraction(0)
-    for i in order:
-        cumulative += exact(float(p[i]))
-        if p[i] > 0 and cumulative >= target:
-            return float(x[i])
-    return float(x[order[-1]])
-
-
-def pupil_weighted_gini(values: Sequence[float] | np.ndarray, weights: Sequence[float] | np.ndarray) -> float:
-    """Gini coefficient of the pupil distribution.
-
-    ``G = Σ_i Σ_j P_i·P_j·|X_i − X_j| / (2·P²·X̄)`` with ``P = Σ P_i`` and
-    ``X̄ = Σ P_i·X_i / P`` (the district value): the mean absolute difference
-    between two pupils' values, over twice the mean. 0 when every section has
-    the same value; pupils of the same section differ by 0.
-
-    Parameters
-    ----------
-    values : array-like of float
-        Section values X_i (any unit; G is unit-free), non-negative.
-    weights : array-like of float
-        Enrolments P_i (students).
-
-    Returns
-    -------
-    float
-        G in [0, 1); ``nan`` when X̄ is 0.
-
-    Examples
-    --------
-    Two sections of 100 pupils with values 1 and 3: mean difference
-    (2·100·100·2)/200² = 1, X̄ = 2, G = 1/(2·2) = 0.25.
-
-    >>> pupil_weighted_gini([1, 3], [100, 100])
-    0.25
-    """
-    x, p = _arrays(values, weights)
-    total = p.sum()
-    mean = float(np.dot(p, x) / total)
-    if mean == 0:
-        return float("nan")
-    pair_weights = np.outer(p, p)
-    differences = np.abs(x[:, None] - x[None, :])
-    return float((pair_weights * differences).sum() / (2 * total**2 * mean))
+# The measures themselves live in :mod:`balance_metrics.analysis.inequality`.
+pupil_weighted_gini = gini
+_ratio = ratio
 
 
 def _group_order(by: str, present: Sequence[str]) -> list[str]:
