@@ -72,3 +72,86 @@ def test_bad_threshold_rejected(tmp_path):
     bad.write_text('extends = "national-2017"\n[indicators.R1.thresholds]\nprimary = "four"\n', encoding="utf-8")
     with pytest.raises(StandardError, match="expected a number"):
         load_standard(bad)
+
+
+# -- the standard checked whole at load -------------------------------------------
+
+
+def _problems(path):
+    with pytest.raises(StandardError) as caught:
+        load_standard(path)
+    return caught.value.problems
+
+
+def test_bad_standard_lists_every_problem_at_once(tmp_path):
+    bad = tmp_path / "local.toml"
+    bad.write_text(
+        'name = "local"\nextends = "beichen-2021"\nversion = "1"\n'
+        '[indicators.R1.thresholds]\nprimary = "four"\n'
+        '[items.G9.minimums]\nteachers_happy_percent = "100"\n'
+        '[plan_targets.P18]\nname = "新目标"\nmeasure = "district_value"\nitem = "fitness_pass_percent"\n'
+        'requirement = "90"\ncomparison = ">="\nunit = "%"\n'
+        '[section_rule]\nfloor_factor = "ninety"\n',
+        encoding="utf-8",
+    )
+    problems = _problems(bad)
+    by_key = problems.set_index("key")
+    assert set(by_key.index) == {
+        "indicators.R1.thresholds.primary", "items.G9.minimums", "plan_targets.P18.deadline", "section_rule.floor_factor",
+    }
+    assert (problems["file"] == str(bad)).all()
+    assert by_key.loc["indicators.R1.thresholds.primary", "value"] == "'four'"
+    assert "expected a number" in by_key.loc["indicators.R1.thresholds.primary", "rule"]
+    assert "unknown district item teachers_happy_percent" in by_key.loc["items.G9.minimums", "rule"]
+    assert by_key.loc["plan_targets.P18.deadline", "rule"] == "missing"
+    message = str(pytest.raises(StandardError, load_standard, bad).value)
+    assert message.startswith(f"4 problem(s) in standard {bad}")
+
+
+def test_problem_names_the_file_that_set_the_key(tmp_path):
+    middle = tmp_path / "middle.toml"
+    middle.write_text('extends = "national-2017"\n[balance.cv_limits]\njunior = "low"\n', encoding="utf-8")
+    top = tmp_path / "top.toml"
+    top.write_text(f'extends = "{middle}"\n[remediation.indicators.R9]\nresource = "teacher"\n', encoding="utf-8")
+    problems = _problems(top).set_index("key")
+    assert problems.loc["balance.cv_limits.junior", "file"] == str(middle)
+    assert problems.loc["remediation.indicators.R9", "file"] == str(top)
+    assert "unknown indicator" in problems.loc["remediation.indicators.R9", "rule"]
+
+
+def test_item_rule_parameters_checked(tmp_path):
+    bad = tmp_path / "items.toml"
+    bad.write_text(
+        'extends = "national-2017"\n'
+        '[items.G4.limits]\ncastle = 100\n'
+        '[items.S1]\ndecide_on = "mood"\nrequired_groups = ["students", "aliens"]\n'
+        '[items.Q9]\nrule = "astrology"\n'
+        '[monitoring]\ndeadline = "next year"\n',
+        encoding="utf-8",
+    )
+    problems = _problems(bad).set_index("key")
+    assert set(problems.index) == {"items.G4.limits", "items.S1.decide_on", "items.S1.required_groups", "items.Q9.rule",
+                                   "monitoring.deadline"}
+    assert "unknown school type castle" in problems.loc["items.G4.limits", "rule"]
+
+
+def test_standard_typed_at_load():
+    beichen = load_standard("beichen-2021")
+    assert beichen.floor("R4", "primary") == Fraction(45, 10) * Fraction(85, 100)
+    assert beichen.items["G7"].params["min_yuan_per_student"] == "10000"
+    assert list(beichen.items)[:3] == ["RS", "RC", "G1"] and list(beichen.items)[-1] == "V7"
+    assert beichen.plan_targets["P11"].requirement == 2343
+    assert str(beichen.plan_targets["P11"].deadline.date()) == "2022-12-31"
+    assert beichen.survey.min_percent == 85 and beichen.survey.confidence == Fraction(95, 100)
+    assert beichen.remediation.unit_costs["teacher"] == 200000
+    assert beichen.monitoring.deadline.year == 2022
+    assert load_standard("national-2017").plan_targets == {}
+
+
+def test_evaluation_implements_exactly_the_rules_the_standard_declares():
+    from balance_metrics.evaluation.items import RULES
+    from balance_metrics.evaluation.plan_targets import MEASURES
+    from balance_metrics.standard.checking import ITEM_RULE_PARAMS, PLAN_MEASURE_PARAMS
+
+    assert set(RULES) == set(ITEM_RULE_PARAMS)
+    assert set(MEASURES) == set(PLAN_MEASURE_PARAMS)

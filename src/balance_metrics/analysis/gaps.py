@@ -120,28 +120,25 @@ def remedies(standard: Standard, costs: Mapping[str, Any] | None = None) -> dict
         The standard lacks a ``[remediation]`` entry, or ``costs`` names an
         unknown resource.
     """
-    specs = standard.get("remediation.indicators")
-    unit_costs = {k: v["cost"] for k, v in (standard.get("remediation.unit_costs") or {}).items()}
-    if not specs:
-        raise StandardError(f"standard {standard.name} has no [remediation.indicators] table")
-    unknown = set(costs or {}) - set(unit_costs)
+    remediation = standard.remediation
+    unknown = set(costs or {}) - set(remediation.unit_costs)
     if unknown:
-        raise StandardError(f"unknown resource(s) in costs: {sorted(unknown)}; known: {sorted(unit_costs)}")
-    unit_costs |= dict(costs or {})
+        raise StandardError(f"unknown resource(s) in costs: {sorted(unknown)}; known: {sorted(remediation.unit_costs)}")
+    unit_costs = {**remediation.unit_costs, **{k: exact(v) for k, v in (costs or {}).items()}}
     result = {}
     for ind in standard.indicator_ids:
-        spec = specs.get(ind)
-        if spec is None or spec.get("resource") not in unit_costs:
+        rule = remediation.indicators.get(ind)
+        if rule is None:
             raise StandardError(f"standard {standard.name}: no remediation resource or unit cost for {ind}")
         result[ind] = Remedy(
             indicator=ind,
-            basis=standard.indicator(ind)["basis"],
-            resource=spec["resource"],
-            label=spec["label"],
-            action=spec["action"],
-            unit=spec["unit"],
-            step=exact(spec["step"]),
-            unit_cost=exact(unit_costs[spec["resource"]]),
+            basis=standard.indicators[ind].basis,
+            resource=rule.resource,
+            label=rule.label,
+            action=rule.action,
+            unit=rule.unit,
+            step=rule.step,
+            unit_cost=unit_costs[rule.resource],
         )
     return result
 

@@ -35,6 +35,7 @@ from balance_metrics.evaluation.evaluate import evaluate
 from balance_metrics.engine.resources import SECTION_COLUMNS, ResourceEvaluation, evaluate_resources
 from balance_metrics.contract.schema import SCHOOL_TYPES, STAGES
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, exact, load_standard
+from balance_metrics.standard.model import MonitoringRules
 
 __all__ = [
     "MonitoringRules",
@@ -189,53 +190,19 @@ def _check_period_list(periods: Sequence[str]) -> list[str]:
 # -- monitoring rules from the standard ----------------------------------------
 
 
-@dataclass(frozen=True)
-class MonitoringRules:
-    """The standard's ``[monitoring]`` table, parsed.
-
-    Attributes
-    ----------
-    deadline, next_inspection : pandas.Timestamp or None
-        Dates (``None`` when the standard sets none).
-    at_risk_tolerance : float
-        Fraction of a target's value by which a projection may miss it and
-        still count as "at risk" rather than "off track".
-    section_pass_target : float
-        Required share (0–1) of sections passing per stage.
-    """
-
-    deadline: pd.Timestamp | None
-    next_inspection: pd.Timestamp | None
-    at_risk_tolerance: float
-    section_pass_target: float
-
-
 def _date_or_none(value: Any, what: str) -> pd.Timestamp | None:
+    """A date given by the caller (ISO text or Timestamp); ``None`` for none."""
     if value is None or value == "":
         return None
     try:
         return pd.Timestamp(value).normalize()
     except (TypeError, ValueError) as exc:
-        raise StandardError(f"{what}: expected an ISO date like 2022-12-31, got {value!r}") from exc
+        raise ValueError(f"{what}: expected an ISO date like 2022-12-31, got {value!r}") from exc
 
 
 def monitoring_rules(standard: Standard) -> MonitoringRules:
-    """Read the ``[monitoring]`` table of ``standard``.
-
-    Raises
-    ------
-    StandardError
-        The table is missing or a value is malformed.
-    """
-    table = standard.get("monitoring")
-    if not isinstance(table, dict):
-        raise StandardError(f"standard {standard.label} has no [monitoring] table (does it extend national-2017?)")
-    return MonitoringRules(
-        deadline=_date_or_none(table.get("deadline"), f"{standard.label} monitoring.deadline"),
-        next_inspection=_date_or_none(table.get("next_inspection"), f"{standard.label} monitoring.next_inspection"),
-        at_risk_tolerance=float(exact(table.get("at_risk_tolerance", 0))),
-        section_pass_target=float(exact(table.get("section_pass_target", 1))),
-    )
+    """The ``[monitoring]`` table of ``standard``, parsed and checked at load."""
+    return standard.monitoring
 
 
 # -- the panel ------------------------------------------------------------------

@@ -58,5 +58,42 @@ class DataValidationError(ValueError):
         return problems_frame(self.problem_list)
 
 
+STANDARD_PROBLEM_COLUMNS = ("file", "key", "value", "rule")
+
+
+@dataclass(frozen=True)
+class StandardProblem:
+    """One thing wrong with a standard file: the file that set (or should set) the
+    key, the dotted key, the value found (``""`` when missing) and the rule broken."""
+
+    file: str
+    key: str
+    value: str
+    rule: str
+
+    def __str__(self) -> str:
+        val = f" = {self.value}" if self.value != "" else ""
+        return f"{self.file} [{self.key}]{val}: {self.rule}"
+
+
 class StandardError(ValueError):
-    """A standard file is missing, malformed or inconsistent."""
+    """A standard file is missing, malformed or inconsistent.
+
+    Raised with a message, or with every :class:`StandardProblem` found when a
+    standard is checked at load; ``problems`` gives them as a DataFrame
+    (file, key, value, rule).
+    """
+
+    def __init__(self, message: str | list[StandardProblem], source: str = "") -> None:
+        if isinstance(message, str):
+            self.problem_list: list[StandardProblem] = []
+            super().__init__(message)
+            return
+        self.problem_list = list(message)
+        head = f"{len(self.problem_list)} problem(s) in standard {source or ''}".rstrip() + ":"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problem_list)]))
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        rows = [{k: getattr(p, k) for k in STANDARD_PROBLEM_COLUMNS} for p in self.problem_list]
+        return pd.DataFrame(rows, columns=list(STANDARD_PROBLEM_COLUMNS))

@@ -132,7 +132,7 @@ class Evaluation:
 
 def assess_readiness(items: pd.DataFrame, standard: Standard) -> Readiness:
     """Ready when no item has a blocking status (``[evaluation] blocking_statuses``)."""
-    blocking_statuses = list(standard.get("evaluation.blocking_statuses", [FAIL, MISSING]))
+    blocking_statuses = list(standard.blocking_statuses)
     blocking = items[items["status"].isin(blocking_statuses)].assign(veto=lambda f: f["area"] == "veto")
     blocking = blocking.sort_values("veto", ascending=False, kind="stable")[BLOCKING_COLUMNS].reset_index(drop=True)
     return Readiness(ready=blocking.empty, blocking=blocking)

@@ -21,11 +21,11 @@ from balance_metrics.evaluation import resource_items
 from balance_metrics.evaluation import survey
 from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, STATUS_LABELS, checks_frame, combine, fmt, requirement_text
 from balance_metrics.evaluation.context import Context, Rule
-from balance_metrics.common.errors import StandardError
 from balance_metrics.contract.schema import STAGES
+from balance_metrics.standard.checking import AREAS
 from balance_metrics.standard.loader import Standard
 
-AREA_ORDER: tuple[str, ...] = ("resources", "guarantee", "quality", "recognition", "veto")
+AREA_ORDER: tuple[str, ...] = AREAS
 RULES: dict[str, Rule] = {
     **resource_items.RULES, **guarantee.RULES, **quality.RULES, **survey.RULES, **evidence.RULES,
 }
@@ -35,36 +35,12 @@ ITEM_COLUMNS = [
 ]
 # Above this many district-level checks an item lists only its failing ones.
 _MAX_LISTED = 4
-_REQUIRED_KEYS = ("area", "name", "scope")
 
 
 def item_specs(standard: Standard) -> dict[str, Mapping[str, Any]]:
-    """The standard's items in reporting order (area, then number).
-
-    Raises
-    ------
-    StandardError
-        An item lacks area / name / scope, names an unknown rule or area, or
-        ``same_as`` points at no item.
-    """
-    items = standard.data.get("items")
-    if not items:
-        raise StandardError(f"standard {standard.name} defines no [items] (does it extend national-2017?)")
-    errors = []
-    for item_id, spec in items.items():
-        errors += [f"item {item_id} lacks '{key}'" for key in _REQUIRED_KEYS if key not in spec]
-        if spec.get("area") not in AREA_ORDER:
-            errors.append(f"item {item_id}: area must be one of {', '.join(AREA_ORDER)}")
-        if "same_as" in spec:
-            if spec["same_as"] not in items:
-                errors.append(f"item {item_id}: same_as names no item ({spec['same_as']!r})")
-        elif spec.get("rule") not in RULES:
-            errors.append(f"item {item_id}: unknown rule {spec.get('rule')!r}; known: {', '.join(sorted(RULES))}")
-    if errors:
-        raise StandardError(f"standard {standard.name}: " + "; ".join(errors))
-    # Areas in reporting order; within an area, the order of the standard file.
-    ordered = sorted(enumerate(items.items()), key=lambda e: (AREA_ORDER.index(e[1][1]["area"]), e[0]))
-    return {item_id: spec for _, (item_id, spec) in ordered}
+    """The standard's items in reporting order (area, then file order): id -> the
+    item's table. Checked at load (:mod:`balance_metrics.standard.checking`)."""
+    return {item_id: item.params for item_id, item in standard.items.items()}
 
 
 def run_items(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
@@ -87,7 +63,6 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
         Columns :data:`ITEM_COLUMNS`. ``status`` is pass / fail / evidence
         missing / not applicable; ``status_label`` its Chinese label.
     """
-    areas = standard.data.get("areas", {})
     rows = []
     for item_id, spec in specs.items():
         mine = checks[checks["item_id"] == item_id]
@@ -96,7 +71,7 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
         rows.append({
             "id": item_id,
             "area": spec["area"],
-            "area_name": areas.get(spec["area"], spec["area"]),
+            "area_name": standard.items[item_id].area_name,
             "name": spec["name"],
             "scope": spec["scope"],
             "rule": spec.get("rule", f"same_as {spec.get('same_as')}"),

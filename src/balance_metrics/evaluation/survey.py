@@ -24,7 +24,6 @@ import pandas as pd
 from balance_metrics.evaluation.checks import check_row
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.contract.dataset import Dataset
-from balance_metrics.common.errors import StandardError
 from balance_metrics.contract.schema import SURVEY_GROUPS
 from balance_metrics.standard.loader import Standard, exact
 
@@ -84,9 +83,9 @@ def satisfaction(dataset: Dataset, standard: Standard) -> pd.DataFrame:
     survey = dataset.table("survey")
     if survey is None:
         return pd.DataFrame(columns=SATISFACTION_COLUMNS)
-    spec = standard.data["items"]["S1"]
-    confidence, minimum = float(exact(spec["confidence"])), int(spec["min_group_sample"])
-    survey = survey.assign(ok=_satisfied(survey, int(spec["score_cutoff"])))
+    settings = standard.survey
+    confidence, minimum = float(settings.confidence), settings.min_group_sample
+    survey = survey.assign(ok=_satisfied(survey, settings.score_cutoff))
     rows = [_rate_row(code, name, survey[survey["group"] == code], confidence, minimum) for code, name in SURVEY_GROUPS.items()]
     rows.append(_rate_row(OVERALL, "总体", survey, confidence, minimum))
     return pd.DataFrame(rows, columns=SATISFACTION_COLUMNS)
@@ -116,9 +115,7 @@ def satisfaction_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> li
     table = satisfaction(ctx.dataset, ctx.standard)
     if table.empty:
         return [check_row(item_id, "satisfaction", "社会认可度", None, minimum, ">=", "%", note="未提供满意度调查数据（survey 表）")]
-    decide_on = str(spec.get("decide_on", "rate"))
-    if decide_on not in ("rate", "lower_bound"):
-        raise StandardError(f"[items.{item_id}] decide_on must be 'rate' or 'lower_bound', not {decide_on!r}")
+    decide_on = str(spec.get("decide_on", "rate"))  # checked at load
     by_group = table.set_index("group")
     rows = []
     for group in spec.get("required_groups", []):

@@ -1,10 +1,14 @@
-"""Evaluation standards held as data: :func:`list_standards`, :func:`load_standard`.
+"""Loading and merging standards: :func:`list_standards`, :func:`load_standard`.
 
 A standard is a TOML file. ``national-2017`` is complete; local standards name
 the standard they ``extend`` and list only what differs; a user's override file
 does the same (``extends = "beichen-2021"``). Tables merge key by key, so an
 override of one threshold keeps every other. Numbers that must compare exactly
 are written as strings ("0.85") and read as :class:`fractions.Fraction`.
+
+The merged tables are checked whole and parsed into the typed model
+(:mod:`~balance_metrics.standard.checking`, :mod:`~balance_metrics.standard.model`)
+before anything is computed.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ from __future__ import annotations
 import copy
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,126 +23,13 @@ from typing import Any
 import pandas as pd
 
 from balance_metrics.common.errors import StandardError
+from balance_metrics.standard.checking import parse
+from balance_metrics.standard.model import Standard, exact
+
+__all__ = ["DEFAULT_STANDARD", "Standard", "exact", "list_standards", "load_standard"]
 
 DEFAULT_STANDARD = "national-2017"
 _PACKAGE_DIR = "data"
-
-
-@dataclass(frozen=True)
-class Standard:
-    """A resolved standard: its own metadata plus the merged rule data.
-
-    Attributes
-    ----------
-    name, title, version : str
-    chain : tuple of str
-        The standards merged, base first (e.g. national-2017, tianjin-2021, beichen-2021).
-    data : Mapping
-        The merged TOML tables.
-    """
-
-    name: str
-    title: str
-    version: str
-    chain: tuple[str, ...]
-    data: Mapping[str, Any]
-
-    # -- resource indicators -------------------------------------------------
-    @property
-    def indicator_ids(self) -> list[str]:
-        return sorted(self.data["indicators"], key=lambda i: (len(i), i))
-
-    @property
-    def stages(self) -> list[str]:
-        return list(self.data["scope"]["stages"])
-
-    def indicator(self, indicator_id: str) -> Mapping[str, Any]:
-        return self.data["indicators"][indicator_id]
-
-    def threshold(self, indicator_id: str, stage: str) -> Fraction:
-        """Threshold of an indicator for a stage, exact."""
-        return exact(self.indicator(indicator_id)["thresholds"][stage])
-
-    def floor(self, indicator_id: str, stage: str) -> Fraction:
-        """The 85 % floor (``floor_factor`` × threshold), exact."""
-        return self.threshold(indicator_id, stage) * self.floor_factor
-
-    @property
-    def floor_factor(self) -> Fraction:
-        return exact(self.data["section_rule"]["floor_factor"])
-
-    @property
-    def min_indicators_met(self) -> int:
-        return int(self.data["section_rule"]["min_indicators_met"])
-
-    def cv_limit(self, stage: str) -> Fraction:
-        return exact(self.data["balance"]["cv_limits"][stage])
-
-    @property
-    def compare_decimals(self) -> int | None:
-        """Decimals to round to (half-up) before comparing; ``None`` = unrounded."""
-        digits = int(self.data["balance"].get("compare_decimals", -1))
-        return None if digits < 0 else digits
-
-    @property
-    def display_decimals(self) -> int:
-        return int(self.data["balance"].get("display_decimals", 3))
-
-    def split_weights(self, school_type: str) -> dict[str, Fraction] | None:
-        weights = self.data["split_weights"].get(school_type)
-        if weights is None:
-            return None
-        return {stage: exact(w) for stage, w in weights.items() if stage != "source"}
-
-    def indicators_frame(self) -> pd.DataFrame:
-        """One row per indicator × stage: names, unit, threshold, floor."""
-        rows = []
-        for ind in self.indicator_ids:
-            spec = self.indicator(ind)
-            for stage in self.stages:
-                rows.append(
-                    {
-                        "indicator": ind,
-                        "name": spec["name"],
-                        "name_en": spec.get("name_en", ""),
-                        "unit": spec.get("unit", ""),
-                        "stage": stage,
-                        "threshold": float(self.threshold(ind, stage)),
-                        "floor": float(self.floor(ind, stage)),
-                        "cv_limit": float(self.cv_limit(stage)),
-                        "source": spec.get("source", ""),
-                    }
-                )
-        return pd.DataFrame(rows)
-
-    def get(self, dotted: str, default: Any = None) -> Any:
-        """A value by dotted path, e.g. ``standard.get("guarantee.G4.limits")``."""
-        node: Any = self.data
-        for part in dotted.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                return default
-            node = node[part]
-        return node
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} v{self.version}"
-
-
-def exact(value: Any) -> Fraction:
-    """A number from a standard file as an exact fraction.
-
-    Strings and ints convert exactly; floats go through their shortest ``repr``
-    so that ``4.5`` means 9/2, not the binary approximation.
-    """
-    if isinstance(value, bool):
-        raise StandardError(f"expected a number, got {value!r}")
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        return Fraction(value)
-    except (TypeError, ValueError) as exc:
-        raise StandardError(f"expected a number, got {value!r}") from exc
 
 
 def _builtin_path(name: str) -> Path | None:
@@ -166,7 +55,30 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _resolve(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict[str, Any], tuple[str, ...]]:
+class Origins(dict[tuple[str, ...], str]):
+    """Key path -> the file that set it; ``files`` in merge order, base first."""
+
+    files: list[str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files = []
+
+
+def _record_origins(node: Mapping[str, Any], label: str, origins: Origins, prefix: tuple[str, ...] = ()) -> None:
+    """Which file set each key: values by the last file, tables by the first."""
+    if not prefix:
+        origins.files.append(label)
+    for key, value in node.items():
+        path = (*prefix, str(key))
+        if isinstance(value, Mapping):
+            origins.setdefault(path, label)
+            _record_origins(value, label, origins, path)
+        else:
+            origins[path] = label
+
+
+def _resolve(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict[str, Any], tuple[str, ...], Origins]:
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
@@ -183,9 +95,12 @@ def _resolve(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict[str,
     own = _read(path)
     parent = own.get("extends")
     if not parent:
-        return own, (own.get("name", label),)
-    base, chain = _resolve(parent, (*seen, label))
-    return _merge(base, own), (*chain, own.get("name", label))
+        origins = Origins()
+        _record_origins(own, label, origins)
+        return own, (own.get("name", label),), origins
+    base, chain, origins = _resolve(parent, (*seen, label))
+    _record_origins(own, label, origins)
+    return _merge(base, own), (*chain, own.get("name", label)), origins
 
 
 def load_standard(name_or_path: str | Path | Standard = DEFAULT_STANDARD) -> Standard:
@@ -201,44 +116,22 @@ def load_standard(name_or_path: str | Path | Standard = DEFAULT_STANDARD) -> Sta
     Raises
     ------
     StandardError
-        Unknown name, unreadable file, a cycle of ``extends``, or a required
-        part missing.
+        Unknown name, unreadable file, a cycle of ``extends``; or, listing
+        every problem at once (``error.problems``: file, key, value, rule),
+        a part missing, malformed or inconsistent.
     """
     if isinstance(name_or_path, Standard):
         return name_or_path
-    data, chain = _resolve(name_or_path, ())
-    _check(data, str(name_or_path))
+    data, chain, origins = _resolve(name_or_path, ())
+    parts = parse(data, origins, str(name_or_path))
     return Standard(
         name=str(data.get("name", name_or_path)),
         title=str(data.get("title", "")),
         version=str(data.get("version", "")),
         chain=chain,
         data=data,
+        **parts,
     )
-
-
-def _check(data: Mapping[str, Any], label: str) -> None:
-    missing = [key for key in ("scope", "split_weights", "section_rule", "balance", "indicators") if key not in data]
-    if missing:
-        raise StandardError(f"standard {label} lacks {', '.join(missing)} (does it extend national-2017?)")
-    stages = data["scope"]["stages"]
-    errors = []
-    for ind, spec in data["indicators"].items():
-        for key in ("name", "basis", "terms", "scale", "thresholds"):
-            if key not in spec:
-                errors.append(f"indicator {ind} lacks '{key}'")
-        if spec.get("basis") not in ("section", "facility"):
-            errors.append(f"indicator {ind}: basis must be 'section' or 'facility'")
-        for stage in stages:
-            if stage not in spec.get("thresholds", {}):
-                errors.append(f"indicator {ind} has no threshold for stage {stage}")
-            else:
-                exact(spec["thresholds"][stage])
-    for stage in stages:
-        if stage not in data["balance"]["cv_limits"]:
-            errors.append(f"no CV limit for stage {stage}")
-    if errors:
-        raise StandardError(f"standard {label}: " + "; ".join(errors))
 
 
 def list_standards() -> pd.DataFrame:
