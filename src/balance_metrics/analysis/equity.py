@@ -17,6 +17,7 @@ from balance_metrics.analysis.inequality.base import ratio, weighted_percentile
 from balance_metrics.analysis.inequality.gini import gini
 from balance_metrics.engine.resources import ResourceEvaluation
 from balance_metrics.contract.schema import AREA_TYPES, OWNERSHIPS, SCHOOL_TYPES
+from balance_metrics.engine.indicators import section_value
 from balance_metrics.standard.loader import Standard, exact
 
 GROUP_LABELS: dict[str, dict[str, str]] = {
@@ -87,11 +88,11 @@ def group_gaps(evaluation: ResourceEvaluation, by: str = "area_type") -> pd.Data
     out = []
     for stage, ind, part in _stage_indicators(evaluation):
         scale = float(exact(evaluation.standard.indicator(ind)["scale"]))
-        district = part["numerator"].sum() * scale / part["students"].sum()
+        district = section_value(part["numerator"].sum(), scale, part["students"].sum())
         groups = []
         for group in _group_order(by, list(part[by].unique())):
             members = part[part[by] == group]
-            value = members["numerator"].sum() * scale / members["students"].sum()
+            value = section_value(members["numerator"].sum(), scale, members["students"].sum())
             groups.append(
                 {
                     "stage": stage,
@@ -153,7 +154,7 @@ def inequality_measures(evaluation: ResourceEvaluation) -> pd.DataFrame:
                 "unit": part["unit"].iloc[0],
                 "sections": len(part),
                 "students": int(students.sum()),
-                "district_value": part["numerator"].sum() * scale / students.sum(),
+                "district_value": section_value(part["numerator"].sum(), scale, students.sum()),
                 "min_value": float(low["value"]),
                 "min_school": low["school_name"],
                 "max_value": float(high["value"]),

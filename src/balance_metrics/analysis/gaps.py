@@ -33,7 +33,8 @@ from typing import Any
 import pandas as pd
 
 from balance_metrics.engine.balance import district_balance
-from balance_metrics.engine.verdicts import judge_values, section_passes
+from balance_metrics.engine.indicators import numerator_for, section_value
+from balance_metrics.engine.verdicts import judge_sections
 from balance_metrics.common.errors import StandardError
 from balance_metrics.engine.resources import ResourceEvaluation
 from balance_metrics.standard.loader import Standard, exact
@@ -145,7 +146,7 @@ def remedies(standard: Standard, costs: Mapping[str, Any] | None = None) -> dict
 
 def _gap(target: Fraction, students: int, scale: Fraction, numerator: Fraction) -> Fraction:
     """Resource a section must gain to reach ``target`` (0 when it already does)."""
-    return max(ZERO, target * students / scale - numerator)
+    return max(ZERO, numerator_for(target, scale, students) - numerator)
 
 
 def _exact_records(evaluation: ResourceEvaluation, costs: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -159,11 +160,11 @@ def _exact_records(evaluation: ResourceEvaluation, costs: Mapping[str, Any] | No
     spec = remedies(std, costs)
     passed = evaluation.verdicts.set_index(["school_id", "stage"])["passed"]
     records = []
-    for row in evaluation.sections.to_dict("records"):
+    numerators, shares = evaluation.exact_numerators(), evaluation.exact_shares()
+    for row, numerator, share in zip(evaluation.sections.to_dict("records"), numerators, shares):
         ind, stage, students = row["indicator"], row["stage"], int(row["students"])
         remedy = spec[ind]
         scale = exact(std.indicator(ind)["scale"])
-        numerator, share = exact(row["numerator"]), exact(row["share"])
         gaps = {
             "threshold": ZERO if row["met"] else _gap(std.threshold(ind, stage), students, scale, numerator),
             "floor": ZERO if row["above_floor"] else _gap(std.floor(ind, stage), students, scale, numerator),
@@ -499,7 +500,7 @@ def _plan_items(
     return items
 
 
-def _deltas(rows: pd.DataFrame, items: pd.DataFrame, standard: Standard) -> list[Fraction]:
+def _deltas(rows: pd.DataFrame, items: pd.DataFrame, standard: Standard, shares: list[Fraction]) -> list[Fraction]:
     """Each section × indicator row's gain from the plan's additions.
 
     Teachers go to the section named. A facility goes to the school and every
@@ -516,9 +517,9 @@ def _deltas(rows: pd.DataFrame, items: pd.DataFrame, standard: Standard) -> list
             key3 = (item["school_id"], item["stage"], item["indicator"])
             section_add[key3] = section_add.get(key3, ZERO) + item["add"]
     deltas = []
-    for row in rows.to_dict("records"):
+    for row, share in zip(rows.to_dict("records"), shares):
         if standard.indicator(row["indicator"])["basis"] == "facility":
-            deltas.append(school_add.get((row["school_id"], row["indicator"]), ZERO) * exact(row["share"]))
+            deltas.append(school_add.get((row["school_id"], row["indicator"]), ZERO) * share)
         else:
             deltas.append(section_add.get((row["school_id"], row["stage"], row["indicator"]), ZERO))
     return deltas
@@ -551,10 +552,10 @@ def remediated_sections(
     """
     std = evaluation.standard
     rows = evaluation.sections.reset_index(drop=True)
-    deltas = _deltas(rows, _plan_items(evaluation, plan, costs), std)
-    numerators = [exact(n) + d for n, d in zip(rows["numerator"], deltas)]
+    deltas = _deltas(rows, _plan_items(evaluation, plan, costs), std, evaluation.exact_shares())
+    numerators = [n + d for n, d in zip(evaluation.exact_numerators(), deltas)]
     values = [
-        n * exact(std.indicator(ind)["scale"]) / int(s)
+        section_value(n, exact(std.indicator(ind)["scale"]), int(s))
         for n, ind, s in zip(numerators, rows["indicator"], rows["students"])
     ]
     out = rows[["school_id", "school_name", "school_type", "area_type", "stage", "students", "indicator", "name", "unit"]].copy()
@@ -564,18 +565,13 @@ def remediated_sections(
     out["value_before"] = rows["value"]
     out["value_after"] = [float(v) for v in values]
     out["threshold"], out["floor"], out["met_before"] = rows["threshold"], rows["floor"], rows["met"]
-    out["value_x"] = values
-    judged = []
-    for (_, stage), section in out.groupby(["school_id", "stage"], sort=False):
-        marks = judge_values(dict(zip(section["indicator"], section["value_x"])), stage, std)
-        passed = section_passes(marks["met"], marks["above_floor"], std)
-        judged.append(marks.assign(passed_after=passed).set_axis(section.index))
-    marks = pd.concat(judged)
-    out["met_after"], out["above_floor_after"] = marks["met"], marks["above_floor"]
+    judged, verdicts = judge_sections(out.assign(value=out["value_after"], value_exact=values), std)
+    out["met_after"], out["above_floor_after"] = judged["met"].to_numpy(), judged["above_floor"].to_numpy()
     before = evaluation.verdicts.set_index(["school_id", "stage"])["passed"]
-    out["passed_before"] = [bool(before[k]) for k in zip(out["school_id"], out["stage"])]
-    out["passed_after"] = marks["passed_after"].astype(bool)
-    return out.drop(columns="value_x")
+    keys = pd.MultiIndex.from_frame(out[["school_id", "stage"]])
+    out["passed_before"] = before.reindex(keys).to_numpy(bool)
+    out["passed_after"] = verdicts.set_index(["school_id", "stage"])["passed"].reindex(keys).to_numpy(bool)
+    return out
 
 
 def balance_after_remediation(

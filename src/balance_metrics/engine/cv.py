@@ -48,3 +48,29 @@ def pupil_weighted_cv(values: Sequence[float] | np.ndarray, weights: Sequence[fl
         return float("nan")
     variance = float(np.dot(p, (x - mean) ** 2) / total)
     return float(np.sqrt(variance) / abs(mean))
+
+
+def grouped_pupil_weighted_cv(values: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pupil_weighted_cv` of many groups at once (grouped sums with ``np.bincount``).
+
+    Parameters
+    ----------
+    values, weights : ndarray of float
+        Each section's indicator value and enrolment.
+    groups : ndarray of int
+        Group number (0 … n_groups − 1) of each section.
+    n_groups : int
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Each group's CV (``nan`` when its weighted mean is 0 or it has no
+        weight) and its weighted mean ``Σ P·X / ΣP``.
+    """
+    total = np.bincount(groups, weights=weights, minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.bincount(groups, weights=weights * values, minlength=n_groups) / total
+        variance = np.bincount(groups, weights=weights * (values - mean[groups]) ** 2, minlength=n_groups) / total
+        cv = np.sqrt(variance) / np.abs(mean)
+    cv[(mean == 0) | ~np.isfinite(mean)] = np.nan
+    return cv, mean

@@ -2,60 +2,111 @@
 
 An indicator's numerator is a signed sum of input columns (the standard's
 ``terms``); facility-based indicators take the section's share of the school's
-totals. ``value = numerator × scale / students``, kept exactly as a Fraction
-for verdicts and as a float for display.
+totals. ``value = numerator × scale / students`` (:func:`section_value`, the one
+home of that formula). Values are computed for all sections at once in
+floating point; :func:`exact_numerators` gives the same numbers as exact
+fractions for the rows whose verdict must be re-checked exactly (see
+:mod:`balance_metrics.engine.verdicts`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from balance_metrics.engine.sections import Sections
+from balance_metrics.engine.sections import DISTRICT_KEYS, Sections
 from balance_metrics.standard.loader import Standard, exact
 
+BASE_COLUMNS = ["school_id", "school_name", "school_type", "area_type", "ownership", "stage", "students", "share", "campuses"]
 
-def _numerator(row: dict, spec: dict) -> Fraction:
-    total = Fraction(0)
+
+def section_value(numerator: Any, scale: Any, students: Any) -> Any:
+    """An indicator's value: ``numerator × scale ÷ students`` (floats, arrays or Fractions)."""
+    return numerator * scale / students
+
+
+def numerator_for(value: Any, scale: Any, students: Any) -> Any:
+    """The numerator giving ``value``: ``value × students ÷ scale`` (inverse of :func:`section_value`)."""
+    return value * students / scale
+
+
+def _column(spec: dict, column: str) -> str:
+    return f"{column}_school" if spec["basis"] == "facility" else column
+
+
+def _numerators(frame: pd.DataFrame, spec: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Float numerators and their magnitude (Σ |coefficient × amount|), per section."""
+    total = np.zeros(len(frame))
+    magnitude = np.zeros(len(frame))
     for column, coefficient in spec["terms"].items():
-        if spec["basis"] == "facility":
-            amount = exact(float(row[f"{column}_school"])) * row["share_exact"]
-        else:
-            amount = exact(float(row[column]))
-        total += exact(coefficient) * amount
-    return total
+        amount = float(exact(coefficient)) * frame[_column(spec, column)].to_numpy(float)
+        total += amount
+        magnitude += np.abs(amount)
+    if spec["basis"] == "facility":
+        numerator, denominator = frame["share_numerator"].to_numpy(float), frame["share_denominator"].to_numpy(float)
+        total = total * numerator / denominator
+        magnitude = magnitude * numerator / denominator
+    return total, magnitude
 
 
 def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
-    """One row per evaluated section × indicator.
+    """One row per evaluated section × indicator, section by section in the order
+    of ``sections.sections`` and indicators in the standard's order.
 
     Returns
     -------
     DataFrame
-        school_id, school_name, school_type, area_type, ownership, stage,
-        students, share, indicator, name, unit, numerator, value (float) and
-        value_exact (Fraction). ``numerator`` is the section's resource
-        (teachers, m², 元, rooms) after the split, so that district values are
-        ratios of totals.
+        [district_id, district_name,] school_id, school_name, school_type,
+        area_type, ownership, stage, students, share, campuses, indicator,
+        name, unit, numerator, value (float), ``magnitude`` (value-sized bound
+        of the rounding error's scale: Σ |terms| × scale ÷ students) and
+        ``section`` (row position in ``sections.sections``). ``numerator`` is
+        the section's resource (teachers, m², 元, rooms) after the split, so
+        that district values are ratios of totals.
     """
-    rows = []
-    base = ["school_id", "school_name", "school_type", "area_type", "ownership", "stage", "students", "share", "campuses"]
-    for row in sections.sections.to_dict("records"):
-        students = int(row["students"])
-        for ind in standard.indicator_ids:
-            spec = standard.indicator(ind)
-            numerator = _numerator(row, spec)
-            value = numerator * exact(spec["scale"]) / students
-            rows.append(
-                {
-                    **{k: row[k] for k in base},
-                    "indicator": ind,
-                    "name": spec["name"],
-                    "unit": spec.get("unit", ""),
-                    "numerator": float(numerator),
-                    "value": float(value),
-                    "value_exact": value,
-                }
-            )
-    return pd.DataFrame(rows)
+    frame = sections.sections
+    ids = standard.indicator_ids
+    n, k = len(frame), len(ids)
+    students = frame["students"].to_numpy(float)
+    numerators, values, magnitudes = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
+    for j, ind in enumerate(ids):
+        spec = standard.indicator(ind)
+        scale = float(exact(spec["scale"]))
+        numerators[:, j], magnitude = _numerators(frame, spec)
+        values[:, j] = section_value(numerators[:, j], scale, students)
+        magnitudes[:, j] = section_value(magnitude, scale, students)
+    keys = [c for c in DISTRICT_KEYS if c in frame.columns]
+    columns: dict[str, Any] = {c: np.repeat(frame[c].to_numpy(), k) for c in [*keys, *BASE_COLUMNS]}
+    columns |= {
+        "indicator": np.tile(np.array(ids, dtype=object), n),
+        "name": np.tile(np.array([standard.indicator(i)["name"] for i in ids], dtype=object), n),
+        "unit": np.tile(np.array([standard.indicator(i).get("unit", "") for i in ids], dtype=object), n),
+        "numerator": numerators.ravel(),
+        "value": values.ravel(),
+        "magnitude": magnitudes.ravel(),
+        "section": np.repeat(np.arange(n), k),
+    }
+    return pd.DataFrame(columns)
+
+
+def exact_numerators(sections: Sections, standard: Standard, section: Sequence[int], indicator: Sequence[str]) -> list[Fraction]:
+    """Exact numerators of the given (section position, indicator) pairs.
+
+    Input amounts are read through their shortest decimal form (``exact``),
+    shares are exact fractions; the result is what the float numerators
+    approximate.
+    """
+    frame = sections.sections
+    out = []
+    for pos, ind in zip(section, indicator):
+        spec = standard.indicator(ind)
+        row = frame.iloc[int(pos)]
+        total = sum((exact(c) * exact(float(row[_column(spec, col)])) for col, c in spec["terms"].items()), Fraction(0))
+        if spec["basis"] == "facility":
+            total *= Fraction(int(row["share_numerator"]), int(row["share_denominator"]))
+        out.append(total)
+    return out

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from balance_metrics.engine.balance import district_balance
 from balance_metrics.engine.verdicts import judge_sections
 from balance_metrics.contract.dataset import Dataset
-from balance_metrics.engine.indicators import compute_indicators
-from balance_metrics.engine.sections import build_sections
-from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
+from balance_metrics.engine.indicators import compute_indicators, exact_numerators, section_value
+from balance_metrics.engine.sections import DISTRICT_KEYS, Sections, build_sections
+from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, exact, load_standard
 
 SECTION_COLUMNS = [
     "school_id", "school_name", "school_type", "area_type", "ownership", "stage", "students",
@@ -38,6 +41,10 @@ class ResourceEvaluation:
         Schools and stages left out of the computation, with the reason.
     standard : Standard
     period : str
+    basis : Sections, optional
+        The evaluated sections behind ``sections`` (row ``i`` of ``sections``
+        is section ``i // 7`` of it); lets :meth:`exact_numerators` give the
+        exact numbers.
     """
 
     sections: pd.DataFrame
@@ -46,6 +53,36 @@ class ResourceEvaluation:
     excluded: pd.DataFrame
     standard: Standard
     period: str
+    basis: Sections | None = field(default=None, repr=False, compare=False)
+
+    def exact_numerators(self, rows: Sequence[int] | np.ndarray | None = None) -> list[Fraction]:
+        """Exact numerators of ``sections`` rows (positions; default all).
+
+        From the input amounts (shortest decimal form) and exact shares; without
+        :attr:`basis`, from the float numerators' shortest decimal form.
+        """
+        positions = np.arange(len(self.sections)) if rows is None else np.asarray(rows, dtype=int)
+        indicators = self.sections["indicator"].to_numpy(object)[positions]
+        if self.basis is None:
+            return [exact(float(v)) for v in self.sections["numerator"].to_numpy(float)[positions]]
+        per_section = len(self.standard.indicator_ids)
+        return exact_numerators(self.basis, self.standard, positions // per_section, indicators)
+
+    def exact_values(self, rows: Sequence[int] | np.ndarray | None = None) -> list[Fraction]:
+        """Exact indicator values of ``sections`` rows (positions; default all)."""
+        positions = np.arange(len(self.sections)) if rows is None else np.asarray(rows, dtype=int)
+        numerators = self.exact_numerators(positions)
+        students = self.sections["students"].to_numpy()[positions]
+        scales = {i: exact(self.standard.indicator(i)["scale"]) for i in self.standard.indicator_ids}
+        indicators = self.sections["indicator"].to_numpy(object)[positions]
+        return [section_value(n, scales[i], int(s)) for n, i, s in zip(numerators, indicators, students)]
+
+    def exact_shares(self, rows: Sequence[int] | np.ndarray | None = None) -> list[Fraction]:
+        """Exact facility shares of ``sections`` rows (positions; default all)."""
+        positions = np.arange(len(self.sections)) if rows is None else np.asarray(rows, dtype=int)
+        if self.basis is None:
+            return [exact(float(v)) for v in self.sections["share"].to_numpy(float)[positions]]
+        return self.basis.exact_shares(positions // len(self.standard.indicator_ids))
 
     @property
     def passed(self) -> bool:
@@ -88,13 +125,22 @@ def evaluate_resources(dataset: Dataset, standard: str | Standard = DEFAULT_STAN
     std = load_standard(standard)
     sections = build_sections(dataset, std)
     indicators = compute_indicators(sections, std)
-    judged, verdicts = judge_sections(indicators, std)
+    scales = {i: exact(std.indicator(i)["scale"]) for i in std.indicator_ids}
+
+    def exact_values(rows: np.ndarray) -> list[Fraction]:
+        part = indicators.iloc[rows]
+        numerators = exact_numerators(sections, std, part["section"].to_numpy(), part["indicator"].to_numpy(object))
+        return [section_value(n, scales[i], int(s)) for n, i, s in zip(numerators, part["indicator"], part["students"])]
+
+    judged, verdicts = judge_sections(indicators, std, exact_values, group=indicators["section"].to_numpy())
     balance = district_balance(judged, std)
+    keys = [k for k in DISTRICT_KEYS if k in judged.columns]
     return ResourceEvaluation(
-        sections=judged[SECTION_COLUMNS],
+        sections=judged[[*keys, *SECTION_COLUMNS]],
         verdicts=verdicts,
         balance=balance,
         excluded=sections.excluded,
         standard=std,
         period=dataset.period,
+        basis=sections,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from balance_metrics.contract.dataset import Dataset
+from balance_metrics.engine.sections import campus_owner
 from balance_metrics.standard.loader import Standard
 
 # Facility columns that add up over campuses; room sizes take the smallest room.
@@ -24,11 +25,8 @@ SCHOOL_ATTRIBUTES = ["school_name", "school_type", "area_type", "ownership", "bo
 
 
 def owner_of(dataset: Dataset, standard: Standard) -> pd.Series:
-    """school_id -> the school it is counted under (its parent for a merged campus)."""
-    schools = dataset.schools
-    merge = standard.data["scope"].get("merge_campuses", True)
-    parent = schools["parent_school_id"].where(schools["parent_school_id"].notna() & merge, schools["school_id"])
-    return pd.Series(parent.to_numpy(), index=schools["school_id"].to_numpy())
+    """school_id -> the school it is counted under (see :func:`~balance_metrics.engine.sections.campus_owner`)."""
+    return campus_owner(dataset.schools, standard)
 
 
 def schools_view(dataset: Dataset, standard: Standard) -> pd.DataFrame:

@@ -6,23 +6,31 @@ Three steps, each ruled by the standard (STANDARD.md §1 and §4):
 2. merge 不计校数 branch campuses into their parent school;
 3. give each section its share of the school's facility totals, by weighted
    enrolment for combined schools (九年一贯制 1 : 1.1 and so on).
+
+Every step is a whole-column operation (maps, grouped sums, merges); shares are
+kept exactly as integer numerator / denominator pairs (the split weights are
+scaled to integers), so that verdicts can be re-checked in exact arithmetic.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import lcm
 
+import numpy as np
 import pandas as pd
 
-from balance_metrics.contract.dataset import Dataset
 from balance_metrics.common.errors import StandardError
+from balance_metrics.contract.dataset import Dataset
 from balance_metrics.contract.schema import FACILITIES, SCHOOL_TYPES, SECTIONS, STAGES
 from balance_metrics.standard.loader import Standard
 
 SECTION_COUNTS = [c.name for c in SECTIONS.columns if c.kind == "count" and c.name != "largest_class"]
 FACILITY_AMOUNTS = [c.name for c in FACILITIES.columns if c.kind in ("count", "amount")]
 SCHOOL_COLUMNS = ["school_id", "school_name", "school_type", "area_type", "ownership", "boarding"]
+#: Optional district key of a multi-district dataset (区县代码 / 区县名称).
+DISTRICT_KEYS = ["district_id", "district_name"]
 
 
 @dataclass(frozen=True)
@@ -33,16 +41,36 @@ class Sections:
     ----------
     sections : DataFrame
         One row per evaluated school × stage: school attributes, the section's
-        own counts, ``share`` (its part of the school's facilities, 0–1),
-        ``share_exact`` (the same as a Fraction) and each facility total
-        as ``<column>_school`` (multiply by ``share_exact`` for the section's
-        part). ``campuses`` lists merged campus ids.
+        own counts, ``share`` (its part of the school's facilities, 0–1) and
+        the same share exactly as ``share_numerator`` / ``share_denominator``
+        (integers), and each facility total as ``<column>_school`` (multiply
+        by the share for the section's part). ``campuses`` lists merged
+        campus ids.
     excluded : DataFrame
         school_id, school_name, school_type, stage, students, reason (Chinese).
     """
 
     sections: pd.DataFrame
     excluded: pd.DataFrame
+
+    def exact_shares(self, positions: np.ndarray | None = None) -> list[Fraction]:
+        """The exact share of the sections at ``positions`` (default: all)."""
+        frame = self.sections if positions is None else self.sections.iloc[positions]
+        return [Fraction(int(n), int(d)) for n, d in zip(frame["share_numerator"], frame["share_denominator"])]
+
+
+def merges_campuses(standard: Standard) -> bool:
+    """Whether 不计校数 campuses are merged into their parent (``scope.merge_campuses``)."""
+    return bool(standard.data["scope"].get("merge_campuses", True))
+
+
+def campus_owner(schools: pd.DataFrame, standard: Standard) -> pd.Series:
+    """school_id -> the school it is counted under: its parent for a merged
+    不计校数 campus (when the standard merges campuses), else itself."""
+    ids = schools["school_id"]
+    parent = schools["parent_school_id"]
+    owner = parent.where(parent.notna() & merges_campuses(standard), ids)
+    return pd.Series(owner.to_numpy(object), index=ids.to_numpy(object))
 
 
 def split_shares(students: dict[str, int], weights: dict[str, Fraction] | None) -> dict[str, Fraction]:
@@ -74,17 +102,65 @@ def split_shares(students: dict[str, int], weights: dict[str, Fraction] | None) 
     return {stage: w / total for stage, w in weighted.items()}
 
 
-def _merge_campuses(sections: pd.DataFrame, facilities: pd.DataFrame, schools: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    parent = schools.set_index("school_id")["parent_school_id"].dropna()
-    owner = sections["school_id"].map(lambda s: parent.get(s, s))
-    campus = sections["school_id"].where(sections["school_id"] != owner, "")
-    sec = sections.assign(school_id=owner, campuses=campus)
-    fac = facilities.assign(school_id=facilities["school_id"].map(lambda s: parent.get(s, s)))
+def integer_weights(standard: Standard) -> pd.DataFrame:
+    """The split weights of every combined school type scaled to integers.
+
+    Returns
+    -------
+    DataFrame
+        school_type, stage, weight (int): within a school type the weights keep
+        their ratios (1 : 1.1 : 1.32 -> 100 : 110 : 132).
+    """
+    rows = []
+    for school_type in standard.data["split_weights"]:
+        weights = standard.split_weights(school_type) if isinstance(standard.data["split_weights"][school_type], dict) else None
+        if not weights:
+            continue
+        common = lcm(*(w.denominator for w in weights.values()))
+        rows += [(school_type, stage, int(w * common)) for stage, w in weights.items()]
+    return pd.DataFrame(rows, columns=["school_type", "stage", "weight"])
+
+
+def _merge_campuses(sections: pd.DataFrame, facilities: pd.DataFrame, owner: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    sec_owner = sections["school_id"].map(owner).fillna(sections["school_id"])
+    campus = sections["school_id"].where(sections["school_id"] != sec_owner, "")
+    sec = sections.assign(school_id=sec_owner)
+    fac = facilities.assign(school_id=facilities["school_id"].map(owner).fillna(facilities["school_id"]))
     agg = {c: "sum" for c in SECTION_COUNTS} | {"largest_class": "max"}
-    agg["campuses"] = lambda c: ",".join(sorted(x for x in c if x))
-    merged = sec.groupby(["school_id", "stage"], sort=False).agg(agg).reset_index()
-    fac = fac.groupby("school_id", sort=False)[FACILITY_AMOUNTS].sum(min_count=1).reset_index()
+    merged = sec.groupby(["school_id", "stage"], sort=False, observed=True).agg(agg).reset_index()
+    merged["campuses"] = ""
+    is_campus = campus != ""
+    if is_campus.any():
+        listed = (
+            pd.DataFrame({"school_id": sec_owner[is_campus], "stage": sec["stage"][is_campus], "campus": campus[is_campus]})
+            .sort_values("campus")
+            .groupby(["school_id", "stage"], sort=False)["campus"]
+            .agg(",".join)
+        )
+        keys = pd.MultiIndex.from_frame(merged[["school_id", "stage"]])
+        merged["campuses"] = listed.reindex(keys).fillna("").to_numpy(object)
+    if fac["school_id"].duplicated().any():
+        fac = fac.groupby("school_id", sort=False)[FACILITY_AMOUNTS].sum(min_count=1).reset_index()
     return merged, fac
+
+
+def exclusion_reasons(sections: pd.DataFrame, scope: dict) -> pd.Series:
+    """Why each section's school is left out of the resource indicators (None: kept).
+
+    ``sections`` carries school_type, ownership and ``school_students`` (the
+    whole school's pupils, every stage).
+    """
+    school_type = sections["school_type"].astype(object)
+    reason = pd.Series(None, index=sections.index, dtype=object)
+    excluded = school_type.isin(list(scope["excluded_school_types"])).to_numpy()
+    reason[excluded] = school_type[excluded].map(SCHOOL_TYPES) + "不参与资源配置指标计算"
+    minimum = int(scope["teaching_point_min_students"])
+    small = ((school_type == scope["teaching_point_type"]) & (sections["school_students"] < minimum)).to_numpy() & ~excluded
+    reason[small] = "教学点在校生" + sections["school_students"][small].astype(str) + f"人，不足{minimum}人，不参与计算"
+    if not scope.get("include_private", True):
+        private = (sections["ownership"] == "private").to_numpy() & reason.isna().to_numpy()
+        reason[private] = "民办学校按本标准不参与计算"
+    return reason
 
 
 def build_sections(dataset: Dataset, standard: Standard) -> Sections:
@@ -92,53 +168,53 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     scope = standard.data["scope"]
     schools = dataset.schools
     sections, facilities = dataset.sections, dataset.facilities
-    if scope.get("merge_campuses", True):
-        sections, facilities = _merge_campuses(sections, facilities, schools)
+    if merges_campuses(standard):
+        sections, facilities = _merge_campuses(sections, facilities, campus_owner(schools, standard))
         schools = schools[schools["parent_school_id"].isna()]
     else:
         sections = sections.assign(campuses="")
-
-    info = schools.set_index("school_id")[SCHOOL_COLUMNS[1:]]
+    keys = [k for k in DISTRICT_KEYS if k in schools.columns]
+    info = schools.set_index("school_id")[[*SCHOOL_COLUMNS[1:], *keys]]
     sections = sections.join(info, on="school_id")
-    totals = sections.groupby("school_id")["students"].sum()
-    school_reason = pd.Series(
-        [_school_exclusion(r, int(totals[r["school_id"]]), scope) for r in sections.to_dict("records")],
-        index=sections.index,
-        dtype=object,
-    )
-    stage_reason = sections["stage"].map(
-        lambda st: None if st in scope["stages"] else f"{STAGES[st]}学段不属于义务教育，仅用于分摊校舍与设备"
-    )
+    for column in ("school_type", "stage"):
+        sections[column] = sections[column].astype(object)
+    students = sections["students"].to_numpy("int64")
+    school_code = pd.factorize(sections["school_id"])[0]
+    sections["school_students"] = np.bincount(school_code, weights=students)[school_code].astype("int64")
+    school_reason = exclusion_reasons(sections, scope)
+    in_scope = sections["stage"].isin(list(scope["stages"]))
+    stage_reason = sections["stage"].map({st: f"{zh}学段不属于义务教育，仅用于分摊校舍与设备" for st, zh in STAGES.items()}).where(~in_scope)
     reasons = school_reason.fillna(stage_reason)
     excluded = sections[reasons.notna()].assign(reason=reasons[reasons.notna()])
-    included_schools = sections[school_reason.isna()]
 
-    rows = []
+    kept = sections[school_reason.isna().to_numpy()].drop(columns="school_students")
+    kept = _with_shares(kept, standard)
+    kept = kept[kept["stage"].isin(list(scope["stages"])).to_numpy()]
     fac = facilities.set_index("school_id")[FACILITY_AMOUNTS].add_suffix("_school")
-    fac_records = fac.to_dict("index")
-    for school_id, group in included_schools.groupby("school_id", sort=False):
-        records = group.to_dict("records")
-        shares = split_shares(
-            {r["stage"]: int(r["students"]) for r in records},
-            standard.split_weights(records[0]["school_type"]) if len(records) > 1 else None,
-        )
-        for record in records:
-            if record["stage"] in scope["stages"]:
-                share = shares[record["stage"]]
-                rows.append(record | fac_records[school_id] | {"share": float(share), "share_exact": share})
-    result = pd.DataFrame(rows)
+    result = kept.join(fac, on="school_id")
     order = {s: i for i, s in enumerate(STAGES)}
-    result = result.sort_values(["stage", "school_id"], key=lambda c: c.map(order) if c.name == "stage" else c)
-    excluded = excluded[["school_id", "school_name", "school_type", "stage", "students", "reason"]]
+    result = result.sort_values(["stage", "school_id"], key=lambda c: c.map(order) if c.name == "stage" else c, kind="stable")
+    excluded = excluded[[*keys, "school_id", "school_name", "school_type", "stage", "students", "reason"]]
     return Sections(result.reset_index(drop=True), excluded.reset_index(drop=True))
 
 
-def _school_exclusion(row: dict, school_students: int, scope: dict) -> str | None:
-    school_type = row["school_type"]
-    if school_type in scope["excluded_school_types"]:
-        return f"{SCHOOL_TYPES[school_type]}不参与资源配置指标计算"
-    if school_type == scope["teaching_point_type"] and school_students < scope["teaching_point_min_students"]:
-        return f"教学点在校生{school_students}人，不足{scope['teaching_point_min_students']}人，不参与计算"
-    if row["ownership"] == "private" and not scope.get("include_private", True):
-        return "民办学校按本标准不参与计算"
-    return None
+def _with_shares(kept: pd.DataFrame, standard: Standard) -> pd.DataFrame:
+    """Add share_numerator / share_denominator / share (float) to every section row."""
+    students = kept["students"].to_numpy("int64")
+    code, uniques = pd.factorize(kept["school_id"])
+    stages_per_school = np.bincount(code, minlength=len(uniques))[code]
+    combined = stages_per_school > 1
+    weights = integer_weights(standard)
+    weight = pd.merge(kept[["school_type", "stage"]], weights, how="left", on=["school_type", "stage"])["weight"].to_numpy()
+    lacking = combined & np.isnan(weight)
+    if lacking.any():
+        first = kept[lacking].iloc[0]
+        stages = sorted(kept.loc[kept["school_id"] == first["school_id"], "stage"])
+        if standard.split_weights(first["school_type"]) is None:
+            raise StandardError(f"no split weights for a school with stages {stages}")
+        raise StandardError(f"split weights lack stage(s) {[first['stage']]}")
+    weighted = np.where(combined, np.nan_to_num(weight).astype("int64") * students, 1)
+    total = np.bincount(code, weights=weighted, minlength=len(uniques)).astype("int64")[code]
+    numerator = np.where(total == 0, 0, weighted)
+    denominator = np.where(total == 0, 1, total)
+    return kept.assign(share_numerator=numerator, share_denominator=denominator, share=numerator / denominator)

@@ -1,18 +1,37 @@
 """Per-section verdicts: ≥ 6 of 7 indicators met and the rest ≥ the 85 % floor.
 
-Comparisons are exact (:class:`fractions.Fraction`): in binary floating point
-4.5 × 0.85 is 3.8249999…, which would wrongly fail a section at the floor.
+This module is the one home of the section rule. Comparisons are exact: in
+binary floating point 4.5 × 0.85 is 3.8249999…, which would wrongly fail a
+section at the floor. They are made for all rows at once on floats, and every
+row whose float value lies within a tight band (10⁻⁹ of the value's magnitude)
+of its bound is re-checked in exact rational arithmetic; floating-point error is
+about a million times smaller than that band, so no verdict can differ from
+exact arithmetic.
+
+A rounding rule of the standard (``compare_decimals``: round half-up before
+comparing) is folded into the bound: ``round(v) ≥ t`` ⇔ ``v ≥`` :func:`minimum_bound`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
-from math import floor
+from math import ceil, floor
 
+import numpy as np
 import pandas as pd
 
+from balance_metrics.common.grouped import join_by_group
 from balance_metrics.standard.loader import Standard
+
+#: Relative width of the band re-checked exactly (see module doc).
+EXACT_BAND = 1e-9
+VERDICT_COLUMNS = [
+    "school_id", "stage", "school_name", "school_type", "area_type", "students",
+    "indicators_met", "indicators_below_floor", "failed_indicators", "passed",
+]
+
+ExactValues = Callable[[np.ndarray], Sequence[Fraction]]
 
 
 def round_half_up(value: Fraction, decimals: int | None) -> Fraction:
@@ -22,6 +41,148 @@ def round_half_up(value: Fraction, decimals: int | None) -> Fraction:
     scale = Fraction(10) ** decimals
     sign = -1 if value < 0 else 1
     return sign * Fraction(floor(abs(value) * scale + Fraction(1, 2))) / scale
+
+
+def minimum_bound(requirement: Fraction, decimals: int | None) -> Fraction:
+    """The least value that meets ``requirement`` once rounded half-up to ``decimals``.
+
+    ``round_half_up(v, decimals) >= requirement`` ⇔ ``v >= minimum_bound(...)``
+    for ``v ≥ 0`` (indicator values are never negative).
+
+    Examples
+    --------
+    >>> minimum_bound(Fraction("4.5"), 1), minimum_bound(Fraction("3.825"), 2)
+    (Fraction(89, 20), Fraction(153, 40))
+    """
+    if decimals is None:
+        return requirement
+    step = Fraction(1, 10**decimals)
+    return (ceil(requirement / step) - Fraction(1, 2)) * step
+
+
+def float_at_most(limit: Fraction, decimals: int | None) -> float:
+    """The largest float ``x`` with ``round_half_up(Fraction(x), decimals) <= limit``
+    (``x ≥ 0``): ``x <= float_at_most(...)`` is then an exact test on floats."""
+    if decimals is None:
+        bound, strict = limit, False
+    else:
+        step = Fraction(1, 10**decimals)
+        bound, strict = (floor(limit / step) + Fraction(1, 2)) * step, True
+    candidate = float(bound)
+    while Fraction(candidate) > bound or (strict and Fraction(candidate) == bound):
+        candidate = float(np.nextafter(candidate, -np.inf))
+    return candidate
+
+
+def exact_at_least(
+    values: np.ndarray, magnitudes: np.ndarray, bound_codes: np.ndarray, bounds: Sequence[Fraction], exact_values: ExactValues
+) -> np.ndarray:
+    """``value >= bound`` for every row, decided exactly.
+
+    Parameters
+    ----------
+    values : ndarray of float
+        Each row's value as computed in floating point.
+    magnitudes : ndarray of float
+        Scale of each value's rounding error (Σ of the absolute terms).
+    bound_codes : ndarray of int
+        Index into ``bounds`` of each row's bound.
+    bounds : sequence of Fraction
+    exact_values : callable
+        Row positions -> their exact values; called only for rows in the band.
+    """
+    floats = np.array([float(b) for b in bounds], dtype=float)[bound_codes] if len(bounds) else np.zeros(0)
+    result = values >= floats
+    band = EXACT_BAND * (np.abs(magnitudes) + np.abs(floats)) + 1e-300
+    near = np.flatnonzero(np.abs(values - floats) <= band)
+    if near.size:
+        exact = exact_values(near)
+        result[near] = [v >= bounds[c] for v, c in zip(exact, bound_codes[near])]
+    return result
+
+
+def section_passed(indicators_met: np.ndarray | pd.Series, indicators_below_floor: np.ndarray | pd.Series, standard: Standard):
+    """The per-section rule: at least ``min_indicators_met`` met and none below its floor."""
+    return (indicators_met >= standard.min_indicators_met) & (indicators_below_floor == 0)
+
+
+def _bounds(indicators: pd.DataFrame, standard: Standard) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([indicators["indicator"], indicators["stage"]]))
+    return codes, list(pairs)
+
+
+def judge_sections(
+    indicators: pd.DataFrame, standard: Standard, exact_values: ExactValues | None = None, group: np.ndarray | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add threshold, floor, met, above_floor, ratio, shortfall to every indicator
+    row and derive the section verdicts.
+
+    Parameters
+    ----------
+    indicators : DataFrame
+        One row per section × indicator with indicator, stage, value (float)
+        and, optionally, ``magnitude`` and ``value_exact`` (Fractions).
+    standard : Standard
+    exact_values : callable, optional
+        Row positions -> exact values, for re-checking rows near a bound;
+        default: the ``value_exact`` column.
+    group : ndarray of int, optional
+        Section number of each row (default: by school_id × stage, and
+        district_id when present).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The judged indicator rows, and one verdict row per section:
+        [district_id,] school_id, stage, school_name, school_type, area_type,
+        students, indicators_met, indicators_below_floor, failed_indicators, passed.
+    """
+    if exact_values is None:
+        exact_column = indicators["value_exact"].to_numpy(object)
+
+        def exact_values(rows: np.ndarray) -> Sequence[Fraction]:
+            return [Fraction(v) for v in exact_column[rows]]
+
+    digits = standard.compare_decimals
+    codes, pairs = _bounds(indicators, standard)
+    thresholds = [standard.threshold(ind, stage) for ind, stage in pairs]
+    floors = [standard.floor(ind, stage) for ind, stage in pairs]
+    values = indicators["value"].to_numpy(float)
+    magnitudes = indicators["magnitude"].to_numpy(float) if "magnitude" in indicators else np.abs(values)
+    met = exact_at_least(values, magnitudes, codes, [minimum_bound(t, digits) for t in thresholds], exact_values)
+    above = exact_at_least(values, magnitudes, codes, [minimum_bound(f, digits) for f in floors], exact_values)
+    threshold = np.array([float(t) for t in thresholds])[codes] if pairs else np.zeros(0)
+    shown = values if digits is None else np.floor(values * 10.0**digits + 0.5) / 10.0**digits
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(threshold != 0, shown / threshold, np.nan)
+    rows = indicators.assign(
+        threshold=threshold,
+        floor=np.array([float(f) for f in floors])[codes] if pairs else np.zeros(0),
+        met=met,
+        above_floor=above,
+        ratio=ratio,
+    )
+    rows["shortfall"] = (rows["threshold"] - rows["value"]).clip(lower=0)
+    return rows, section_verdicts(rows, standard, group)
+
+
+def section_verdicts(judged: pd.DataFrame, standard: Standard, group: np.ndarray | None = None) -> pd.DataFrame:
+    """One verdict row per section from judged indicator rows (see :func:`judge_sections`)."""
+    keys = [k for k in ("district_id", "school_id", "stage") if k in judged.columns]
+    if group is None:
+        group = judged.groupby(keys, sort=False).ngroup().to_numpy()
+    n = int(group.max()) + 1 if len(group) else 0
+    _, first = np.unique(group, return_index=True)
+    met = judged["met"].to_numpy(bool)
+    below = ~judged["above_floor"].to_numpy(bool)
+    verdicts = judged.iloc[first][[*keys, "school_name", "school_type", "area_type", "students"]].reset_index(drop=True)
+    verdicts["indicators_met"] = np.bincount(group, weights=met, minlength=n).astype(int)
+    verdicts["indicators_below_floor"] = np.bincount(group, weights=below, minlength=n).astype(int)
+    verdicts["failed_indicators"] = join_by_group(group[~met], judged["indicator"].to_numpy(object)[~met], n)
+    verdicts["passed"] = np.asarray(section_passed(verdicts["indicators_met"], verdicts["indicators_below_floor"], standard), dtype=bool)
+    verdicts["students"] = verdicts["students"].astype(int)
+    extra = [k for k in keys if k == "district_id"]
+    return verdicts[[*extra, *VERDICT_COLUMNS]]
 
 
 def judge_values(values: Mapping[str, Fraction], stage: str, standard: Standard) -> pd.DataFrame:
@@ -39,64 +200,13 @@ def judge_values(values: Mapping[str, Fraction], stage: str, standard: Standard)
     DataFrame
         indicator, threshold, floor, met, above_floor, ratio (value ÷ threshold).
     """
-    digits = standard.compare_decimals
-    rows = []
-    for ind, raw in values.items():
-        value = round_half_up(Fraction(raw), digits)
-        threshold, floor_ = standard.threshold(ind, stage), standard.floor(ind, stage)
-        rows.append(
-            {
-                "indicator": ind,
-                "threshold": float(threshold),
-                "floor": float(floor_),
-                "met": value >= threshold,
-                "above_floor": value >= floor_,
-                "ratio": float(value / threshold) if threshold else float("nan"),
-            }
-        )
-    return pd.DataFrame(rows)
+    exact = [Fraction(v) for v in values.values()]
+    frame = pd.DataFrame({"indicator": list(values), "stage": stage, "value": [float(v) for v in exact]})
+    judged, _ = judge_sections(frame.assign(school_id="", school_name="", school_type="", area_type="", students=0),
+                               standard, exact_values=lambda rows: [exact[i] for i in rows])
+    return judged[["indicator", "threshold", "floor", "met", "above_floor", "ratio"]]
 
 
 def section_passes(met: pd.Series, above_floor: pd.Series, standard: Standard) -> bool:
-    """The per-school rule for one section's indicators."""
-    return bool(met.sum() >= standard.min_indicators_met and above_floor.all())
-
-
-def judge_sections(indicators: pd.DataFrame, standard: Standard) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Add threshold, floor, met, above_floor, ratio to every indicator row and
-    derive the section verdicts.
-
-    Returns
-    -------
-    (DataFrame, DataFrame)
-        The judged indicator rows, and one verdict row per section:
-        school_id, school_name, school_type, area_type, stage, students,
-        indicators_met, indicators_below_floor, failed_indicators, passed.
-    """
-    digits = standard.compare_decimals
-    keys = list(zip(indicators["indicator"], indicators["stage"]))
-    thresholds = {k: standard.threshold(*k) for k in set(keys)}
-    floors = {k: standard.floor(*k) for k in set(keys)}
-    values = [round_half_up(v, digits) for v in indicators["value_exact"]]
-    rows = indicators.assign(
-        threshold=[float(thresholds[k]) for k in keys],
-        floor=[float(floors[k]) for k in keys],
-        met=[v >= thresholds[k] for v, k in zip(values, keys)],
-        above_floor=[v >= floors[k] for v, k in zip(values, keys)],
-        ratio=[float(v / thresholds[k]) if thresholds[k] else float("nan") for v, k in zip(values, keys)],
-    )
-    rows["shortfall"] = (rows["threshold"] - rows["value"]).clip(lower=0)
-    missed = rows["indicator"].where(~rows["met"], "")
-    grouped = rows.assign(missed=missed, below=~rows["above_floor"]).groupby(["school_id", "stage"], sort=False)
-    verdicts = grouped.agg(
-        school_name=("school_name", "first"),
-        school_type=("school_type", "first"),
-        area_type=("area_type", "first"),
-        students=("students", "first"),
-        indicators_met=("met", "sum"),
-        indicators_below_floor=("below", "sum"),
-        failed_indicators=("missed", lambda m: ",".join(x for x in m if x)),
-    ).reset_index()
-    verdicts["passed"] = (verdicts["indicators_met"] >= standard.min_indicators_met) & (verdicts["indicators_below_floor"] == 0)
-    verdicts = verdicts.astype({"students": int, "indicators_met": int, "indicators_below_floor": int, "passed": bool})
-    return rows, verdicts
+    """The per-section rule for one section's indicator marks."""
+    return bool(section_passed(int(met.sum()), int((~above_floor).sum()), standard))

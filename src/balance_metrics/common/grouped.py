@@ -1,0 +1,40 @@
+"""Whole-column helpers for grouped text: join the texts of each group without a
+Python loop over groups."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def join_by_group(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str = ",") -> np.ndarray:
+    """The texts of each group joined with ``sep``, in their order of appearance.
+
+    Parameters
+    ----------
+    codes : array of int
+        Group number (0 … n_groups − 1) of each text.
+    texts : array of str
+    n_groups : int
+
+    Returns
+    -------
+    ndarray of object
+        One string per group ("" for a group without texts).
+
+    Examples
+    --------
+    >>> join_by_group(np.array([1, 0, 1]), np.array(["a", "b", "c"], dtype=object), 3).tolist()
+    ['b', 'a,c', '']
+    """
+    out = np.full(n_groups, "", dtype=object)
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size == 0:
+        return out
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    first = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
+    ordered = np.asarray(texts, dtype=object)[order]
+    parts = np.where(first, ordered, sep + ordered)
+    starts = np.flatnonzero(first)
+    out[sorted_codes[starts]] = np.add.reduceat(parts, starts)
+    return out
