@@ -11,7 +11,7 @@ import pandas as pd
 from balance_metrics.engine.cv import grouped_pupil_weighted_cv
 from balance_metrics.engine.indicators import section_value
 from balance_metrics.engine.verdicts import float_at_most
-from balance_metrics.standard.loader import Standard, exact
+from balance_metrics.standard.loader import Standard
 
 BALANCE_COLUMNS = [
     "stage", "indicator", "name", "sections", "students", "district_value", "cv", "limit", "passed",
@@ -61,7 +61,7 @@ def district_balance(judged: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     _, first = np.unique(group, return_index=True)
     out = rows.iloc[first][[*keys, "stage", "indicator", "name"]].reset_index(drop=True)
     student_sum = np.bincount(group, weights=students, minlength=n)
-    scale = out["indicator"].map({i: float(exact(standard.indicator(i)["scale"])) for i in ind_rank}).to_numpy(float)
+    scale = out["indicator"].map({i: float(standard.indicators[i].scale) for i in ind_rank}).to_numpy(float)
     out["sections"] = np.bincount(group, minlength=n)
     out["students"] = student_sum.astype(int)
     out["district_value"] = section_value(np.bincount(group, weights=rows["numerator"].to_numpy(float), minlength=n), scale, student_sum)

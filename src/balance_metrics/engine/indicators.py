@@ -20,6 +20,7 @@ import pandas as pd
 
 from balance_metrics.engine.sections import DISTRICT_KEYS, Sections
 from balance_metrics.standard.loader import Standard, exact
+from balance_metrics.standard.model import Indicator
 
 BASE_COLUMNS = ["school_id", "school_name", "school_type", "area_type", "ownership", "stage", "students", "share", "campuses"]
 
@@ -34,19 +35,19 @@ def numerator_for(value: Any, scale: Any, students: Any) -> Any:
     return value * students / scale
 
 
-def _column(spec: dict, column: str) -> str:
-    return f"{column}_school" if spec["basis"] == "facility" else column
+def _column(spec: Indicator, column: str) -> str:
+    return f"{column}_school" if spec.basis == "facility" else column
 
 
-def _numerators(frame: pd.DataFrame, spec: dict) -> tuple[np.ndarray, np.ndarray]:
+def _numerators(frame: pd.DataFrame, spec: Indicator) -> tuple[np.ndarray, np.ndarray]:
     """Float numerators and their magnitude (Σ |coefficient × amount|), per section."""
     total = np.zeros(len(frame))
     magnitude = np.zeros(len(frame))
-    for column, coefficient in spec["terms"].items():
-        amount = float(exact(coefficient)) * frame[_column(spec, column)].to_numpy(float)
+    for column, coefficient in spec.terms.items():
+        amount = float(coefficient) * frame[_column(spec, column)].to_numpy(float)
         total += amount
         magnitude += np.abs(amount)
-    if spec["basis"] == "facility":
+    if spec.basis == "facility":
         numerator, denominator = frame["share_numerator"].to_numpy(float), frame["share_denominator"].to_numpy(float)
         total = total * numerator / denominator
         magnitude = magnitude * numerator / denominator
@@ -74,8 +75,8 @@ def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
     students = frame["students"].to_numpy(float)
     numerators, values, magnitudes = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
     for j, ind in enumerate(ids):
-        spec = standard.indicator(ind)
-        scale = float(exact(spec["scale"]))
+        spec = standard.indicators[ind]
+        scale = float(spec.scale)
         numerators[:, j], magnitude = _numerators(frame, spec)
         values[:, j] = section_value(numerators[:, j], scale, students)
         magnitudes[:, j] = section_value(magnitude, scale, students)
@@ -83,8 +84,8 @@ def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
     columns: dict[str, Any] = {c: np.repeat(frame[c].to_numpy(), k) for c in [*keys, *BASE_COLUMNS]}
     columns |= {
         "indicator": np.tile(np.array(ids, dtype=object), n),
-        "name": np.tile(np.array([standard.indicator(i)["name"] for i in ids], dtype=object), n),
-        "unit": np.tile(np.array([standard.indicator(i).get("unit", "") for i in ids], dtype=object), n),
+        "name": np.tile(np.array([standard.indicators[i].name for i in ids], dtype=object), n),
+        "unit": np.tile(np.array([standard.indicators[i].unit for i in ids], dtype=object), n),
         "numerator": numerators.ravel(),
         "value": values.ravel(),
         "magnitude": magnitudes.ravel(),
@@ -103,10 +104,10 @@ def exact_numerators(sections: Sections, standard: Standard, section: Sequence[i
     frame = sections.sections
     out = []
     for pos, ind in zip(section, indicator):
-        spec = standard.indicator(ind)
+        spec = standard.indicators[ind]
         row = frame.iloc[int(pos)]
-        total = sum((exact(c) * exact(float(row[_column(spec, col)])) for col, c in spec["terms"].items()), Fraction(0))
-        if spec["basis"] == "facility":
+        total = sum((c * exact(float(row[_column(spec, col)])) for col, c in spec.terms.items()), Fraction(0))
+        if spec.basis == "facility":
             total *= Fraction(int(row["share_numerator"]), int(row["share_denominator"]))
         out.append(total)
     return out

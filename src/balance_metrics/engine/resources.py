@@ -73,7 +73,7 @@ class ResourceEvaluation:
         positions = np.arange(len(self.sections)) if rows is None else np.asarray(rows, dtype=int)
         numerators = self.exact_numerators(positions)
         students = self.sections["students"].to_numpy()[positions]
-        scales = {i: exact(self.standard.indicator(i)["scale"]) for i in self.standard.indicator_ids}
+        scales = {i: self.standard.indicators[i].scale for i in self.standard.indicator_ids}
         indicators = self.sections["indicator"].to_numpy(object)[positions]
         return [section_value(n, scales[i], int(s)) for n, i, s in zip(numerators, indicators, students)]
 
@@ -125,7 +125,7 @@ def evaluate_resources(dataset: Dataset, standard: str | Standard = DEFAULT_STAN
     std = load_standard(standard)
     sections = build_sections(dataset, std)
     indicators = compute_indicators(sections, std)
-    scales = {i: exact(std.indicator(i)["scale"]) for i in std.indicator_ids}
+    scales = {i: std.indicators[i].scale for i in std.indicator_ids}
 
     def exact_values(rows: np.ndarray) -> list[Fraction]:
         part = indicators.iloc[rows]

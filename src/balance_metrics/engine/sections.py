@@ -25,6 +25,7 @@ from balance_metrics.common.errors import StandardError
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.contract.schema import FACILITIES, SCHOOL_TYPES, SECTIONS, STAGES
 from balance_metrics.standard.loader import Standard
+from balance_metrics.standard.model import Scope
 
 SECTION_COUNTS = [c.name for c in SECTIONS.columns if c.kind == "count" and c.name != "largest_class"]
 FACILITY_AMOUNTS = [c.name for c in FACILITIES.columns if c.kind in ("count", "amount")]
@@ -61,7 +62,7 @@ class Sections:
 
 def merges_campuses(standard: Standard) -> bool:
     """Whether 不计校数 campuses are merged into their parent (``scope.merge_campuses``)."""
-    return bool(standard.data["scope"].get("merge_campuses", True))
+    return bool(standard.scope.merge_campuses)
 
 
 def campus_owner(schools: pd.DataFrame, standard: Standard) -> pd.Series:
@@ -112,8 +113,7 @@ def integer_weights(standard: Standard) -> pd.DataFrame:
         their ratios (1 : 1.1 : 1.32 -> 100 : 110 : 132).
     """
     rows = []
-    for school_type in standard.data["split_weights"]:
-        weights = standard.split_weights(school_type) if isinstance(standard.data["split_weights"][school_type], dict) else None
+    for school_type, weights in standard.weights.items():
         if not weights:
             continue
         common = lcm(*(w.denominator for w in weights.values()))
@@ -144,7 +144,7 @@ def _merge_campuses(sections: pd.DataFrame, facilities: pd.DataFrame, owner: pd.
     return merged, fac
 
 
-def exclusion_reasons(sections: pd.DataFrame, scope: dict) -> pd.Series:
+def exclusion_reasons(sections: pd.DataFrame, scope: Scope) -> pd.Series:
     """Why each section's school is left out of the resource indicators (None: kept).
 
     ``sections`` carries school_type, ownership and ``school_students`` (the
@@ -152,12 +152,12 @@ def exclusion_reasons(sections: pd.DataFrame, scope: dict) -> pd.Series:
     """
     school_type = sections["school_type"].astype(object)
     reason = pd.Series(None, index=sections.index, dtype=object)
-    excluded = school_type.isin(list(scope["excluded_school_types"])).to_numpy()
+    excluded = school_type.isin(list(scope.excluded_school_types)).to_numpy()
     reason[excluded] = school_type[excluded].map(SCHOOL_TYPES) + "不参与资源配置指标计算"
-    minimum = int(scope["teaching_point_min_students"])
-    small = ((school_type == scope["teaching_point_type"]) & (sections["school_students"] < minimum)).to_numpy() & ~excluded
+    minimum = int(scope.teaching_point_min_students)
+    small = ((school_type == scope.teaching_point_type) & (sections["school_students"] < minimum)).to_numpy() & ~excluded
     reason[small] = "教学点在校生" + sections["school_students"][small].astype(str) + f"人，不足{minimum}人，不参与计算"
-    if not scope.get("include_private", True):
+    if not scope.include_private:
         private = (sections["ownership"] == "private").to_numpy() & reason.isna().to_numpy()
         reason[private] = "民办学校按本标准不参与计算"
     return reason
@@ -165,7 +165,7 @@ def exclusion_reasons(sections: pd.DataFrame, scope: dict) -> pd.Series:
 
 def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     """Evaluated sections of a period under ``standard`` (see module doc)."""
-    scope = standard.data["scope"]
+    scope = standard.scope
     schools = dataset.schools
     sections, facilities = dataset.sections, dataset.facilities
     if merges_campuses(standard):
@@ -182,14 +182,14 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     school_code = pd.factorize(sections["school_id"])[0]
     sections["school_students"] = np.bincount(school_code, weights=students)[school_code].astype("int64")
     school_reason = exclusion_reasons(sections, scope)
-    in_scope = sections["stage"].isin(list(scope["stages"]))
+    in_scope = sections["stage"].isin(list(scope.stages))
     stage_reason = sections["stage"].map({st: f"{zh}学段不属于义务教育，仅用于分摊校舍与设备" for st, zh in STAGES.items()}).where(~in_scope)
     reasons = school_reason.fillna(stage_reason)
     excluded = sections[reasons.notna()].assign(reason=reasons[reasons.notna()])
 
     kept = sections[school_reason.isna().to_numpy()].drop(columns="school_students")
     kept = _with_shares(kept, standard)
-    kept = kept[kept["stage"].isin(list(scope["stages"])).to_numpy()]
+    kept = kept[kept["stage"].isin(list(scope.stages)).to_numpy()]
     fac = facilities.set_index("school_id")[FACILITY_AMOUNTS].add_suffix("_school")
     result = kept.join(fac, on="school_id")
     order = {s: i for i, s in enumerate(STAGES)}
