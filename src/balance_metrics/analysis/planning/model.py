@@ -1,0 +1,282 @@
+"""The district plan as a mixed-integer second-order-cone programme (SCIP).
+
+Variables (all integers, in units of each action's step):
+
+- ``add[a, s]``: additions of a section action (hire teachers) to section s, or
+  of a facility action (area, equipment, rooms) to the school of s, which every
+  section of that school receives × its share (STANDARD.md §4);
+- ``out[r, s]`` / ``inn[r, s]``: teachers of rotation kind r leaving / joining
+  section s; per district, stage and kind Σ out = Σ inn. Out-flow is capped by
+  the rotation rule (a share of the section's teachers per year × years) and by
+  the columns the kind carries (a section cannot give more key teachers than it has).
+
+Every section × indicator has the numerator N = N₀ + Σ effects (linear).
+
+Per-section rule (STANDARD.md §2) with a binary y per indicator::
+
+    N ≥ floor·q + (threshold − floor)·y,   Σ_k y_k ≥ min_indicators_met·q
+
+(N in the numerator's unit, thresholds × students ÷ scale); q = 1 (the section
+must pass) unless sections are soft (budget mode, diagnosis).
+
+District rule, one second-order cone per district × stage × indicator, on
+values normalised by the threshold (v = N·scale ÷ (students·T))::
+
+    x̄ = Σ P v / P,   u_s = √(P_s/P)·(v_s − x̄),   ‖u‖₂ ≤ L·x̄ (+ σ when soft)
+
+which is √(Σ P(v − x̄)²/P) ≤ L·x̄, the 差异系数 limit, with x̄ linear in the
+additions. The objective is the cost in 元 (unit costs × amounts; a rotation
+costs per teacher received).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import ceil, floor, sqrt
+
+import numpy as np
+import pandas as pd
+from pyscipopt import Model, quicksum
+
+from balance_metrics.analysis.planning.actions import Action
+from balance_metrics.standard.loader import Standard, exact
+
+# Margins against the solver's feasibility tolerance (1e-6): the plan is
+# checked exactly afterwards by the engine.
+RELATIVE_MARGIN = 1e-7
+CV_MARGIN = 1e-6
+RURAL_TILT = 1e-6
+
+
+@dataclass
+class PlanningModel:
+    """A built SCIP model and the handles needed to read a plan out of it."""
+
+    model: Model
+    sections: pd.DataFrame
+    adds: dict[tuple[str, int | str], object] = field(default_factory=dict)
+    outs: dict[tuple[str, int], object] = field(default_factory=dict)
+    inns: dict[tuple[str, int], object] = field(default_factory=dict)
+    passing: dict[int, object] = field(default_factory=dict)
+    slacks: dict[tuple[str, str, str], object] = field(default_factory=dict)
+    cost: object = None
+    actions: dict[str, Action] = field(default_factory=dict)
+
+
+def _effects(action: Action, standard: Standard) -> dict[str, Fraction]:
+    """Indicator -> change of the numerator per unit of the action (before any share)."""
+    result = {}
+    for ind in standard.indicator_ids:
+        spec = standard.indicator(ind)
+        basis_table = "facilities" if spec["basis"] == "facility" else "sections"
+        if basis_table != action.table:
+            continue
+        amount = sum((exact(spec["terms"].get(col, 0)) * per for col, per in action.columns), Fraction(0))
+        if amount:
+            result[ind] = amount * action.step
+    return result
+
+
+def section_frame(evaluation_sections: pd.DataFrame, raw_sections: pd.DataFrame, standard: Standard) -> pd.DataFrame:
+    """One row per evaluated section: identity, share, the section's raw
+    columns and, per indicator, numerator N₀ and the threshold/floor numerators."""
+    wide = evaluation_sections.pivot_table(index=["school_id", "stage"], columns="indicator", values="numerator", aggfunc="first")
+    wide.columns = [f"N_{c}" for c in wide.columns]
+    keep = ["school_id", "stage", "school_name", "area_type", "students", "share", "share_exact"]
+    keep += [c for c in ("district_id",) if c in raw_sections.columns]
+    raw_cols = ["teachers", "teachers_above_degree", "key_teachers", "pe_arts_teachers", "certified_teachers"]
+    frame = raw_sections[keep + raw_cols].merge(wide.reset_index(), on=["school_id", "stage"], how="inner")
+    if "district_id" not in frame.columns:
+        frame["district_id"] = ""
+    frame["district_id"] = frame["district_id"].fillna("").astype(str)
+    for ind in standard.indicator_ids:
+        scale = float(exact(standard.indicator(ind)["scale"]))
+        thr = frame["stage"].map(lambda st, i=ind: float(standard.threshold(i, st)))
+        flo = frame["stage"].map(lambda st, i=ind: float(standard.floor(i, st)))
+        frame[f"T_{ind}"] = thr
+        frame[f"thrN_{ind}"] = thr * frame["students"] / scale
+        frame[f"floorN_{ind}"] = flo * frame["students"] / scale
+    return frame.reset_index(drop=True)
+
+
+def _need(frame: pd.DataFrame, ind: str, standard: Standard) -> np.ndarray:
+    """Numerator gain that brings each section to max(threshold, the stage's best value)."""
+    scale = float(exact(standard.indicator(ind)["scale"]))
+    value = frame[f"N_{ind}"] * scale / frame["students"]
+    best = value.groupby([frame["district_id"], frame["stage"]]).transform("max")
+    target = np.maximum(frame[f"T_{ind}"], best) * frame["students"] / scale
+    return np.clip((target - frame[f"N_{ind}"]).to_numpy(float), 0, None)
+
+
+def build_model(
+    frame: pd.DataFrame,
+    standard: Standard,
+    actions: dict[str, Action],
+    *,
+    years: int = 1,
+    rotation_share: Fraction = Fraction(0),
+    excluded_schools: frozenset[str] = frozenset(),
+    budget: float | None = None,
+    soft_sections: bool = False,
+    soft_cv: bool = False,
+    require_cv: bool = True,
+    prefer_rural: bool = False,
+    min_passing: int | None = None,
+) -> PlanningModel:
+    """Build the planning model; see the module docstring for the formulation."""
+    m = Model("district-plan")
+    m.hideOutput()
+    pm = PlanningModel(model=m, sections=frame, actions=actions)
+    n = len(frame)
+    gains: dict[tuple[int, str], list] = defaultdict(list)  # (section, indicator) -> [coef * var]
+    cost_terms = []
+    allowed = ~frame["school_id"].isin(excluded_schools).to_numpy()
+    needs = {ind: _need(frame, ind, standard) for ind in standard.indicator_ids}
+    tilt = np.where(frame["area_type"].to_numpy() == "rural", 1.0, 1.0 + RURAL_TILT) if prefer_rural else np.ones(n)
+
+    for action in (a for a in actions.values() if not a.rotation):
+        effects = {k: float(v) for k, v in _effects(action, standard).items()}
+        if not effects:
+            continue
+        if action.table == "sections":
+            for s in np.flatnonzero(allowed):
+                ub = max(ceil(needs[k][s] / e) for k, e in effects.items() if e > 0) if any(e > 0 for e in effects.values()) else 0
+                if ub <= 0:
+                    continue
+                var = m.addVar(f"add_{action.name}_{s}", vtype="I", lb=0, ub=ub)
+                pm.adds[(action.name, int(s))] = var
+                for k, e in effects.items():
+                    gains[(int(s), k)].append(e * var)
+                cost_terms.append(float(action.cost_per_step) * tilt[s] * var)
+        else:
+            for school, idx in frame.groupby("school_id", sort=False).indices.items():
+                if school in excluded_schools:
+                    continue
+                shares = frame["share"].to_numpy(float)[idx]
+                ub = 0
+                for k, e in effects.items():
+                    for s, share in zip(idx, shares):
+                        if e > 0 and share > 0:
+                            ub = max(ub, ceil(needs[k][s] / (e * share)))
+                if ub <= 0:
+                    continue
+                var = m.addVar(f"add_{action.name}_{school}", vtype="I", lb=0, ub=ub)
+                pm.adds[(action.name, school)] = var
+                for s, share in zip(idx, shares):
+                    for k, e in effects.items():
+                        gains[(int(s), k)].append(e * share * var)
+                cost_terms.append(float(action.cost_per_step) * float(tilt[idx].max()) * var)
+
+    rotations = [a for a in actions.values() if a.rotation]
+    if rotations and rotation_share > 0:
+        cap = np.floor(frame["teachers"].to_numpy(float) * float(rotation_share)).astype(int) * years
+        out_total: dict[int, list] = defaultdict(list)
+        used: dict[tuple[int, str], list] = defaultdict(list)
+        for action in rotations:
+            effects = {k: float(v) for k, v in _effects(action, standard).items()}
+            cols = dict(action.columns)
+            avail = np.min([frame[c].to_numpy(float) / float(per) for c, per in cols.items() if per > 0], axis=0)
+            out_ub = np.where(allowed, np.minimum(cap, np.floor(avail)), 0).astype(int)
+            for (district, stage), idx in frame.groupby(["district_id", "stage"], sort=False).indices.items():
+                pool = int(out_ub[idx].sum())
+                if pool <= 0:
+                    continue
+                outs, inns = [], []
+                for s in idx:
+                    if out_ub[s] > 0:
+                        v = m.addVar(f"out_{action.name}_{s}", vtype="I", lb=0, ub=int(out_ub[s]))
+                        pm.outs[(action.name, int(s))] = v
+                        outs.append(v)
+                        out_total[int(s)].append(v)
+                        for c, per in cols.items():
+                            used[(int(s), c)].append(float(per) * v)
+                        for k, e in effects.items():
+                            gains[(int(s), k)].append(-e * v)
+                    in_ub = min(pool, max((ceil(needs[k][s] / e) for k, e in effects.items() if e > 0), default=0))
+                    if allowed[s] and in_ub > 0:
+                        v = m.addVar(f"in_{action.name}_{s}", vtype="I", lb=0, ub=in_ub)
+                        pm.inns[(action.name, int(s))] = v
+                        inns.append(v)
+                        for k, e in effects.items():
+                            gains[(int(s), k)].append(e * v)
+                        cost_terms.append(float(action.cost_per_step) * tilt[s] * v)
+                if outs and inns:
+                    m.addCons(quicksum(outs) == quicksum(inns), name=f"balance_{action.name}_{district}_{stage}")
+                else:
+                    for v in outs:
+                        m.chgVarUb(v, 0)
+        for s, vs in out_total.items():
+            m.addCons(quicksum(vs) <= int(cap[s]), name=f"rotation_cap_{s}")
+        for (s, c), terms in used.items():
+            m.addCons(quicksum(terms) <= float(frame.at[s, c]), name=f"available_{c}_{s}")
+
+    numer = {}
+    for s in range(n):
+        for ind in standard.indicator_ids:
+            numer[(s, ind)] = (float(frame.at[s, f"N_{ind}"]), gains.get((s, ind), []))
+
+    # Per-section rule.
+    min_met = standard.min_indicators_met
+    for s in range(n):
+        q = 1
+        if soft_sections:
+            q = m.addVar(f"pass_{s}", vtype="B")
+            pm.passing[s] = q
+        ys = []
+        for ind in standard.indicator_ids:
+            base, terms = numer[(s, ind)]
+            thr, flo = float(frame.at[s, f"thrN_{ind}"]), float(frame.at[s, f"floorN_{ind}"])
+            can_fall = any(True for t in terms if _coefficient_negative(t))
+            if base >= thr * (1 + RELATIVE_MARGIN) + 1e-9 and not can_fall:
+                ys.append(1)
+                continue
+            y = m.addVar(f"met_{s}_{ind}", vtype="B")
+            ys.append(y)
+            margin = RELATIVE_MARGIN * max(1.0, thr)
+            m.addCons(base + quicksum(terms) >= (flo + margin) * q + (thr - flo) * y, name=f"rule_{s}_{ind}")
+        m.addCons(quicksum(ys) >= min_met * q, name=f"section_{s}")
+    if soft_sections and min_passing is not None:
+        m.addCons(quicksum(pm.passing.values()) >= min_passing, name="min_passing")
+
+    # District rule: one cone per district × stage × indicator.
+    if require_cv:
+        for (district, stage), idx in frame.groupby(["district_id", "stage"], sort=False).indices.items():
+            limit = float(standard.cv_limit(stage)) * (1 - CV_MARGIN)
+            students = frame["students"].to_numpy(float)[idx]
+            total = students.sum()
+            for ind in standard.indicator_ids:
+                scale = float(exact(standard.indicator(ind)["scale"]))
+                thr = frame[f"T_{ind}"].to_numpy(float)[idx]
+                norm = scale / (students * thr)  # numerator -> value ÷ threshold
+                values = [
+                    (numer[(int(s), ind)][0] * f, [f * t for t in numer[(int(s), ind)][1]]) for s, f in zip(idx, norm)
+                ]
+                mean = m.addVar(f"mean_{district}_{stage}_{ind}", lb=0, ub=None)
+                m.addCons(
+                    mean == quicksum(p / total * (b + quicksum(ts)) for p, (b, ts) in zip(students, values)),
+                    name=f"mean_{stage}_{ind}",
+                )
+                us = []
+                for p, (b, ts) in zip(students, values):
+                    u = m.addVar(lb=None, ub=None)
+                    m.addCons(u == sqrt(p / total) * (b + quicksum(ts) - mean))
+                    us.append(u)
+                rhs = limit * mean
+                if soft_cv:
+                    sigma = m.addVar(f"cv_excess_{district}_{stage}_{ind}", lb=0, ub=None)
+                    pm.slacks[(district, stage, ind)] = sigma
+                    rhs = rhs + sigma
+                t = m.addVar(lb=0, ub=None)
+                m.addCons(t == rhs)
+                m.addCons(quicksum(u * u for u in us) <= t * t, name=f"cv_{district}_{stage}_{ind}")
+    pm.cost = quicksum(cost_terms) if cost_terms else 0
+    if budget is not None:
+        m.addCons(pm.cost <= float(budget), name="budget")
+    return pm
+
+
+def _coefficient_negative(term) -> bool:
+    """Whether a linear term (coef × var) has a negative coefficient."""
+    return any(coef < 0 for coef in term.terms.values())
