@@ -7,10 +7,14 @@ evaluate_resources(dataset, standard="national-2017") -> ResourceEvaluation
 evaluate(dataset, standard="national-2017") -> Evaluation (every item, plan targets, 问题清单)
 pupil_weighted_cv(values, weights) -> float
 equity(evaluation, by="area_type", weighted=True) -> DataFrame (range, P5–P95, McLoone, Verstegen, Gini, Theil)
+plan_remediation(dataset, standard, budget=None, rotation=True, ...) -> Plan (cheapest plan passing every resource rule)
+apply_scenario(dataset, changes, standard) -> ScenarioResult (before/after of verdicts, CVs, items)
 list_standards(), load_standard(name_or_path)
 """
 
 from balance_metrics.analysis.inequality.battery import equity
+from balance_metrics.analysis.planning import Plan, plan_remediation
+from balance_metrics.analysis.scenarios import ScenarioResult, apply_scenario
 from balance_metrics.engine.cv import pupil_weighted_cv
 from balance_metrics.contract.dataset import Dataset, load_period
 from balance_metrics.common.errors import DataValidationError, Problem, StandardError
@@ -24,15 +28,19 @@ __all__ = [
     "DataValidationError",
     "Dataset",
     "Evaluation",
+    "Plan",
     "Problem",
     "ResourceEvaluation",
+    "ScenarioResult",
     "Standard",
     "StandardError",
+    "apply_scenario",
     "equity",
     "evaluate",
     "evaluate_resources",
     "list_standards",
     "load_period",
     "load_standard",
+    "plan_remediation",
     "pupil_weighted_cv",
 ]

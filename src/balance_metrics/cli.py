@@ -1,4 +1,4 @@
-"""Command line: ``balance-metrics evaluate | standards | report``."""
+"""Command line: ``balance-metrics evaluate | plan | standards | report``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ EXIT_INVALID_DATA = 2
 
 
 def _print_problems(error: DataValidationError) -> None:
-    frame = error.problems.fillna("")
+    frame = error.problems.astype(object).fillna("")
     print(f"数据校验未通过 / invalid input: {len(frame)} problem(s) in {error.source}", file=sys.stderr)
     with pd.option_context("display.max_rows", None, "display.max_colwidth", 90, "display.width", 200):
         print(frame.to_string(index=False), file=sys.stderr)
@@ -101,6 +101,51 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0 if run.ok else EXIT_REPORT_FAILED
 
 
+EXIT_NO_PLAN = 1
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """The cheapest district plan that passes every resource rule (see balance_metrics.analysis.planning)."""
+    from balance_metrics.analysis.planning import plan_remediation
+    from balance_metrics.analysis.scenarios import apply_changes
+    from balance_metrics.contract.dataset import is_period_label
+    from balance_metrics.contract.writing import write_period
+
+    dataset = load_period(args.period_dir)
+    plan = plan_remediation(
+        dataset,
+        args.standard,
+        budget=args.budget,
+        exclude_schools=args.exclude_schools,
+        exclude_actions=args.exclude_actions,
+        rotation=not args.no_rotation,
+        deadline=args.deadline,
+        prefer_rural=args.prefer_rural,
+        time_limit=args.time_limit,
+    )
+    out = Path(args.out) if args.out else Path("data/processed") / dataset.period / "plan"
+    tables = dict(plan.tables())
+    if plan.after is not None:
+        tables |= {"after_verdicts": plan.after.verdicts, "after_balance": plan.after.balance}
+    written = write_tables(tables, out, workbook="plan.xlsx")
+    print(f"{dataset.period} · standard {plan.before.standard.label} · plan {plan.status}, "
+          f"cost {plan.cost:,.0f} 元, gap {plan.gap:.3%}, {plan.seconds:.1f} s")
+    for row in plan.summary().itertuples():
+        print(f"  {row.label}: {row.amount:g} → {row.cost:,.0f} 元")
+    for row in plan.blocking.itertuples():
+        print(f"  blocking: {row.detail}")
+    if plan.after is not None:
+        print(_summary(plan.after))
+    if args.write_after and plan.after is not None:
+        folder = Path(args.write_after)
+        folder = folder if is_period_label(folder.name) else folder / dataset.period
+        after = apply_changes(dataset, plan.as_scenario(), "plan")
+        write_period(after.tables, folder, note=f"after-plan data derived by balance-metrics plan from {dataset.path}")
+        print(f"wrote the after-plan period to {folder}")
+    print(f"wrote {len(written)} files to {out}")
+    return 0 if plan.passed else EXIT_NO_PLAN
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="balance-metrics", description="义务教育优质均衡 evaluation and reports")
     parser.add_argument("--version", action="version", version=f"balance-metrics {__version__}")
@@ -111,6 +156,26 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--standard", default=DEFAULT_STANDARD, help="built-in standard name or a TOML file")
     ev.add_argument("--out", help="output folder (default data/processed/<period>)")
     ev.set_defaults(func=cmd_evaluate)
+
+    pl = sub.add_parser(
+        "plan",
+        help="the cheapest district plan (hires, building, equipment, rotation) that passes every resource rule",
+        description="Write plan.csv (one row per action × data-contract column: school, stage, column, amount, "
+        "cost in 元, year), plan.xlsx and the after-plan evaluation. Exit 0 when the plan passes every rule, "
+        "1 when no plan does (the blocking constraints are printed), 2 for invalid data or options.",
+    )
+    pl.add_argument("period_dir", help="folder of one period, e.g. data/raw/2022Q4")
+    pl.add_argument("--standard", default=DEFAULT_STANDARD, help="built-in standard name or a TOML file (unit costs, actions)")
+    pl.add_argument("--budget", type=float, help="cost cap in 元: maximise passing sections, then minimise the worst CV")
+    pl.add_argument("--no-rotation", action="store_true", help="do not rotate teachers between schools")
+    pl.add_argument("--exclude-schools", nargs="+", default=[], metavar="ID", help="schools that take no action")
+    pl.add_argument("--exclude-actions", nargs="+", default=[], metavar="ACTION", help="actions not to use, e.g. hire_key_teacher")
+    pl.add_argument("--deadline", help="last year of the plan (rotation caps apply per year)")
+    pl.add_argument("--prefer-rural", action="store_true", help="break cost ties in favour of rural schools")
+    pl.add_argument("--time-limit", type=float, help="solver time limit in seconds (default from the standard)")
+    pl.add_argument("--out", help="output folder (default data/processed/<period>/plan)")
+    pl.add_argument("--write-after", metavar="DIR", help="also write the after-plan data as a period folder")
+    pl.set_defaults(func=cmd_plan)
 
     st = sub.add_parser("standards", help="list the built-in standards")
     st.set_defaults(func=cmd_standards)
