@@ -84,7 +84,7 @@ def section_frame(evaluation_sections: pd.DataFrame, raw_sections: pd.DataFrame,
     columns and, per indicator, numerator N₀ and the threshold/floor numerators."""
     wide = evaluation_sections.pivot_table(index=["school_id", "stage"], columns="indicator", values="numerator", aggfunc="first")
     wide.columns = [f"N_{c}" for c in wide.columns]
-    keep = ["school_id", "stage", "school_name", "area_type", "students", "share", "share_exact"]
+    keep = ["school_id", "stage", "school_name", "area_type", "students", "share"]
     keep += [c for c in ("district_id",) if c in raw_sections.columns]
     raw_cols = ["teachers", "teachers_above_degree", "key_teachers", "pe_arts_teachers", "certified_teachers"]
     frame = raw_sections[keep + raw_cols].merge(wide.reset_index(), on=["school_id", "stage"], how="inner")
