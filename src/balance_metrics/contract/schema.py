@@ -31,6 +31,12 @@ BOOLEANS: dict[str, bool] = {
     "是": True, "否": False, "y": True, "n": False,
 }
 
+#: Largest value accepted in a count column (pupils, classes, rooms, years ...).
+MAX_COUNT = 1_000_000_000
+#: Largest value accepted in an amount column (元, m², %, ...): far above any real school or
+#: district figure, and small enough that sums and products stay exact enough in float64.
+MAX_AMOUNT = 1e12
+
 # Stages each school type must report (a combined school missing one is an error).
 STAGES_BY_SCHOOL_TYPE: dict[str, tuple[str, ...]] = {
     "primary": ("primary",),

@@ -10,17 +10,16 @@ person sees in that file), so later rules can point back to the input.
 from __future__ import annotations
 
 import hashlib
-import math
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.schema import BOOLEANS, EQUIPMENT_WAN, TABLES, Column, Table
-
-COMMENT = "#"
+from balance_metrics.contract.cells import parse_cell
+from balance_metrics.contract.reading import Grid, open_workbook, read_csv, read_sheet, split_header
+from balance_metrics.contract.schema import EQUIPMENT_WAN, MAX_AMOUNT, TABLES, Column, Table
 
 
 @dataclass(frozen=True)
@@ -28,11 +27,14 @@ class RawTable:
     """A table as found on disk, every cell still text."""
 
     table: Table
-    frame: pd.DataFrame  # original headers, all str
+    headers: list[str]  # original headers
+    cells: list[list[str]]  # one list per record, as long as ``headers``
     rows: list[int]  # row number of each record in the file
     source: str  # "sections.csv" or "统计报表.xlsx[学段]"
     path: Path
     sheet: str | None
+    bad: dict[tuple[int, int], str] = field(default_factory=dict)  # (record, column) -> rule
+    encoding: str = ""
 
 
 def _normalise_header(text: object) -> str:
@@ -40,32 +42,24 @@ def _normalise_header(text: object) -> str:
     return unicodedata.normalize("NFKC", str(text)).strip().lower()
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, int]:
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
-    skipped = 0
-    while skipped < len(lines) and lines[skipped].lstrip().startswith(COMMENT):
-        skipped += 1
-    frame = pd.read_csv(
-        path, dtype=str, keep_default_na=False, skiprows=skipped, encoding="utf-8-sig"
-    )
-    # Data row k (0-based) sits on file line skipped + 1 (header) + k + 1.
-    return frame, skipped + 2
+def _accepted_headers(table: Table) -> dict[str, str]:
+    accepted: dict[str, str] = {}
+    for col in (*table.columns, *([EQUIPMENT_WAN] if table.converted else [])):
+        for header in col.headers:
+            accepted[_normalise_header(header)] = col.name
+    return accepted
 
 
-def _read_sheet(path: Path, sheet: str) -> tuple[pd.DataFrame, int]:
-    frame = pd.read_excel(path, sheet_name=sheet, dtype=object, header=0)
-    frame = frame.map(_cell_text)
-    return frame, 2
+def _raw_table(table: Table, grid: Grid, source: str, path: Path, sheet: str | None) -> tuple[RawTable, list[Problem]]:
+    accepted = _accepted_headers(table)
 
+    def score(cells: list[str]) -> int:
+        return len({accepted[h] for h in map(_normalise_header, cells) if h in accepted})
 
-def _cell_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    headers, rows, cells, bad, problems = split_header(grid, score, source)
+    if table.required and not cells:
+        problems.append(Problem(source, None, "", "", f"table '{table.name}' ({table.zh}) has no rows under its header"))
+    return RawTable(table, headers, cells, rows, source, path, sheet, bad, grid.encoding), problems
 
 
 def sha256(path: Path) -> str:
@@ -76,62 +70,85 @@ def sha256(path: Path) -> str:
 def find_tables(folder: Path, tables: list[Table]) -> tuple[dict[str, RawTable], list[Problem]]:
     """Locate each table as ``<name>.csv`` or as a sheet of any ``*.xlsx``.
 
-    Table files and sheets may use the English or Chinese table name.
+    Table files and sheets may use the English or Chinese table name. A file that
+    cannot be read (folder, empty, undecodable, corrupt workbook) is a problem, and
+    its table counts as given (no second "missing table" problem).
     """
     problems: list[Problem] = []
-    found: dict[str, list[RawTable]] = {t.name: [] for t in tables}
+    found: dict[str, list[RawTable | str]] = {t.name: [] for t in tables}
     by_alias = {_normalise_header(a): t for t in tables for a in (t.name, t.zh)}
 
     for path in sorted(folder.glob("*.csv")):
         table = by_alias.get(_normalise_header(path.stem))
-        if table is not None:
-            frame, first = _read_csv(path)
-            rows = list(range(first, first + len(frame)))
-            found[table.name].append(RawTable(table, frame, rows, path.name, path, None))
+        if table is None:
+            continue
+        if not path.is_file():
+            problems.append(Problem(path.name, None, "", "", "a folder named like a table file: move it out of the period folder"))
+            found[table.name].append(path.name)
+            continue
+        grid, read_problems = read_csv(path, path.name)
+        problems.extend(read_problems)
+        if grid is None:
+            found[table.name].append(path.name)
+            continue
+        raw, split_problems = _raw_table(table, grid, path.name, path, None)
+        problems.extend(split_problems)
+        found[table.name].append(raw)
     for path in sorted(folder.glob("*.xlsx")):
         if path.name.startswith("~$"):  # Excel lock file
             continue
-        for sheet in pd.ExcelFile(path).sheet_names:
-            table = by_alias.get(_normalise_header(sheet))
-            if table is not None:
-                frame, first = _read_sheet(path, sheet)
-                rows = list(range(first, first + len(frame)))
+        book, problem = open_workbook(path)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        try:
+            for sheet in book.sheetnames:  # type: ignore[attr-defined]
+                table = by_alias.get(_normalise_header(sheet))
+                if table is None:
+                    continue
                 source = f"{path.name}[{sheet}]"
-                found[table.name].append(RawTable(table, frame, rows, source, path, sheet))
+                grid, read_problems = read_sheet(path, book, sheet, source)
+                problems.extend(read_problems)
+                if grid is None:
+                    found[table.name].append(source)
+                    continue
+                raw, split_problems = _raw_table(table, grid, source, path, sheet)
+                problems.extend(split_problems)
+                found[table.name].append(raw)
+        finally:
+            book.close()  # type: ignore[attr-defined]
 
     result: dict[str, RawTable] = {}
     for table in tables:
         hits = found[table.name]
         if len(hits) > 1:
-            places = ", ".join(h.source for h in hits)
+            places = ", ".join(h if isinstance(h, str) else h.source for h in hits)
             problems.append(Problem(places, None, "", "", f"table '{table.name}' ({table.zh}) is given more than once"))
-        elif hits:
+        elif hits and isinstance(hits[0], RawTable):
             result[table.name] = hits[0]
-        elif table.required:
+        elif not hits and table.required:
             problems.append(
                 Problem(str(folder), None, "", "", f"missing table '{table.name}' ({table.zh}): expected {table.name}.csv, {table.zh}.csv or a workbook sheet of that name")
             )
     return result, problems
 
 
-def _column_map(raw: RawTable) -> tuple[dict[str, str], list[Problem], list[str]]:
+def _column_map(raw: RawTable) -> tuple[dict[int, str], list[Problem], list[str]]:
     """Map file headers to canonical column names."""
     table = raw.table
-    accepted: dict[str, str] = {}
-    for col in (*table.columns, *([EQUIPMENT_WAN] if table.converted else [])):
-        for header in col.headers:
-            accepted[_normalise_header(header)] = col.name
-    mapping: dict[str, str] = {}
+    accepted = _accepted_headers(table)
+    mapping: dict[int, str] = {}
     problems: list[Problem] = []
     unused: list[str] = []
-    for header in raw.frame.columns:
+    for index, header in enumerate(raw.headers):
         name = accepted.get(_normalise_header(header))
         if name is None:
-            unused.append(str(header))
+            if header.strip() or any(r[index].strip() for r in raw.cells):
+                unused.append(header if header.strip() else f"(column {index + 1} without a header)")
         elif name in mapping.values():
-            problems.append(Problem(raw.source, None, str(header), "", f"column '{name}' appears more than once"))
+            problems.append(Problem(raw.source, None, header, "", f"column '{name}' appears more than once"))
         else:
-            mapping[str(header)] = name
+            mapping[index] = name
     present = set(mapping.values())
     for wan, (yuan, _factor) in table.converted.items():
         if wan in present and yuan in present:
@@ -146,43 +163,6 @@ def _column_map(raw: RawTable) -> tuple[dict[str, str], list[Problem], list[str]
     return mapping, problems, unused
 
 
-def _parse_cell(col: Column, text: str) -> tuple[object, str | None]:
-    """Parse one cell; return (value, rule broken or None)."""
-    text = text.strip()
-    if text == "":
-        if col.required:
-            return None, f"{col.name} ({col.zh}) is required"
-        return None, None
-    kind = col.kind
-    if kind in ("id", "text"):
-        return text, None
-    if kind == "bool":
-        value = BOOLEANS.get(text.lower())
-        return (value, None) if value is not None else (None, "expected a yes/no value (true/false, 是/否, 1/0)")
-    if kind == "category":
-        assert col.choices is not None
-        if text in col.choices:
-            return text, None
-        for code, label in col.choices.items():
-            if text == label:
-                return code, None
-        allowed = ", ".join(f"{c} {z}" for c, z in col.choices.items())
-        return None, f"unknown {col.name}; allowed: {allowed}"
-    try:
-        number = float(text)
-    except ValueError:
-        return None, "not a number"
-    if not math.isfinite(number):
-        return None, "not a finite number"
-    if number < 0:
-        return None, "must not be negative"
-    if kind == "count":
-        if not number.is_integer():
-            return None, "must be a whole number"
-        return int(number), None
-    return number, None
-
-
 def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     """Parse a raw table into typed canonical columns plus ``_source``/``_row``.
 
@@ -191,18 +171,25 @@ def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     table = raw.table
     mapping, problems, unused = _column_map(raw)
     columns: dict[str, list[object]] = {}
-    for header, name in mapping.items():
+    for index, name in mapping.items():
         col = EQUIPMENT_WAN if name == EQUIPMENT_WAN.name else table.column(name)
         values: list[object] = []
-        for row, text in zip(raw.rows, raw.frame[header].tolist()):
-            value, rule = _parse_cell(col, str(text))
+        for record, (row, cells) in enumerate(zip(raw.rows, raw.cells)):
+            text = cells[index]
+            rule = raw.bad.get((record, index))
+            value = None
+            if rule is None:
+                value, rule = parse_cell(col, text)
             if rule is not None:
-                problems.append(Problem(raw.source, row, name, str(text), rule))
+                problems.append(Problem(raw.source, row, name, text, rule))
             values.append(value)
         columns[name] = values
     for wan, (yuan, factor) in table.converted.items():
         if wan in columns:
             columns[yuan] = [None if v is None else v * factor for v in columns.pop(wan)]
+            for row, value in zip(raw.rows, columns[yuan]):
+                if value is not None and value > MAX_AMOUNT:
+                    problems.append(Problem(raw.source, row, wan, f"{value / factor:g}", f"larger than the largest amount accepted once converted to {yuan} ({MAX_AMOUNT:,.0f})"))
     frame = pd.DataFrame(columns, index=range(len(raw.rows)))
     for col in table.columns:
         if col.name not in frame:

@@ -80,7 +80,7 @@ def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem
             continue
         if r["students"] == 0 and school_type not in _NOT_EVALUATED_TYPES:
             problems.append(_problem(r, "students", 0, "a section of an evaluated school must have students (omit the row if the stage is not offered)"))
-        elif r["students"] > 0 and r["classes"] == 0:
+        elif r["students"] > 0 and pd.notna(r["classes"]) and r["classes"] == 0:
             problems.append(_problem(r, "classes", 0, "a section with students must have at least one class"))
         if pd.notna(r["largest_class"]) and pd.notna(r["students"]) and r["largest_class"] > r["students"]:
             problems.append(_problem(r, "largest_class", r["largest_class"], f"largest class is larger than the section's students ({r['students']})"))
@@ -118,7 +118,7 @@ def campuses(schools: pd.DataFrame) -> list[Problem]:
     """A 不计校数 campus must point at an existing, top-level parent school."""
     ids = schools.drop_duplicates("school_id").set_index("school_id")
     problems = []
-    for _, r in schools[schools["parent_school_id"].notna()].iterrows():
+    for _, r in schools[schools["parent_school_id"].notna() & schools["school_id"].notna()].iterrows():
         parent = r["parent_school_id"]
         if parent == r["school_id"]:
             problems.append(_problem(r, "parent_school_id", parent, "a campus cannot be its own parent"))
@@ -311,7 +311,8 @@ DISTRICT_SUBSETS: tuple[tuple[str, str], ...] = (
 
 
 def _district_subsets(rows: pd.DataFrame) -> list[Problem]:
-    single = rows[~rows["item"].map(lambda i: DISTRICT_ITEMS[i].yearly)].drop_duplicates("item").set_index("item")
+    yearly = rows["item"].map(lambda i: DISTRICT_ITEMS[i].yearly).astype(bool)
+    single = rows[~yearly].drop_duplicates("item").set_index("item")
     problems = []
     for part, whole in DISTRICT_SUBSETS:
         if part in single.index and whole in single.index:

@@ -1,0 +1,246 @@
+"""Turn a table file into a grid of text cells, each with the row number a person sees.
+
+Everything that can go wrong while *reading* (an encoding we cannot decode, a
+ragged or cut-off row, an empty file, a corrupt workbook, an Excel error value)
+becomes a :class:`~balance_metrics.common.errors.Problem` naming the file and
+row; nothing here raises for bad input. Parsing cells against the contract is
+:mod:`balance_metrics.contract.tables`' job.
+
+Encodings (CSV): UTF-8 with or without BOM; UTF-16 with BOM (Excel's "Unicode
+text", tab-separated); otherwise GB18030, the superset of GBK that Excel on
+Chinese Windows writes. A file that is mostly UTF-8 but has a few broken bytes
+is reported at the line of the first one instead of being read as GB18030
+mojibake.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from balance_metrics.common.errors import Problem
+
+COMMENT = "#"
+#: Title rows tolerated above the header row (workbook titles, merged group headers, units).
+MAX_TITLE_ROWS = 9
+USE_UTF8 = "save it as UTF-8 (Excel: 另存为 → 'CSV UTF-8（逗号分隔）')"
+#: Excel error values; a cell holding one is a problem, never a value.
+EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"})
+
+
+@dataclass
+class Grid:
+    """Rows of text cells from one CSV file or sheet.
+
+    ``rows[i]`` is the row number (line in a CSV, counting comment lines; Excel row in a
+    sheet) where ``cells[i]`` starts. ``bad`` maps (index into ``cells``, column index)
+    to the rule a cell broke while being read (Excel error value, formula without value).
+    """
+
+    cells: list[list[str]] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    bad: dict[tuple[int, int], str] = field(default_factory=dict)
+    encoding: str = ""
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode(data: bytes, name: str) -> tuple[str | None, str, list[Problem]]:
+    """Decode CSV bytes; return (text or None, encoding used, problems)."""
+    if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        line = _line_of(data, data.index(b"\x00"))
+        return None, "", [Problem(name, line, "", "", f"NUL byte: not a text file (or UTF-16 without BOM); {USE_UTF8}")]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16", []
+        except UnicodeDecodeError as error:
+            line = data[: error.start].decode("utf-16", "replace").count("\n") + 1
+            return None, "", [Problem(name, line, "", "", f"UTF-16 file cut or damaged here ({error.reason}); {USE_UTF8}")]
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    try:
+        return body.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError as error:
+        first_bad = error
+    offset = len(data) - len(body)
+    line = _line_of(data, offset + first_bad.start)
+    bad_bytes = body[first_bad.start: first_bad.start + 4]
+    if body is not data or _mostly_utf8(body):
+        rule = f"bytes {bad_bytes!r} are not valid UTF-8 in a UTF-8 file (damaged or cut inside a character); fix the cell or {USE_UTF8}"
+        return None, "", [Problem(name, line, "", "", rule)]
+    try:
+        return body.decode("gb18030"), "gb18030", []
+    except UnicodeDecodeError as error:
+        line = _line_of(body, error.start)
+        rule = f"neither UTF-8 nor GBK/GB18030 (bytes {body[error.start: error.start + 4]!r} here); {USE_UTF8}"
+        return None, "", [Problem(name, line, "", "", rule)]
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    # GBK text read as UTF-8 breaks at nearly every Chinese character; a UTF-8
+    # file with a stray byte breaks once among many good multi-byte characters.
+    text = data.decode("utf-8", "replace")
+    broken = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - broken
+    return good > 2 * broken
+
+
+def read_csv(path: Path, name: str) -> tuple[Grid | None, list[Problem]]:
+    """Read a CSV file into a :class:`Grid` (leading comment and blank lines skipped)."""
+    data = path.read_bytes()
+    if not data.strip():
+        return None, [Problem(name, None, "", "", "the file is empty: it needs a header row and one row per record")]
+    text, encoding, problems = decode(data, name)
+    if text is None:
+        return None, problems
+    lines = list(io.StringIO(text, newline=""))
+    skipped = 0
+    while skipped < len(lines) and (not lines[skipped].strip() or lines[skipped].lstrip().startswith(COMMENT)):
+        skipped += 1
+    if skipped == len(lines):
+        return None, [Problem(name, None, "", "", "the file has only comments or blank lines: it needs a header row")]
+    header_line = lines[skipped]
+    delimiter = "\t" if header_line.count("\t") > header_line.count(",") else ","
+    grid = Grid(encoding=encoding)
+    reader = csv.reader(lines[skipped:], delimiter=delimiter, strict=True)
+    previous = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(Problem(name, skipped + previous + 1, "", "", f"cannot split this line into fields ({error}); check the quotes"))
+            break
+        grid.cells.append(record)
+        grid.rows.append(skipped + previous + 1)
+        previous = reader.line_num
+    return grid, problems
+
+
+def _cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def open_workbook(path: Path) -> tuple[object | None, Problem | None]:
+    """Open an ``.xlsx`` workbook (values as last saved), or say why it cannot be read."""
+    import openpyxl
+
+    if path.is_dir():
+        return None, Problem(path.name, None, "", "", "a folder named like a workbook: move it out of the period folder")
+    if path.stat().st_size == 0:
+        return None, Problem(path.name, None, "", "", "the workbook file is empty (0 bytes): remove it or save it again from Excel")
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True), None
+    except Exception as error:  # noqa: BLE001 - any failure of a third-party reader is a file problem
+        return None, Problem(path.name, None, "", "", f"not a readable .xlsx workbook ({type(error).__name__}): save it again from Excel as .xlsx, or move it out of the period folder")
+
+
+def read_sheet(path: Path, book: object, sheet: str, source: str) -> tuple[Grid | None, list[Problem]]:
+    """Read one sheet into a :class:`Grid` with Excel row numbers."""
+    try:
+        grid = _sheet_grid(book[sheet], _formulas(path, sheet))  # type: ignore[index]
+    except Exception as error:  # noqa: BLE001 - a damaged sheet is a file problem
+        return None, [Problem(source, None, "", "", f"cannot read this sheet ({type(error).__name__}: {error}); save the workbook again from Excel")]
+    if not any(any(c.strip() for c in row) for row in grid.cells):
+        return None, [Problem(source, None, "", "", "the sheet is empty: it needs a header row and one row per record")]
+    return grid, []
+
+
+def _formulas(path: Path, sheet: str) -> Callable[[int, int], str | None]:
+    """Look up the formula of a cell (row, column, 1-based) whose saved value is empty."""
+    import openpyxl
+
+    cache: dict[tuple[int, int], str] = {}
+    loaded: list[bool] = []
+
+    def formula(row: int, column: int) -> str | None:
+        if not loaded:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+            for r, values in enumerate(book[sheet].iter_rows(values_only=True), start=1):
+                for c, value in enumerate(values, start=1):
+                    if isinstance(value, str) and value.startswith("="):
+                        cache[(r, c)] = value
+            book.close()
+            loaded.append(True)
+        return cache.get((row, column))
+
+    return formula
+
+
+def _sheet_grid(sheet: object, formula: Callable[[int, int], str | None]) -> Grid:
+    grid = Grid(encoding="xlsx")
+    blanks: list[tuple[int, int]] = []
+    for number, cells in enumerate(sheet.iter_rows(), start=1):  # type: ignore[attr-defined]
+        texts = []
+        for column, cell in enumerate(cells):
+            value = getattr(cell, "value", None)
+            if getattr(cell, "data_type", None) == "e" or (isinstance(value, str) and value.strip() in EXCEL_ERRORS):
+                grid.bad[(len(grid.cells), column)] = f"Excel error value {value}: enter the value (leave the cell empty only if the column is optional)"
+            elif value is None:
+                blanks.append((len(grid.cells), column))
+            texts.append(_cell_text(value))
+        grid.cells.append(texts)
+        grid.rows.append(number)
+    if blanks:
+        for index, column in blanks:
+            text = formula(grid.rows[index], column + 1)
+            if text is not None:
+                grid.bad[(index, column)] = f"formula {text} has no saved value: open the workbook in Excel and save it (or type the value)"
+    return grid
+
+
+def split_header(
+    grid: Grid, score: Callable[[list[str]], int], source: str
+) -> tuple[list[str], list[int], list[list[str]], dict[tuple[int, int], str], list[Problem]]:
+    """Find the header row among the first rows, then square the records below it.
+
+    The header is the first of the first ``MAX_TITLE_ROWS + 1`` non-blank rows with the
+    most known column names (``score``); rows above it are titles. Returns headers,
+    row numbers, records (each as long as the header), bad cells re-indexed by record,
+    and the problems (ragged rows).
+    """
+    nonblank = [i for i, row in enumerate(grid.cells) if any(c.strip() for c in row)]
+    candidates = nonblank[: MAX_TITLE_ROWS + 1]
+    scores = [score(grid.cells[i]) for i in candidates]
+    head = candidates[scores.index(max(scores))] if candidates and max(scores) > 0 else (nonblank[0] if nonblank else 0)
+    headers = [h.strip() for h in grid.cells[head]] if grid.cells else []
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    problems: list[Problem] = []
+    rows: list[int] = []
+    records: list[list[str]] = []
+    bad: dict[tuple[int, int], str] = {}
+    for index in range(head + 1, len(grid.cells)):
+        cells = grid.cells[index]
+        if not any(c.strip() for c in cells):
+            continue  # blank row (or a row of empty cells)
+        number = grid.rows[index]
+        extra = cells[width:]
+        if any(c.strip() for c in extra):
+            problems.append(Problem(source, number, "", ",".join(extra), f"this row has {len(cells)} fields but the header has {width}: an extra delimiter, or a value with a comma that is not quoted"))
+        elif len(cells) < width and grid.encoding != "xlsx":
+            problems.append(Problem(source, number, "", "", f"this row has {len(cells)} fields but the header has {width}: the row is cut short"))
+        for (i, column), rule in grid.bad.items():
+            if i == index and column < width:
+                bad[(len(records), column)] = rule
+        records.append((cells + [""] * width)[:width])
+        rows.append(number)
+    return headers, rows, records, bad, problems
+
