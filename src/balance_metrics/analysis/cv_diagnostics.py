@@ -53,8 +53,9 @@ def cv_contributions(evaluation: ResourceEvaluation) -> pd.DataFrame:
         indicator).
     """
     rows = evaluation.sections
-    balance = evaluation.balance.set_index(["stage", "indicator"])
-    keys = [rows["stage"], rows["indicator"]]
+    names = [k for k in ("district_id", "stage", "indicator") if k in rows.columns and k in evaluation.balance.columns]
+    balance = evaluation.balance.set_index(names)
+    keys = [rows[k] for k in names]
     x = rows["value"].to_numpy(float)
     p = rows["students"].to_numpy(float)
     grouped = rows.assign(px=p * x).groupby(keys, sort=False)
@@ -65,8 +66,8 @@ def cv_contributions(evaluation: ResourceEvaluation) -> pd.DataFrame:
     loo = np.full(len(rows), np.nan)
     for _, idx in rows.groupby(keys, sort=False).indices.items():
         loo[idx] = _loo_cv(x[idx], p[idx])
-    joined = balance.reindex(pd.MultiIndex.from_arrays(keys))
-    out = rows[["stage", "indicator", "name", "school_id", "school_name", "area_type", "students", "value"]].copy()
+    joined = balance.reindex(pd.MultiIndex.from_arrays(keys) if len(keys) > 1 else keys[0])
+    out = rows[[*names[:-2], "stage", "indicator", "name", "school_id", "school_name", "area_type", "students", "value"]].copy()
     out["district_value"] = mean
     out["deviation"] = dev
     out["share_of_cv2"] = np.divide(contrib, total, out=np.zeros_like(contrib), where=total > 0)
@@ -75,8 +76,8 @@ def cv_contributions(evaluation: ResourceEvaluation) -> pd.DataFrame:
     out["limit"] = joined["limit"].to_numpy(float)
     out["cv_passed"] = joined["passed"].to_numpy(bool)
     out["passes_without"] = out["loo_cv"] <= out["limit"]
-    out["rank"] = out.groupby(["stage", "indicator"], sort=False)["share_of_cv2"].rank(ascending=False, method="first").astype(int)
-    return out[DIAGNOSTIC_COLUMNS].reset_index(drop=True)
+    out["rank"] = out.groupby(names, sort=False)["share_of_cv2"].rank(ascending=False, method="first").astype(int)
+    return out[[*names[:-2], *DIAGNOSTIC_COLUMNS]].reset_index(drop=True)
 
 
 def cv_drivers(evaluation: ResourceEvaluation, top: int | None = 10, failing_only: bool = True) -> pd.DataFrame:
@@ -101,5 +102,6 @@ def cv_drivers(evaluation: ResourceEvaluation, top: int | None = 10, failing_onl
     if top is not None:
         rows = rows[rows["rank"] <= top]
     order = {s: i for i, s in enumerate(evaluation.standard.stages)}
-    rows = rows.assign(_s=rows["stage"].map(order)).sort_values(["_s", "indicator", "rank"], kind="stable")
+    first = ["district_id"] if "district_id" in rows.columns else []
+    rows = rows.assign(_s=rows["stage"].map(order)).sort_values([*first, "_s", "indicator", "rank"], kind="stable")
     return rows.drop(columns="_s").reset_index(drop=True)

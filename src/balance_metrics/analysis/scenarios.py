@@ -375,13 +375,13 @@ class ScenarioResult:
 
 def compare_resources(before: ResourceEvaluation, after: ResourceEvaluation) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Before/after tables of section verdicts and district balance."""
-    keys = ["school_id", "stage"]
+    keys = [k for k in ("district_id", "school_id", "stage") if k in before.verdicts.columns]
     cols = ["school_name", "passed", "indicators_met", "failed_indicators"]
     v = before.verdicts[keys + cols].merge(after.verdicts[keys + cols], on=keys, how="outer", suffixes=("_before", "_after"))
     v["school_name"] = v["school_name_before"].fillna(v["school_name_after"])
     v = v.drop(columns=["school_name_before", "school_name_after"])
     v["changed"] = (v["passed_before"] != v["passed_after"]) | (v["indicators_met_before"] != v["indicators_met_after"])
-    keys = ["stage", "indicator"]
+    keys = [k for k in ("district_id", "stage", "indicator") if k in before.balance.columns]
     cols = ["district_value", "cv", "passed"]
     b = before.balance[keys + ["name", "limit"] + cols].merge(after.balance[keys + cols], on=keys, how="outer", suffixes=("_before", "_after"))
     b["changed"] = (b["passed_before"] != b["passed_after"]) | ((b["cv_before"] - b["cv_after"]).abs() > 1e-12)

@@ -81,11 +81,12 @@ class Plan:
 
     def balance(self) -> pd.DataFrame:
         """CV of every stage × indicator before and after the plan."""
-        b = self.before.balance[["stage", "indicator", "name", "cv", "limit", "passed"]]
+        keys = [k for k in ("district_id", "stage", "indicator") if k in self.before.balance.columns]
+        b = self.before.balance[[*keys, "name", "cv", "limit", "passed"]]
         if self.after is None:
             return b.rename(columns={"cv": "cv_before", "passed": "passed_before"})
-        a = self.after.balance[["stage", "indicator", "cv", "passed"]]
-        return b.merge(a, on=["stage", "indicator"], suffixes=("_before", "_after"))
+        a = self.after.balance[[*keys, "cv", "passed"]]
+        return b.merge(a, on=keys, suffixes=("_before", "_after"))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"plan": self.items, "summary": self.summary(), "balance": self.balance(), "blocking": self.blocking}
