@@ -130,12 +130,11 @@ def test_matplotlib_resolves_family_to_packaged_sc_face(chinese_font):
     assert getattr(found, "face_index", fonts.face_index()) == fonts.face_index()
 
 
-def test_use_chinese_font_is_idempotent_and_fast(chinese_font):
+def test_use_chinese_font_is_idempotent(chinese_font):
+    # How fast a repeated call is: benchmarks/bench_fonts.py (docs/performance.md).
     count = len(font_manager.fontManager.ttflist)
-    start = time.perf_counter()
     for _ in range(10):
         assert fonts.use_chinese_font() == chinese_font
-    assert (time.perf_counter() - start) / 10 < 0.01
     assert len(font_manager.fontManager.ttflist) == count
 
 

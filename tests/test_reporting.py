@@ -334,20 +334,32 @@ def test_interrupted_render_leaves_the_old_report(rendered, tmp_path, monkeypatc
     assert not [p for p in out.rglob(".*") if p.is_file()], "no temporary file left behind"
 
 
+def _in_progress(folder: Path, before: set[Path]) -> list[Path]:
+    """Hidden files (atomic temp files, executing notebooks) the run has created so far."""
+    return [p for p in folder.rglob(".*") if p.is_file() and p not in before]
+
+
 def test_killed_run_never_leaves_a_half_written_report(rendered, tmp_path):
     out = tmp_path / "reports"
     shutil.copytree(rendered["out"], out / PERIOD)
     old = {p: p.read_bytes() for p in (out / PERIOD).rglob("*.html")}
+    existing = set((out / PERIOD).rglob(".*"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "balance_metrics", "report", "--period", PERIOD, "--data-dir", str(rendered["data"]),
          "--schools", *rendered["schools"], "--format", "html", "--jobs", "2", "--out", str(out)],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
+    writing: list[Path] = []
     try:
-        time.sleep(12)  # somewhere in the middle of executing and writing
+        deadline = time.monotonic() + 300
+        while not writing and proc.poll() is None and time.monotonic() < deadline:
+            writing = _in_progress(out / PERIOD, existing)
+            time.sleep(0.02)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    # The kill must land while a report is being written, or the test proves nothing.
+    assert writing, "the run was killed before it wrote anything"
     for path, content in old.items():
         now = path.read_bytes()
         assert now == content or now.rstrip().endswith(b"</html>"), f"{path} is half-written"

@@ -12,11 +12,16 @@ import pandas as pd
 from balance_metrics import __version__
 from balance_metrics.contract.dataset import load_period
 from balance_metrics.common.errors import DataValidationError, StandardError
+from balance_metrics.common.paths import OutputError
+from balance_metrics.common.staging import write_set
 from balance_metrics.reporting.export import write_tables
 from balance_metrics.contract.schema import STAGES
 from balance_metrics.standard.loader import DEFAULT_STANDARD, list_standards
 
+EXIT_OK = 0
+EXIT_REPORT_FAILED = 1
 EXIT_INVALID_DATA = 2
+EXIT_CODES = "exit status: 0 done; 1 some reports failed (the others are written); 2 invalid data, standard, arguments or output folder (nothing written)"
 
 
 def _print_problems(error: DataValidationError) -> None:
@@ -49,7 +54,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     result = evaluation.resources
     out = Path(args.out) if args.out else Path("data/processed") / dataset.period
     tables = {**evaluation.tables(), "warnings": dataset.warnings}
-    written = write_tables(tables, out)
+    # The tables are one set: written into a staging folder that replaces `out` whole.
+    expected = [f"{name}.csv" for name in tables] + ["evaluation.xlsx"]
+    about = {"period": dataset.period, "standard": result.standard.label, "data": str(dataset.path)}
+    written = write_set(out, lambda folder: write_tables(tables, folder), expected=expected, about=about)
     print(_summary(result))
     items = evaluation.items["status"].value_counts()
     print(f"  items: {items.get('pass', 0)} pass, {items.get('fail', 0)} fail, "
@@ -72,8 +80,6 @@ def cmd_standards(_args: argparse.Namespace) -> int:
     print(list_standards().to_string(index=False))
     return 0
 
-
-EXIT_REPORT_FAILED = 1
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -98,7 +104,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"report error: {error}", file=sys.stderr)
         return EXIT_INVALID_DATA
     print(run.summary())
-    return 0 if run.ok else EXIT_REPORT_FAILED
+    return EXIT_OK if run.ok else EXIT_REPORT_FAILED
 
 
 EXIT_NO_PLAN = 1
@@ -147,7 +153,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="balance-metrics", description="义务教育优质均衡 evaluation and reports")
+    parser = argparse.ArgumentParser(prog="balance-metrics", description="义务教育优质均衡 evaluation and reports", epilog=EXIT_CODES)
     parser.add_argument("--version", action="version", version=f"balance-metrics {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -209,6 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID_DATA
     except StandardError as error:
         print(f"standard error: {error}", file=sys.stderr)
+        return EXIT_INVALID_DATA
+    except OutputError as error:
+        print(f"output error: {error}", file=sys.stderr)
         return EXIT_INVALID_DATA
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from balance_metrics.common.errors import DataValidationError, Problem, problems_frame
+from balance_metrics.contract.ids import school_id_problems
 from balance_metrics.contract.schema import TABLES
 from balance_metrics.contract.tables import find_tables, parse_table, sha256
 from balance_metrics.contract.validation import TABLE_RULES, cross_table_problems, plausibility_warnings
@@ -105,6 +106,8 @@ def load_period(path: str | Path) -> Dataset:
         problems.extend(table_problems)
         warnings.extend(Problem(raw.source, None, col, "", "column not used by balance_metrics") for col in unused)
 
+    if "schools" in parsed:
+        problems.extend(school_id_problems(parsed["schools"]))
     if {"schools", "sections", "facilities"} <= parsed.keys():
         problems.extend(cross_table_problems(parsed["schools"], parsed["sections"], parsed["facilities"]))
         warnings.extend(plausibility_warnings(parsed["sections"], parsed["facilities"]))

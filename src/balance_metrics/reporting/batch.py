@@ -40,6 +40,7 @@ import pandas as pd
 
 from balance_metrics.reporting import presentation as pres
 from balance_metrics.common.atomic import atomic_write_bytes, atomic_write_text
+from balance_metrics.common.paths import child, prepare_output_folder
 from balance_metrics.contract.dataset import load_period
 from balance_metrics.reporting.findings import school_ids as evaluated_school_ids
 from balance_metrics.analysis.monitoring import write_panel
@@ -145,13 +146,15 @@ class ReportTask:
     def path(self, what: str) -> Path:
         """Output path of ``what`` ∈ html, pdf, provenance, notebook, failed_notebook."""
         out = Path(self.out_dir)
-        base = out / "district" if self.kind == "district" else out / "schools" / self.school_id
+        # Names are appended, never swapped in with with_suffix (an id "X.1" keeps its ".1"),
+        # and child() refuses a name that would leave its folder.
+        folder, name = (out, "district") if self.kind == "district" else (out / "schools", self.school_id)
         return {
-            "html": base.with_suffix(".html"),
-            "pdf": base.with_suffix(".pdf"),
-            "provenance": base.parent / f"{base.name}.provenance.json",
-            "notebook": out / "notebooks" / f"{self.stem}.ipynb",
-            "failed_notebook": out / "notebooks" / f"{self.stem}.failed.ipynb",
+            "html": child(folder, f"{name}.html"),
+            "pdf": child(folder, f"{name}.pdf"),
+            "provenance": child(folder, f"{name}.provenance.json"),
+            "notebook": child(out / "notebooks", f"{self.stem}.ipynb"),
+            "failed_notebook": child(out / "notebooks", f"{self.stem}.failed.ipynb"),
         }[what]
 
     @property
@@ -524,6 +527,8 @@ def render_reports(
         The standard cannot be loaded.
     ReportError
         Unknown school, format or missing notebooks.
+    OutputError
+        ``out_dir`` is a file, or cannot be created or written.
     FileNotFoundError
         No such data folder or period.
     """
@@ -540,8 +545,7 @@ def render_reports(
     res = evaluate_resources(dataset, std)
     selected = _school_selection(schools, res, dataset.schools)
     nb_dir = Path(notebooks).resolve() if notebooks is not None else notebook_dir()
-    out = Path(out_dir).resolve() / label
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_output_folder(Path(out_dir) / label)
     names = dict(zip(dataset.schools["school_id"], dataset.schools["school_name"], strict=True))
     common = {"period": label, "data_dir": str(folder), "standard": standard_arg, "out_dir": str(out), "formats": wanted_formats, "lang": lang}
     tasks = []

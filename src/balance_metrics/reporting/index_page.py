@@ -9,6 +9,7 @@ no times, so rerunning on the same inputs rewrites the same bytes.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -37,7 +38,7 @@ def _links(out: Path, base: str, notebook: str) -> str:
         (f"notebooks/{notebook}.ipynb", "notebook"),
     ):
         if (out / target).is_file():
-            parts.append(f'<a href="{pres.escape(target)}">{label}</a>')
+            parts.append(f'<a href="{pres.escape(quote(target))}">{label}</a>')
     return " ".join(parts) or '<span class="bm-empty">尚无报告</span>'
 
 
