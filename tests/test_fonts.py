@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 from fontTools.ttLib import TTFont  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from balance_metrics.reporting import fonts  # noqa: E402
+from balance_metrics.reporting import font_subsets, fonts  # noqa: E402
 
 SRC_DIR = Path(__file__).resolve().parents[1] / "src"
 PRIVATE_USE = "\ue000"
@@ -283,8 +283,8 @@ def _subset_cmap(data: bytes) -> set[int]:
 
 
 def test_subset_covers_exactly_text_plus_base_characters():
-    data = fonts.subset_font_bytes(REPORT_TEXT, flavor=None)
-    expected = {ord(char) for char in REPORT_TEXT + fonts.BASE_CHARACTERS}
+    data = font_subsets.subset_font_bytes(REPORT_TEXT, flavor=None)
+    expected = {ord(char) for char in REPORT_TEXT + font_subsets.BASE_CHARACTERS}
     cmap = _subset_cmap(data)
     assert expected <= cmap
     # Layout closure may keep a mirrored form (≤ brings ≥), never other hanzi.
@@ -295,27 +295,27 @@ def test_subset_covers_exactly_text_plus_base_characters():
 
 
 def test_subset_is_small():
-    data = fonts.subset_font_bytes(REPORT_TEXT)
+    data = font_subsets.subset_font_bytes(REPORT_TEXT)
     assert data[:4] == b"wOFF"
     assert len(data) < 60_000
 
 
 def test_subset_rejects_characters_the_font_lacks():
     with pytest.raises(fonts.MissingGlyphError, match="U\\+2A6A5"):
-        fonts.subset_font_bytes(f"差{RARE_HANZI}")
+        font_subsets.subset_font_bytes(f"差{RARE_HANZI}")
 
 
 def test_subset_ignores_order_and_repetition():
     text = "差异系数均衡"
     scrambled = "衡均数系异差差异"
-    assert fonts.subset_font_bytes(text) == fonts.subset_font_bytes(scrambled)
+    assert font_subsets.subset_font_bytes(text) == font_subsets.subset_font_bytes(scrambled)
 
 
 def _subset_digest_in_subprocess(text: str, hash_seed: str) -> str:
     code = (
         "import hashlib, sys\n"
-        "from balance_metrics.reporting import fonts\n"
-        "data = fonts.subset_font_bytes(sys.argv[1])\n"
+        "from balance_metrics.reporting import font_subsets\n"
+        "data = font_subsets.subset_font_bytes(sys.argv[1])\n"
         "print(hashlib.sha256(data).hexdigest())\n"
     )
     env = {**os.environ, "PYTHONPATH": str(SRC_DIR), "PYTHONHASHSEED": hash_seed}
@@ -339,52 +339,52 @@ def test_subset_bytes_are_deterministic_across_processes():
     time.sleep(1.1)  # a timestamp would now differ by at least one second
     second = _subset_digest_in_subprocess(REPORT_TEXT, "2")
     assert first == second
-    local = hashlib.sha256(fonts.subset_font_bytes(REPORT_TEXT)).hexdigest()
+    local = hashlib.sha256(font_subsets.subset_font_bytes(REPORT_TEXT)).hexdigest()
     assert local == first
 
 
 def test_subset_keeps_original_head_timestamps():
-    subset = TTFont(io.BytesIO(fonts.subset_font_bytes("差异", flavor=None)))
+    subset = TTFont(io.BytesIO(font_subsets.subset_font_bytes("差异", flavor=None)))
     with _sc_face() as original:
         assert subset["head"].modified == original["head"].modified
         assert subset["head"].created == original["head"].created
 
 
 def test_subset_keeps_licence_name_records():
-    name = TTFont(io.BytesIO(fonts.subset_font_bytes("差异")))["name"]
+    name = TTFont(io.BytesIO(font_subsets.subset_font_bytes("差异")))["name"]
     assert "Open Font License" in name.getDebugName(13)
 
 
 def test_subset_font_writes_content_addressed_file(tmp_path):
-    path = fonts.subset_font(REPORT_TEXT, tmp_path)
+    path = font_subsets.subset_font(REPORT_TEXT, tmp_path)
     assert path.parent == tmp_path
     assert path.suffix == ".woff"
-    assert path.read_bytes() == fonts.subset_font_bytes(REPORT_TEXT)
-    assert fonts.subset_font(REPORT_TEXT[::-1], tmp_path) == path
-    other = fonts.subset_font("其他文字", tmp_path)
+    assert path.read_bytes() == font_subsets.subset_font_bytes(REPORT_TEXT)
+    assert font_subsets.subset_font(REPORT_TEXT[::-1], tmp_path) == path
+    other = font_subsets.subset_font("其他文字", tmp_path)
     assert other != path
-    otf = fonts.subset_font(REPORT_TEXT, tmp_path, flavor=None)
+    otf = font_subsets.subset_font(REPORT_TEXT, tmp_path, flavor=None)
     assert otf.suffix == ".otf"
     assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_subset_rejects_unknown_flavor():
     with pytest.raises(ValueError, match="flavor"):
-        fonts.subset_font_bytes("差", flavor="woff2")
+        font_subsets.subset_font_bytes("差", flavor="woff2")
 
 
 def test_font_face_css_embeds_subset_as_data_uri():
-    css = fonts.font_face_css(REPORT_TEXT)
+    css = font_subsets.font_face_css(REPORT_TEXT)
     assert css.startswith("@font-face")
     assert 'font-family: "BM Noto Sans SC"' in css
     assert 'format("woff")' in css
     encoded = css.split("base64,", 1)[1].split('"', 1)[0]
-    assert base64.b64decode(encoded) == fonts.subset_font_bytes(REPORT_TEXT)
+    assert base64.b64decode(encoded) == font_subsets.subset_font_bytes(REPORT_TEXT)
     assert fonts.CSS_FONT_STACK == '"BM Noto Sans SC", sans-serif'
 
 
 def test_font_face_css_can_inline_bare_opentype():
-    css = fonts.font_face_css("差异", flavor=None)
+    css = font_subsets.font_face_css("差异", flavor=None)
     assert 'url("data:font/otf;base64,' in css
     assert 'format("opentype")' in css
     encoded = css.split("base64,", 1)[1].split('"', 1)[0]

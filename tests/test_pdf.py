@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from balance_metrics.common import atomic
-from balance_metrics.reporting import fonts
+from balance_metrics.reporting import font_subsets, fonts
 from balance_metrics.reporting import pdf
 
 PRIVATE_USE = "\ue000"
@@ -175,7 +175,7 @@ def test_multi_page_report_stays_small(tmp_path):
 def test_pdf_rendering_is_deterministic():
     html = "<h1>义务教育优质均衡</h1><p>差异系数</p>"
     first = pdf.render_pdf_bytes(html)
-    fonts._subset_bytes_cached.cache_clear()
+    font_subsets._subset_bytes_cached.cache_clear()
     time.sleep(1.1)  # an embedded font timestamp would now differ
     assert pdf.render_pdf_bytes(html) == first
 

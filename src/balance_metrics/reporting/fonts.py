@@ -10,15 +10,16 @@ from a PyPI package, never from the operating system:
   Chinese face ("Noto Sans CJK SC"), whose default glyph forms follow the
   mainland GB 18030 standard.
 
-The module offers four things:
+The module offers three things:
 
 1. locating the font (:func:`font_path`, :func:`face_index`);
 2. matplotlib set-up (:func:`use_chinese_font`);
 3. a glyph guard that fails loudly instead of printing empty boxes
    (:func:`missing_glyphs`, :func:`check_glyphs`,
-   :func:`glyph_warnings_as_errors`);
-4. deterministic font subsets for embedding in HTML and PDF
-   (:func:`subset_font`, :func:`subset_font_bytes`, :func:`font_face_css`).
+   :func:`glyph_warnings_as_errors`).
+
+Subsets of the font for embedding in HTML and PDF are
+:mod:`balance_metrics.reporting.font_subsets`.
 
 Notes
 -----
@@ -30,10 +31,8 @@ headings size or colour rather than relying on weight alone.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
-import hashlib
 import importlib.util
 import io
 import os
@@ -54,17 +53,16 @@ __all__ = [
     "FONT_PACKAGE",
     "FontPackageMissingError",
     "MissingGlyphError",
+    "available_codepoints",
     "cache_dir",
     "check_glyphs",
     "extract_face",
     "face_index",
-    "font_face_css",
     "font_path",
     "glyph_warnings_as_errors",
     "has_glyph",
     "missing_glyphs",
-    "subset_font",
-    "subset_font_bytes",
+    "needs_no_glyph",
     "use_chinese_font",
 ]
 
@@ -83,18 +81,9 @@ FONT_FAMILY = "Noto Sans CJK SC"
 #: from :data:`FONT_FAMILY` so that a locally installed full font can never be
 #: picked instead of the embedded subset (or the other way round).
 CSS_FONT_FAMILY = "BM Noto Sans SC"
-#: CSS ``font-family`` value to use with :func:`font_face_css`.
+#: CSS ``font-family`` value to use with the embedded subset
+#: (:func:`balance_metrics.reporting.font_subsets.font_face_css`).
 CSS_FONT_STACK = f'"{CSS_FONT_FAMILY}", sans-serif'
-
-#: Characters always put into a subset besides the text itself: printable
-#: ASCII (digits, Latin letters and punctuation used in numbers, units and
-#: codes) and the characters a renderer may draw on its own account — list
-#: bullets (disc, circle, square), the hyphen of automatic hyphenation, the
-#: ellipsis of ``text-overflow``, and the no-break / ideographic spaces.
-BASE_CHARACTERS = (
-    "".join(chr(code) for code in range(0x20, 0x7F))
-    + "\u00a0\u3000\u2022\u25e6\u25aa\u2010\u2026"
-)
 
 _CACHE_ENV = "BALANCE_METRICS_CACHE_DIR"
 _CONTEXT_RADIUS = 12
@@ -253,7 +242,7 @@ def _open_face(*, lazy: bool | None = True) -> Any:
 
 
 @functools.cache
-def _codepoints() -> frozenset[int]:
+def available_codepoints() -> frozenset[int]:
     """Code points the Simplified Chinese face maps to a glyph."""
     face = _open_face()
     try:
@@ -326,7 +315,7 @@ def extract_face(directory: str | os.PathLike[str] | None = None) -> Path:
 # --------------------------------------------------------------------------
 
 
-def _is_ignorable(char: str) -> bool:
+def needs_no_glyph(char: str) -> bool:
     """Characters that never need a glyph.
 
     Control characters (newline, tab) are layout, format characters (zero
@@ -352,7 +341,7 @@ def has_glyph(char: str) -> bool:
     bool
         True if the character is drawable (or needs no glyph).
     """
-    return _is_ignorable(char) or ord(char) in _codepoints()
+    return needs_no_glyph(char) or ord(char) in available_codepoints()
 
 
 def missing_glyphs(text: str) -> list[str]:
@@ -531,167 +520,3 @@ class glyph_warnings_as_errors(contextlib.ContextDecorator):  # noqa: N801 - use
         char = chr(int(match.group("code")))
         text = _offending_text(traceback, char)
         raise MissingGlyphError([char], text, self.context or "matplotlib text") from exc
-
-
-# --------------------------------------------------------------------------
-# Subsets for HTML and PDF
-# --------------------------------------------------------------------------
-
-
-def _subset_codepoints(text: str) -> tuple[int, ...]:
-    """Sorted code points to keep: the text's plus :data:`BASE_CHARACTERS`."""
-    wanted = {char for char in text if not _is_ignorable(char)}
-    available = _codepoints()
-    wanted.update(char for char in BASE_CHARACTERS if ord(char) in available)
-    return tuple(sorted(ord(char) for char in wanted))
-
-
-@functools.lru_cache(maxsize=32)
-def _subset_bytes_cached(codepoints: tuple[int, ...], flavor: str | None) -> bytes:
-    # Cached because subsetting the 65 535-glyph CFF face takes 0.5-2 s and a
-    # report renders the same text as HTML and PDF.
-    from fontTools import subset
-
-    options = subset.Options()
-    options.font_number = face_index()
-    options.flavor = flavor
-    # pyftsubset defaults, spelled out because output must be reproducible:
-    # no timestamp stamped into 'head', bounding boxes kept from the full
-    # font (a valid superset; recomputing them costs a second per subset).
-    options.recalc_timestamp = False
-    options.recalc_bounds = False
-    # Draw a visible box rather than nothing if a renderer ever asks for a
-    # glyph we did not keep; makes such a bug obvious on the page.
-    options.notdef_outline = True
-    # Keep copyright, trademark and licence records: the OFL requires the
-    # licence to travel with the font, embedded subsets included.
-    options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 7, 13, 14]
-    # Plain zlib WOFF (zopfli is slower and brings nothing here).
-    options.with_zopfli = False
-    # The SC face already maps every character to its mainland form; 'locl'
-    # only adds the Japanese/Korean/Traditional alternates of each glyph,
-    # which almost doubled the subset (1 000 hanzi: 1 999 -> 1 108 glyphs).
-    options.layout_features = [tag for tag in options.layout_features if tag != "locl"]
-    # Hints only matter for low-resolution screens; dropping them (as
-    # WeasyPrint does for its own PDF subsets) and flattening subroutines
-    # shrinks the WOFF by a fifth (1 000 hanzi: 239 KB -> 193 KB).
-    options.hinting = False
-    options.desubroutinize = True
-
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=codepoints)
-    face = subset.load_font(str(font_path()), options, lazy=True)
-    try:
-        subsetter.subset(face)
-        buffer = io.BytesIO()
-        # save_font applies options.flavor; TTFont.save alone would not.
-        subset.save_font(face, buffer, options)
-    finally:
-        face.close()
-    return buffer.getvalue()
-
-
-def subset_font_bytes(text: str, *, flavor: str | None = "woff") -> bytes:
-    """Subset of the Simplified Chinese face covering ``text``.
-
-    Parameters
-    ----------
-    text : str
-        All text that will be drawn with the font.
-    flavor : {"woff", None}, default "woff"
-        ``"woff"`` for a zlib-compressed WOFF 1.0 file (readable by every
-        browser and by WeasyPrint without brotli), ``None`` for a bare
-        OpenType (CFF) file.
-
-    Returns
-    -------
-    bytes
-        Font file content; identical bytes for the same set of characters,
-        whatever their order or repetition in ``text``.
-
-    Raises
-    ------
-    MissingGlyphError
-        If ``text`` contains characters the font cannot draw.
-    """
-    if flavor not in ("woff", None):
-        raise ValueError(f"unsupported flavor {flavor!r}; use 'woff' or None")
-    check_glyphs(text, context="font subset")
-    return _subset_bytes_cached(_subset_codepoints(text), flavor)
-
-
-def _subset_suffix(flavor: str | None) -> str:
-    return ".woff" if flavor == "woff" else ".otf"
-
-
-def subset_font(
-    text: str, out_dir: str | os.PathLike[str], *, flavor: str | None = "woff"
-) -> Path:
-    """Write a subset of the font covering ``text`` into ``out_dir``.
-
-    Parameters
-    ----------
-    text : str
-        All text that will be drawn with the font.
-    out_dir : str or os.PathLike
-        Destination directory (created if missing).
-    flavor : {"woff", None}, default "woff"
-        See :func:`subset_font_bytes`.
-
-    Returns
-    -------
-    pathlib.Path
-        ``BMNotoSansSC-<hash>.woff`` (or ``.otf``); the name is derived from
-        the content, so the same text always gives the same file and files
-        for different texts never overwrite each other.
-    """
-    data = subset_font_bytes(text, flavor=flavor)
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    name = f"{CSS_FONT_FAMILY.replace(' ', '')}-{digest}{_subset_suffix(flavor)}"
-    return atomic_write_bytes(Path(out_dir) / name, data)
-
-
-_CSS_FORMATS = {"woff": ("font/woff", "woff"), None: ("font/otf", "opentype")}
-
-
-def font_face_css(
-    text: str, *, family: str = CSS_FONT_FAMILY, flavor: str | None = "woff"
-) -> str:
-    """Self-contained ``@font-face`` rule embedding a subset for ``text``.
-
-    Parameters
-    ----------
-    text : str
-        All text of the document that will use the font (see
-        :func:`balance_metrics.pdf.renderable_text` for HTML).
-    family : str, default :data:`CSS_FONT_FAMILY`
-        Family name to declare.
-    flavor : {"woff", None}, default "woff"
-        Container of the inlined font: WOFF (smallest, for HTML that browsers
-        open) or bare OpenType (used for PDF rendering, where WeasyPrint would
-        otherwise re-encode the WOFF with a fresh timestamp).
-
-    Returns
-    -------
-    str
-        CSS with the WOFF subset inlined as a ``data:`` URI; use it with
-        ``font-family: "BM Noto Sans SC", sans-serif``
-        (:data:`CSS_FONT_STACK`).
-
-    Raises
-    ------
-    MissingGlyphError
-        If ``text`` contains characters the font cannot draw.
-    """
-    data = subset_font_bytes(text, flavor=flavor)
-    mime, css_format = _CSS_FORMATS[flavor]
-    encoded = base64.b64encode(data).decode("ascii")
-    # No font-weight descriptor on purpose: it defaults to 400, so browsers
-    # synthesise bold for <h1>/<strong> instead of using Regular as bold.
-    return (
-        "@font-face {\n"
-        f'  font-family: "{family}";\n'
-        "  font-style: normal;\n"
-        f'  src: url("data:{mime};base64,{encoded}") format("{css_format}");\n'
-        "}\n"
-    )

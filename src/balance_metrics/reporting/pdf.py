@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from balance_metrics.common.atomic import atomic_write_bytes
+from balance_metrics.reporting.font_subsets import FontSubset, font_face_css
 from balance_metrics.reporting.fonts import (
     CSS_FONT_FAMILY,
     CSS_FONT_STACK,
     MissingGlyphError,
     check_glyphs,
-    font_face_css,
     missing_glyphs,
 )
 
@@ -215,7 +215,15 @@ def renderable_text(html: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _font_rules(text: str) -> str:
+def _font_css(text: str, font: FontSubset | None) -> str:
+    # The batch's shared subset when it covers the text (the usual case),
+    # else a subset of exactly this text.
+    if font is not None and font.covers(text):
+        return font.css
+    return font_face_css(text, flavor=None)
+
+
+def _font_rules(text: str, font: FontSubset | None = None) -> str:
     # One selector per rule: a selector the engine does not know (::marker in
     # an old engine) would otherwise invalidate the whole rule.
     forced = f"font-family: {CSS_FONT_STACK} !important;"
@@ -228,7 +236,7 @@ def _font_rules(text: str) -> str:
     # "description" of the same file would be embedded a second time).
     regular = "font-weight: normal !important; font-style: normal !important;"
     return (
-        font_face_css(text, flavor=None)
+        _font_css(text, font)
         + f"@page {{ {forced} {margins} }}\n"
         + f"html {{ {forced} }}\n"
         + f"* {{ {forced} {regular} }}\n"
@@ -252,7 +260,7 @@ def _force_font_in_svgs(html: str) -> str:
     return _SVG_OPEN.sub(lambda match: match.group(0) + rule, html)
 
 
-def inject_font_css(html: str, text: str | None = None) -> str:
+def inject_font_css(html: str, text: str | None = None, *, font: FontSubset | None = None) -> str:
     """Add the embedded-font stylesheet to the head of ``html``.
 
     Parameters
@@ -261,6 +269,9 @@ def inject_font_css(html: str, text: str | None = None) -> str:
         HTML document.
     text : str, optional
         Text to subset the font to; defaults to :func:`renderable_text`.
+    font : FontSubset, optional
+        A batch's shared subset (:func:`balance_metrics.reporting.font_subsets.batch_subset`),
+        embedded instead of a subset of ``text`` when it covers ``text``.
 
     Returns
     -------
@@ -272,7 +283,7 @@ def inject_font_css(html: str, text: str | None = None) -> str:
         document's own styles still apply to everything but the font; each
         inline ``<svg>`` gets the same ``font-family`` rule. Meant for PDF
         rendering; for HTML that browsers open, use
-        :func:`balance_metrics.fonts.font_face_css` (WOFF, bold synthesised).
+        :func:`balance_metrics.reporting.font_subsets.font_face_css` (WOFF, bold synthesised).
 
     Raises
     ------
@@ -280,7 +291,7 @@ def inject_font_css(html: str, text: str | None = None) -> str:
         If the text contains characters the font cannot draw.
     """
     subset_text = renderable_text(html) if text is None else text
-    style = f'<style data-balance-metrics="font">\n{_font_rules(subset_text)}</style>'
+    style = f'<style data-balance-metrics="font">\n{_font_rules(subset_text, font)}</style>'
     html = _force_font_in_svgs(html)
     head = _HEAD_TAG.search(html)
     if head:
@@ -317,10 +328,10 @@ def _weasyprint() -> tuple[Any, Any]:
     return HTML, FontConfiguration
 
 
-def _render_once(html: str, text: str, base_url: str | None) -> tuple[bytes, Any]:
+def _render_once(html: str, text: str, base_url: str | None, font: FontSubset | None = None) -> tuple[bytes, Any]:
     HTML, FontConfiguration = _weasyprint()  # noqa: N806 - class objects
 
-    prepared = inject_font_css(html, text)
+    prepared = inject_font_css(html, text, font=font)
     # A fresh FontConfiguration per document: @font-face rules are added to
     # it, and a shared one would let one report's subset serve another's text.
     document = HTML(string=prepared, base_url=base_url).render(font_config=FontConfiguration())
@@ -350,7 +361,9 @@ def _notdef_text(document: Any) -> str:
     return "".join(chr(code) for code in sorted(codes))
 
 
-def render_pdf_bytes(html: str, *, base_url: str | os.PathLike[str] | None = None) -> bytes:
+def render_pdf_bytes(
+    html: str, *, base_url: str | os.PathLike[str] | None = None, font: FontSubset | None = None
+) -> bytes:
     """Render ``html`` to PDF using only the embedded Chinese font subset.
 
     Parameters
@@ -359,6 +372,9 @@ def render_pdf_bytes(html: str, *, base_url: str | os.PathLike[str] | None = Non
         HTML document.
     base_url : str or os.PathLike, optional
         Base for relative URLs (images, stylesheets); a directory path or URL.
+    font : FontSubset, optional
+        A batch's shared subset, embedded when it covers the text (see
+        :func:`inject_font_css`).
 
     Returns
     -------
@@ -378,7 +394,7 @@ def render_pdf_bytes(html: str, *, base_url: str | os.PathLike[str] | None = Non
     check_glyphs(text, context="HTML document")
     url = os.fspath(base_url) if base_url is not None else None
 
-    pdf, document = _render_once(html, text, url)
+    pdf, document = _render_once(html, text, url, font)
     generated = "".join(_foreign_text(document).values()) + _notdef_text(document)
     if generated:
         # Generated content (CJK list counters, quotes, attr()) is not in the
@@ -386,7 +402,7 @@ def render_pdf_bytes(html: str, *, base_url: str | os.PathLike[str] | None = Non
         # font or as .notdef. Add it to the subset and render once more.
         check_glyphs(generated, context="generated content")
         text = text + " " + generated
-        pdf, document = _render_once(html, text, url)
+        pdf, document = _render_once(html, text, url, font)
 
     notdef = _notdef_text(document)
     if notdef:
