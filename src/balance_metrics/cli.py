@@ -99,6 +99,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             standard=args.standard,
             district=not args.no_district,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            force=args.force,
         )
     except (ReportError, FileNotFoundError) as error:
         print(f"report error: {error}", file=sys.stderr)
@@ -190,15 +193,25 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="render the district and school reports (HTML, PDF) of one period",
         description="Render reports/<period>/district.{html,pdf}, schools/<id>.{html,pdf}, the executed "
-        "notebooks, JSON provenance sidecars and index.html. Exit 0 when every report was rendered, "
-        "1 when some failed (the others are still written), 2 for invalid data or arguments.",
+        "notebooks, JSON provenance sidecars and index.html. Reports whose inputs, parameters, standard and "
+        "program version are unchanged since the last run, and whose files exist, are skipped (--force renders "
+        "them anyway). Exit 0 when every report was rendered or unchanged, 1 when some failed (the others are "
+        "still written), 2 for invalid data or arguments.",
     )
     rp.add_argument("--period", required=True, help="period label (2022Q4, 2022-10) or 'latest'")
     rp.add_argument("--data-dir", default="data/raw", help="folder of period folders (default data/raw)")
     rp.add_argument("--schools", nargs="+", default=["all"], metavar="ID",
                     help="'all' (default), 'none', or school ids to render school reports for")
     rp.add_argument("--format", default="html,pdf", help="comma-separated formats: html, pdf (default html,pdf)")
-    rp.add_argument("--jobs", type=int, default=None, help="worker processes (default: number of CPUs)")
+    rp.add_argument("--jobs", type=int, default=None,
+                    help="worker processes, or workers of the local Dask cluster (default: number of CPUs)")
+    rp.add_argument("--executor", choices=["processes", "dask"], default="processes",
+                    help="where reports render: a process pool on this machine (default) or a Dask cluster")
+    rp.add_argument("--scheduler", metavar="ADDRESS",
+                    help="Dask scheduler address (tcp://host:8786) of a running cluster; without it "
+                    "--executor dask starts a local cluster of --jobs workers")
+    rp.add_argument("--force", action="store_true",
+                    help="render every report, also those whose inputs and outputs are unchanged since the last run")
     rp.add_argument("--standard", default=DEFAULT_STANDARD, help="built-in standard name or a TOML file")
     rp.add_argument("--out", default="reports", help="reports root; files go to <out>/<period>/ (default reports)")
     rp.add_argument("--no-district", action="store_true", help="skip the district report")

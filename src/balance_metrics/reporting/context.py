@@ -4,6 +4,12 @@ A report notebook calls :func:`load_context` and passes the resulting
 :class:`ReportContext` to the section builders
 (:mod:`balance_metrics.district_sections`, :mod:`balance_metrics.school_sections`).
 
+A batch evaluates once: the batch runner builds the context in its own process,
+writes it with :func:`write_context_cache` and gives every notebook the file's
+path and SHA-256 as parameters; :func:`load_context` then reads it back
+(checking the hash) instead of evaluating again. A notebook run by hand has no
+cache file and evaluates everything itself, with the same numbers.
+
 Building the multi-period panel evaluates every earlier period (≈ 0.5 s per
 period). Every report of a run needs the same panel, so it is cached on disk
 under a key made of the input files' contents, the standard and the package's
@@ -16,7 +22,7 @@ import hashlib
 import json
 import os
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +35,14 @@ from balance_metrics.engine.resources import ResourceEvaluation
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
 
 __all__ = [
+    "ContextCacheError",
     "ReportContext",
+    "inputs_key",
     "load_context",
     "load_panel",
+    "read_context_cache",
     "resolve_period",
+    "write_context_cache",
 ]
 
 
@@ -115,6 +125,27 @@ def _code_digest() -> bytes:
     return digest.digest()
 
 
+def inputs_key(data_dir: str | os.PathLike[str], period: str, standard: Standard) -> str:
+    """Hash of everything a period's reports depend on.
+
+    The package's source code and standard data files, the resolved standard
+    and the content of every input file of ``period`` and of the earlier
+    periods of the same frequency (the history the reports show).
+
+    Returns
+    -------
+    str
+        32 hex digits.
+    """
+    folder = Path(data_dir).resolve()
+    return _panel_key(folder, _periods_up_to(folder, period), standard)
+
+
+def _periods_up_to(folder: Path, period: str) -> list[str]:
+    frequency = "quarterly" if "Q" in period else "monthly"
+    return [p for p in monitoring.find_periods(folder, frequency) if period_sort_key(p) <= period_sort_key(period)]
+
+
 def _panel_key(data_dir: Path, periods: list[str], standard: Standard) -> str:
     digest = hashlib.sha256()
     digest.update(_code_digest())
@@ -159,8 +190,7 @@ def load_panel(data_dir: str | os.PathLike[str], period: str, standard: str | St
     """
     std = load_standard(standard)
     folder = Path(data_dir).resolve()
-    frequency = "quarterly" if "Q" in period else "monthly"
-    periods = [p for p in monitoring.find_periods(folder, frequency) if period_sort_key(p) <= period_sort_key(period)]
+    periods = _periods_up_to(folder, period)
     cache = None if os.environ.get(_NO_CACHE_ENV) else _cache_dir()
     target = cache / f"panel-{_panel_key(folder, periods, std)}.pkl" if cache else None
     if target is not None and target.is_file():
@@ -223,6 +253,8 @@ def load_context(
     *,
     lang: str = "zh-CN",
     with_panel: bool = True,
+    cache: str | os.PathLike[str] | None = None,
+    cache_sha256: str | None = None,
 ) -> ReportContext:
     """Load, validate and evaluate one period for a report.
 
@@ -239,6 +271,11 @@ def load_context(
         Report language (only Simplified Chinese is implemented).
     with_panel : bool, default True
         Build the multi-period panel (trends, history).
+    cache : str or os.PathLike, optional
+        A context file written by :func:`write_context_cache` for these
+        parameters (the batch runner passes one): read instead of evaluating.
+    cache_sha256 : str, optional
+        Its SHA-256, checked before it is read (required with ``cache``).
 
     Returns
     -------
@@ -252,10 +289,32 @@ def load_context(
         The standard cannot be loaded.
     FileNotFoundError, ValueError
         No such data folder or period.
+    ContextCacheError
+        The cache file is not the one named by ``cache_sha256`` or holds
+        another period, standard or data folder.
     """
     language = check_lang(lang)
     folder = Path(data_dir).resolve()
     label = resolve_period(folder, period)
+    if cache is not None:
+        ctx = read_context_cache(cache, cache_sha256)
+        standard_name = standard.name if isinstance(standard, Standard) else None
+        wrong = [
+            f"{what} {have!r} (asked for {want!r})"
+            for what, have, want in (
+                ("period", ctx.period, label),
+                ("data folder", str(ctx.data_dir), str(folder)),
+                ("standard", ctx.standard.name, standard_name or ctx.standard.name),
+            )
+            if have != want
+        ]
+        if not isinstance(standard, Standard) and load_standard(standard).data != ctx.standard.data:
+            wrong.append(f"standard {ctx.standard.name!r} differs from {os.fspath(standard)!r}")
+        if wrong:
+            raise ContextCacheError(f"context cache {cache} holds another " + "; ".join(wrong))
+        if not with_panel:
+            ctx = replace(ctx, panel=None)
+        return replace(ctx, lang=language)
     std = load_standard(standard)
     dataset = load_period(folder / label)
     evaluation = evaluate(dataset, std)
@@ -270,3 +329,67 @@ def load_context(
         panel=panel,
         lang=language,
     )
+
+
+# --------------------------------------------------------------------------
+# Context cache (evaluate once per batch)
+# --------------------------------------------------------------------------
+
+
+class ContextCacheError(ValueError):
+    """A context cache file is missing, altered or for other parameters."""
+
+
+_CONTEXT_KEEP = 4
+
+
+def write_context_cache(ctx: ReportContext, directory: str | os.PathLike[str]) -> tuple[Path, str]:
+    """Write ``ctx`` for the notebooks of a batch.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    directory : str or os.PathLike
+        Folder every worker can read (for a Dask cluster: shared storage).
+        Older context files there are removed (the newest few are kept).
+
+    Returns
+    -------
+    (Path, str)
+        The file ``context-<sha256>.pkl`` and its SHA-256 (hex), the values of
+        the notebooks' ``context_cache`` and ``context_sha256`` parameters.
+    """
+    data = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
+    sha = hashlib.sha256(data).hexdigest()
+    folder = Path(directory)
+    target = folder / f"context-{sha[:32]}.pkl"
+    if not target.is_file():
+        atomic_write_bytes(target, data)
+    os.utime(target)
+    entries = sorted(folder.glob("context-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[_CONTEXT_KEEP:]:
+        stale.unlink(missing_ok=True)
+    return target, sha
+
+
+def read_context_cache(path: str | os.PathLike[str], sha256: str | None) -> ReportContext:
+    """Read a file written by :func:`write_context_cache`, checking its SHA-256.
+
+    Raises
+    ------
+    ContextCacheError
+        No such file, no hash given, or the content does not match it.
+    """
+    if not sha256:
+        raise ContextCacheError(f"context cache {path} given without its SHA-256 (parameter context_sha256)")
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise ContextCacheError(f"context cache {path} cannot be read: {error}") from error
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise ContextCacheError(f"context cache {path} has SHA-256 {actual}, expected {sha256}: it was changed")
+    ctx = pickle.loads(data)
+    if not isinstance(ctx, ReportContext):
+        raise ContextCacheError(f"context cache {path} holds a {type(ctx).__name__}, not a ReportContext")
+    return ctx

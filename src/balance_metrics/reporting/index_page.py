@@ -16,6 +16,7 @@ import pandas as pd
 from balance_metrics.reporting import presentation as pres
 from balance_metrics.common.atomic import atomic_write_text
 from balance_metrics.reporting.findings import school_ids
+from balance_metrics.reporting.font_subsets import FontSubset
 from balance_metrics.reporting.pdf import inject_font_css
 from balance_metrics.reporting.plots import stage_order
 from balance_metrics.reporting.presentation import Col, Html
@@ -49,6 +50,8 @@ def _status(reports: pd.DataFrame, kind: str, school_id: str) -> str:
     row = rows.iloc[0]
     if row["status"] == "ok":
         return '<span class="bm-pass">成功</span>'
+    if row["status"] == "skipped":
+        return '<span class="bm-pass">未变化</span>（沿用上次生成的报告）'
     first = str(row["error"]).splitlines()[0] if row["error"] else ""
     return f'<span class="bm-fail">失败</span>：{pres.escape(first)}'
 
@@ -103,7 +106,7 @@ def index_html(out: Path, res: ResourceEvaluation, reports: pd.DataFrame, *, sta
     )
     passed = int(verdicts["passed"].sum())
     cv_over = int((~res.balance["passed"]).sum())
-    failed = reports[reports["status"] != "ok"]
+    failed = reports[~reports["status"].isin(["ok", "skipped"])]
     blocks: list[Html | None] = [
         pres.title_block(
             f"义务教育优质均衡发展监测报告 · {res.period}",
@@ -131,8 +134,12 @@ def index_html(out: Path, res: ResourceEvaluation, reports: pd.DataFrame, *, sta
     return pres.html_document(str(pres.join(blocks)), title=f"监测报告索引 · {res.period}")
 
 
-def write_index(out: Path, res: ResourceEvaluation, reports: pd.DataFrame, *, standard: Standard) -> Path:
+def write_index(
+    out: Path, res: ResourceEvaluation, reports: pd.DataFrame, *, standard: Standard, font: FontSubset | None = None
+) -> Path:
     """Write ``index.html`` atomically, with the Chinese font subset embedded.
+
+    ``font`` is the batch's shared subset (used when it covers the page).
 
     If a school name cannot be drawn with the font (it then also failed its
     own report), the page is written without the embedded font rather than
@@ -142,7 +149,7 @@ def write_index(out: Path, res: ResourceEvaluation, reports: pd.DataFrame, *, st
 
     document = index_html(out, res, reports, standard=standard)
     try:
-        document = inject_font_css(document)
+        document = inject_font_css(document, font=font)
     except MissingGlyphError:
         pass
     return atomic_write_text(out / "index.html", document)

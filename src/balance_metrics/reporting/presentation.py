@@ -501,6 +501,11 @@ def html_document(body: str, *, title: str, lang: str = "zh-CN", extra_head: str
 VOLATILE_CLASS = "bm-volatile"
 
 
+#: Report parameters naming the batch's evaluated-context file (see
+#: :func:`balance_metrics.reporting.context.write_context_cache`).
+CACHE_PARAMETERS: tuple[str, ...] = ("context_cache", "context_sha256")
+
+
 def _volatile(text: str) -> Html:
     return Html(f'<span class="{VOLATILE_CLASS}">{escape(text)}</span>')
 
@@ -526,12 +531,20 @@ def provenance_block(record: Any) -> Html:
     if package.get("git_commit") and package.get("git_dirty"):
         commit += "（工作区有未提交的修改）"
     standard = data["standard"]
-    params = "；".join(f"{k} = {v}" for k, v in data["parameters"].items())
+    parameters = dict(data["parameters"])
+    # The batch's evaluated-context file is named after its content, which
+    # differs from run to run (pickles are not canonical): shown, but volatile.
+    cache = {k: parameters.pop(k) for k in CACHE_PARAMETERS if k in parameters}
+    params = "；".join(f"{k} = {v}" for k, v in parameters.items())
+    cache_text = (
+        f"{cache['context_cache']}（SHA-256 {cache.get('context_sha256')}）" if cache.get("context_cache") else "无（本报告自行读取并评估数据）"
+    )
     general = key_values(
         [
             ("报告", "全区报告" if data["report"] == "district" else f"学校报告（{data['school_id']}）"),
             ("期次", data["period"]),
             ("参数", params),
+            ("评估结果来源", _volatile(cache_text)),
             ("评估标准", f"{standard['title']}（{standard['name']} v{standard['version']}）"),
             ("标准继承链", " → ".join(standard["chain"])),
             ("数据目录", data["data_dir"]),

@@ -44,6 +44,7 @@ __all__ = [
     "ProvenanceRecorder",
     "git_revision",
     "library_versions",
+    "package_version",
     "read_sidecar",
     "start",
     "strip_volatile",
@@ -62,7 +63,8 @@ _PACKAGE = "balance-metrics"
 _GIT_TIMEOUT_S = 10
 
 
-def _package_version() -> str:
+def package_version() -> str:
+    """Installed version of balance-metrics (the source's ``__version__`` outside an install)."""
     try:
         return metadata.version(_PACKAGE)
     except metadata.PackageNotFoundError:
@@ -275,7 +277,7 @@ class ProvenanceRecorder:
                 "chain": list(standard.chain),
             },
             inputs=inputs,
-            package={"name": _PACKAGE, "version": _package_version(), "git_commit": commit, "git_dirty": dirty},
+            package={"name": _PACKAGE, "version": package_version(), "git_commit": commit, "git_dirty": dirty},
             python={
                 "version": platform.python_version(),
                 "implementation": platform.python_implementation(),
