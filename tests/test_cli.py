@@ -38,8 +38,8 @@ def test_evaluate_sample_data(tmp_path):
     balance = pd.read_csv(out / "balance.csv", encoding="utf-8-sig")
     assert balance["cv"].tolist() == pytest.approx(expected.balance["cv"].tolist())
     sheets = pd.read_excel(out / "evaluation.xlsx", sheet_name=None)
-    assert {"sections", "verdicts", "balance"} <= set(sheets)
-    assert len(sheets["verdicts"]) == len(expected.verdicts)
+    assert {"各校指标", "各校判定", "差异系数"} <= set(sheets)  # Chinese by default (--lang en: table names)
+    assert len(sheets["各校判定"]) == len(expected.verdicts)
 
 
 def test_evaluate_with_standard_name(district_dir, tmp_path):

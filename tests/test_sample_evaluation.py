@@ -86,7 +86,7 @@ def test_cli_writes_every_table_and_the_issue_list(tmp_path):
     assert list(issues.columns[:4]) == ["序号", "严重程度", "问题类别", "评估方面"]
     assert issues["严重程度"].is_monotonic_increasing
     sheets = pd.read_excel(out / "evaluation.xlsx", sheet_name=None)
-    assert {"items", "plan_targets", "问题清单", "sections", "balance"} <= set(sheets)
+    assert {"评估项目", "区定目标", "问题清单", "各校指标", "差异系数"} <= set(sheets)
 
 
 def test_cli_invalid_optional_table_exits_2(tmp_path):

@@ -49,6 +49,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     # satisfaction, readiness and the 问题清单 (see balance_metrics.evaluation).
     from balance_metrics.evaluation.evaluate import evaluate
 
+    from balance_metrics.reporting import provenance
+
+    recorder = provenance.start("evaluation", {"period_dir": args.period_dir, "standard": args.standard, "lang": args.lang})
     dataset = load_period(args.period_dir)
     evaluation = evaluate(dataset, args.standard)
     result = evaluation.resources
@@ -57,7 +60,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     # The tables are one set: written into a staging folder that replaces `out` whole.
     expected = [f"{name}.csv" for name in tables] + ["evaluation.xlsx"]
     about = {"period": dataset.period, "standard": result.standard.label, "data": str(dataset.path)}
-    written = write_set(out, lambda folder: write_tables(tables, folder), expected=expected, about=about)
+    record = recorder.finish(dataset, evaluation.standard)
+    written = write_set(
+        out,
+        lambda folder: write_tables(tables, folder, lang=args.lang, csv_lang=args.csv_lang,
+                                    standard=evaluation.standard, provenance=record),
+        expected=expected,
+        about=about,
+    )
     print(_summary(result))
     items = evaluation.items["status"].value_counts()
     print(f"  items: {items.get('pass', 0)} pass, {items.get('fail', 0)} fail, "
@@ -164,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("period_dir", help="folder of one period, e.g. data/raw/2022Q4")
     ev.add_argument("--standard", default=DEFAULT_STANDARD, help="built-in standard name or a TOML file")
     ev.add_argument("--out", help="output folder (default data/processed/<period>)")
+    ev.add_argument("--lang", choices=("zh", "en"), default="zh",
+                    help="language of evaluation.xlsx: zh (default: Chinese sheets, headers and labels) or en "
+                    "(the canonical English table and column names)")
+    ev.add_argument("--csv-lang", choices=("en", "zh"), default="en",
+                    help="CSV headers: en (default: canonical English column names) or zh (the workbook's Chinese headers)")
     ev.set_defaults(func=cmd_evaluate)
 
     pl = sub.add_parser(

@@ -46,6 +46,7 @@ __all__ = [
     "latest_period",
     "linear_projection",
     "monitoring_rules",
+    "panel_tables",
     "period_end",
     "progress",
     "school_history",
@@ -526,6 +527,25 @@ def _school_changes(rosters: list[pd.DataFrame], stage_students: list[pd.DataFra
 # -- writing -------------------------------------------------------------------------
 
 
+def panel_tables(panel: Panel, *, derived: bool = True) -> dict[str, pd.DataFrame]:
+    """The tables :func:`write_panel` writes, by file name.
+
+    Parameters
+    ----------
+    panel : Panel
+    derived : bool, default True
+        Add ``trends``, ``section_changes`` (when the panel has two periods
+        or more) and ``progress`` to :meth:`Panel.tables`.
+    """
+    tables = dict(panel.tables())
+    if derived:
+        tables["trends"] = trends(panel)
+        if len(panel.periods) >= 2:
+            tables["section_changes"] = section_changes(panel)
+        tables["progress"] = progress(panel)
+    return tables
+
+
 def write_panel(panel: Panel, out_dir: str | Path, *, derived: bool = True) -> list[Path]:
     """Write the panel's tables as ``<name>.csv`` (UTF-8 with BOM, for Excel).
 
@@ -546,12 +566,7 @@ def write_panel(panel: Panel, out_dir: str | Path, *, derived: bool = True) -> l
     list of Path
         The files written.
     """
-    tables = dict(panel.tables())
-    if derived:
-        tables["trends"] = trends(panel)
-        if len(panel.periods) >= 2:
-            tables["section_changes"] = section_changes(panel)
-        tables["progress"] = progress(panel)
+    tables = panel_tables(panel, derived=derived)
     out = Path(out_dir)
     # "utf-8-sig" puts the BOM Excel needs to detect UTF-8 Chinese text.
     return [atomic_write_text(out / f"{name}.csv", frame.to_csv(index=False), encoding="utf-8-sig")

@@ -46,7 +46,7 @@ CHECK_COLUMNS: list[str] = [
 
 # Decimals shown per unit; whole-number units show no decimals.
 _DECIMALS: dict[str, int] = {"%": 1, "人/百生": 2, "m²": 1, "万元": 1, "": 3}
-_WHOLE_UNITS = frozenset({"人", "间", "个", "所", "元", "元/生", "元/生·年"})
+_WHOLE_UNITS = frozenset({"人", "间", "个", "所", "项", "元", "元/生", "元/生·年"})
 _MONEY_UNITS = frozenset({"元", "元/生", "元/生·年", "万元"})
 
 
@@ -140,6 +140,16 @@ def combine(statuses: Iterable[str]) -> str:
     return PASS
 
 
+def unit_decimals(unit: str) -> tuple[int, bool]:
+    """Decimals a value in ``unit`` is shown with, and whether it is an amount of money.
+
+    Whole-number units (人, 间, 元 …) show none; the rest follow the unit's usual
+    precision (``"%"`` one decimal, ``"人/百生"`` two).
+    """
+    digits = 0 if unit in _WHOLE_UNITS else _DECIMALS.get(unit, 2)
+    return digits, unit in _MONEY_UNITS
+
+
 def fmt(value: float | Fraction | None, unit: str = "", digits: int | None = None) -> str:
     """A number for a Chinese report line, with its unit (``"95%"``, ``"2,400元"``).
 
@@ -153,7 +163,7 @@ def fmt(value: float | Fraction | None, unit: str = "", digits: int | None = Non
         text = f"{number:,.0f}" if unit in _MONEY_UNITS else f"{number:.0f}"
     else:
         if digits is None:
-            digits = 0 if unit in _WHOLE_UNITS else _DECIMALS.get(unit, 2)
+            digits = unit_decimals(unit)[0]
         text = f"{number:,.{digits}f}" if unit in _MONEY_UNITS else f"{number:.{digits}f}"
         if "." in text:
             text = text.rstrip("0").rstrip(".")

@@ -8,7 +8,7 @@ For one period this writes, under ``<out_dir>/<period>/``::
     index.html                                                     (links, verdicts)
     .batch/                     (the batch's evaluated context and font subset)
 
-and the multi-period monitoring panel, as CSV tables, to
+and the multi-period monitoring panel, as CSV tables and ``monitoring.xlsx``, to
 ``<data_dir>/../processed/monitoring/`` (``render_reports(processed_dir=...)``).
 
 The run evaluates the period and builds the panel once, in this process, and
@@ -40,12 +40,12 @@ from typing import Any
 
 import pandas as pd
 
-from balance_metrics.analysis.monitoring import write_panel
 from balance_metrics.common.paths import prepare_output_folder
 from balance_metrics.contract.dataset import load_period
 from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resources
 from balance_metrics.evaluation.evaluate import evaluate
 from balance_metrics.reporting import presentation as pres
+from balance_metrics.reporting import provenance
 from balance_metrics.reporting.context import (
     ReportContext,
     inputs_key,
@@ -54,6 +54,7 @@ from balance_metrics.reporting.context import (
     write_context_cache,
 )
 from balance_metrics.reporting.executors import EXECUTORS, run_tasks
+from balance_metrics.reporting.export import MONITORING_WORKBOOK, write_monitoring
 from balance_metrics.reporting.findings import school_ids as evaluated_school_ids
 from balance_metrics.reporting.kernels import KERNEL_NAME
 from balance_metrics.reporting.render import export_html, render_one
@@ -251,8 +252,8 @@ def render_reports(
     notebooks : str or os.PathLike, optional
         Folder of the report notebooks (default :func:`notebook_dir`).
     processed_dir : str or os.PathLike or None, optional
-        Where the multi-period monitoring panel is written as CSV tables
-        (:func:`balance_metrics.monitoring.write_panel`). Default
+        Where the multi-period monitoring panel is written as CSV tables and a workbook
+        (:func:`balance_metrics.reporting.export.write_monitoring`). Default
         ``<data_dir>/../processed/monitoring`` (``data/processed/monitoring``
         for ``data/raw``); None writes nothing.
     executor : {"processes", "dask"}, default "processes"
@@ -281,6 +282,7 @@ def render_reports(
         No such data folder or period.
     """
     started = time.perf_counter()
+    monitoring_record = provenance.start("monitoring", {"period": period, "data_dir": str(data_dir), "standard": str(standard)})
     wanted_formats = _formats(formats)
     if executor not in EXECUTORS:
         raise ReportError(f"unknown executor {executor!r}; choose from {', '.join(EXECUTORS)}")
@@ -309,11 +311,12 @@ def render_reports(
     if processed_dir is _DEFAULT_PROCESSED:
         processed_dir = folder.parent / "processed" / "monitoring"
     font = None
-    if todo or (processed_dir is not None and not Path(processed_dir).is_dir()):
+    if todo or (processed_dir is not None and not (Path(processed_dir) / MONITORING_WORKBOOK).is_file()):
         # Evaluate and build the multi-period panel once; every report reads them from the context file.
         panel = load_panel(folder, label, std)
         if processed_dir is not None:
-            write_panel(panel, Path(processed_dir).resolve())
+            record = monitoring_record.finish_sources(f"{panel.periods[0]}–{panel.periods[-1]}", folder, panel.sources, std)
+            write_monitoring(panel, Path(processed_dir).resolve(), standard=std, provenance=record)
     if todo:
         evaluation = evaluate(dataset, std)
         ctx = ReportContext(period=label, data_dir=folder, dataset=dataset, standard=std,

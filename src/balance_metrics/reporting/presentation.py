@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from balance_metrics.contract.schema import AREA_TYPES, OWNERSHIPS, SCHOOL_TYPES, STAGES
+from balance_metrics.reporting.labels import BOOL_LABELS, COLUMN_LABELS, PROVENANCE_LABELS, VALUE_LABELS, column_label
 
 __all__ = [
     "BOOL_LABELS",
@@ -52,61 +52,6 @@ __all__ = [
 
 #: Report languages implemented. Reports are written in Simplified Chinese.
 LANGUAGES: tuple[str, ...] = ("zh-CN",)
-
-#: Chinese labels of the library's column names.
-COLUMN_LABELS: dict[str, str] = {
-    "period": "期次",
-    "school_id": "学校代码",
-    "school_name": "学校名称",
-    "school_type": "办学类型",
-    "area_type": "城乡分类",
-    "ownership": "举办者",
-    "stage": "学段",
-    "students": "在校生数",
-    "indicator": "指标",
-    "name": "指标名称",
-    "unit": "单位",
-    "numerator": "分子（资源量）",
-    "value": "指标值",
-    "threshold": "标准值",
-    "floor": "85%底线",
-    "met": "是否达到标准值",
-    "above_floor": "是否不低于底线",
-    "ratio": "指标值/标准值",
-    "shortfall": "距标准值差距",
-    "district_value": "全区值",
-    "district_ratio": "全区值/标准值",
-    "ratio_to_district": "本校/全区",
-    "cv": "差异系数",
-    "limit": "限值",
-    "passed": "判定",
-    "sections": "参评学校（学段）数",
-    "sections_met": "达到标准值的学校数",
-    "sections_below_floor": "低于底线的学校数",
-    "indicators_met": "达标指标数",
-    "indicators_below_floor": "低于底线指标数",
-    "failed_indicators": "未达标指标",
-    "reason": "原因",
-    "file": "文件",
-    "row": "行号",
-    "column": "列",
-    "rule": "问题说明",
-    "table": "数据表",
-    "sheet": "工作表",
-    "sha256": "SHA-256 校验值",
-    "rows": "行数",
-}
-
-#: Category codes shown as their official Chinese labels.
-VALUE_LABELS: dict[str, Mapping[str, str]] = {
-    "stage": STAGES,
-    "school_type": SCHOOL_TYPES,
-    "area_type": AREA_TYPES,
-    "ownership": OWNERSHIPS,
-}
-
-#: Labels of a pass/fail mark.
-BOOL_LABELS: tuple[str, str] = ("达标", "未达标")
 
 _DASH = "—"
 
@@ -355,7 +300,7 @@ class Col:
 
     @property
     def header(self) -> str:
-        return self.label if self.label is not None else COLUMN_LABELS.get(self.key, self.key)
+        return self.label if self.label is not None else (column_label(self.key) or self.key)
 
 
 def _cell(col: Col, value: Any, decimals: int) -> tuple[str, str]:
@@ -541,20 +486,20 @@ def provenance_block(record: Any) -> Html:
     )
     general = key_values(
         [
-            ("报告", "全区报告" if data["report"] == "district" else f"学校报告（{data['school_id']}）"),
-            ("期次", data["period"]),
-            ("参数", params),
-            ("评估结果来源", _volatile(cache_text)),
-            ("评估标准", f"{standard['title']}（{standard['name']} v{standard['version']}）"),
-            ("标准继承链", " → ".join(standard["chain"])),
-            ("数据目录", data["data_dir"]),
-            ("程序版本", f"{package['name']} {package['version']}"),
-            ("代码提交（git）", Html(f"<code>{escape(commit)}</code>")),
-            ("Python", f"{data['python']['implementation']} {data['python']['version']}（{data['python']['platform']}）"),
-            ("主要依赖库", "，".join(f"{k} {v}" for k, v in data["libraries"].items())),
-            ("开始时间", _volatile(data["started_at"])),
-            ("完成时间", _volatile(data["finished_at"])),
-            ("耗时（秒）", _volatile(format_number(data["duration_seconds"], 2))),
+            (PROVENANCE_LABELS["report"], "全区报告" if data["report"] == "district" else f"学校报告（{data['school_id']}）"),
+            (PROVENANCE_LABELS["period"], data["period"]),
+            (PROVENANCE_LABELS["parameters"], params),
+            (PROVENANCE_LABELS["context"], _volatile(cache_text)),
+            (PROVENANCE_LABELS["standard"], f"{standard['title']}（{standard['name']} v{standard['version']}）"),
+            (PROVENANCE_LABELS["chain"], " → ".join(standard["chain"])),
+            (PROVENANCE_LABELS["data_dir"], data["data_dir"]),
+            (PROVENANCE_LABELS["package"], f"{package['name']} {package['version']}"),
+            (PROVENANCE_LABELS["git_commit"], Html(f"<code>{escape(commit)}</code>")),
+            (PROVENANCE_LABELS["python"], f"{data['python']['implementation']} {data['python']['version']}（{data['python']['platform']}）"),
+            (PROVENANCE_LABELS["libraries"], "，".join(f"{k} {v}" for k, v in data["libraries"].items())),
+            (PROVENANCE_LABELS["started_at"], _volatile(data["started_at"])),
+            (PROVENANCE_LABELS["finished_at"], _volatile(data["finished_at"])),
+            (PROVENANCE_LABELS["duration_seconds"], _volatile(format_number(data["duration_seconds"], 2))),
         ],
         css_class="bm-kv bm-provenance",
     )
@@ -564,7 +509,7 @@ def provenance_block(record: Any) -> Html:
     files = table(
         inputs,
         [Col("table"), Col("file"), Col("sheet"), Col("rows", kind="int"), Col("sha256", kind="html")],
-        caption="输入文件",
+        caption=PROVENANCE_LABELS["inputs"],
         css_class="bm-sources bm-provenance",
         empty="未记录输入文件",
     )

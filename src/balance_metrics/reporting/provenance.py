@@ -34,11 +34,14 @@ from typing import TYPE_CHECKING, Any
 from balance_metrics.common.atomic import atomic_write_text
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from balance_metrics.contract.dataset import Dataset
     from balance_metrics.standard.loader import Standard
 
 __all__ = [
     "KEY_LIBRARIES",
+    "REPORT_KINDS",
     "VOLATILE_FIELDS",
     "ProvenanceRecord",
     "ProvenanceRecorder",
@@ -58,6 +61,10 @@ KEY_LIBRARIES: tuple[str, ...] = (
 )  # fmt: skip
 #: Fields that change on every run; everything else depends on inputs and code only.
 VOLATILE_FIELDS: tuple[str, ...] = ("started_at", "finished_at", "duration_seconds")
+
+#: What a record can describe: the HTML/PDF reports, or the workbooks of
+#: ``balance-metrics evaluate`` and of the monitoring panel.
+REPORT_KINDS: tuple[str, ...] = ("district", "school", "evaluation", "monitoring")
 
 _PACKAGE = "balance-metrics"
 _GIT_TIMEOUT_S = 10
@@ -145,7 +152,7 @@ class ProvenanceRecord:
     Attributes
     ----------
     report : str
-        ``"district"`` or ``"school"``.
+        One of :data:`REPORT_KINDS`.
     school_id : str
         The school of a school report, else "".
     parameters : dict
@@ -226,8 +233,8 @@ class ProvenanceRecorder:
 
     Parameters
     ----------
-    report : {"district", "school"}
-        Kind of report.
+    report : {"district", "school", "evaluation", "monitoring"}
+        Kind of report (:data:`REPORT_KINDS`).
     parameters : mapping
         The report's parameters.
     school_id : str, optional
@@ -235,8 +242,8 @@ class ProvenanceRecorder:
     """
 
     def __init__(self, report: str, parameters: Mapping[str, Any], school_id: str = "") -> None:
-        if report not in {"district", "school"}:
-            raise ValueError(f"report must be 'district' or 'school', got {report!r}")
+        if report not in REPORT_KINDS:
+            raise ValueError(f"report must be one of {', '.join(map(repr, REPORT_KINDS))}, got {report!r}")
         self.report = report
         self.school_id = str(school_id or "")
         self.parameters = _jsonable(dict(parameters))
@@ -259,17 +266,35 @@ class ProvenanceRecorder:
         -------
         ProvenanceRecord
         """
+        return self.finish_sources(dataset.period, dataset.path, dataset.sources, standard, **extra)
+
+    def finish_sources(
+        self, period: str, data_dir: str | os.PathLike[str], sources: pd.DataFrame, standard: Standard, **extra: Any
+    ) -> ProvenanceRecord:
+        """Like :meth:`finish`, for inputs that are not one dataset (the periods of a monitoring panel).
+
+        Parameters
+        ----------
+        period : str
+            The period (or range of periods) the record describes.
+        data_dir : str or os.PathLike
+            The folder read.
+        sources : DataFrame
+            One row per file read, as :attr:`Dataset.sources` (table, file,
+            sheet, sha256, rows; more columns, e.g. period, are kept).
+        standard : Standard
+        **extra
+            Stored under :attr:`ProvenanceRecord.extra`.
+        """
         duration = time.perf_counter() - self._clock
         commit, dirty = git_revision()
-        inputs = [
-            {k: _jsonable(v) for k, v in row.items()} for row in dataset.sources.to_dict("records")
-        ]
+        inputs = [{k: _jsonable(v) for k, v in row.items()} for row in sources.to_dict("records")]
         return ProvenanceRecord(
             report=self.report,
             school_id=self.school_id,
             parameters=self.parameters,
-            period=dataset.period,
-            data_dir=str(dataset.path),
+            period=period,
+            data_dir=str(data_dir),
             standard={
                 "name": standard.name,
                 "version": standard.version,
