@@ -80,11 +80,10 @@ def sheet_name(key: str, lang: str) -> str:
 
 
 def _indicator_header(column: str, standard: Standard | None) -> str | None:
-    if standard is None or column not in standard.indicator_ids:
+    if standard is None or column not in standard.indicators:
         return None
-    spec = standard.indicator(column)
-    unit = spec.get("unit", "")
-    return f"{column} {spec['name']}" + (f"（{unit}）" if unit else "")
+    spec = standard.indicators[column]
+    return f"{column} {spec.name}" + (f"（{spec.unit}）" if spec.unit else "")
 
 
 def header(key: str, column: str, lang: str, standard: Standard | None = None) -> str:
@@ -110,7 +109,7 @@ def _with_unit(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     """Insert the indicator's unit after its name (balance and trends mix units row by row)."""
     if "indicator" not in frame.columns or "unit" in frame.columns:
         return frame
-    units = {ind: standard.indicator(ind).get("unit", "") for ind in standard.indicator_ids}
+    units = {ind: spec.unit for ind, spec in standard.indicators.items()}
     at = frame.columns.get_loc("name") + 1 if "name" in frame.columns else frame.columns.get_loc("indicator") + 1
     out = frame.copy()
     out.insert(at, "unit", frame["indicator"].map(units).fillna(""))
