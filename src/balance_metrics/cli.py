@@ -146,7 +146,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     tables = dict(plan.tables())
     if plan.after is not None:
         tables |= {"after_verdicts": plan.after.verdicts, "after_balance": plan.after.balance}
-    written = write_tables(tables, out, workbook="plan.xlsx")
+    # The plan's tables have no Chinese labels yet: its workbook keeps the canonical names.
+    written = write_tables(tables, out, workbook="plan.xlsx", lang="en", standard=plan.before.standard)
     print(f"{dataset.period} · standard {plan.before.standard.label} · plan {plan.status}, "
           f"cost {plan.cost:,.0f} 元, gap {plan.gap:.3%}, {plan.seconds:.1f} s")
     for row in plan.summary().itertuples():
