@@ -30,7 +30,7 @@ def join_by_group(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str 
     codes = np.asarray(codes, dtype=np.int64)
     if codes.size == 0:
         return out
-    order = np.argsort(codes, kind="stable")
+    order = np.arange(codes.size) if is_sorted(codes) else np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
     first = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
     ordered = np.asarray(texts, dtype=object)[order]
@@ -38,3 +38,31 @@ def join_by_group(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str 
     starts = np.flatnonzero(first)
     out[sorted_codes[starts]] = np.add.reduceat(parts, starts)
     return out
+
+
+def is_sorted(codes: np.ndarray) -> bool:
+    """Whether ``codes`` never decrease."""
+    return bool(codes.size < 2 or (codes[1:] >= codes[:-1]).all())
+
+
+def dense_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber non-negative integer codes 0 … k − 1 keeping their order (no sort).
+
+    Returns the used original codes (ascending) and each row's new code.
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size == 0:
+        return codes, codes
+    present = np.bincount(codes) > 0
+    used = np.flatnonzero(present)
+    remap = np.cumsum(present) - 1
+    return used, remap[codes]
+
+
+def first_rows(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Position of each group's first row (codes 0 … n_groups − 1, all present)."""
+    if is_sorted(codes):
+        return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    first = np.full(n_groups, codes.size, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(codes.size))
+    return first

@@ -13,6 +13,7 @@ from balance_metrics.common.errors import DataValidationError, Problem, problems
 from balance_metrics.contract.ids import school_id_problems
 from balance_metrics.contract.schema import TABLES
 from balance_metrics.contract.tables import find_tables, parse_table, sha256
+from balance_metrics.contract.districts import district_key_problems, without_empty_district_key
 from balance_metrics.contract.validation import TABLE_RULES, cross_table_problems, plausibility_warnings
 
 PERIOD_PATTERN = re.compile(r"^(?P<year>\d{4})(?:Q(?P<quarter>[1-4])|-(?P<month>0[1-9]|1[0-2]))$")
@@ -59,6 +60,41 @@ class Dataset:
         """An optional table, or ``None`` when the period does not have it."""
         return self.tables.get(name)
 
+    @property
+    def multi_district(self) -> bool:
+        """Whether the period holds several districts (``schools.district_id`` given)."""
+        return "district_id" in self.schools.columns
+
+    def districts(self) -> pd.DataFrame:
+        """district_id, district_name, schools — one row per district, by id
+        (one row with an empty id for a single-district period)."""
+        if not self.multi_district:
+            return pd.DataFrame({"district_id": [""], "district_name": [""], "schools": [len(self.schools)]})
+        names = self.schools["district_name"] if "district_name" in self.schools else pd.Series("", index=self.schools.index)
+        frame = pd.DataFrame({"district_id": self.schools["district_id"].astype(object), "district_name": names.fillna("").astype(object)})
+        return frame.groupby("district_id", sort=True).agg(district_name=("district_name", "first"), schools=("district_name", "size")).reset_index()
+
+    def select(self, district_ids: str | list[str]) -> "Dataset":
+        """The same period restricted to some districts (every table filtered by
+        its district key or by its schools' district)."""
+        wanted = [district_ids] if isinstance(district_ids, str) else list(district_ids)
+        if not self.multi_district:
+            raise ValueError("this period holds one district (no schools.district_id column); nothing to select")
+        unknown = sorted(set(wanted) - set(self.schools["district_id"]))
+        if unknown:
+            raise ValueError(f"unknown district_id(s) {unknown}; known: {', '.join(self.districts()['district_id'][:20])}")
+        schools = self.schools[self.schools["district_id"].isin(wanted)]
+        ids = set(schools["school_id"])
+        tables = {}
+        for name, frame in self.tables.items():
+            if "district_id" in frame.columns:
+                tables[name] = frame[frame["district_id"].isin(wanted)]
+            elif "school_id" in frame.columns:
+                tables[name] = frame[frame["school_id"].isin(ids)]
+            else:
+                tables[name] = frame
+        return Dataset(self.period, self.path, tables, self.warnings, self.sources)
+
 
 def period_sort_key(period: str) -> tuple[int, int]:
     """Chronological sort key for ``2022Q4`` / ``2022-10`` labels (month of period end)."""
@@ -102,12 +138,13 @@ def load_period(path: str | Path) -> Dataset:
     warnings: list[Problem] = []
     for name, raw in raw_tables.items():
         frame, table_problems, unused = parse_table(raw)
-        parsed[name] = frame
+        parsed[name] = without_empty_district_key(frame)
         problems.extend(table_problems)
         warnings.extend(Problem(raw.source, None, col, "", "column not used by balance_metrics") for col in unused)
 
     if "schools" in parsed:
         problems.extend(school_id_problems(parsed["schools"]))
+    problems.extend(district_key_problems(parsed))
     if {"schools", "sections", "facilities"} <= parsed.keys():
         problems.extend(cross_table_problems(parsed["schools"], parsed["sections"], parsed["facilities"]))
         warnings.extend(plausibility_warnings(parsed["sections"], parsed["facilities"]))

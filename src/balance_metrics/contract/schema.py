@@ -96,6 +96,12 @@ class Table:
         return tuple(c.name for c in self.columns)
 
 
+#: Optional district key of a dataset holding many districts (a province or the
+#: country): in ``schools`` and in the per-district tables (district, evidence,
+#: survey). Absent: the period is one district.
+DISTRICT_ID = Column("district_id", "区县代码", "id", required=False, aliases=("区县编码", "行政区划代码"))
+DISTRICT_NAME = Column("district_name", "区县名称", "text", required=False)
+
 SCHOOLS = Table(
     name="schools",
     zh="学校",
@@ -110,6 +116,8 @@ SCHOOLS = Table(
         Column("boarding", "是否寄宿制", "bool", aliases=("寄宿制",)),
         Column("parent_school_id", "所属学校代码", "id", required=False, aliases=("不计校数所属学校",)),
         Column("year_built", "建校年份", "count", required=False),
+        DISTRICT_ID,
+        DISTRICT_NAME,
     ),
 )
 
@@ -288,10 +296,11 @@ STAFF_TRAINING = Table(
 DISTRICT = Table(
     name="district",
     zh="区级指标",
-    key=("item", "year"),
+    key=("district_id", "item", "year"),
     required=False,
     description="One row per district-level figure (one per year for yearly items such as the budget).",
     columns=(
+        DISTRICT_ID,
         Column("item", "指标代码", "category", choices={c: i.zh for c, i in DISTRICT_ITEMS.items()}, aliases=("指标",)),
         Column("year", "年度", "count", required=False),
         Column("value", "数值", "amount"),
@@ -302,11 +311,12 @@ DISTRICT = Table(
 EVIDENCE = Table(
     name="evidence",
     zh="佐证材料",
-    key=("item_id", "reference"),
+    key=("district_id", "item_id", "reference"),
     required=False,
     description="One row per evidence document of an item judged on evidence (G1, G2, G10, Q3, Q5–Q8, "
     "the veto items); for a veto item 'met' means the vetoed situation does not exist.",
     columns=(
+        DISTRICT_ID,
         Column("item_id", "评估项目编号", "id", aliases=("指标编号",)),
         Column("status", "状态", "category", choices=EVIDENCE_STATUSES),
         Column("reference", "佐证材料", "text", required=False, aliases=("佐证材料名称或链接",)),
@@ -323,6 +333,7 @@ SURVEY = Table(
     required=False,
     description="One row per respondent: a yes/no answer or a 1–5 score (never both).",
     columns=(
+        DISTRICT_ID,
         Column("respondent_id", "问卷编号", "id"),
         Column("group", "调查对象", "category", choices=SURVEY_GROUPS, aliases=("群体",)),
         Column("school_id", "学校代码", "id", required=False, aliases=("学校标识码",)),

@@ -8,8 +8,9 @@ every problem in a period is reported at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
@@ -30,6 +31,20 @@ def _problem(row: pd.Series, column: str, value: object, rule: str) -> Problem:
     return Problem(str(row["_source"]), int(row["_row"]), column, _text(value), rule)
 
 
+def problems_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, rule: str | Sequence[str] | pd.Series,
+                values: pd.Series | None = None) -> list[Problem]:
+    """One problem per row of ``frame`` where ``mask`` holds (a whole-column rule's
+    result): its file and row, ``column``, the cell (or ``values``) and ``rule``
+    (one text, or one per row of ``frame``)."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return []
+    bad = frame[mask]
+    shown = (bad[column] if values is None else pd.Series(values, index=frame.index)[mask]) if (values is not None or column in bad) else pd.Series("", index=bad.index)
+    rules = [rule] * len(bad) if isinstance(rule, str) else list(pd.Series(rule, index=frame.index)[mask])
+    return [Problem(str(f), int(r), column, _text(v), ru) for f, r, v, ru in zip(bad["_source"], bad["_row"], shown, rules)]
+
+
 def _text(value: object) -> str:
     if value is None or value is pd.NA:
         return ""
@@ -39,20 +54,24 @@ def _text(value: object) -> str:
 
 
 def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> list[Problem]:
-    """Every row whose key repeats an earlier row's key."""
+    """Every row whose key repeats an earlier row's key (key columns absent from
+    ``frame`` — an unused district key — are left out)."""
+    key = tuple(k for k in key if k in frame.columns)
     complete = frame.dropna(subset=list(key))
-    dup = complete[complete.duplicated(list(key), keep="first")]
-    problems = []
-    for _, row in dup.iterrows():
-        value = " / ".join(_text(row[k]) for k in key)
-        problems.append(_problem(row, key[-1], value, f"duplicate {label}: this key appears on an earlier row"))
-    return problems
+    dup = complete.duplicated(list(key), keep="first").to_numpy()
+    if not dup.any():
+        return []
+    bad = complete[dup]
+    value = bad[key[0]].map(_text)
+    for k in key[1:]:
+        value = value + " / " + bad[k].map(_text)
+    return problems_at(bad, np.ones(len(bad), bool), key[-1], f"duplicate {label}: this key appears on an earlier row", value)
 
 
 def unknown_schools(frame: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
-    known = set(schools["school_id"].dropna())
-    bad = frame[frame["school_id"].notna() & ~frame["school_id"].isin(known)]
-    return [_problem(r, "school_id", r["school_id"], "school_id not found in the schools table") for _, r in bad.iterrows()]
+    known = schools["school_id"].dropna().unique()
+    return problems_at(frame, frame["school_id"].notna() & ~frame["school_id"].isin(known), "school_id",
+                       "school_id not found in the schools table")
 
 
 def part_within_whole(frame: pd.DataFrame, part: str, whole: str, rule: Callable[[pd.Series], str] | None = None) -> list[Problem]:
@@ -60,11 +79,14 @@ def part_within_whole(frame: pd.DataFrame, part: str, whole: str, rule: Callable
 
     ``rule`` words the problem for a row; by default "part (x) is larger than whole (y)".
     """
-    bad = frame[(frame[part] > frame[whole]).fillna(False)]
+    mask = (frame[part] > frame[whole]).fillna(False).to_numpy(bool)
+    if not mask.any():
+        return []
     if rule is None:
         def rule(r: pd.Series) -> str:
             return f"{part} ({_text(r[part])}) is larger than {whole} ({_text(r[whole])})"
-    return [_problem(r, part, r[part], rule(r)) for _, r in bad.iterrows()]
+    rules = [rule(r) for _, r in frame[mask].iterrows()]  # offending rows only
+    return problems_at(frame[mask], np.ones(int(mask.sum()), bool), part, rules)
 
 
 def subsets_within_teachers(sections: pd.DataFrame) -> list[Problem]:
@@ -72,72 +94,63 @@ def subsets_within_teachers(sections: pd.DataFrame) -> list[Problem]:
 
 
 def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
-    types = schools.drop_duplicates("school_id").set_index("school_id")["school_type"]
-    problems = []
-    for _, r in sections.iterrows():
-        school_type = types.get(r["school_id"])
-        if school_type is None or pd.isna(school_type) or pd.isna(r["students"]):
-            continue
-        if r["students"] == 0 and school_type not in _NOT_EVALUATED_TYPES:
-            problems.append(_problem(r, "students", 0, "a section of an evaluated school must have students (omit the row if the stage is not offered)"))
-        elif r["students"] > 0 and pd.notna(r["classes"]) and r["classes"] == 0:
-            problems.append(_problem(r, "classes", 0, "a section with students must have at least one class"))
-        if pd.notna(r["largest_class"]) and pd.notna(r["students"]) and r["largest_class"] > r["students"]:
-            problems.append(_problem(r, "largest_class", r["largest_class"], f"largest class is larger than the section's students ({r['students']})"))
-
-    return problems
+    types = sections["school_id"].map(schools.drop_duplicates("school_id").set_index("school_id")["school_type"])
+    known = types.notna() & sections["students"].notna()
+    evaluated = ~types.isin(list(_NOT_EVALUATED_TYPES))
+    empty = (known & (sections["students"] == 0) & evaluated).fillna(False)
+    no_class = (known & (sections["students"] > 0) & (sections["classes"] == 0)).fillna(False)
+    too_large = (known & (sections["largest_class"] > sections["students"])).fillna(False)
+    return (
+        problems_at(sections, empty, "students", "a section of an evaluated school must have students (omit the row if the stage is not offered)", pd.Series(0, index=sections.index))
+        + problems_at(sections, no_class, "classes", "a section with students must have at least one class")
+        + problems_at(sections, too_large, "largest_class",
+                      "largest class is larger than the section's students (" + sections["students"].map(_text) + ")")
+    )
 
 
-def _below_average_class(r: pd.Series) -> bool:
-    values = (r["largest_class"], r["students"], r["classes"])
-    if any(pd.isna(v) for v in values) or r["classes"] == 0:
-        return False
-    return r["largest_class"] * r["classes"] < r["students"]
+def _below_average_class(sections: pd.DataFrame) -> pd.Series:
+    complete = sections[["largest_class", "students", "classes"]].notna().all(axis=1) & (sections["classes"] != 0)
+    return (complete & (sections["largest_class"] * sections["classes"] < sections["students"])).fillna(False)
 
 
 def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
     """Each school reports exactly the stages its type offers."""
-    problems = []
-    have = sections.groupby("school_id")["stage"].agg(lambda s: set(s.dropna()))
-    for _, r in schools.dropna(subset=["school_id", "school_type"]).iterrows():
-        expected = set(STAGES_BY_SCHOOL_TYPE[r["school_type"]])
-        got = have.get(r["school_id"], set())
-        for stage in sorted(expected - got):
-            problems.append(_problem(r, "school_type", r["school_type"], f"school type {r['school_type']} needs a '{stage}' row in sections, none found"))
-    types = schools.drop_duplicates("school_id").set_index("school_id")["school_type"]
-    for _, r in sections.dropna(subset=["school_id", "stage"]).iterrows():
-        school_type = types.get(r["school_id"])
-        if school_type is None or pd.isna(school_type) or school_type in ("special_education", "vocational"):
-            continue
-        if r["stage"] not in STAGES_BY_SCHOOL_TYPE[school_type]:
-            problems.append(_problem(r, "stage", r["stage"], f"stage not offered by a school of type {school_type}"))
-    return problems
+    listed = schools.dropna(subset=["school_id", "school_type"])
+    expected = listed.assign(stage=listed["school_type"].map(STAGES_BY_SCHOOL_TYPE).map(lambda s: sorted(s) or [None]))
+    expected = expected.explode("stage").dropna(subset=["stage"])
+    have = pd.MultiIndex.from_frame(sections[["school_id", "stage"]].astype(object))
+    missing = ~pd.MultiIndex.from_frame(expected[["school_id", "stage"]].astype(object)).isin(have)
+    problems = problems_at(expected, missing, "school_type",
+                           "school type " + expected["school_type"].astype(str) + " needs a '" + expected["stage"].astype(str) + "' row in sections, none found")
+    types = sections["school_id"].map(schools.drop_duplicates("school_id").set_index("school_id")["school_type"]).astype(object)
+    checked = sections["stage"].notna() & types.notna() & ~types.isin(["special_education", "vocational"])
+    offered = pd.Series([False] * len(sections), index=sections.index)
+    for school_type, stages in STAGES_BY_SCHOOL_TYPE.items():  # a loop over the eight school types
+        offered |= (types == school_type) & sections["stage"].isin(list(stages))
+    return problems + problems_at(sections, (checked & ~offered).to_numpy(bool), "stage",
+                                  "stage not offered by a school of type " + types.astype(str))
 
 
 def campuses(schools: pd.DataFrame) -> list[Problem]:
     """A 不计校数 campus must point at an existing, top-level parent school."""
-    ids = schools.drop_duplicates("school_id").set_index("school_id")
-    problems = []
-    for _, r in schools[schools["parent_school_id"].notna() & schools["school_id"].notna()].iterrows():
-        parent = r["parent_school_id"]
-        if parent == r["school_id"]:
-            problems.append(_problem(r, "parent_school_id", parent, "a campus cannot be its own parent"))
-        elif parent not in ids.index:
-            problems.append(_problem(r, "parent_school_id", parent, "parent school not found in the schools table"))
-        elif pd.notna(ids.loc[parent, "parent_school_id"]):
-            problems.append(_problem(r, "parent_school_id", parent, "parent school is itself a campus; point at the top-level school"))
-    return problems
+    parents = schools.drop_duplicates("school_id").set_index("school_id")["parent_school_id"]
+    parent = schools["parent_school_id"]
+    has = parent.notna() & schools["school_id"].notna()
+    own = has & (parent == schools["school_id"])
+    unknown = has & ~own & ~parent.isin(parents.index)
+    nested = has & ~own & ~unknown & parent.map(parents).notna()
+    return (
+        problems_at(schools, own.fillna(False), "parent_school_id", "a campus cannot be its own parent")
+        + problems_at(schools, unknown.fillna(False), "parent_school_id", "parent school not found in the schools table")
+        + problems_at(schools, nested.fillna(False), "parent_school_id", "parent school is itself a campus; point at the top-level school")
+    )
 
 
 def facilities_present(facilities: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
-    have = set(facilities["school_id"].dropna())
-    problems = []
-    for _, r in schools.dropna(subset=["school_id", "school_type"]).iterrows():
-        if r["school_type"] in ("special_education", "vocational"):
-            continue
-        if r["school_id"] not in have:
-            problems.append(_problem(r, "school_id", r["school_id"], "no row for this school in the facilities table"))
-    return problems
+    listed = schools["school_id"].notna() & schools["school_type"].notna()
+    needs = listed & ~schools["school_type"].isin(["special_education", "vocational"])
+    lacking = needs & ~schools["school_id"].isin(facilities["school_id"].dropna().unique())
+    return problems_at(schools, lacking.fillna(False), "school_id", "no row for this school in the facilities table")
 
 
 def facility_parts(facilities: pd.DataFrame) -> list[Problem]:
@@ -149,27 +162,29 @@ def facility_parts(facilities: pd.DataFrame) -> list[Problem]:
 
 def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
     """Possible but suspicious values, reported without stopping the run."""
-    warnings = []
-    students = sections.groupby("school_id")["students"].sum()
-    for _, r in facilities.iterrows():
-        n = students.get(r["school_id"])
-        if n is None or pd.isna(n) or n == 0:
-            continue
-        sports = r["outdoor_sports_area_m2"] + r["indoor_sports_area_m2"]
-        if pd.notna(sports) and sports / n > MAX_SPORTS_M2_PER_STUDENT:
-            warnings.append(_problem(r, "outdoor_sports_area_m2", r["outdoor_sports_area_m2"], f"more than {MAX_SPORTS_M2_PER_STUDENT:g} m² of sports space per student ({sports / n:.1f}); check the unit"))
-        equipment = r["equipment_value_yuan"]
-        if pd.notna(equipment) and equipment / n < MIN_EQUIPMENT_YUAN_PER_STUDENT:
-            warnings.append(_problem(r, "equipment_value_yuan", equipment, f"under {MIN_EQUIPMENT_YUAN_PER_STUDENT:g} 元 of equipment per student ({equipment / n:.2f}); was 万元 entered as 元? use column equipment_value_wan for 万元"))
-    for _, r in sections.iterrows():
-        if _below_average_class(r):
-            # Impossible as stated, but G5 is judged on the class list when there
-            # is one, so the run goes on and the report shows the warning.
-            average = r["students"] / r["classes"]
-            warnings.append(_problem(r, "largest_class", r["largest_class"], f"largest class is smaller than the average class ({r['students']} students / {r['classes']} classes = {average:.1f}); check classes and largest_class"))
-        if pd.notna(r["largest_class"]) and r["largest_class"] > MAX_PLAUSIBLE_CLASS:
-            warnings.append(_problem(r, "largest_class", r["largest_class"], f"a class of more than {MAX_PLAUSIBLE_CLASS} students is implausible"))
-    return warnings
+    students = facilities["school_id"].map(sections.groupby("school_id")["students"].sum()).astype(float)
+    counted = students.notna() & (students > 0)
+    sports = (facilities["outdoor_sports_area_m2"] + facilities["indoor_sports_area_m2"]).astype(float)
+    per = sports / students
+    too_much = (counted & sports.notna() & (per > MAX_SPORTS_M2_PER_STUDENT)).fillna(False)
+    equipment = facilities["equipment_value_yuan"].astype(float)
+    few = (counted & equipment.notna() & (equipment / students < MIN_EQUIPMENT_YUAN_PER_STUDENT)).fillna(False)
+    warnings = (
+        problems_at(facilities, too_much, "outdoor_sports_area_m2",
+                    f"more than {MAX_SPORTS_M2_PER_STUDENT:g} m² of sports space per student (" + per.map("{:.1f}".format) + "); check the unit")
+        + problems_at(facilities, few, "equipment_value_yuan",
+                      f"under {MIN_EQUIPMENT_YUAN_PER_STUDENT:g} 元 of equipment per student (" + (equipment / students).map("{:.2f}".format)
+                      + "); was 万元 entered as 元? use column equipment_value_wan for 万元")
+    )
+    # Impossible as stated, but G5 is judged on the class list when there is
+    # one, so the run goes on and the report shows the warning.
+    below = _below_average_class(sections)
+    average = (sections["students"].astype(float) / sections["classes"].astype(float)).map("{:.1f}".format)
+    warnings += problems_at(sections, below, "largest_class",
+                            "largest class is smaller than the average class (" + sections["students"].map(_text) + " students / "
+                            + sections["classes"].map(_text) + " classes = " + average + "); check classes and largest_class")
+    huge = (sections["largest_class"] > MAX_PLAUSIBLE_CLASS).fillna(False)
+    return warnings + problems_at(sections, huge, "largest_class", f"a class of more than {MAX_PLAUSIBLE_CLASS} students is implausible")
 
 
 def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
@@ -208,41 +223,47 @@ def _known_schools(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> l
 
 
 def _percent_range(frame: pd.DataFrame, column: str) -> list[Problem]:
-    bad = frame[(frame[column] > 100).fillna(False)]
-    return [_problem(r, column, r[column], "a percentage must lie between 0 and 100") for _, r in bad.iterrows()]
+    return problems_at(frame, (frame[column] > 100).fillna(False), column, "a percentage must lie between 0 and 100")
+
+
+def _unknown_stage(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Rows naming a known school with a stage it has no section for."""
+    sections, schools = tables.get("sections"), tables.get("schools")
+    if sections is None or schools is None:
+        return []
+    keyed = frame["school_id"].notna() & frame["stage"].notna()
+    have = pd.MultiIndex.from_frame(sections[["school_id", "stage"]].astype(object))
+    known = pd.MultiIndex.from_frame(frame[["school_id", "stage"]].astype(object)).isin(have)
+    bad = keyed & ~known & frame["school_id"].isin(schools["school_id"].dropna().unique())
+    return problems_at(frame, bad.to_numpy(bool), "stage", "this school has no such stage in the sections table")
 
 
 def classes_rules(classes: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Class lists: known school × stage, no empty class, complete sections."""
     problems = duplicate_keys(classes, ("school_id", "stage", "class_id"), "school × stage × class")
     problems += _known_schools(classes, tables)
-    empty = classes[(classes["students"] == 0).fillna(False)]
-    problems += [_problem(r, "students", 0, "a class must have at least one student") for _, r in empty.iterrows()]
+    problems += problems_at(classes, (classes["students"] == 0).fillna(False), "students", "a class must have at least one student")
     sections = tables.get("sections")
     if sections is None:
         return problems
-    known = set(zip(sections["school_id"], sections["stage"]))
-    schools = set(tables["schools"]["school_id"]) if "schools" in tables else set()
-    for _, r in classes.dropna(subset=["school_id", "stage"]).iterrows():
-        if (r["school_id"], r["stage"]) not in known and r["school_id"] in schools:
-            problems.append(_problem(r, "stage", r["stage"], "this school has no such stage in the sections table"))
+    if "schools" in tables:
+        problems += _unknown_stage(classes, tables)
     return problems + _class_lists_complete(classes, sections)
 
 
 def _class_lists_complete(classes: pd.DataFrame, sections: pd.DataFrame) -> list[Problem]:
     # A partial class list would let an oversized class go unchecked.
-    listed = classes.dropna(subset=["school_id", "stage"]).groupby(["school_id", "stage"])
-    counts, totals = listed.size(), listed["students"].sum(min_count=1)
-    problems = []
-    for _, r in sections.dropna(subset=["school_id", "stage"]).iterrows():
-        key = (r["school_id"], r["stage"])
-        if key not in counts.index:
-            continue
-        if pd.notna(r["classes"]) and counts[key] != r["classes"]:
-            problems.append(_problem(r, "classes", r["classes"], f"the classes table lists {counts[key]} classes for this section"))
-        if pd.notna(r["students"]) and pd.notna(totals[key]) and totals[key] != r["students"]:
-            problems.append(_problem(r, "students", r["students"], f"the classes of this section in the classes table add up to {_text(totals[key])} students"))
-    return problems
+    listed = classes.dropna(subset=["school_id", "stage"]).groupby(["school_id", "stage"], observed=True)
+    summary = pd.DataFrame({"_count": listed.size(), "_total": listed["students"].sum(min_count=1)})
+    keyed = sections.dropna(subset=["school_id", "stage"])
+    found = keyed.join(summary, on=["school_id", "stage"], how="inner")
+    wrong_count = (found["classes"].notna() & (found["_count"] != found["classes"])).fillna(False)
+    wrong_total = (found["students"].notna() & found["_total"].notna() & (found["_total"] != found["students"])).fillna(False)
+    return (
+        problems_at(found, wrong_count, "classes", "the classes table lists " + found["_count"].astype(str) + " classes for this section")
+        + problems_at(found, wrong_total, "students",
+                      "the classes of this section in the classes table add up to " + found["_total"].map(_text) + " students")
+    )
 
 
 def finance_rules(finance: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
@@ -261,43 +282,49 @@ def staff_training_rules(staff: pd.DataFrame, tables: Mapping[str, pd.DataFrame]
 
 
 def district_rules(district: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
-    """District figures: value types and ranges, years, and counts within their wholes."""
+    """District figures: value types and ranges, years, and counts within their wholes
+    (per district when the period holds several)."""
     rows = district.dropna(subset=["item"])
-    problems = []
-    for _, r in rows.iterrows():
-        spec = DISTRICT_ITEMS[r["item"]]
-        value = r["value"]
-        if pd.isna(value):
-            continue
-        if spec.kind == "percent" and value > 100:
-            problems.append(_problem(r, "value", value, f"{r['item']} is a percentage and must lie between 0 and 100"))
-        if spec.kind == "count" and not float(value).is_integer():
-            problems.append(_problem(r, "value", value, f"{r['item']} is a count and must be a whole number"))
+    kind = rows["item"].map({code: spec.kind for code, spec in DISTRICT_ITEMS.items()})
+    value = rows["value"].astype(float)
+    given = value.notna()
+    percent = (given & (kind == "percent") & (value > 100)).to_numpy(bool)
+    fractional = (given & (kind == "count") & (value % 1 != 0)).to_numpy(bool)
+    problems = problems_at(rows, percent, "value", rows["item"].astype(str) + " is a percentage and must lie between 0 and 100")
+    problems += problems_at(rows, fractional, "value", rows["item"].astype(str) + " is a count and must be a whole number")
     return problems + _district_years(rows) + _district_subsets(rows)
 
 
 def _district_years(rows: pd.DataFrame) -> list[Problem]:
-    problems = []
-    for item, group in rows.groupby("item", sort=False):
-        if DISTRICT_ITEMS[item].yearly:
-            problems += _yearly_series(item, group)
-        elif len(group) > 1:
-            for _, r in group.iloc[1:].iterrows():
-                problems.append(_problem(r, "item", item, f"{item} is given more than once (only yearly items repeat, one row per year)"))
-    return problems
+    by = [c for c in ("district_id",) if c in rows.columns]
+    yearly = rows["item"].map({code: spec.yearly for code, spec in DISTRICT_ITEMS.items()}).fillna(False).to_numpy(bool)
+    once = rows[~yearly]
+    repeated = once.duplicated([*by, "item"], keep="first").to_numpy(bool)
+    problems = problems_at(once, repeated, "item",
+                           once["item"].astype(str) + " is given more than once (only yearly items repeat, one row per year)")
+    return problems + _yearly_series(rows[yearly], by)
 
 
-def _yearly_series(item: str, group: pd.DataFrame) -> list[Problem]:
-    problems = [_problem(r, "year", "", f"{item} is given per year: the year is required") for _, r in group[group["year"].isna()].iterrows()]
-    dated = group[group["year"].notna()]
-    for _, r in dated[dated.duplicated("year", keep="first")].iterrows():
-        problems.append(_problem(r, "year", r["year"], f"year repeated for {item}"))
-    years = sorted(set(int(y) for y in dated["year"]))
-    missing = sorted(set(range(years[0], years[-1] + 1)) - set(years)) if years else []
-    if missing:
-        last = dated.iloc[-1]
-        gaps = ", ".join(str(y) for y in missing)
-        problems.append(_problem(last, "year", gaps, f"{item}: year(s) {gaps} missing between {years[0]} and {years[-1]}"))
+def _yearly_series(rows: pd.DataFrame, by: list[str]) -> list[Problem]:
+    item = rows["item"].astype(str)
+    problems = problems_at(rows, rows["year"].isna().to_numpy(bool), "year", item + " is given per year: the year is required",
+                           pd.Series("", index=rows.index))
+    dated = rows[rows["year"].notna()]
+    problems += problems_at(dated, dated.duplicated([*by, "item", "year"], keep="first").to_numpy(bool), "year",
+                            "year repeated for " + dated["item"].astype(str))
+    if dated.empty:
+        return problems
+    groups = dated.groupby([*by, "item"], sort=False, observed=True)
+    years = dated.assign(_year=dated["year"].astype(int)).drop_duplicates([*by, "item", "year"])
+    span = years.groupby([*by, "item"], sort=False, observed=True)["_year"].agg(["min", "max", "size"])
+    gappy = span[span["max"] - span["min"] + 1 > span["size"]]
+    for key, row in gappy.iterrows():  # offending series only
+        group = groups.get_group(key if isinstance(key, tuple) else (key,))
+        have = set(group["year"].astype(int))
+        missing = ", ".join(str(y) for y in range(int(row["min"]), int(row["max"]) + 1) if y not in have)
+        last = group.iloc[-1]
+        name = key[-1] if isinstance(key, tuple) else key
+        problems.append(_problem(last, "year", missing, f"{name}: year(s) {missing} missing between {int(row['min'])} and {int(row['max'])}"))
     return problems
 
 
@@ -311,47 +338,64 @@ DISTRICT_SUBSETS: tuple[tuple[str, str], ...] = (
 
 
 def _district_subsets(rows: pd.DataFrame) -> list[Problem]:
-    yearly = rows["item"].map(lambda i: DISTRICT_ITEMS[i].yearly).astype(bool)
-    single = rows[~yearly].drop_duplicates("item").set_index("item")
+    by = [c for c in ("district_id",) if c in rows.columns]
+    yearly = rows["item"].map({code: spec.yearly for code, spec in DISTRICT_ITEMS.items()}).fillna(False).to_numpy(bool)
+    single = rows[~yearly].drop_duplicates([*by, "item"])
+    key = single[by[0]].astype(object) if by else pd.Series("", index=single.index, dtype=object)
+    wide = pd.Series(single["value"].astype(float).to_numpy(), index=pd.MultiIndex.from_arrays([key, single["item"].astype(object)])).unstack()
+    located = single.assign(_key=key.to_numpy()).set_index(["_key", "item"])
     problems = []
-    for part, whole in DISTRICT_SUBSETS:
-        if part in single.index and whole in single.index:
-            r, w = single.loc[part], single.loc[whole]
-            if pd.notna(r["value"]) and pd.notna(w["value"]) and r["value"] > w["value"]:
-                problems.append(_problem(r, "value", r["value"], f"{part} is larger than {whole} ({_text(w['value'])})"))
-    return problems + _retention_rate(single)
+    for part, whole in DISTRICT_SUBSETS:  # a loop over the four rules
+        if part not in wide.columns or whole not in wide.columns:
+            continue
+        over = wide.index[(wide[part] > wide[whole]).fillna(False).to_numpy(bool)]
+        for district in over:  # offending districts only
+            r = located.loc[(district, part)]
+            problems.append(_problem(r, "value", r["value"], f"{part} is larger than {whole} ({_text(wide.at[district, whole])})"))
+    return problems + _retention_rate(wide, located)
 
 
-def _retention_rate(single: pd.DataFrame) -> list[Problem]:
+def _retention_rate(wide: pd.DataFrame, located: pd.DataFrame) -> list[Problem]:
     # The junior three-year retention rate is a rate: inputs giving more than
     # 100 % (or a negative rate) contradict each other.
     names = ("retention_grade7_enrolment", "retention_deaths", "retention_graduates", "retention_transfers_in", "retention_transfers_out")
-    if not all(n in single.index and pd.notna(single.loc[n, "value"]) for n in names):
+    if not all(n in wide.columns for n in names):
         return []
-    v = {n: single.loc[n, "value"] for n in names}
+    complete = wide[list(names)].notna().all(axis=1)
+    v = wide[complete]
     base = v["retention_grade7_enrolment"] - v["retention_deaths"]
     kept = v["retention_graduates"] - v["retention_transfers_in"] + v["retention_transfers_out"]
-    if base <= 0 or kept < 0 or kept > base:
-        r = single.loc["retention_graduates"]
-        rate = f"{kept}/{base}"
-        return [_problem(r, "value", r["value"], f"junior three-year retention (graduates − transfers in + transfers out) ÷ (grade-7 enrolment − deaths) = {rate} lies outside 0–100 %")]
-    return []
+    bad = v.index[((base <= 0) | (kept < 0) | (kept > base)).to_numpy(bool)]
+    problems = []
+    for district in bad:  # offending districts only
+        r = located.loc[(district, "retention_graduates")]
+        rate = f"{_text(kept[district])}/{_text(base[district])}"
+        problems.append(_problem(r, "value", r["value"], f"junior three-year retention (graduates − transfers in + transfers out) ÷ (grade-7 enrolment − deaths) = {rate} lies outside 0–100 %"))
+    return problems
 
 
 def evidence_rules(evidence: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Evidence rows: a known item; a decided status needs document, reviewer and date."""
-    problems = []
-    for _, r in evidence.iterrows():
-        if pd.notna(r["item_id"]) and r["item_id"] not in ITEM_IDS:
-            problems.append(_problem(r, "item_id", r["item_id"], f"unknown item id; allowed: {', '.join(ITEM_IDS)}"))
-        if pd.notna(r["date"]) and iso_date(str(r["date"])) is None:
-            problems.append(_problem(r, "date", r["date"], "expected a date YYYY-MM-DD"))
-        if pd.notna(r["status"]) and r["status"] in ("met", "not_met"):
-            for column in ("reference", "reviewer", "date"):
-                if pd.isna(r[column]):
-                    problems.append(_problem(r, column, "", f"a '{r['status']}' item needs {column}"))
+    unknown = evidence["item_id"].notna() & ~evidence["item_id"].isin(list(ITEM_IDS))
+    problems = problems_at(evidence, unknown.to_numpy(bool), "item_id", f"unknown item id; allowed: {', '.join(ITEM_IDS)}")
+    dates = evidence["date"].astype(object)
+    parsed = iso_dates(dates)
+    problems += problems_at(evidence, (dates.notna() & parsed.isna()).to_numpy(bool), "date", "expected a date YYYY-MM-DD")
+    decided = evidence["status"].isin(["met", "not_met"]).to_numpy(bool)
+    lacking = {column: decided & evidence[column].isna().to_numpy(bool) for column in ("reference", "reviewer", "date")}
+    # Row by row as before: each row's missing parts in column order.
+    flagged = np.flatnonzero(np.logical_or.reduce(list(lacking.values())))
+    for i in flagged:  # offending rows only
+        r = evidence.iloc[i]
+        problems += [_problem(r, column, "", f"a '{r['status']}' item needs {column}") for column, mask in lacking.items() if mask[i]]
     referenced = evidence[evidence["reference"].notna()]
-    return problems + duplicate_keys(referenced, ("item_id", "reference"), "item × evidence document")
+    return problems + duplicate_keys(referenced, ("district_id", "item_id", "reference"), "item × evidence document")
+
+
+def iso_dates(texts: pd.Series) -> pd.Series:
+    """:func:`iso_date` of a whole column (each distinct text parsed once)."""
+    distinct = pd.Series(texts.dropna().astype(str).unique())
+    return texts.map(dict(zip(distinct, distinct.map(iso_date))))
 
 
 def iso_date(text: str) -> str | None:
@@ -370,35 +414,23 @@ def survey_rules(survey: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> li
     """Survey answers: unique respondents, one answer each, scores on the scale."""
     problems = duplicate_keys(survey, ("respondent_id",), "respondent_id") + _known_schools(survey, tables)
     low, high = SURVEY_SCORE_RANGE
-    for _, r in survey.iterrows():
-        has_yes_no, has_score = pd.notna(r["satisfied"]), pd.notna(r["score"])
-        if has_yes_no and has_score:
-            problems.append(_problem(r, "score", r["score"], "give either satisfied or score, not both"))
-        elif not has_yes_no and not has_score:
-            problems.append(_problem(r, "satisfied", "", "each respondent needs satisfied (yes/no) or a score"))
-        if has_score and not low <= r["score"] <= high:
-            problems.append(_problem(r, "score", r["score"], f"a score must lie between {low} and {high}"))
-    return problems
+    yes_no, score = survey["satisfied"].notna(), survey["score"].notna()
+    problems += problems_at(survey, (yes_no & score).to_numpy(bool), "score", "give either satisfied or score, not both")
+    problems += problems_at(survey, (~yes_no & ~score).to_numpy(bool), "satisfied", "each respondent needs satisfied (yes/no) or a score",
+                            pd.Series("", index=survey.index))
+    off_scale = (score & ~survey["score"].between(low, high)).fillna(False)
+    return problems + problems_at(survey, off_scale.to_numpy(bool), "score", f"a score must lie between {low} and {high}")
 
 
 def quality_rules(quality: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Monitoring results: known school × stage, tested students, shares within 0–100 %."""
     problems = duplicate_keys(quality, ("school_id", "stage", "subject"), "school × stage × subject")
     problems += _known_schools(quality, tables) + _percent_range(quality, "level3_percent")
-    none = quality[(quality["students_tested"] == 0).fillna(False)]
-    problems += [_problem(r, "students_tested", 0, "a monitored school needs at least one tested student") for _, r in none.iterrows()]
-    sections = tables.get("sections")
-    if sections is not None and "schools" in tables:
-        known = set(zip(sections["school_id"], sections["stage"]))
-        schools = set(tables["schools"]["school_id"])
-        for _, r in quality.dropna(subset=["school_id", "stage"]).iterrows():
-            if (r["school_id"], r["stage"]) not in known and r["school_id"] in schools:
-                problems.append(_problem(r, "stage", r["stage"], "this school has no such stage in the sections table"))
-    return problems
+    problems += problems_at(quality, (quality["students_tested"] == 0).fillna(False), "students_tested",
+                            "a monitored school needs at least one tested student")
+    return problems + _unknown_stage(quality, tables)
 
 
-# Rules for the optional tables (class lists, finance, surveys ...), keyed by
-# table name; each gets the table and every parsed table of the period.
 TABLE_RULES: dict[str, TableRule] = {
     "classes": classes_rules,
     "finance": finance_rules,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from balance_metrics.common.grouped import dense_codes, first_rows
 from balance_metrics.engine.cv import grouped_pupil_weighted_cv
 from balance_metrics.engine.indicators import section_value
 from balance_metrics.engine.verdicts import float_at_most
@@ -50,15 +51,18 @@ def district_balance(judged: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     rows = judged[known.to_numpy()]
     if rows.empty:
         return pd.DataFrame(columns=[*keys, *BALANCE_COLUMNS])
-    frame = pd.DataFrame({"_stage": rows["stage"].map(stage_rank).to_numpy(), "_ind": rows["indicator"].map(ind_rank).to_numpy()})
-    for k in keys:
-        frame[k] = rows[k].to_numpy()
-    order = [*keys, "_stage", "_ind"]
-    group = frame.groupby(order, sort=True).ngroup().to_numpy()
+    if {"stage_code", "indicator_code", "district_code"} <= set(rows.columns):
+        stage_code, ind_code, district_code = (rows[c].to_numpy() for c in ("stage_code", "indicator_code", "district_code"))
+    else:
+        stage_code = pd.Categorical(rows["stage"], categories=list(stage_rank)).codes
+        ind_code = pd.Categorical(rows["indicator"], categories=list(ind_rank)).codes
+        district_code = pd.factorize(rows["district_id"], sort=True)[0] if keys else np.zeros(len(rows), dtype=np.int64)
+    raw = (district_code.astype(np.int64) * len(stage_rank) + stage_code) * len(ind_rank) + ind_code
+    _, group = dense_codes(raw)
     n = int(group.max()) + 1
     students = rows["students"].to_numpy(float)
     cv, _ = grouped_pupil_weighted_cv(rows["value"].to_numpy(float), students, group, n)
-    _, first = np.unique(group, return_index=True)
+    first = first_rows(group, n)
     out = rows.iloc[first][[*keys, "stage", "indicator", "name"]].reset_index(drop=True)
     student_sum = np.bincount(group, weights=students, minlength=n)
     scale = out["indicator"].map({i: float(standard.indicators[i].scale) for i in ind_rank}).to_numpy(float)

@@ -64,8 +64,11 @@ def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
         [district_id, district_name,] school_id, school_name, school_type,
         area_type, ownership, stage, students, share, campuses, indicator,
         name, unit, numerator, value (float), ``magnitude`` (value-sized bound
-        of the rounding error's scale: Σ |terms| × scale ÷ students) and
-        ``section`` (row position in ``sections.sections``). ``numerator`` is
+        of the rounding error's scale: Σ |terms| × scale ÷ students),
+        ``section`` (row position in ``sections.sections``) and the integer
+        codes ``indicator_code``, ``stage_code`` (positions in the standard's
+        lists) and ``district_code`` (rank of the district id; 0 for one
+        district) used for grouping. ``numerator`` is
         the section's resource (teachers, m², 元, rooms) after the split, so
         that district values are ratios of totals.
     """
@@ -82,6 +85,8 @@ def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
         magnitudes[:, j] = section_value(magnitude, scale, students)
     keys = [c for c in DISTRICT_KEYS if c in frame.columns]
     columns: dict[str, Any] = {c: np.repeat(frame[c].to_numpy(), k) for c in [*keys, *BASE_COLUMNS]}
+    stage_code = pd.Categorical(frame["stage"], categories=standard.stages).codes
+    district_code = pd.factorize(frame["district_id"], sort=True)[0] if "district_id" in frame else np.zeros(n, dtype=np.int64)
     columns |= {
         "indicator": np.tile(np.array(ids, dtype=object), n),
         "name": np.tile(np.array([standard.indicators[i].name for i in ids], dtype=object), n),
@@ -90,6 +95,9 @@ def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
         "value": values.ravel(),
         "magnitude": magnitudes.ravel(),
         "section": np.repeat(np.arange(n), k),
+        "indicator_code": np.tile(np.arange(k), n),
+        "stage_code": np.repeat(stage_code, k),
+        "district_code": np.repeat(district_code, k),
     }
     return pd.DataFrame(columns)
 

@@ -122,26 +122,34 @@ def integer_weights(standard: Standard) -> pd.DataFrame:
 
 
 def _merge_campuses(sections: pd.DataFrame, facilities: pd.DataFrame, owner: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    sec_owner = sections["school_id"].map(owner).fillna(sections["school_id"])
-    campus = sections["school_id"].where(sections["school_id"] != sec_owner, "")
-    sec = sections.assign(school_id=sec_owner)
-    fac = facilities.assign(school_id=facilities["school_id"].map(owner).fillna(facilities["school_id"]))
-    agg = {c: "sum" for c in SECTION_COUNTS} | {"largest_class": "max"}
-    merged = sec.groupby(["school_id", "stage"], sort=False, observed=True).agg(agg).reset_index()
-    merged["campuses"] = ""
-    is_campus = campus != ""
-    if is_campus.any():
-        listed = (
-            pd.DataFrame({"school_id": sec_owner[is_campus], "stage": sec["stage"][is_campus], "campus": campus[is_campus]})
-            .sort_values("campus")
-            .groupby(["school_id", "stage"], sort=False)["campus"]
-            .agg(",".join)
-        )
-        keys = pd.MultiIndex.from_frame(merged[["school_id", "stage"]])
-        merged["campuses"] = listed.reindex(keys).fillna("").to_numpy(object)
-    if fac["school_id"].duplicated().any():
+    """Each campus section added into its parent's section of the same stage.
+
+    Only the (parent, stage) groups that receive a campus are summed; every
+    other row stays as it is, in place (the first row of a group stands for it).
+    """
+    parent_of = owner[owner.index != owner.to_numpy()]
+    merged = sections.assign(campuses="")
+    is_campus = sections["school_id"].isin(parent_of.index).to_numpy(bool)
+    if not is_campus.any():
+        return merged, facilities
+    touched = is_campus | sections["school_id"].isin(parent_of.unique()).to_numpy(bool)
+    part = merged[touched]
+    campus = part["school_id"].astype(object).where(is_campus[touched], "")
+    part = part.assign(school_id=part["school_id"].map(parent_of).fillna(part["school_id"]).astype(object))
+    key = part["school_id"] + "\x00" + part["stage"].astype(object)
+    grouped = part.groupby(key, sort=False)
+    sums = grouped[SECTION_COUNTS].transform("sum")
+    part = part.assign(**{c: sums[c] for c in SECTION_COUNTS}, largest_class=grouped["largest_class"].transform("max"))
+    listed = campus[campus != ""].sort_values()
+    part["campuses"] = key.map(listed.groupby(key[campus != ""], sort=False).agg(",".join)).fillna("").to_numpy(object)
+    first = ~key.duplicated().to_numpy(bool)
+    merged = pd.concat([merged[~touched], part[first]]).sort_index()
+    fac = facilities
+    fac_campus = fac["school_id"].isin(parent_of.index).to_numpy(bool)
+    if fac_campus.any():
+        fac = fac.assign(school_id=fac["school_id"].astype(object).where(~fac_campus, fac["school_id"].map(parent_of)))
         fac = fac.groupby("school_id", sort=False)[FACILITY_AMOUNTS].sum(min_count=1).reset_index()
-    return merged, fac
+    return merged.reset_index(drop=True), fac
 
 
 def exclusion_reasons(sections: pd.DataFrame, scope: Scope) -> pd.Series:
@@ -192,8 +200,8 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     kept = kept[kept["stage"].isin(list(scope.stages)).to_numpy()]
     fac = facilities.set_index("school_id")[FACILITY_AMOUNTS].add_suffix("_school")
     result = kept.join(fac, on="school_id")
-    order = {s: i for i, s in enumerate(STAGES)}
-    result = result.sort_values(["stage", "school_id"], key=lambda c: c.map(order) if c.name == "stage" else c, kind="stable")
+    result = result.assign(_stage=pd.Categorical(result["stage"], categories=list(STAGES)).codes)
+    result = result.sort_values(["_stage", "school_id"], kind="stable").drop(columns="_stage")
     excluded = excluded[[*keys, "school_id", "school_name", "school_type", "stage", "students", "reason"]]
     return Sections(result.reset_index(drop=True), excluded.reset_index(drop=True))
 

@@ -21,7 +21,7 @@ from math import ceil, floor
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.grouped import join_by_group
+from balance_metrics.common.grouped import dense_codes, first_rows, join_by_group
 from balance_metrics.standard.loader import Standard
 
 #: Relative width of the band re-checked exactly (see module doc).
@@ -107,8 +107,18 @@ def section_passed(indicators_met: np.ndarray | pd.Series, indicators_below_floo
 
 
 def _bounds(indicators: pd.DataFrame, standard: Standard) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([indicators["indicator"], indicators["stage"]]))
-    return codes, list(pairs)
+    """Code of each row's (indicator, stage) pair and the pairs."""
+    if "indicator_code" in indicators and "stage_code" in indicators:
+        ids, stages = standard.indicator_ids, standard.stages
+        codes = indicators["stage_code"].to_numpy() * len(ids) + indicators["indicator_code"].to_numpy()
+        pairs = [(ind, stage) for stage in stages for ind in ids]
+    else:
+        ind_codes, ind_values = pd.factorize(indicators["indicator"])
+        stage_codes, stage_values = pd.factorize(indicators["stage"])
+        codes = stage_codes * len(ind_values) + ind_codes
+        pairs = [(ind, stage) for stage in stage_values for ind in ind_values]
+    used, codes = dense_codes(codes)
+    return codes, [pairs[i] for i in used]
 
 
 def judge_sections(
@@ -172,7 +182,7 @@ def section_verdicts(judged: pd.DataFrame, standard: Standard, group: np.ndarray
     if group is None:
         group = judged.groupby(keys, sort=False).ngroup().to_numpy()
     n = int(group.max()) + 1 if len(group) else 0
-    _, first = np.unique(group, return_index=True)
+    first = first_rows(group, n)
     met = judged["met"].to_numpy(bool)
     below = ~judged["above_floor"].to_numpy(bool)
     verdicts = judged.iloc[first][[*keys, "school_name", "school_type", "area_type", "students"]].reset_index(drop=True)

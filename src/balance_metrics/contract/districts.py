@@ -1,0 +1,76 @@
+"""The optional district key of a period holding many districts (a province or
+the whole country): ``district_id`` (区县代码) and ``district_name`` (区县名称) in
+``schools``, and ``district_id`` in the per-district tables (``district``,
+``evidence``, ``survey``). Rules are whole-column operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from balance_metrics.common.errors import Problem
+
+KEY = "district_id"
+NAME = "district_name"
+#: Tables whose rows belong to a district directly (not through a school).
+PER_DISTRICT_TABLES = ("district", "evidence", "survey")
+
+
+def without_empty_district_key(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop ``district_id`` / ``district_name`` when no row fills them (a one-district period)."""
+    empty = [c for c in (KEY, NAME) if c in frame.columns and frame[c].isna().all()]
+    if KEY in empty and NAME in frame.columns and NAME not in empty:
+        return frame  # a name without an id is reported by district_key_problems
+    return frame.drop(columns=empty) if empty else frame
+
+
+def _rows(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str) -> list[Problem]:
+    bad = frame[mask.to_numpy(bool)]
+    values = bad[column].astype(object).where(bad[column].notna(), "").astype(str) if column in bad else pd.Series("", index=bad.index)
+    return [Problem(str(f), int(r), column, str(v), rule) for f, r, v in zip(bad["_source"], bad["_row"], values)]
+
+
+def district_key_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Every row breaking the district-key rules.
+
+    - in ``schools`` the id is given on every row or on none, and a name only with an id;
+    - one name per district id; a 不计校数 campus lies in its parent's district;
+    - a per-district table has the key exactly when ``schools`` has it, and every
+      id it names is a district of ``schools``.
+    """
+    schools = tables.get("schools")
+    if schools is None:
+        return []
+    problems: list[Problem] = []
+    multi = KEY in schools.columns
+    if multi:
+        problems += _rows(schools, schools[KEY].isna(), KEY,
+                          "district_id is given for other schools: every school needs its 区县代码 (or none does)")
+        if NAME in schools.columns:
+            named = schools.dropna(subset=[KEY, NAME])
+            names = named.groupby(KEY)[NAME].transform("first")
+            problems += _rows(named, named[NAME] != names, NAME, "another row gives this district_id a different district_name")
+        parents = schools.dropna(subset=["parent_school_id", KEY])
+        parent_district = parents["parent_school_id"].map(schools.drop_duplicates("school_id").set_index("school_id")[KEY])
+        problems += _rows(parents, parent_district.notna() & (parent_district != parents[KEY]), KEY,
+                          "a 不计校数 campus must lie in the district of its parent school")
+    elif NAME in schools.columns:
+        problems += _rows(schools, schools[NAME].notna(), NAME, "district_name needs district_id (区县代码) on every school")
+    known = set(schools[KEY].dropna()) if multi else set()
+    for name in PER_DISTRICT_TABLES:
+        frame = tables.get(name)
+        if frame is None:
+            continue
+        if KEY not in frame.columns:
+            if multi:
+                source = frame["_source"].iloc[0] if len(frame) else name
+                problems.append(Problem(str(source), None, KEY, "", f"schools are given by district: {name} needs a district_id column"))
+            continue
+        if not multi:
+            problems += _rows(frame, frame[KEY].notna(), KEY, "schools has no district_id: this period is one district, leave district_id empty")
+            continue
+        problems += _rows(frame, frame[KEY].isna(), KEY, "district_id (区县代码) is required when the period holds several districts")
+        problems += _rows(frame, frame[KEY].notna() & ~frame[KEY].isin(known), KEY, "district_id not found in the schools table")
+    return problems
