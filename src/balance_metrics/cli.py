@@ -39,6 +39,9 @@ def _summary(result) -> str:
             f"{row['cv_passed']}/{row['indicators']} CVs within limit (max CV {row['max_cv']:.3f})"
         )
     failing = result.balance[~result.balance["passed"]]
+    if "district_id" in failing.columns:
+        lines.append(f"  {failing['district_id'].nunique()} district(s) with a CV over its limit ({len(failing)} CVs)")
+        return "\n".join(lines)
     for _, row in failing.iterrows():
         lines.append(f"  CV over limit: {STAGES[row['stage']]} {row['indicator']} {row['cv']:.3f} > {row['limit']:.2f}")
     return "\n".join(lines)
@@ -53,7 +56,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     recorder = provenance.start("evaluation", {"period_dir": args.period_dir, "standard": args.standard, "lang": args.lang})
     dataset = load_period(args.period_dir)
-    evaluation = evaluate(dataset, args.standard)
+    evaluation = evaluate(dataset, args.standard, district=args.district)
     result = evaluation.resources
     out = Path(args.out) if args.out else Path("data/processed") / dataset.period
     tables = {**evaluation.tables(), "warnings": dataset.warnings}
@@ -69,6 +72,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         about=about,
     )
     print(_summary(result))
+    if hasattr(evaluation, "districts"):  # a period holding many districts
+        ranking = evaluation.summary()
+        print(f"  districts: {int(ranking['ready'].sum())}/{len(ranking)} ready; ranking: see {out / 'districts.csv'}")
+        print(f"wrote {len(written)} files to {out}")
+        return 0
     items = evaluation.items["status"].value_counts()
     print(f"  items: {items.get('pass', 0)} pass, {items.get('fail', 0)} fail, "
           f"{items.get('evidence missing', 0)} evidence missing, {items.get('not applicable', 0)} not applicable")
@@ -180,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "(the canonical English table and column names)")
     ev.add_argument("--csv-lang", choices=("en", "zh"), default="en",
                     help="CSV headers: en (default: canonical English column names) or zh (the workbook's Chinese headers)")
+    ev.add_argument("--district", nargs="+", default=None, metavar="ID",
+                    help="for a period holding many districts: evaluate only these district_id(s) (default all)")
     ev.set_defaults(func=cmd_evaluate)
 
     pl = sub.add_parser(

@@ -55,6 +55,21 @@ class ResourceEvaluation:
     period: str
     basis: Sections | None = field(default=None, repr=False, compare=False)
 
+    def select(self, district_id: str) -> "ResourceEvaluation":
+        """The evaluation of one district of a multi-district period (the same
+        numbers as evaluating that district alone)."""
+        if "district_id" not in self.sections.columns:
+            raise ValueError("this evaluation holds one district (no district_id)")
+
+        def rows(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["district_id"] == district_id].reset_index(drop=True) if len(frame) else frame
+
+        basis = None
+        if self.basis is not None:
+            basis = Sections(rows(self.basis.sections), rows(self.basis.excluded))
+        return ResourceEvaluation(rows(self.sections), rows(self.verdicts), rows(self.balance), rows(self.excluded),
+                                  self.standard, self.period, basis)
+
     def exact_numerators(self, rows: Sequence[int] | np.ndarray | None = None) -> list[Fraction]:
         """Exact numerators of ``sections`` rows (positions; default all).
 

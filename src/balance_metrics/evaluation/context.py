@@ -36,14 +36,14 @@ class Context:
     resources: ResourceEvaluation
 
 
-def build_context(dataset: Dataset, standard: Standard) -> Context:
-    """Compute the shared views once for all rules."""
+def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvaluation | None = None) -> Context:
+    """Compute the shared views once for all rules (``resources`` when already computed)."""
     return Context(
         dataset=dataset,
         standard=standard,
         schools=schools_view(dataset, standard),
         district=district_figures(dataset),
-        resources=evaluate_resources(dataset, standard),
+        resources=evaluate_resources(dataset, standard) if resources is None else resources,
     )
 
 

@@ -19,7 +19,8 @@ from balance_metrics.evaluation.evidence import evidence_references
 from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
 from balance_metrics.evaluation.items import item_specs, run_items, summarise_items
 from balance_metrics.evaluation.plan_targets import evaluate_plan
-from balance_metrics.engine.resources import ResourceEvaluation
+from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resources
+from balance_metrics.evaluation.province import ProvinceEvaluation, split_by_district
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
 from balance_metrics.evaluation.survey import satisfaction
 
@@ -138,7 +139,7 @@ def assess_readiness(items: pd.DataFrame, standard: Standard) -> Readiness:
     return Readiness(ready=blocking.empty, blocking=blocking)
 
 
-def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD) -> Evaluation:
+def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD, district: str | list[str] | None = None):
     """Evaluate a period against every item of a standard.
 
     Parameters
@@ -149,14 +150,38 @@ def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD) -> E
     standard : str, Path or Standard, default "national-2017"
         A built-in standard (``"beichen-2021"`` adds the plan's stricter
         numbers and its own targets) or a TOML override file.
+    district : str or list of str, optional
+        For a period holding many districts (``schools.district_id``): the
+        district(s) to evaluate; default all.
 
     Returns
     -------
-    Evaluation
+    Evaluation or ProvinceEvaluation
+        An :class:`Evaluation` for a one-district period; a
+        :class:`~balance_metrics.evaluation.province.ProvinceEvaluation` (one
+        Evaluation per district and a ranking) for a period holding many.
     """
     std = load_standard(standard)
+    if not dataset.multi_district:
+        if district is not None:
+            raise ValueError("this period holds one district (no schools.district_id column); leave district out")
+        return _evaluate_one(dataset, std)
+    known = dataset.districts()
+    ids = list(known["district_id"]) if district is None else ([district] if isinstance(district, str) else list(district))
+    unknown = sorted(set(ids) - set(known["district_id"]))
+    if unknown:
+        raise ValueError(f"unknown district_id(s) {unknown}")
+    part = dataset if district is None else dataset.select(ids)
+    resources = evaluate_resources(part, std)
+    datasets = split_by_district(part, ids)
+    evaluations = {d: _evaluate_one(datasets[d], std, resources.select(d)) for d in ids}
+    names = dict(zip(known["district_id"], known["district_name"]))
+    return ProvinceEvaluation(evaluations, resources, names, std, dataset.period)
+
+
+def _evaluate_one(dataset: Dataset, std: Standard, resources: ResourceEvaluation | None = None) -> Evaluation:
     specs = item_specs(std)
-    ctx = build_context(dataset, std)
+    ctx = build_context(dataset, std, resources)
     checks = run_items(ctx, specs)
     items = summarise_items(std, specs, checks, evidence_references(dataset))
     targets, target_checks = evaluate_plan(ctx)
@@ -174,4 +199,4 @@ def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD) -> E
     )
 
 
-__all__ = ["Evaluation", "Readiness", "STATUS_LABELS", "assess_readiness", "evaluate"]
+__all__ = ["Evaluation", "ProvinceEvaluation", "Readiness", "STATUS_LABELS", "assess_readiness", "evaluate"]
