@@ -31,6 +31,11 @@ def _problem(row: pd.Series, column: str, value: object, rule: str) -> Problem:
     return Problem(str(row["_source"]), int(row["_row"]), column, _text(value), rule)
 
 
+def _texts(values: pd.Series, how=None) -> pd.Series:
+    """Cell texts of a whole column, as objects (safe to add to strings, even when empty)."""
+    return values.map(how or _text).astype(object)
+
+
 def problems_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, rule: str | Sequence[str] | pd.Series,
                 values: pd.Series | None = None) -> list[Problem]:
     """One problem per row of ``frame`` where ``mask`` holds (a whole-column rule's
@@ -62,9 +67,9 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
     if not dup.any():
         return []
     bad = complete[dup]
-    value = bad[key[0]].map(_text)
+    value = _texts(bad[key[0]])
     for k in key[1:]:
-        value = value + " / " + bad[k].map(_text)
+        value = value + " / " + _texts(bad[k])
     return problems_at(bad, np.ones(len(bad), bool), key[-1], f"duplicate {label}: this key appears on an earlier row", value)
 
 
@@ -104,7 +109,7 @@ def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem
         problems_at(sections, empty, "students", "a section of an evaluated school must have students (omit the row if the stage is not offered)", pd.Series(0, index=sections.index))
         + problems_at(sections, no_class, "classes", "a section with students must have at least one class")
         + problems_at(sections, too_large, "largest_class",
-                      "largest class is larger than the section's students (" + sections["students"].map(_text) + ")")
+                      "largest class is larger than the section's students (" + _texts(sections["students"]) + ")")
     )
 
 
@@ -171,18 +176,18 @@ def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> l
     few = (counted & equipment.notna() & (equipment / students < MIN_EQUIPMENT_YUAN_PER_STUDENT)).fillna(False)
     warnings = (
         problems_at(facilities, too_much, "outdoor_sports_area_m2",
-                    f"more than {MAX_SPORTS_M2_PER_STUDENT:g} m² of sports space per student (" + per.map("{:.1f}".format) + "); check the unit")
+                    f"more than {MAX_SPORTS_M2_PER_STUDENT:g} m² of sports space per student (" + _texts(per, "{:.1f}".format) + "); check the unit")
         + problems_at(facilities, few, "equipment_value_yuan",
-                      f"under {MIN_EQUIPMENT_YUAN_PER_STUDENT:g} 元 of equipment per student (" + (equipment / students).map("{:.2f}".format)
+                      f"under {MIN_EQUIPMENT_YUAN_PER_STUDENT:g} 元 of equipment per student (" + _texts(equipment / students, "{:.2f}".format)
                       + "); was 万元 entered as 元? use column equipment_value_wan for 万元")
     )
     # Impossible as stated, but G5 is judged on the class list when there is
     # one, so the run goes on and the report shows the warning.
     below = _below_average_class(sections)
-    average = (sections["students"].astype(float) / sections["classes"].astype(float)).map("{:.1f}".format)
+    average = _texts(sections["students"].astype(float) / sections["classes"].astype(float), "{:.1f}".format)
     warnings += problems_at(sections, below, "largest_class",
-                            "largest class is smaller than the average class (" + sections["students"].map(_text) + " students / "
-                            + sections["classes"].map(_text) + " classes = " + average + "); check classes and largest_class")
+                            "largest class is smaller than the average class (" + _texts(sections["students"]) + " students / "
+                            + _texts(sections["classes"]) + " classes = " + average + "); check classes and largest_class")
     huge = (sections["largest_class"] > MAX_PLAUSIBLE_CLASS).fillna(False)
     return warnings + problems_at(sections, huge, "largest_class", f"a class of more than {MAX_PLAUSIBLE_CLASS} students is implausible")
 
@@ -262,7 +267,7 @@ def _class_lists_complete(classes: pd.DataFrame, sections: pd.DataFrame) -> list
     return (
         problems_at(found, wrong_count, "classes", "the classes table lists " + found["_count"].astype(str) + " classes for this section")
         + problems_at(found, wrong_total, "students",
-                      "the classes of this section in the classes table add up to " + found["_total"].map(_text) + " students")
+                      "the classes of this section in the classes table add up to " + _texts(found["_total"]) + " students")
     )
 
 
