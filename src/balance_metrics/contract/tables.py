@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.cells import parse_cell
+from balance_metrics.contract.columns import parse_column
 from balance_metrics.contract.reading import Grid, open_workbook, read_csv, read_sheet, split_header
 from balance_metrics.contract.schema import EQUIPMENT_WAN, MAX_AMOUNT, TABLES, Column, Table
 
@@ -173,16 +173,10 @@ def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     columns: dict[str, list[object]] = {}
     for index, name in mapping.items():
         col = EQUIPMENT_WAN if name == EQUIPMENT_WAN.name else table.column(name)
-        values: list[object] = []
-        for record, (row, cells) in enumerate(zip(raw.rows, raw.cells)):
-            text = cells[index]
-            rule = raw.bad.get((record, index))
-            value = None
-            if rule is None:
-                value, rule = parse_cell(col, text)
-            if rule is not None:
-                problems.append(Problem(raw.source, row, name, text, rule))
-            values.append(value)
+        texts = [cells[index] for cells in raw.cells]
+        known_bad = {record: rule for (record, column), rule in raw.bad.items() if column == index}
+        values, broken = parse_column(col, texts, known_bad)
+        problems.extend(Problem(raw.source, raw.rows[record], name, texts[record], rule) for record, rule in broken.items())
         columns[name] = values
     for wan, (yuan, factor) in table.converted.items():
         if wan in columns:
