@@ -304,8 +304,11 @@ def m_cut_multibyte(rng: random.Random, folder: Path) -> Expect:
 def m_truncate(rng: random.Random, folder: Path) -> Expect:
     path = rng.choice(_csvs(folder))
     data = path.read_bytes()
-    path.write_bytes(data[: rng.randrange(len(data))])
-    return Expect(path.name)
+    cut = data[: rng.randrange(len(data))]
+    path.write_bytes(cut)
+    # Cut at a line end, the file is a valid shorter one: the problems (if any) are the
+    # missing rows, reported where they are missed (schools needing sections ...).
+    return Expect("" if cut.endswith(b"\n") else path.name)
 
 
 def m_empty_file(rng: random.Random, folder: Path) -> Expect:
