@@ -289,3 +289,14 @@ def test_workbook_title_rows_are_skipped_and_rows_stay_excel_rows(tmp_path):
 
     problems = problems_of(_workbook_with(tmp_path, edit))
     assert problems[["file", "row", "column"]].values.tolist() == [["data.xlsx[sections]", 5, "teachers"]]
+
+
+def test_a_header_that_cannot_be_found_is_named_by_its_row(small):
+    path = small / "facilities.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[0] = ",".join(f"列{i}" for i in range(lines[0].count(",") + 1)) + "\n"  # nothing like a header
+    path.write_text("北辰区办学条件统计表\n" + "".join(lines), encoding="utf-8")
+    problems = problems_of(small)
+    mine = problems[problems["file"] == "facilities.csv"]
+    assert len(mine) == 1 and mine["row"].iloc[0] == 1
+    assert "no column of table 'facilities'" in mine["rule"].iloc[0] and "school_id or 学校代码" in mine["rule"].iloc[0]

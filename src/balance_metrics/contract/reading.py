@@ -207,12 +207,12 @@ def _sheet_grid(sheet: object, formula: Callable[[int, int], str | None]) -> Gri
 
 def split_header(
     grid: Grid, score: Callable[[list[str]], int], source: str
-) -> tuple[list[str], list[int], list[list[str]], dict[tuple[int, int], str], list[Problem]]:
+) -> tuple[int, list[str], list[int], list[list[str]], dict[tuple[int, int], str], list[Problem]]:
     """Find the header row among the first rows, then square the records below it.
 
     The header is the first of the first ``MAX_TITLE_ROWS + 1`` non-blank rows with the
-    most known column names (``score``); rows above it are titles. Returns headers,
-    row numbers, records (each as long as the header), bad cells re-indexed by record,
+    most known column names (``score``); rows above it are titles. Returns the header's
+    row number, headers, row numbers, records (each as long as the header), bad cells re-indexed by record,
     and the problems (ragged rows).
     """
     nonblank = [i for i, row in enumerate(grid.cells) if any(c.strip() for c in row)]
@@ -227,6 +227,9 @@ def split_header(
     rows: list[int] = []
     records: list[list[str]] = []
     bad: dict[tuple[int, int], str] = {}
+    if not candidates or max(scores) == 0:
+        # No header: the caller reports that once, not every row as ragged.
+        return (grid.rows[head] if grid.rows else 1), headers, [], [], {}, []
     for index in range(head + 1, len(grid.cells)):
         cells = grid.cells[index]
         if not any(c.strip() for c in cells):
@@ -242,5 +245,5 @@ def split_header(
                 bad[(len(records), column)] = rule
         records.append((cells + [""] * width)[:width])
         rows.append(number)
-    return headers, rows, records, bad, problems
+    return (grid.rows[head] if grid.rows else 1), headers, rows, records, bad, problems
 

@@ -35,6 +35,7 @@ class RawTable:
     sheet: str | None
     bad: dict[tuple[int, int], str] = field(default_factory=dict)  # (record, column) -> rule
     encoding: str = ""
+    header_row: int = 1  # row number of the header in the file
 
 
 def _normalise_header(text: object) -> str:
@@ -56,10 +57,10 @@ def _raw_table(table: Table, grid: Grid, source: str, path: Path, sheet: str | N
     def score(cells: list[str]) -> int:
         return len({accepted[h] for h in map(_normalise_header, cells) if h in accepted})
 
-    headers, rows, cells, bad, problems = split_header(grid, score, source)
-    if table.required and not cells:
+    header_row, headers, rows, cells, bad, problems = split_header(grid, score, source)
+    if table.required and not cells and score(headers):
         problems.append(Problem(source, None, "", "", f"table '{table.name}' ({table.zh}) has no rows under its header"))
-    return RawTable(table, headers, cells, rows, source, path, sheet, bad, grid.encoding), problems
+    return RawTable(table, headers, cells, rows, source, path, sheet, bad, grid.encoding, header_row), problems
 
 
 def sha256(path: Path) -> str:
@@ -149,6 +150,11 @@ def _column_map(raw: RawTable) -> tuple[dict[int, str], list[Problem], list[str]
             problems.append(Problem(raw.source, None, header, "", f"column '{name}' appears more than once"))
         else:
             mapping[index] = name
+    if not mapping:
+        first = table.columns[0]
+        rule = (f"no column of table '{table.name}' ({table.zh}) found: row {raw.header_row} was read as the header; "
+                f"the header row (one of the first ten rows) must hold the column names, e.g. {first.name} or {first.zh}")
+        return mapping, [Problem(raw.source, raw.header_row, "", "", rule)], unused
     present = set(mapping.values())
     for wan, (yuan, _factor) in table.converted.items():
         if wan in present and yuan in present:
