@@ -167,10 +167,11 @@ def special_education_funds(ctx: Context, item_id: str, spec: Mapping[str, Any])
         return [district_row(ctx, item_id, "special_ed_funds_per_student_yuan", minimum)]
     rows = []
     for _, school in special.iterrows():
-        pupils = int(school["all_students"])
+        # A special-education school may have no sections row (its sections are optional).
+        pupils = 0 if pd.isna(school["all_students"]) else int(school["all_students"])
         funds = _frac(school["public_funds_yuan"])
         per = funds / pupils if funds is not None and pupils else None
-        note = f"公用经费{fmt(funds, '元')}，在校生{pupils}人" if per is not None else "缺少该校学校经费数据"
+        note = f"公用经费{fmt(funds, '元')}，在校生{pupils}人" if per is not None else "缺少该校学校经费数据" if funds is None else "缺少该校在校生数"
         rows.append(check_row(item_id, "funds_per_student", "生均公用经费", per, minimum, ">=", "元/生·年", school=school, note=note))
     return rows
 
