@@ -9,7 +9,7 @@ drops excluded schools, splits combined schools' facilities by weighted
 enrolment, and prints per stage: counted sections, failing sections, and the 7
 pupil-weighted coefficients of variation (CV = sqrt(Σ P_i (X_i − X̄)² / P) / X̄,
 X̄ = Σ P_i X_i / P). Thresholds, weights and limits come from the national
-standard file in ``src/balance_metrics/standards``. Pass/fail of a section uses
+standard file in ``src/balance_metrics/standard/data``. Pass/fail of a section uses
 exact rational arithmetic. This is NOT the engine (that lives in src/); it only
 lets us check that the synthetic story holds.
 """
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 from balance_metrics.contract import schema  # noqa: E402
 
-STANDARD_FILE = ROOT / "src" / "balance_metrics" / "standards" / "national-2017.toml"
+STANDARD_FILE = ROOT / "src" / "balance_metrics" / "standard" / "data" / "national-2017.toml"
 INDICATORS = ("R1", "R2", "R3", "R4", "R5", "R6", "R7")
 
 

@@ -1216,6 +1216,8 @@ EVIDENCE_DOCUMENTS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("G1", "《北辰区基础教育设施布局规划（2020-2035年）》", "区教育局规划科", "2021Q4", ()),
     ("G2", "区义务教育学校办学标准及生均公用经费基准定额文件", "区教育局计财科", "2021Q2", ()),
     ("G10", "区义务教育教职工编制核定及统筹分配文件", "区委编办", "2023Q1", ()),
+    ("G14", "优质高中招生名额分配方案（向农村初中倾斜）", "区教育局招生办", "2021Q2", ()),
+    ("G15", "留守儿童关爱服务体系建设情况报告", "区民政局", "2021Q3", ()),
     ("Q3", "全区学校章程核准备案清单", "区教育局政策法规科", "2021Q3", ()),
     ("Q3", "智慧校园管理平台建设验收报告", "区教育局信息中心", "2022Q2", ()),
     ("Q5", "教师信息技术应用能力提升工程2.0测评报告", "区教师发展中心", "2023Q1", ()),
@@ -1258,7 +1260,7 @@ def period_key(period: str) -> tuple[int, int]:
 SURVEY_DESIGN: dict[str, tuple[int, str, float]] = {
     "students": (420, "yes_no", 0.02), "parents": (640, "score", -0.01), "teachers": (310, "yes_no", -0.02),
     "principals": (52, "yes_no", 0.05), "deputies": (18, "yes_no", 0.03), "cppcc": (34, "yes_no", 0.02),
-    "residents": (260, "score", -0.03),
+    "residents": (260, "score", -0.03), "party_deputies": (36, "yes_no", 0.04),
 }
 #: District satisfaction trend, 2021Q1 … 2022Q4.
 SATISFACTION_TREND = (0.855, 0.86, 0.868, 0.875, 0.882, 0.888, 0.896, 0.905)
@@ -1284,6 +1286,12 @@ def build_survey(d: District, rng: np.random.Generator) -> pd.DataFrame:
 
 
 QUALITY_SUBJECTS = ("数学", "语文", "科学")
+#: Typical share (%) of a school's tested pupils at level Ⅲ or above; junior 科学
+#: lags just below the 85 % that Q9 asks for.
+LEVEL3_BASE: dict[tuple[str, str], float] = {
+    ("primary", "数学"): 90.0, ("primary", "语文"): 91.0, ("primary", "科学"): 89.0,
+    ("junior", "数学"): 88.0, ("junior", "语文"): 89.0, ("junior", "科学"): 83.5,
+}
 
 
 def build_quality(d: District, rng: np.random.Generator) -> pd.DataFrame:
@@ -1302,7 +1310,7 @@ def build_quality(d: District, rng: np.random.Generator) -> pd.DataFrame:
                 rows.append({
                     "school_id": s.id, "stage": stage, "subject": subject,
                     "students_tested": min(tested, s.sections[stage].students),
-                    "level3_percent": round(min(97.0, max(25.0, 68 + 8 * ability + level_noise)), 1),
+                    "level3_percent": round(min(99.0, max(40.0, LEVEL3_BASE[stage, subject] + 4 * ability + level_noise)), 1),
                     "mean_score": round(500 + 20 * ability + noise, 1),
                     "score_sd": round(sd, 1),
                 })
@@ -1492,15 +1500,17 @@ def readme_text(seed: int, states: dict[str, District]) -> str:
         "- Other periods: `schools.csv`, `sections.csv`, `facilities.csv` and the optional tables of the whole",
         "  evaluation — `classes.csv` (every class), `finance.csv` (public and training funds),",
         "  `staff_training.csv`, `district.csv` (district figures, budget years), `evidence.csv` (documents",
-        "  for G1, G2, G10, Q3, Q5–Q8 and the vetoes), `survey.csv` (one row per respondent) and",
+        "  for G1, G2, G10, Q3, Q5–Q8, the vetoes and the documented part of G14 and G15), `survey.csv`",
+        "  (one row per respondent, including 党代表 `party_deputies`) and",
         "  `quality.csv` (national quality monitoring; one result set per school year) — UTF-8, canonical",
         "  English column names of `balance_metrics.schema`. The first line of each CSV is a `#` comment",
         "  marking it as synthetic; read with `pandas.read_csv(path, comment=\"#\")` or skip one line.",
         "- The whole-evaluation story (2022Q4): big classes at five urban schools (G5), three schools over",
         "  2000 pupils (G4), one school short of a music room and one undersized art room (G3), a few",
         "  uncertified teachers (G12), one school under 5 % training funds (Q4), evidence pending for G10,",
-        "  Q5 and the veto item V5, overall satisfaction about 90 % with a small deputies group; under",
-        "  beichen-2021 also a 158-pupil school funded at its own enrolment instead of 200 (G6) and",
+        "  Q5 and the veto item V5, junior 科学 below 85 % of tested pupils at level Ⅲ or above (Q9),",
+        "  overall satisfaction about 90 % with a small deputies group; under beichen-2021 also",
+        "  retention 98.4 % against the plan's 100 % (Q1), a 158-pupil school funded at its own enrolment instead of 200 (G6) and",
         "  several plan targets still open (places, m², budget per pupil, key teachers, labour room).",
         "- `equipment_value_yuan` is in 元 (not 万元). Facilities are whole-school totals; combined",
         "  schools are split by weighted enrolment by the engine (STANDARD.md §4).",

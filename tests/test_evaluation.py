@@ -64,7 +64,7 @@ def test_items_table_has_every_item_with_official_names(tmp_path):
 
 
 def test_issue_list_is_ordered_by_severity_and_in_chinese(tmp_path):
-    tables = boundary_district()
+    tables = boundary_district("beichen-2021")
     tables["evidence"] = evidence_rows({"V2": "not_met", "G10": "pending"})
     set_value(tables, "facilities", {"school_id": "J1"}, "music_rooms", 1)
     set_district(tables, "places_added_primary", 2000)
@@ -82,7 +82,7 @@ def test_issue_list_is_ordered_by_severity_and_in_chinese(tmp_path):
 
 
 def test_plan_targets_measured_for_progress(tmp_path):
-    tables = boundary_district()
+    tables = boundary_district("beichen-2021")
     set_value(tables, "sections", {"school_id": "P1"}, "key_teachers", 4)  # 500 pupils need 5
     set_value(tables, "finance", {"school_id": "P1"}, "training_funds_yuan", 29_999)  # 1 元 short of 5 %
     set_value(tables, "staff_training", {"school_id": "P1"}, "district_trained", 9)  # 30 staff: 10 needed
@@ -108,7 +108,7 @@ def test_plan_targets_measured_for_progress(tmp_path):
 
 
 def test_plan_targets_do_not_block_readiness(tmp_path):
-    tables = boundary_district()
+    tables = boundary_district("beichen-2021")
     set_district(tables, "places_added_primary", 100)
     result = run(tmp_path, tables, "beichen-2021")
     assert result.plan_targets.set_index("target_id").loc["P11", "status"] == "fail"
@@ -116,7 +116,7 @@ def test_plan_targets_do_not_block_readiness(tmp_path):
 
 
 def test_budget_needs_two_years(tmp_path):
-    tables = boundary_district()
+    tables = boundary_district("beichen-2021")
     rows = district_rows()
     tables["district"] = rows[~((rows["item"] == "education_budget_total_wan") & (rows["year"] < 2022))]
     result = run(tmp_path, tables, "beichen-2021")
@@ -124,7 +124,7 @@ def test_budget_needs_two_years(tmp_path):
 
 
 def test_tables_for_export(tmp_path):
-    result = run(tmp_path, boundary_district(), "beichen-2021")
+    result = run(tmp_path, boundary_district("beichen-2021"), "beichen-2021")
     tables = result.tables()
     assert {"summary", "sections", "verdicts", "balance", "items", "checks", "plan_targets", "satisfaction", "readiness", "问题清单"} <= set(tables)
     assert all(len(name) <= 31 for name in tables)  # usable as XLSX sheet names

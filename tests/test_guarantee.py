@@ -27,7 +27,7 @@ def checks(result, item: str, **where) -> pd.DataFrame:
 
 @pytest.mark.parametrize("standard", ["national-2017", "beichen-2021"])
 def test_boundary_district_passes_every_item(tmp_path, standard):
-    result = run(tmp_path, boundary_district(), standard)
+    result = run(tmp_path, boundary_district(standard), standard)
     assert set(result.items["status"]) <= {"pass", "not applicable"}, result.items[["id", "status"]].to_string()
     assert set(result.items.loc[result.items["status"] == "not applicable", "id"]) == {"G6", "G7"}
     assert result.readiness.ready and result.readiness.blocking.empty

@@ -94,17 +94,19 @@ def test_difference_rates_table():
 
 @pytest.mark.parametrize("spread, expected", [(74, "pass"), (75, "fail"), (76, "fail")])
 def test_difference_rate_must_stay_below_015(tmp_path, spread, expected):
-    # equal weights, means 500 ± spread: CV = spread / 500 (0.148, exactly 0.15, 0.152)
+    # the CV definition (an option); equal weights, means 500 ± spread: CV = spread / 500 (0.148, exactly 0.15, 0.152)
     tables = boundary_district()
     set_value(tables, "quality", {"school_id": "P1"}, "mean_score", 500.0 - spread)
     set_value(tables, "quality", {"school_id": "P2"}, "mean_score", 500.0 + spread)
-    result = run(tmp_path, tables)
+    override = tmp_path / "cv.toml"
+    override.write_text('extends = "national-2017"\n[items.Q9]\ndifference_rate = "cv"\n', encoding="utf-8")
+    result = run(tmp_path, tables, override)
     rate = check(result, "Q9", part="difference_rate", stage="primary")
     assert rate["measured"] == pytest.approx(spread / 500)
     assert item(result, "Q9")["status"] == expected
 
 
-@pytest.mark.parametrize("level3, expected", [(50.0, "pass"), (49.9, "fail")])
+@pytest.mark.parametrize("level3, expected", [(85.0, "pass"), (84.9, "fail")])
 def test_level_three_share(tmp_path, level3, expected):
     tables = boundary_district()
     for school in ("P1", "P2"):
@@ -116,9 +118,10 @@ def test_variance_share_definition_is_configurable(tmp_path):
     tables = boundary_district()
     set_value(tables, "quality", {"school_id": "P1"}, "mean_score", 400.0)
     set_value(tables, "quality", {"school_id": "P2"}, "mean_score", 600.0)
-    cv = run(tmp_path / "a", tables)  # CV = 100/500 = 0.2: fails
-    assert item(cv, "Q9")["status"] == "fail"
     override = tmp_path / "share.toml"
+    override.write_text('extends = "national-2017"\n[items.Q9]\ndifference_rate = "cv"\n', encoding="utf-8")
+    cv = run(tmp_path / "a", tables, override)  # CV = 100/500 = 0.2: fails
+    assert item(cv, "Q9")["status"] == "fail"
     override.write_text('extends = "national-2017"\n[items.Q9]\ndifference_rate = "variance_share"\n', encoding="utf-8")
     share = run(tmp_path / "b", tables, override)  # 100² / (100² + 90²) = 0.5525: fails too, by its own number
     assert check(share, "Q9", part="difference_rate", stage="primary")["measured"] == pytest.approx(10000 / 18100)

@@ -44,6 +44,10 @@ def test_2022q4_national_mix(q4):
     assert s["G3"] == "fail" and failing_schools(result, "G3") == {"BC-J06", "BC-J07"}
     assert s["V5"] == "evidence missing" and s["G10"] == "evidence missing"  # pending documents
     assert s["G6"] == "pass" and s["S1"] == "pass"
+    # Q9: junior 科学 below 85 % of tested pupils at level Ⅲ or above; 校际差异率 (variance share) well below 0.15
+    q9 = result.checks[result.checks["item_id"] == "Q9"]
+    assert s["Q9"] == "fail" and set(q9.loc[q9["status"] == "fail", "target"]) == {"科学"}
+    assert (q9.loc[q9["part"] == "difference_rate", "measured"] < 0.1).all()
     assert not result.readiness.ready and "V5" == result.readiness.blocking["id"].iloc[0]
 
 
@@ -51,12 +55,13 @@ def test_2022q4_satisfaction(q4):
     table = q4["national"].satisfaction.set_index("group")
     assert 88 <= table.loc["overall", "rate_percent"] <= 92
     assert table["small_sample"].sum() == 1 and table.loc["deputies", "small_sample"]
+    assert table.loc["party_deputies", "respondents"] == 36
 
 
 def test_2022q4_beichen_only_failures(q4):
     national, beichen = statuses(q4["national"]), statuses(q4["beichen"])
     changed = {i for i in national.index if national[i] != beichen[i]}
-    assert changed == {"G6"}
+    assert changed == {"G6", "Q1"}  # Q1: the plan keeps retention at 100 %; the sample's is 98.4 %
     assert failing_schools(q4["beichen"], "G6") == {"BC-P35"}
     targets = q4["beichen"].plan_targets["status"].value_counts()
     assert targets.get("pass", 0) >= 5 and targets.get("fail", 0) >= 5

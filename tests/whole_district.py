@@ -7,7 +7,8 @@ junior school (600 pupils, 13 classes -> 2 music and 2 art rooms needed,
 largest class 50). District figures sit on their thresholds: rotation 100 of
 1000 eligible (10 %) with 20 key teachers (20 %), retention 950 / 1000 (95 %),
 disabled enrolment 95 / 100, quota 50 %, migrants 85 %, zoned 100 % / 95 %;
-85 of 100 respondents satisfied; training funds 5 % of public funds at P1.
+85 of 100 respondents satisfied; training funds 5 % of public funds at P1;
+85 % of the tested primary pupils at level Ⅲ or above.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 CLASS_COLUMNS = ["school_id", "stage", "class_id", "students"]
 GROUP_SIZES = {"students": (20, 17), "parents": (20, 17), "teachers": (20, 17), "principals": (10, 9),
                "deputies": (10, 8), "cppcc": (10, 9), "residents": (10, 8)}
-EVIDENCE_ITEMS = ("G1", "G2", "G10", "Q3", "Q5", "Q6", "Q7", "Q8", "V1", "V2", "V3", "V4", "V5", "V6")
+EVIDENCE_ITEMS = ("G1", "G2", "G10", "G14", "G15", "Q3", "Q5", "Q6", "Q7", "Q8", "V1", "V2", "V3", "V4", "V5", "V6")
 
 
 def class_list(school_id: str, stage: str, students: int, classes: int, largest: int) -> list[tuple]:
@@ -84,7 +85,20 @@ def evidence_rows(status: dict[str, str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item_id", "status", "reference", "reviewer", "date", "note"])
 
 
-def boundary_district() -> dict[str, pd.DataFrame]:
+def boundary_district(standard: str = "national-2017") -> dict[str, pd.DataFrame]:
+    """The district on the national boundaries; with ``standard="beichen-2021"``
+    also on the plan's: retention 1000 / 1000 (100 %) and ten 党代表 answering
+    (9 satisfied)."""
+    tables = _national_boundary()
+    if standard == "beichen-2021":
+        set_district(tables, "retention_graduates", 1000)
+        party = pd.DataFrame([(f"D{i:02d}", "party_deputies", "", "true" if i < 9 else "false", "") for i in range(10)],
+                             columns=tables["survey"].columns)
+        tables["survey"] = pd.concat([tables["survey"], party], ignore_index=True)
+    return tables
+
+
+def _national_boundary() -> dict[str, pd.DataFrame]:
     schools = pd.DataFrame(
         [
             ("P1", "东风小学", "primary", "urban", "public", "false", "", 2001),
@@ -119,9 +133,9 @@ def boundary_district() -> dict[str, pd.DataFrame]:
     staff = pd.DataFrame([("P1", 30, 10), ("P2", 36, 20), ("J1", 66, 30)], columns=["school_id", "staff", "district_trained"])
     quality = pd.DataFrame(
         [
-            ("P1", "primary", "数学", 30, 50.0, 500.0, 90.0),
-            ("P2", "primary", "数学", 30, 50.0, 510.0, 90.0),
-            ("J1", "junior", "数学", 30, 55.0, 480.0, 85.0),
+            ("P1", "primary", "数学", 30, 85.0, 500.0, 90.0),
+            ("P2", "primary", "数学", 30, 85.0, 510.0, 90.0),
+            ("J1", "junior", "数学", 30, 88.0, 480.0, 85.0),
         ],
         columns=["school_id", "stage", "subject", "students_tested", "level3_percent", "mean_score", "score_sd"],
     )

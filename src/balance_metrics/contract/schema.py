@@ -177,6 +177,7 @@ SURVEY_GROUPS: dict[str, str] = {
     "parents": "家长",
     "teachers": "教师",
     "principals": "校长",
+    "party_deputies": "党代表",
     "deputies": "人大代表",
     "cppcc": "政协委员",
     "residents": "社会人士",
@@ -226,8 +227,8 @@ DISTRICT_ITEMS: dict[str, DistrictItem] = {
         DistrictItem("rotation_eligible_teachers", "符合交流轮岗条件教师数", "人", "count"),
         DistrictItem("rotation_rotated_teachers", "交流轮岗教师数", "人", "count"),
         DistrictItem("rotation_key_teachers", "交流轮岗教师中骨干教师数", "人", "count"),
-        DistrictItem("zoned_enrolment_primary_percent", "城镇公办小学就近划片入学比例", "%", "percent"),
-        DistrictItem("zoned_enrolment_junior_percent", "城镇公办初中就近划片入学比例", "%", "percent"),
+        DistrictItem("zoned_enrolment_primary_percent", "公办小学就近划片入学比例", "%", "percent"),
+        DistrictItem("zoned_enrolment_junior_percent", "公办初中就近划片入学比例", "%", "percent"),
         DistrictItem("quota_allocation_percent", "优质高中招生名额分配比例", "%", "percent"),
         DistrictItem("migrant_public_percent", "符合条件随迁子女在公办学校和政府购买服务民办学校就读比例", "%", "percent"),
         DistrictItem("retention_grade7_enrolment", "三年前初一入学人数", "人", "count"),
@@ -314,7 +315,7 @@ EVIDENCE = Table(
     key=("district_id", "item_id", "reference"),
     required=False,
     description="One row per evidence document of an item judged on evidence (G1, G2, G10, Q3, Q5–Q8, "
-    "the veto items); for a veto item 'met' means the vetoed situation does not exist.",
+    "the veto items, and the documented part of G14 and G15); for a veto item 'met' means the vetoed situation does not exist.",
     columns=(
         DISTRICT_ID,
         Column("item_id", "评估项目编号", "id", aliases=("指标编号",)),

@@ -37,7 +37,8 @@ def describe(row: pd.Series) -> str:
         return f"{prefix}：{row['note']}" if row["note"] else f"{prefix}材料"
     required = requirement_text(row["comparison"], row["requirement"], row["unit"])
     if pd.isna(row["measured"]):
-        return f"{label_of(row)}缺少数据（要求{required}）" + (f"：{row['note']}" if row["note"] else "")
+        what = "无法计算" if row["status"] == FAIL else "缺少数据"
+        return f"{label_of(row)}{what}（要求{required}）" + (f"：{row['note']}" if row["note"] else "")
     gap_word = "差" if row["comparison"] in (">=", ">") else "超出"
     text = f"{label_of(row)}为{fmt(row['measured'], row['unit'])}，要求{required}"
     if row["status"] == FAIL and row["shortfall"] > 0:

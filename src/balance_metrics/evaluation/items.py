@@ -35,6 +35,8 @@ ITEM_COLUMNS = [
 ]
 # Above this many district-level checks an item lists only its failing ones.
 _MAX_LISTED = 4
+#: Check parts that are evidence documents (see :func:`balance_metrics.evaluation.evidence.evidence_rule`).
+EVIDENCE_PARTS = ("document", "evidence")
 
 
 def item_specs(standard: Standard) -> dict[str, Mapping[str, Any]]:
@@ -49,7 +51,11 @@ def run_items(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFr
     for item_id, spec in specs.items():
         source_id = spec.get("same_as", item_id)
         source = specs[source_id]
-        for row in RULES[source["rule"]](ctx, source_id, source):
+        found = RULES[source["rule"]](ctx, source_id, source)
+        if source.get("evidence_part") and source["rule"] != "evidence":
+            # A computed item with a part judged on documents: both must pass.
+            found += [{**row, "part_name": str(source["evidence_part"])} for row in evidence.evidence_rule(ctx, source_id, source)]
+        for row in found:
             rows.append({**row, "item_id": item_id})
     return checks_frame(rows)
 
@@ -75,8 +81,8 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
             "name": spec["name"],
             "scope": spec["scope"],
             "rule": spec.get("rule", f"same_as {spec.get('same_as')}"),
-            "measured": _evidence_measured(mine) if evidence_based else _measured(mine),
-            "requirement": _evidence_requirement(spec) if evidence_based else _requirement(mine),
+            "measured": _evidence_measured(mine) if evidence_based else _measured(mine, spec),
+            "requirement": _evidence_requirement(spec) if evidence_based else _requirement(mine, spec),
             "status": status,
             "status_label": STATUS_LABELS[status],
             "failing_schools": _failing_schools(mine),
@@ -98,7 +104,11 @@ def value_text(row: pd.Series) -> str:
     return f"{label_of(row)}{fmt(row['measured'], row['unit'])}"
 
 
-def _measured(mine: pd.DataFrame) -> str:
+def _measured(mine: pd.DataFrame, spec: Mapping[str, Any]) -> str:
+    documents = mine["part"].isin(EVIDENCE_PARTS)
+    if documents.any():  # the documented part of a computed item (evidence_part)
+        text = _measured(mine[~documents], {})
+        return "；".join(t for t in (text, f"{spec.get('evidence_part', '')}{_evidence_measured(mine[documents])}") if t)
     district = mine[mine["school_id"] == ""]
     schools = mine[mine["school_id"] != ""]
     parts = []
@@ -116,7 +126,10 @@ def _measured(mine: pd.DataFrame) -> str:
     return "；".join(parts)
 
 
-def _requirement(mine: pd.DataFrame) -> str:
+def _requirement(mine: pd.DataFrame, spec: Mapping[str, Any]) -> str:
+    if spec.get("evidence_part"):
+        text = _requirement(mine[~mine["part"].isin(EVIDENCE_PARTS)], {})
+        return "；".join(t for t in (text, f"{spec['evidence_part']}：{_evidence_requirement(spec)}") if t)
     texts = []
     for _, r in mine.iterrows():
         if pd.isna(r["requirement"]):

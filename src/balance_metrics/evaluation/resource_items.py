@@ -7,6 +7,7 @@ the rest ≥ 85 %); RC: every 差异系数 within its limit. The numbers come fr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -49,11 +50,13 @@ def balance_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[di
     """RC: one check per stage × indicator: pupil-weighted CV ≤ the stage's limit."""
     rows = []
     for _, r in ctx.resources.balance.iterrows():
+        defined = not math.isnan(float(r["cv"]))
+        note = str(r["name"]) if defined else f"{r['name']}：全区合计为0（均值为0），差异系数无法计算，按未达标处理"
         rows.append(check_row(
-            item_id, "cv", "差异系数", Fraction(float(r["cv"])), ctx.resources.standard.cv_limit(r["stage"]), "<=", "",
+            item_id, "cv", "差异系数", Fraction(float(r["cv"])) if defined else None, ctx.resources.standard.cv_limit(r["stage"]), "<=", "",
             stage=str(r["stage"]), target=str(r["indicator"]),
             status=PASS if r["passed"] else FAIL,
-            note=str(r["name"]),
+            note=note,
         ))
     return rows
 
