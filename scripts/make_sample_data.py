@@ -983,13 +983,78 @@ def simulate(seed: int) -> dict[str, District]:
 # ---------------------------------------------------------------------------
 
 
+# --- the plan's coverage targets (学区化, 帮扶, multimedia, network, ICT training) ---
+# Deterministic rules, no random draws: the other columns keep their streams.
+
+#: 学区 (school clusters): urban and town schools from the start, rural schools from 2021Q3.
+CLUSTERS = ("北辰第一学区", "北辰第二学区", "北辰第三学区", "北辰第四学区", "北辰第五学区")
+RURAL_CLUSTERS_FROM = "2021Q3"
+#: Relatively weak schools (相对薄弱学校) as the district marks them.
+WEAK_SCHOOLS = ("BC-P22", "BC-P26", "BC-J09")
+#: Strong schools that take on 帮扶 partners (一对多), in turn.
+HELPERS = ("BC-P01", "BC-P02", "BC-P04", "BC-P09", "BC-J01")
+#: Rural or weak schools still without a partner, by the last period they lack one.
+PARTNER_FROM = {"BC-D02": "2023Q1", "BC-D04": "2023Q1", "BC-J09": "2022Q1"}
+#: Rural schools' broadband upgrade (偏远农村学校网络升级改造) and wireless coverage.
+RURAL_BROADBAND_FROM = "2022Q2"
+RURAL_WIRELESS_FROM = "2022Q3"
+NO_WIRELESS_YET = ("BC-D02", "BC-D04")  # teaching points still without full wireless in 2022Q4
+#: Rooms without multimedia left at a school in 2022Q4 (多媒体化全覆盖 still open).
+MULTIMEDIA_LEFT = {"BC-P34": 2, "BC-D03": 1}
+#: Share of staff who met the training requirement within three years, 2021Q1 … 2022Q4.
+TRAINED_3Y_SHARE = (0.52, 0.58, 0.66, 0.71, 0.77, 0.83, 0.9, 0.95)
+#: A school that held no ICT training session last term (2022Q4).
+NO_ICT_SESSION = {"2022Q4": ("BC-P34",)}
+
+
+def _reached(period: str, since: str) -> bool:
+    return period_key(period) >= period_key(since)
+
+
+def coverage_of_schools(d: District) -> dict[str, dict[str, object]]:
+    """学区, weak flag and 帮扶 partner of every top-level school."""
+    rows, helper = {}, 0
+    for index, s in enumerate(d.schools.values()):
+        if s.parent:
+            rows[s.id] = {"school_cluster": "", "weak_school": "", "partner_school_id": ""}
+            continue
+        clustered = s.area != "rural" or _reached(d.period, RURAL_CLUSTERS_FROM)
+        needs = s.area == "rural" or s.id in WEAK_SCHOOLS
+        partner = ""
+        if needs and s.type != "special_education":
+            if not (s.id in PARTNER_FROM and not _reached(d.period, PARTNER_FROM[s.id])):
+                partner = HELPERS[helper % len(HELPERS)]
+            helper += 1
+        rows[s.id] = {
+            "school_cluster": CLUSTERS[index % len(CLUSTERS)] if clustered and s.type != "special_education" else "",
+            "weak_school": "true" if s.id in WEAK_SCHOOLS else "false",
+            "partner_school_id": partner,
+        }
+    return rows
+
+
 def build_schools(d: District, rng: np.random.Generator) -> pd.DataFrame:
+    coverage = coverage_of_schools(d)
     rows = [{
         "school_id": s.id, "school_name": s.name, "school_type": s.type, "area_type": s.area,
         "ownership": s.ownership, "boarding": "true" if s.boarding else "false",
-        "parent_school_id": s.parent, "year_built": s.year_built,
+        "parent_school_id": s.parent, "year_built": s.year_built, **coverage[s.id],
     } for s in d.schools.values()]
     return pd.DataFrame(rows, columns=list(schema.SCHOOLS.names))
+
+
+def teaching_spaces(s: School, period: str) -> tuple[int, int]:
+    """Indoor teaching spaces (classrooms, special rooms, one lab per 6 classes) and
+    how many have multimedia: rural schools catch up by 2022Q3, a few rooms stay open."""
+    classes = sum(sec.classes for sec in s.sections.values())
+    f = s.fac
+    spaces = classes + int(f.music) + int(f.art) + int(f.labour) + -(-classes // 6)
+    equipped = spaces
+    if s.area == "rural" and not _reached(period, "2022Q3"):
+        equipped = classes
+    elif period == PERIODS[-1]:
+        equipped = spaces - MULTIMEDIA_LEFT.get(s.id, 0)
+    return spaces, min(equipped, spaces)
 
 
 def build_sections(d: District, rng: np.random.Generator) -> pd.DataFrame:
@@ -1025,8 +1090,20 @@ def build_facilities(d: District, rng: np.random.Generator) -> pd.DataFrame:
             "smallest_music_room_m2": round(f.smallest_music, 1),
             "smallest_art_room_m2": round(f.smallest_art, 1),
             "labour_rooms": int(f.labour),
+            **_network(s, d.period),
         })
     return pd.DataFrame(rows, columns=list(schema.FACILITIES.names))
+
+
+def _network(s: School, period: str) -> dict[str, object]:
+    spaces, equipped = teaching_spaces(s, period)
+    rural = s.area == "rural"
+    wireless = not rural or (_reached(period, RURAL_WIRELESS_FROM) and s.id not in NO_WIRELESS_YET)
+    return {
+        "indoor_teaching_spaces": spaces, "multimedia_teaching_spaces": equipped,
+        "broadband": "true" if not rural or _reached(period, RURAL_BROADBAND_FROM) else "false",
+        "wireless_full_coverage": "true" if wireless else "false",
+    }
 
 
 # --- tables of the whole evaluation (optional in the data contract) ----------
@@ -1133,7 +1210,10 @@ def build_staff_training(d: District, rng: np.random.Generator) -> pd.DataFrame:
         staff = teachers + int(round(teachers * rng.uniform(0.12, 0.2)))
         low = LOW_TRAINED_SHARE[year].get(s.id)
         trained = int(staff * low) if low else math.ceil(staff * rng.uniform(0.36, 0.62))
-        rows.append({"school_id": s.id, "staff": staff, "district_trained": min(trained, staff)})
+        within_3y = min(staff, math.ceil(staff * TRAINED_3Y_SHARE[PERIODS.index(d.period)]))
+        sessions = 0 if s.id in NO_ICT_SESSION.get(d.period, ()) else 1 + (s.area == "urban")
+        rows.append({"school_id": s.id, "staff": staff, "district_trained": min(trained, staff),
+                     "ict_sessions_last_term": sessions, "trained_within_3y": within_3y})
     return pd.DataFrame(rows, columns=list(schema.STAFF_TRAINING.names))
 
 
@@ -1149,7 +1229,7 @@ DISTRICT_YEARLY: dict[int, dict[str, float]] = {
         "retention_grade7_enrolment": 3990, "retention_deaths": 1, "retention_graduates": 3902,
         "retention_transfers_in": 118, "retention_transfers_out": 131,
         "disabled_school_age": 405, "disabled_enrolled": 388,
-        "fitness_pass_percent": 93.6, "ict_research_percent": 35.8,
+        "fitness_pass_percent": 93.6, "ict_research_percent": 35.8, "ict_training_sessions_district": 2,
     },
     2022: {
         "public_fund_quota_primary_yuan": FUND_QUOTA["primary"], "public_fund_quota_junior_yuan": FUND_QUOTA["junior"],
@@ -1161,7 +1241,7 @@ DISTRICT_YEARLY: dict[int, dict[str, float]] = {
         "retention_grade7_enrolment": 4180, "retention_deaths": 2, "retention_graduates": 4096,
         "retention_transfers_in": 126, "retention_transfers_out": 143,
         "disabled_school_age": 412, "disabled_enrolled": 398,
-        "fitness_pass_percent": 95.4, "ict_research_percent": 41.5,
+        "fitness_pass_percent": 95.4, "ict_research_percent": 41.5, "ict_training_sessions_district": 3,
     },
 }
 #: Figures that move within the year, one value per period (2021Q1 … 2022Q4).
@@ -1511,7 +1591,15 @@ def readme_text(seed: int, states: dict[str, District]) -> str:
         "  Q5 and the veto item V5, junior 科学 below 85 % of tested pupils at level Ⅲ or above (Q9),",
         "  overall satisfaction about 90 % with a small deputies group; under beichen-2021 also",
         "  retention 98.4 % against the plan's 100 % (Q1), a 158-pupil school funded at its own enrolment instead of 200 (G6) and",
-        "  several plan targets still open (places, m², budget per pupil, key teachers, labour room).",
+        "  several plan targets still open (places, m², budget per pupil, key teachers, labour room,",
+        "  100 % retention, R4/R5 area gaps at three and four schools, 3 rooms without multimedia,",
+        "  two teaching points without full wireless or a 帮扶 partner, one school without an ICT",
+        "  training session last term, staff not yet all trained within three years).",
+        "- Coverage columns (Beichen plan): `schools.school_cluster` (学区; rural schools join in",
+        "  2021Q3), `weak_school`, `partner_school_id` (帮扶); `facilities.indoor_teaching_spaces`,",
+        "  `multimedia_teaching_spaces`, `broadband` (rural schools from 2022Q2),",
+        "  `wireless_full_coverage` (rural from 2022Q3); `staff_training.ict_sessions_last_term`,",
+        "  `trained_within_3y`; district item `ict_training_sessions_district`.",
         "- `equipment_value_yuan` is in 元 (not 万元). Facilities are whole-school totals; combined",
         "  schools are split by weighted enrolment by the engine (STANDARD.md §4).",
         "",

@@ -8,7 +8,11 @@ largest class 50). District figures sit on their thresholds: rotation 100 of
 1000 eligible (10 %) with 20 key teachers (20 %), retention 950 / 1000 (95 %),
 disabled enrolment 95 / 100, quota 50 %, migrants 85 %, zoned 100 % / 95 %;
 85 of 100 respondents satisfied; training funds 5 % of public funds at P1;
-85 % of the tested primary pupils at level Ⅲ or above.
+85 % of the tested primary pupils at level Ⅲ or above. The Beichen coverage
+inputs are complete: every indoor teaching space has multimedia, broadband and
+wireless everywhere, one ICT session per school last term and one by the
+district, every staff member trained within three years, every school in a 学区,
+the weak school P2 partnered with P1; R4 and R5 met in every school.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ def district_rows(**overrides: float) -> pd.DataFrame:
         "places_added_primary": 2343, "places_added_junior": 1200,
         "teaching_area_added_primary_m2": 28000, "teaching_area_added_junior_m2": 15000,
         "sports_area_added_primary_m2": 57000, "sports_area_added_junior_m2": 19000,
-        "c_grade_renovated_m2": 9000,
+        "c_grade_renovated_m2": 9000, "ict_training_sessions_district": 1,
     }
     figures.update(overrides)
     rows = [(item, 2022, value, "") for item, value in figures.items() if value is not None]
@@ -101,11 +105,12 @@ def boundary_district(standard: str = "national-2017") -> dict[str, pd.DataFrame
 def _national_boundary() -> dict[str, pd.DataFrame]:
     schools = pd.DataFrame(
         [
-            ("P1", "东风小学", "primary", "urban", "public", "false", "", 2001),
-            ("P2", "西河小学", "primary", "town", "public", "false", "", 1995),
-            ("J1", "北辰初中", "junior", "urban", "public", "false", "", 1990),
+            ("P1", "东风小学", "primary", "urban", "public", "false", "", 2001, "第一学区", "false", ""),
+            ("P2", "西河小学", "primary", "town", "public", "false", "", 1995, "第一学区", "true", "P1"),
+            ("J1", "北辰初中", "junior", "urban", "public", "false", "", 1990, "第二学区", "false", ""),
         ],
-        columns=["school_id", "school_name", "school_type", "area_type", "ownership", "boarding", "parent_school_id", "year_built"],
+        columns=["school_id", "school_name", "school_type", "area_type", "ownership", "boarding", "parent_school_id", "year_built",
+                 "school_cluster", "weak_school", "partner_school_id"],
     )
     sections = pd.DataFrame(
         [
@@ -118,19 +123,21 @@ def _national_boundary() -> dict[str, pd.DataFrame]:
     )
     facilities = pd.DataFrame(
         [
-            ("P1", 3000.0, 0.0, 5000.0, 1_500_000.0, 15, 1, 1, 96.0, 90.0, 1),
-            ("P2", 2400.0, 0.0, 4000.0, 1_200_000.0, 12, 1, 1, 100.0, 95.0, 1),
-            ("J1", 4800.0, 0.0, 7200.0, 1_800_000.0, 18, 2, 2, 100.0, 95.0, 1),
+            ("P1", 3000.0, 0.0, 5000.0, 1_500_000.0, 15, 1, 1, 96.0, 90.0, 1, 20, 20, "true", "true"),
+            ("P2", 2400.0, 0.0, 4000.0, 1_200_000.0, 12, 1, 1, 100.0, 95.0, 1, 16, 16, "true", "true"),
+            ("J1", 4800.0, 0.0, 7200.0, 1_800_000.0, 18, 2, 2, 100.0, 95.0, 1, 24, 24, "true", "true"),
         ],
         columns=["school_id", "teaching_aux_area_m2", "indoor_sports_area_m2", "outdoor_sports_area_m2",
                  "equipment_value_yuan", "multimedia_classrooms", "music_rooms", "art_rooms",
-                 "smallest_music_room_m2", "smallest_art_room_m2", "labour_rooms"],
+                 "smallest_music_room_m2", "smallest_art_room_m2", "labour_rooms",
+                 "indoor_teaching_spaces", "multimedia_teaching_spaces", "broadband", "wireless_full_coverage"],
     )
     finance = pd.DataFrame(
         [("P1", 600_000, 30_000), ("P2", 480_000, 30_000), ("J1", 840_000, 50_000)],
         columns=["school_id", "public_funds_yuan", "training_funds_yuan"],
     )
-    staff = pd.DataFrame([("P1", 30, 10), ("P2", 36, 20), ("J1", 66, 30)], columns=["school_id", "staff", "district_trained"])
+    staff = pd.DataFrame([("P1", 30, 10, 1, 30), ("P2", 36, 20, 2, 36), ("J1", 66, 30, 1, 66)],
+                         columns=["school_id", "staff", "district_trained", "ict_sessions_last_term", "trained_within_3y"])
     quality = pd.DataFrame(
         [
             ("P1", "primary", "数学", 30, 85.0, 500.0, 90.0),

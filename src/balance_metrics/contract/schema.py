@@ -118,6 +118,10 @@ SCHOOLS = Table(
         Column("year_built", "建校年份", "count", required=False),
         DISTRICT_ID,
         DISTRICT_NAME,
+        # Beichen plan §三(三)11: 学区化办学全覆盖; 帮扶 of rural and relatively weak schools.
+        Column("school_cluster", "所属学区", "text", required=False, aliases=("学区",)),
+        Column("weak_school", "相对薄弱学校", "bool", required=False),
+        Column("partner_school_id", "结对帮扶学校代码", "id", required=False, aliases=("帮扶学校代码",)),
     ),
 )
 
@@ -158,6 +162,11 @@ FACILITIES = Table(
         Column("smallest_music_room_m2", "最小音乐教室面积", "amount", unit="m²"),
         Column("smallest_art_room_m2", "最小美术教室面积", "amount", unit="m²"),
         Column("labour_rooms", "劳动实践教室数", "count", required=False, unit="间"),
+        # Beichen plan §三(一)4–5: multimedia in every indoor teaching space; broadband and full wireless coverage.
+        Column("indoor_teaching_spaces", "室内教学场所数", "count", required=False, unit="间"),
+        Column("multimedia_teaching_spaces", "已配备多媒体的室内教学场所数", "count", required=False, unit="间"),
+        Column("broadband", "高速宽带接入", "bool", required=False),
+        Column("wireless_full_coverage", "无线网络全覆盖", "bool", required=False),
     ),
 )
 
@@ -249,6 +258,7 @@ DISTRICT_ITEMS: dict[str, DistrictItem] = {
         DistrictItem("sports_area_added_primary_m2", "方案实施以来累计新建小学体育运动场馆面积", "m²", "amount"),
         DistrictItem("sports_area_added_junior_m2", "方案实施以来累计新建初中体育运动场馆面积", "m²", "amount"),
         DistrictItem("c_grade_renovated_m2", "累计完成提升改造C级校舍面积", "m²", "amount"),
+        DistrictItem("ict_training_sessions_district", "本学年区级组织教育信息化培训次数", "次", "count"),
     )
 }
 
@@ -286,11 +296,16 @@ STAFF_TRAINING = Table(
     zh="教职工培训",
     key=("school_id",),
     required=False,
-    description="One row per school: staff and how many of them took district-level (or higher) training this year.",
+    description="One row per school: staff and how many of them took district-level (or higher) training this year; "
+    "optionally the school's ICT training sessions in the last complete term and the staff who met the training "
+    "requirement within the last three years.",
     columns=(
         Column("school_id", "学校代码", "id", aliases=("学校标识码",)),
         Column("staff", "教职工数", "count", unit="人"),
         Column("district_trained", "参加区级及以上培训教职工数", "count", unit="人"),
+        # Beichen plan §三(二)7: ICT training each term; everyone trained within three years.
+        Column("ict_sessions_last_term", "最近一学期校级教育信息化培训次数", "count", required=False, unit="次"),
+        Column("trained_within_3y", "近三年达到培训结业要求的教职工数", "count", required=False, unit="人"),
     ),
 )
 

@@ -162,7 +162,16 @@ def facility_parts(facilities: pd.DataFrame) -> list[Problem]:
     return part_within_whole(
         facilities, "indoor_sports_area_m2", "teaching_aux_area_m2",
         lambda r: f"indoor sports rooms are part of teaching/auxiliary rooms and cannot exceed them ({_text(r['teaching_aux_area_m2'])} m²)",
-    )
+    ) + part_within_whole(facilities, "multimedia_teaching_spaces", "indoor_teaching_spaces")
+
+
+def support_partners(schools: pd.DataFrame) -> list[Problem]:
+    """A 帮扶 partner must be another school of the table."""
+    known = set(schools["school_id"].dropna())
+    rows = schools[schools["partner_school_id"].notna()]
+    bad = rows[~rows["partner_school_id"].isin(known) | (rows["partner_school_id"] == rows["school_id"])]
+    return [_problem(r, "partner_school_id", r["partner_school_id"], "partner school not found in the schools table (or the school itself)")
+            for _, r in bad.iterrows()]
 
 
 def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
@@ -206,6 +215,7 @@ def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, faciliti
         lambda: campuses(schools),
         lambda: facilities_present(facilities, schools),
         lambda: facility_parts(facilities),
+        lambda: support_partners(schools),
     )
     return [p for rule in rules for p in rule()]
 
@@ -283,7 +293,7 @@ def finance_rules(finance: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> 
 def staff_training_rules(staff: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Staff training: one row per known school; trained staff within staff."""
     problems = duplicate_keys(staff, ("school_id",), "school_id") + _known_schools(staff, tables)
-    return problems + part_within_whole(staff, "district_trained", "staff")
+    return problems + part_within_whole(staff, "district_trained", "staff") + part_within_whole(staff, "trained_within_3y", "staff")
 
 
 def district_rules(district: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -27,6 +26,8 @@ import pandas as pd
 
 from balance_metrics.evaluation.checks import DATA_MISSING, FAIL, MISSING, PASS, STATUS_LABELS, check_row, checks_frame, compare, fmt
 from balance_metrics.evaluation.context import Context
+from balance_metrics.evaluation.measurement import Measurement
+from balance_metrics.evaluation import plan_coverage
 from balance_metrics.contract.schema import DISTRICT_ITEMS
 from balance_metrics.engine.schoolview import in_scope
 from balance_metrics.standard.loader import Standard, exact
@@ -35,20 +36,6 @@ PLAN_COLUMNS = [
     "target_id", "name", "scope", "measured", "requirement", "unit", "comparison", "deadline",
     "status", "status_label", "detail", "responsible", "source",
 ]
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """A target's value this period and the per-school (or per-year) checks behind it.
-
-    ``incomplete`` is set when some schools lacked the data: the value then
-    covers only the others.
-    """
-
-    value: Fraction | None
-    details: list[dict[str, object]] = field(default_factory=list)
-    note: str = ""
-    incomplete: bool = False
 
 
 Measure = Callable[[Context, str, Mapping[str, Any]], Measurement]
@@ -187,6 +174,7 @@ MEASURES: dict[str, Measure] = {
     "music_art_room_shortfall": music_art_room_shortfall,
     "labour_room_shortfall": labour_room_shortfall,
     "budget_min_growth": budget_min_growth,
+    **plan_coverage.MEASURES,
 }
 
 

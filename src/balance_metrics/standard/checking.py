@@ -138,7 +138,10 @@ ITEM_RULE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
     },
     "special_education_funds": {"min_yuan_per_student": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
     "teacher_pay": {"min_pay_ratio": (_number, True), "min_performance_pay_percent": (_number, True)},
-    "district_minimums": {"minimums": (lambda v: _numbers(_one_of(DISTRICT_ITEMS, "district item")(v)), True)},
+    "district_minimums": {
+        "minimums": (lambda v: _numbers(_one_of(DISTRICT_ITEMS, "district item")(v)), True),
+        "evidence_part": (_text, False),  # a part judged on documents too (G14, G15)
+    },
     "rotation": {"min_rotation_percent": (_number, True), "min_key_percent": (_number, True)},
     "certified_teachers": {"min_percent": (_number, True)},
     "retention": {"min_percent": (_number, True)},
@@ -147,6 +150,7 @@ ITEM_RULE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
     "quality_monitoring": {
         "max_difference_rate": (_number, True), "difference_rate": (_choice(*DIFFERENCE_RATES), True),
         "min_level3_percent": (_number, True),
+        "difference_rate_source": (_text, False), "min_level3_percent_source": (_text, False),
     },
     "satisfaction": {
         "min_percent": (_number, True), "required_groups": (_one_of(SURVEY_GROUPS, "respondent group"), False),
@@ -156,6 +160,7 @@ ITEM_RULE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
 }
 
 _DISTRICT_ITEM = _one_of(DISTRICT_ITEMS, "district item")
+_COVERAGE_TABLES: tuple[str, ...] = ("schools", "facilities", "staff_training")
 #: What each plan measure reads from its ``[plan_targets.<id>]`` table.
 PLAN_MEASURE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
     "district_value": {"item": (_DISTRICT_ITEM, True)},
@@ -165,6 +170,22 @@ PLAN_MEASURE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
     "music_art_room_shortfall": {"classes_per_room": (_integer, True), "school_types": (_SCHOOL_TYPES, False)},
     "labour_room_shortfall": {"min_rooms": (_integer, True), "school_types": (_SCHOOL_TYPES, False)},
     "budget_min_growth": {"item": (_DISTRICT_ITEM, True)},
+    # evaluation/plan_coverage.py
+    "item_value": {"item": (_text, True)},
+    "indicator_shortfall": {"indicator": (_text, True), "school_types": (_SCHOOL_TYPES, False)},
+    "part_of_whole_shortfall": {
+        "table": (_choice(*_COVERAGE_TABLES), True), "whole": (_text, True), "part": (_text, True),
+        "school_types": (_SCHOOL_TYPES, False),
+    },
+    "count_minimum_shortfall": {
+        "table": (_choice(*_COVERAGE_TABLES), True), "column": (_text, True), "minimum": (_number, True),
+        "school_types": (_SCHOOL_TYPES, False),
+    },
+    "flag_shortfall": {"table": (_choice(*_COVERAGE_TABLES), True), "column": (_text, True), "school_types": (_SCHOOL_TYPES, False)},
+    "filled_shortfall": {
+        "column": (_text, True), "for_area_types": (_one_of(AREA_TYPES, "area type"), False), "for_flag": (_text, False),
+        "missing_note": (_text, False), "school_types": (_SCHOOL_TYPES, False),
+    },
 }
 
 
