@@ -139,16 +139,19 @@ def test_school_size(tmp_path, school, students, expected):
 
 def add_school(tables, school_id, name, school_type, area, students, classes, public_funds, facilities=True):
     """Append a small school with enough of everything to load."""
-    tables["schools"] = pd.concat([tables["schools"], pd.DataFrame(
-        [(school_id, name, school_type, area, "public", "false", "", 1990)], columns=tables["schools"].columns)], ignore_index=True)
+    school = dict(zip(["school_id", "school_name", "school_type", "area_type", "ownership", "boarding", "parent_school_id", "year_built"],
+                      (school_id, name, school_type, area, "public", "false", "", 1990)))
+    tables["schools"] = pd.concat([tables["schools"], pd.DataFrame([school]).reindex(columns=tables["schools"].columns, fill_value="")],
+                                  ignore_index=True)
     teachers = max(classes + 2, students // 10)
     tables["sections"] = pd.concat([tables["sections"], pd.DataFrame(
         [(school_id, "primary", students, classes, teachers, teachers, max(1, students // 50), 1, teachers, -(-students // classes))],
         columns=tables["sections"].columns)], ignore_index=True)
     if facilities:
-        tables["facilities"] = pd.concat([tables["facilities"], pd.DataFrame(
-            [(school_id, 6.0 * students, 0.0, 10.0 * students, 3000.0 * students, 3, 1, 1, 96.0, 90.0, 1)],
-            columns=tables["facilities"].columns)], ignore_index=True)
+        facility = (school_id, 6.0 * students, 0.0, 10.0 * students, 3000.0 * students, 3, 1, 1, 96.0, 90.0, 1)
+        row = pd.DataFrame([facility], columns=tables["facilities"].columns[:len(facility)])
+        tables["facilities"] = pd.concat([tables["facilities"], row.reindex(columns=tables["facilities"].columns, fill_value="")],
+                                         ignore_index=True)
     tables["finance"] = pd.concat([tables["finance"], pd.DataFrame(
         [(school_id, public_funds, public_funds // 20)], columns=tables["finance"].columns)], ignore_index=True)
     tables["classes"] = classes_table(tables["sections"])
