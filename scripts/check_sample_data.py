@@ -8,7 +8,8 @@ Chinese ``统计报表.xlsx`` workbook), merges 不计校数 campuses into their
 drops excluded schools, splits combined schools' facilities by weighted
 enrolment, and prints per stage: counted sections, failing sections, and the 7
 pupil-weighted coefficients of variation (CV = sqrt(Σ P_i (X_i − X̄)² / P) / X̄,
-X̄ = Σ P_i X_i / P). Thresholds, weights and limits come from the national
+X̄ = Σ P_i X_i / P), and checks that the district's added teaching space and sports
+venues equal the schools' R4/R5 totals now minus their baseline totals. Thresholds, weights and limits come from the national
 standard file in ``src/balance_metrics/standard/data``. Pass/fail of a section uses
 exact rational arithmetic. This is NOT the engine (that lives in src/); it only
 lets us check that the synthetic story holds.
@@ -84,16 +85,21 @@ def _canonical(table: schema.Table, df: pd.DataFrame) -> pd.DataFrame:
 def read_period(folder: Path) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     books = sorted(folder.glob("*.xlsx"))
-    for table in schema.CORE_TABLES:
+    for table in (*schema.CORE_TABLES, schema.DISTRICT):
         csv = folder / f"{table.name}.csv"
         if csv.exists():
-            df = pd.read_csv(csv, comment="#", dtype={"school_id": str, "parent_school_id": str},
+            df = pd.read_csv(csv, comment="#", dtype={"school_id": str, "parent_school_id": str, "partner_school_id": str},
                              keep_default_na=False, na_values=[""])
         elif books:
-            df = pd.read_excel(books[0], sheet_name=table.zh, dtype={"学校代码": str, "所属学校代码": str})
-        else:
+            df = pd.read_excel(books[0], sheet_name=table.zh, dtype={"学校代码": str, "所属学校代码": str, "结对帮扶学校代码": str})
+        elif table.required:
             raise FileNotFoundError(f"{folder}: no {table.name}")
+        else:
+            continue
         tables[table.name] = _canonical(table, df)
+    if "district" in tables:  # the workbook gives Chinese item names
+        names = {item.zh: code for code, item in schema.DISTRICT_ITEMS.items()}
+        tables["district"]["item"] = tables["district"]["item"].map(lambda v: names.get(v, v))
     return tables
 
 
@@ -126,7 +132,7 @@ def section_values(tables: dict[str, pd.DataFrame], std: dict) -> list[dict]:
         for r in grp.itertuples():
             if r.stage not in ("primary", "junior"):
                 continue
-            vals = {}
+            vals, nums = {}, {}
             for ind, spec in std["ind"].items():
                 if spec["basis"] == "section":
                     num = sum(c * Fraction(str(getattr(r, col))) for col, c in spec["terms"].items())
@@ -135,7 +141,8 @@ def section_values(tables: dict[str, pd.DataFrame], std: dict) -> list[dict]:
                     total = sum(c * Fraction(str(fac.loc[sid, col])) for col, c in spec["terms"].items())
                     share = weights[r.stage] * r.students / weighted
                     vals[ind] = total * share * spec["scale"] / r.students
-            rows.append({"school_id": sid, "stage": r.stage, "students": int(r.students), "values": vals})
+                    nums[ind] = total * share
+            rows.append({"school_id": sid, "stage": r.stage, "students": int(r.students), "values": vals, "numerators": nums})
     return rows
 
 
@@ -178,6 +185,34 @@ def summarise(tables: dict[str, pd.DataFrame], std: dict) -> dict:
     return out
 
 
+#: District figures of area added since the plan's baseline, and what the schools' tables say.
+AREA_ADDED = {
+    "teaching_area_added_primary_m2": ("R4", "primary", "teaching_area_baseline_primary_m2"),
+    "teaching_area_added_junior_m2": ("R4", "junior", "teaching_area_baseline_junior_m2"),
+    "sports_area_added_primary_m2": ("R5", "primary", "sports_area_baseline_primary_m2"),
+    "sports_area_added_junior_m2": ("R5", "junior", "sports_area_baseline_junior_m2"),
+}
+AREA_TOLERANCE = Fraction(1, 100)  # as beichen-2021's cross_check_tolerance_percent
+
+
+def area_checks(tables: dict[str, pd.DataFrame], std: dict) -> list[tuple[str, float, float, bool]]:
+    """(item, reported, schools now − baseline, agrees) for each added-area district figure."""
+    district = tables.get("district")
+    if district is None:
+        return []
+    figures = {r.item: Fraction(str(r.value)) for r in district.itertuples()}
+    rows = section_values(tables, std)
+    out = []
+    for item, (ind, stage, base) in AREA_ADDED.items():
+        if item not in figures or base not in figures:
+            continue
+        now = sum(r["numerators"][ind] for r in rows if r["stage"] == stage)
+        from_schools = now - figures[base]
+        agrees = abs(figures[item] - from_schools) <= abs(figures[item]) * AREA_TOLERANCE
+        out.append((item, float(figures[item]), float(from_schools), agrees))
+    return out
+
+
 def report(period: str, summary: dict, std: dict, detail: bool) -> str:
     lines = [f"== {period} =="]
     lines.append(f"{'stage':8} {'sections':>8} {'pupils':>7} {'failing':>7}   "
@@ -208,16 +243,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     std = load_standard()
     folders = sorted(p for p in args.root.iterdir() if p.is_dir() and (not args.period or p.name in args.period))
-    trend = []
+    trend, disagreeing = [], []
     for folder in folders:
-        summary = summarise(read_period(folder), std)
+        tables = read_period(folder)
+        summary = summarise(tables, std)
         print(report(folder.name, summary, std, args.detail))
+        for item, reported, from_schools, agrees in area_checks(tables, std):
+            print(f"  {item}: district {reported:,.0f} m², schools (now − baseline) {from_schools:,.1f} m²"
+                  + ("" if agrees else "  <-- DISAGREE"))
+            if not agrees:
+                disagreeing.append(f"{folder.name} {item}")
         print()
         trend.append((folder.name, sum(len(s["failing"]) for s in summary.values()),
                       sum(len(s["cv_fail"]) for s in summary.values())))
     if len(trend) > 1:
         print("trend (period: failing sections / failing CVs): "
               + ", ".join(f"{p}: {f}/{c}" for p, f, c in trend))
+    if disagreeing:
+        print("district area figures disagree with the school tables: " + ", ".join(disagreeing))
+        return 1
     return 0
 
 

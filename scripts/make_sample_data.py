@@ -173,9 +173,11 @@ class District:
     period: str
     schools: dict[str, School]  # insertion-ordered: the roster order
     log: list[str] = field(default_factory=list)  # story events of this period
+    # The schools' R4/R5 totals per stage on the plan's baseline date (district item -> m²).
+    area_baseline: dict[str, int] = field(default_factory=dict)
 
     def copy_to(self, period: str) -> "District":
-        return District(period, copy.deepcopy(self.schools), [])
+        return District(period, copy.deepcopy(self.schools), [], dict(self.area_baseline))
 
 
 # ---------------------------------------------------------------------------
@@ -971,6 +973,7 @@ def simulate(seed: int) -> dict[str, District]:
     """District snapshots for every period."""
     states: dict[str, District] = {}
     d = build_initial(seed)
+    d.area_baseline = area_baseline(d)
     for i, period in enumerate(PERIODS):
         if i:
             d = advance(d, period, seed)
@@ -1250,10 +1253,6 @@ DISTRICT_BY_PERIOD: dict[str, tuple[float, ...]] = {
     # cumulative since 2020-01-01, the baseline of the three-year action 2020—2022
     "places_added_primary": (620, 620, 1100, 1100, 1100, 1380, 1920, 2016),
     "places_added_junior": (300, 300, 560, 560, 560, 820, 1260, 1260),
-    "teaching_area_added_primary_m2": (6200, 7800, 12400, 14800, 15600, 18900, 23800, 24650),
-    "teaching_area_added_junior_m2": (3100, 3800, 6900, 7600, 8200, 11000, 15200, 15600),
-    "sports_area_added_primary_m2": (14500, 18200, 27600, 34100, 35800, 44300, 55200, 58100),
-    "sports_area_added_junior_m2": (4200, 5100, 8800, 10400, 11000, 13600, 16200, 16900),
     "c_grade_renovated_m2": (3100, 3600, 5200, 6100, 6400, 7900, 8800, 9400),
 }
 #: School-year figures that change with the autumn term (rotation happens then).
@@ -1284,8 +1283,47 @@ def district_rows(period: str) -> list[dict[str, object]]:
     return rows
 
 
+#: Teaching space and sports venues added since the baseline: the district figure, the
+#: indicator and stage whose numerators the schools report, the baseline item, and
+#: what was built in 2020 before the sample's first period. The district figures are
+#: derived from the school tables (schools now − baseline), so they agree with them.
+AREA_ADDED: dict[str, tuple[str, str, str, int]] = {
+    "teaching_area_added_primary_m2": ("R4", "primary", "teaching_area_baseline_primary_m2", 6200),
+    "teaching_area_added_junior_m2": ("R4", "junior", "teaching_area_baseline_junior_m2", 3100),
+    "sports_area_added_primary_m2": ("R5", "primary", "sports_area_baseline_primary_m2", 14500),
+    "sports_area_added_junior_m2": ("R5", "junior", "sports_area_baseline_junior_m2", 4200),
+}
+
+
+def stage_area_sum(d: District, indicator: str, stage: str) -> float:
+    """Σ over counted schools of the facility total's share for ``stage`` (as the engine splits it)."""
+    total = 0.0
+    for school in d.schools.values():
+        if not is_counted(d, school) or stage not in school.sections:
+            continue
+        sections, fac = merged(d, school)
+        weights = stage_weights(school)
+        weighted = sum(weights[st] * sec.students for st, sec in sections.items())
+        total += facility_total(fac, indicator) * weights[stage] * sections[stage].students / weighted
+    return total
+
+
+def area_baseline(d: District) -> dict[str, int]:
+    """Baseline item -> the schools' total on the baseline date (2021Q1 total − built in 2020)."""
+    return {base: round(stage_area_sum(d, ind, stage) - before) for ind, stage, base, before in AREA_ADDED.values()}
+
+
+def area_rows(d: District) -> list[dict[str, object]]:
+    rows = []
+    for item, (ind, stage, base, _) in AREA_ADDED.items():
+        added = round(stage_area_sum(d, ind, stage) - d.area_baseline[base])
+        rows.append({"item": item, "year": year_of(d), "value": added, "reference": "区教育局基建台账"})
+        rows.append({"item": base, "year": year_of(d), "value": d.area_baseline[base], "reference": "区教育局基建台账（基准日各校合计）"})
+    return rows
+
+
 def build_district(d: District, rng: np.random.Generator) -> pd.DataFrame:
-    rows = district_rows(d.period)
+    rows = district_rows(d.period) + area_rows(d)
     for row in rows:  # whole numbers without a trailing ".0", as a statistics export writes them
         row["value"] = int(row["value"]) if float(row["value"]).is_integer() else row["value"]
     return pd.DataFrame(rows, columns=list(schema.DISTRICT.names), dtype=object)

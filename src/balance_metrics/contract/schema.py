@@ -259,6 +259,11 @@ DISTRICT_ITEMS: dict[str, DistrictItem] = {
         DistrictItem("sports_area_added_junior_m2", "方案实施以来累计新建初中体育运动场馆面积", "m²", "amount"),
         DistrictItem("c_grade_renovated_m2", "累计完成提升改造C级校舍面积", "m²", "amount"),
         DistrictItem("ict_training_sessions_district", "本学年区级组织教育信息化培训次数", "次", "count"),
+        # The schools' own totals on the plan's baseline date, to cross-check the added figures above.
+        DistrictItem("teaching_area_baseline_primary_m2", "基准日各校小学教学及辅助用房面积合计（不含室内体育用房）", "m²", "amount"),
+        DistrictItem("teaching_area_baseline_junior_m2", "基准日各校初中教学及辅助用房面积合计（不含室内体育用房）", "m²", "amount"),
+        DistrictItem("sports_area_baseline_primary_m2", "基准日各校小学体育运动场馆面积合计", "m²", "amount"),
+        DistrictItem("sports_area_baseline_junior_m2", "基准日各校初中体育运动场馆面积合计", "m²", "amount"),
     )
 }
 

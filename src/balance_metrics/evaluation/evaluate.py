@@ -8,12 +8,14 @@ blocking it; and the 问题清单.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from balance_metrics.evaluation.checks import FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS
+from balance_metrics.common.errors import problems_frame
 from balance_metrics.evaluation.context import build_context
+from balance_metrics.evaluation.cross_checks import cross_check_warnings, cross_checks
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.evidence import evidence_references
 from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
@@ -84,6 +86,10 @@ class Evaluation:
         The 问题清单 (:data:`balance_metrics.issues.ISSUE_COLUMNS`).
     standard : Standard
     period : str
+    warnings : DataFrame
+        The period's data warnings (file, row, column, value, rule): the
+        dataset's plausibility warnings plus district totals that disagree with
+        the sum of the schools' own figures (:mod:`~balance_metrics.evaluation.cross_checks`).
     """
 
     resources: ResourceEvaluation
@@ -96,6 +102,7 @@ class Evaluation:
     issue_list: pd.DataFrame
     standard: Standard
     period: str
+    warnings: pd.DataFrame = field(default_factory=lambda: problems_frame([]))
 
     def summary(self) -> pd.DataFrame:
         """One row: period, standard, verdict, and item / plan-target counts by status."""
@@ -185,6 +192,13 @@ def _evaluate_one(dataset: Dataset, std: Standard, resources: ResourceEvaluation
     checks = run_items(ctx, specs)
     items = summarise_items(std, specs, checks, evidence_references(dataset))
     targets, target_checks = evaluate_plan(ctx)
+    totals = cross_checks(ctx)
+    disagreeing = {c.target_id: c.text() for c in totals if not c.agrees}
+    if disagreeing:
+        extra = targets["target_id"].map(disagreeing).fillna("")
+        targets = targets.assign(detail=["；".join(t for t in pair if t) for pair in zip(targets["detail"], extra)])
+    found = cross_check_warnings(ctx, totals)
+    warnings = pd.concat([dataset.warnings, found], ignore_index=True) if len(found) else dataset.warnings
     return Evaluation(
         resources=ctx.resources,
         items=items,
@@ -196,6 +210,7 @@ def _evaluate_one(dataset: Dataset, std: Standard, resources: ResourceEvaluation
         issue_list=issue_list(items, checks, targets, target_checks),
         standard=std,
         period=dataset.period,
+        warnings=warnings,
     )
 
 

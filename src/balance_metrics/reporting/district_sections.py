@@ -367,14 +367,17 @@ def gaps(ctx: ReportContext) -> Html:
 
 
 def data_quality(ctx: ReportContext) -> Html:
-    """数据质量提示: plausibility warnings, excluded schools, periods that could not be read."""
+    """数据质量提示: plausibility warnings (and district totals that disagree with the
+    schools' own figures), excluded schools, periods that could not be read."""
     ds = ctx.dataset
+    warnings = getattr(ctx.evaluation, "warnings", None) if ctx.evaluation is not None else None
+    warnings = warnings if isinstance(warnings, pd.DataFrame) else ds.warnings
     blocks: list[Html | None] = []
-    if ds.warnings.empty:
+    if warnings.empty:
         blocks.append(pres.notice("本期数据通过全部校验，未发现需要核实的数值。", "ok"))
     else:
-        blocks.append(pres.notice(f"本期数据有 {len(ds.warnings)} 条提示，请核实（不影响计算）：", "warning"))
-        blocks.append(pres.table(ds.warnings, ["file", Col("row", kind="int"), "column", "value", "rule"]))
+        blocks.append(pres.notice(f"本期数据有 {len(warnings)} 条提示，请核实（不影响计算）：", "warning"))
+        blocks.append(pres.table(warnings, ["file", Col("row", kind="int"), "column", "value", "rule"]))
     excluded = ctx.resources.excluded
     blocks.append(Html("<h3>未参与资源配置指标计算的学校（学段）</h3>"))
     blocks.append(

@@ -160,10 +160,22 @@ ITEM_RULE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
 }
 
 _DISTRICT_ITEM = _one_of(DISTRICT_ITEMS, "district item")
+
+
+def _school_sum(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping) or set(value) != {"indicator", "stage", "baseline_item"}:
+        raise ValueError("expected { indicator = \"R4\", stage = \"primary\", baseline_item = \"<district item>\" }")
+    _STAGE_KEYS(value["stage"])
+    _DISTRICT_ITEM(value["baseline_item"])
+    return value
 _COVERAGE_TABLES: tuple[str, ...] = ("schools", "facilities", "staff_training")
 #: What each plan measure reads from its ``[plan_targets.<id>]`` table.
 PLAN_MEASURE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
-    "district_value": {"item": (_DISTRICT_ITEM, True)},
+    "district_value": {
+        "item": (_DISTRICT_ITEM, True),
+        # cross-check against the schools' own figures (evaluation/cross_checks.py)
+        "school_sum": (_school_sum, False), "cross_check_tolerance_percent": (_number, False),
+    },
     "key_teacher_shortfall": {"per_100_students": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
     "training_funds_shortfall": {"min_percent": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
     "trained_staff_shortfall": {"min_share": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
