@@ -162,7 +162,7 @@ def count_minimum_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any
     gaps = (minimum - schools[column]).clip(lower=0)
     unit = str(spec["unit"])
     status = np.where(lacking, MISSING, np.where(gaps > 0, FAIL, PASS))
-    note = np.where(lacking, f"缺少{_label(table, column)}", _label(table, column) + schools[column].map(lambda v: fmt(v, unit)))
+    note = np.where(lacking, f"缺少{_label(table, column)}", gaps.map(lambda g: f"还需{fmt(g, unit)}" if g > 0 else ""))
     details = _details(target_id, column, _label(table, column), schools, measured=schools[column], requirement=minimum, comparison=">=",
                        unit=unit, status=status, shortfall=gaps.where(~lacking), note=note)
     return _result(gaps, details, lacking, schools["school_name"], _label(table, column))
