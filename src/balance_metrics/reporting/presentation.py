@@ -333,6 +333,15 @@ def _cell(col: Col, value: Any, decimals: int) -> tuple[str, str]:
     return escape(value), ""
 
 
+#: Columns of names that must never be squeezed to one character per line.
+NAME_COLUMNS: frozenset[str] = frozenset({"school_name", "group_name"})
+
+
+def _one_line(col: Col) -> bool:
+    """Cells (and header) kept on one line: short codes, verdicts and names."""
+    return col.nowrap or col.kind in {"code", "pass", "yesno"} or col.key in NAME_COLUMNS
+
+
 def table(
     frame: pd.DataFrame,
     columns: Sequence[Col | str],
@@ -381,13 +390,13 @@ def table(
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     if frame.empty:
         return Html(f'<p class="bm-empty">{escape((caption + "：") if caption else "")}{escape(empty)}</p>')
-    header = "".join(f"<th>{escape(c.header)}</th>" for c in cols)
+    header = "".join(f'<th class="bm-nw">{escape(c.header)}</th>' if _one_line(c) else f"<th>{escape(c.header)}</th>" for c in cols)
     body = []
     for record in frame.to_dict("records"):
         cells = []
         for col in cols:
             markup, css = _cell(col, record[col.key], decimals)
-            if col.nowrap or col.kind in {"code", "pass", "yesno"}:
+            if _one_line(col):
                 css = f"{css} bm-nw".strip()
             cells.append(f'<td class="{css}">{markup}</td>' if css else f"<td>{markup}</td>")
         failing = fail_column is not None and not _missing(record[fail_column]) and not bool(record[fail_column])
