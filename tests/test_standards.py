@@ -89,7 +89,7 @@ def test_bad_standard_lists_every_problem_at_once(tmp_path):
         'name = "local"\nextends = "beichen-2021"\nversion = "1"\n'
         '[indicators.R1.thresholds]\nprimary = "four"\n'
         '[items.G9.minimums]\nteachers_happy_percent = "100"\n'
-        '[plan_targets.P18]\nname = "新目标"\nmeasure = "district_value"\nitem = "fitness_pass_percent"\n'
+        '[plan_targets.P99]\nname = "新目标"\nmeasure = "district_value"\nitem = "fitness_pass_percent"\n'
         'requirement = "90"\ncomparison = ">="\nunit = "%"\n'
         '[section_rule]\nfloor_factor = "ninety"\n',
         encoding="utf-8",
@@ -97,13 +97,13 @@ def test_bad_standard_lists_every_problem_at_once(tmp_path):
     problems = _problems(bad)
     by_key = problems.set_index("key")
     assert set(by_key.index) == {
-        "indicators.R1.thresholds.primary", "items.G9.minimums", "plan_targets.P18.deadline", "section_rule.floor_factor",
+        "indicators.R1.thresholds.primary", "items.G9.minimums", "plan_targets.P99.deadline", "section_rule.floor_factor",
     }
     assert (problems["file"] == str(bad)).all()
     assert by_key.loc["indicators.R1.thresholds.primary", "value"] == "'four'"
     assert "expected a number" in by_key.loc["indicators.R1.thresholds.primary", "rule"]
     assert "unknown district item teachers_happy_percent" in by_key.loc["items.G9.minimums", "rule"]
-    assert by_key.loc["plan_targets.P18.deadline", "rule"] == "missing"
+    assert by_key.loc["plan_targets.P99.deadline", "rule"] == "missing"
     message = str(pytest.raises(StandardError, load_standard, bad).value)
     assert message.startswith(f"4 problem(s) in standard {bad}")
 
