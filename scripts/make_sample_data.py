@@ -1038,6 +1038,15 @@ def coverage_of_schools(d: District) -> dict[str, dict[str, object]]:
     return rows
 
 
+#: Columns for a period holding many districts; the sample is one district and leaves them out.
+MULTI_DISTRICT_COLUMNS = ("district_id", "district_name")
+
+
+def sample_columns(table: schema.Table) -> list[str]:
+    """The table's columns as the sample writes them (one district: no district_id)."""
+    return [name for name in table.names if name not in MULTI_DISTRICT_COLUMNS]
+
+
 def build_schools(d: District, rng: np.random.Generator) -> pd.DataFrame:
     coverage = coverage_of_schools(d)
     rows = [{
@@ -1045,7 +1054,7 @@ def build_schools(d: District, rng: np.random.Generator) -> pd.DataFrame:
         "ownership": s.ownership, "boarding": "true" if s.boarding else "false",
         "parent_school_id": s.parent, "year_built": s.year_built, **coverage[s.id],
     } for s in d.schools.values()]
-    return pd.DataFrame(rows, columns=list(schema.SCHOOLS.names))
+    return pd.DataFrame(rows, columns=sample_columns(schema.SCHOOLS))
 
 
 def teaching_spaces(s: School, period: str) -> tuple[int, int]:
@@ -1077,7 +1086,7 @@ def build_sections(d: District, rng: np.random.Generator) -> pd.DataFrame:
                 # a class list can never have its largest class below the average
                 "largest_class": max(sec.largest_class, math.ceil(sec.students / max(sec.classes, 1))),
             })
-    return pd.DataFrame(rows, columns=list(schema.SECTIONS.names))
+    return pd.DataFrame(rows, columns=sample_columns(schema.SECTIONS))
 
 
 def build_facilities(d: District, rng: np.random.Generator) -> pd.DataFrame:
@@ -1097,7 +1106,7 @@ def build_facilities(d: District, rng: np.random.Generator) -> pd.DataFrame:
             "labour_rooms": int(f.labour),
             **_network(s, d.period),
         })
-    return pd.DataFrame(rows, columns=list(schema.FACILITIES.names))
+    return pd.DataFrame(rows, columns=sample_columns(schema.FACILITIES))
 
 
 def _network(s: School, period: str) -> dict[str, object]:
@@ -1184,7 +1193,7 @@ def build_classes(d: District, rng: np.random.Generator) -> pd.DataFrame:
                 sizes = class_sizes(s.sections[stage], stage, rng)
                 rows += [{"school_id": s.id, "stage": stage, "class_id": cid, "students": n}
                          for cid, n in zip(class_ids(stage, len(sizes)), sizes)]
-    return pd.DataFrame(rows, columns=list(schema.CLASSES.names))
+    return pd.DataFrame(rows, columns=sample_columns(schema.CLASSES))
 
 
 def _public_funds(s: School, year: int, rng: np.random.Generator) -> int:
@@ -1205,7 +1214,7 @@ def build_finance(d: District, rng: np.random.Generator) -> pd.DataFrame:
         public = _public_funds(s, year, rng)
         share = LOW_TRAINING_SHARE[year].get(s.id) or float(rng.uniform(0.052, 0.08))
         rows.append({"school_id": s.id, "public_funds_yuan": public, "training_funds_yuan": int(round(public * share, -2))})
-    return pd.DataFrame(rows, columns=list(schema.FINANCE.names))
+    return pd.DataFrame(rows, columns=sample_columns(schema.FINANCE))
 
 
 def build_staff_training(d: District, rng: np.random.Generator) -> pd.DataFrame:
@@ -1220,7 +1229,7 @@ def build_staff_training(d: District, rng: np.random.Generator) -> pd.DataFrame:
         sessions = 0 if s.id in NO_ICT_SESSION.get(d.period, ()) else 1 + (s.area == "urban")
         rows.append({"school_id": s.id, "staff": staff, "district_trained": min(trained, staff),
                      "ict_sessions_last_term": sessions, "trained_within_3y": within_3y})
-    return pd.DataFrame(rows, columns=list(schema.STAFF_TRAINING.names))
+    return pd.DataFrame(rows, columns=sample_columns(schema.STAFF_TRAINING))
 
 
 #: District figures by school year (invented). Rates in %, pay in 元.
@@ -1329,7 +1338,7 @@ def build_district(d: District, rng: np.random.Generator) -> pd.DataFrame:
     rows = district_rows(d.period) + area_rows(d)
     for row in rows:  # whole numbers without a trailing ".0", as a statistics export writes them
         row["value"] = int(row["value"]) if float(row["value"]).is_integer() else row["value"]
-    return pd.DataFrame(rows, columns=list(schema.DISTRICT.names), dtype=object)
+    return pd.DataFrame(rows, columns=sample_columns(schema.DISTRICT), dtype=object)
 
 
 #: Evidence documents: (item, document, reviewer, first period it is met, periods it was not met).
@@ -1369,7 +1378,7 @@ def build_evidence(d: District, rng: np.random.Generator) -> pd.DataFrame:
         date = f"{d.period[:4]}-{PERIOD_END[quarter(d.period)]}" if decided else ""
         rows.append({"item_id": item, "status": status, "reference": document,
                      "reviewer": reviewer if decided else "", "date": date, "note": note})
-    return pd.DataFrame(rows, columns=list(schema.EVIDENCE.names))
+    return pd.DataFrame(rows, columns=sample_columns(schema.EVIDENCE))
 
 
 def period_key(period: str) -> tuple[int, int]:
@@ -1403,7 +1412,7 @@ def build_survey(d: District, rng: np.random.Generator) -> pd.DataFrame:
                 score, satisfied = "", "true" if happy else "false"
             rows.append({"respondent_id": f"{d.period}-{number:04d}", "group": group, "school_id": school,
                          "satisfied": satisfied, "score": score})
-    return pd.DataFrame(rows, columns=list(schema.SURVEY.names))
+    return pd.DataFrame(rows, columns=sample_columns(schema.SURVEY))
 
 
 QUALITY_SUBJECTS = ("数学", "语文", "科学")
@@ -1435,7 +1444,7 @@ def build_quality(d: District, rng: np.random.Generator) -> pd.DataFrame:
                     "mean_score": round(500 + 20 * ability + noise, 1),
                     "score_sd": round(sd, 1),
                 })
-    return pd.DataFrame(rows, columns=list(schema.QUALITY.names))
+    return pd.DataFrame(rows, columns=sample_columns(schema.QUALITY))
 
 
 #: table name -> builder(district, rng). Register new tables here.
