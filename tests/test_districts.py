@@ -28,7 +28,7 @@ def two_districts(tmp_path, period="2022Q4"):
         folder.mkdir(parents=True)
         for csv in sorted((SAMPLE / period).glob("*.csv")):
             frame = read(csv)
-            for column in ("school_id", "parent_school_id", "respondent_id"):
+            for column in ("school_id", "parent_school_id", "partner_school_id", "respondent_id"):
                 if column in frame:
                     frame[column] = frame[column].where(frame[column] == "", prefix + frame[column])
             if prefix == "B-" and csv.stem == "sections":
