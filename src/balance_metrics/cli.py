@@ -59,7 +59,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     evaluation = evaluate(dataset, args.standard, district=args.district)
     result = evaluation.resources
     out = Path(args.out) if args.out else Path("data/processed") / dataset.period
-    tables = {**evaluation.tables(), "warnings": evaluation.warnings}
+    # One district: the data warnings plus district totals that disagree with the schools.
+    warnings = getattr(evaluation, "warnings", dataset.warnings)
+    tables = {**evaluation.tables(), "warnings": warnings}
     # The tables are one set: written into a staging folder that replaces `out` whole.
     expected = [f"{name}.csv" for name in tables] + ["evaluation.xlsx"]
     about = {"period": dataset.period, "standard": result.standard.label, "data": str(dataset.path)}
@@ -88,8 +90,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     blocking = ", ".join(readiness.blocking["id"])
     print(f"  readiness: {readiness.verdict} ({readiness.label})" + (f"; blocking: {blocking}" if blocking else ""))
     print(f"  问题清单: {len(evaluation.issue_list)} line(s): see {out / '问题清单.csv'}")
-    if len(evaluation.warnings):
-        print(f"  {len(evaluation.warnings)} data warning(s): see {out / 'warnings.csv'}")
+    if len(warnings):
+        print(f"  {len(warnings)} data warning(s): see {out / 'warnings.csv'}")
     print(f"wrote {len(written)} files to {out}")
     return 0
 
