@@ -44,7 +44,7 @@ def test_2022q4_national_mix(q4):
     assert s["G3"] == "fail" and failing_schools(result, "G3") == {"BC-J06", "BC-J07"}
     assert s["V5"] == "evidence missing" and s["G10"] == "evidence missing"  # pending documents
     assert s["G6"] == "pass" and s["S1"] == "pass"
-    assert not result.readiness.ready and "V5" == result.readiness.blocking["id"].iloc[0]
+    assert not result.readiness.passed and "V5" == result.readiness.blocking["id"].iloc[0]
 
 
 def test_2022q4_satisfaction(q4):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from balance_metrics.common.labels import READY_LABELS
 from balance_metrics.evaluation.checks import FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS
 from balance_metrics.evaluation.context import build_context
 from balance_metrics.contract.dataset import Dataset
@@ -25,7 +26,6 @@ from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_sta
 from balance_metrics.evaluation.survey import satisfaction
 
 BLOCKING_COLUMNS = ["id", "area", "area_name", "name", "status", "status_label", "veto", "measured", "requirement"]
-READY_LABELS = {True: "具备申报认定条件", False: "暂不具备申报认定条件"}
 
 
 @dataclass(frozen=True)
@@ -34,24 +34,24 @@ class Readiness:
 
     Attributes
     ----------
-    ready : bool
-        No item fails or lacks evidence (plan targets do not count).
+    passed : bool
+        No item fails or lacks evidence (plan targets do not count): ready to apply.
     blocking : DataFrame
         The items that prevent it (columns :data:`BLOCKING_COLUMNS`), vetoes first.
     """
 
-    ready: bool
+    passed: bool
     blocking: pd.DataFrame
 
     @property
     def verdict(self) -> str:
         """``"ready"`` or ``"not ready"``."""
-        return "ready" if self.ready else "not ready"
+        return "ready" if self.passed else "not ready"
 
     @property
     def label(self) -> str:
         """The verdict in Chinese."""
-        return READY_LABELS[self.ready]
+        return READY_LABELS[self.passed]
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def assess_readiness(items: pd.DataFrame, standard: Standard) -> Readiness:
     blocking_statuses = list(standard.blocking_statuses)
     blocking = items[items["status"].isin(blocking_statuses)].assign(veto=lambda f: f["area"] == "veto")
     blocking = blocking.sort_values("veto", ascending=False, kind="stable")[BLOCKING_COLUMNS].reset_index(drop=True)
-    return Readiness(ready=blocking.empty, blocking=blocking)
+    return Readiness(passed=blocking.empty, blocking=blocking)
 
 
 def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD, district: str | list[str] | None = None):

@@ -70,11 +70,8 @@ def overview(ctx: ReportContext) -> Html:
     return pres.join(blocks)
 
 
-_STATUS_LABELS = {"pass": "达标", "fail": "未达标", "evidence missing": "缺少佐证", "not applicable": "不适用", "data missing": "缺少数据"}
-
-
 def _status_column(frame: pd.DataFrame) -> pd.DataFrame:
-    labels = frame["status_label"] if "status_label" in frame.columns else frame["status"].map(lambda s: _STATUS_LABELS.get(str(s), str(s)))
+    labels = frame["status_label"]
     # "pass" counts as passing; not applicable is neither a failure nor a pass.
     ok = frame["status"].map(lambda s: True if s == "pass" else (None if s == "not applicable" else False))
     return frame.assign(_label=labels, _ok=ok)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from balance_metrics.contract.dataset import period_sort_key
+from balance_metrics.contract.periods import period_sort_key
 from balance_metrics.reporting.fonts import glyph_warnings_as_errors, use_chinese_font
 from balance_metrics.reporting.presentation import Html, escape, format_exact, format_number
 from balance_metrics.contract.schema import AREA_TYPES, STAGES
