@@ -47,6 +47,15 @@ PROGRESS_STATUS_LABELS: dict[str, str] = {
 }
 
 
+def percent_text(share: float) -> str:
+    """A share (0–1) as a report states a rule's percentage: ``0.85`` -> ``"85%"``.
+
+    >>> percent_text(0.85), percent_text(0.9), percent_text(0.875)
+    ('85%', '90%', '87.5%')
+    """
+    return f"{round(float(share) * 100, 6):g}%"
+
+
 def indicator_status_labels(floor: str) -> dict[str, str]:
     """A section indicator's status: met, below the threshold but above the floor, below the floor.
 

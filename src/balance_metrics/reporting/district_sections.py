@@ -116,7 +116,7 @@ def _plan_targets(targets: pd.DataFrame, ctx: ReportContext) -> Html | None:
 
 
 def resources(ctx: ReportContext) -> Html:
-    """资源配置七项指标: per stage, district value and CV against the limit."""
+    """资源配置指标 (R1–R7): per stage, district value and CV against the limit."""
     res = ctx.resources
     blocks: list[Html | None] = []
     columns = [
@@ -176,8 +176,8 @@ def school_verdicts(ctx: ReportContext) -> Html:
         Col("indicators_below_floor", kind="int"), Col("failed_indicators", kind="text"), Col("passed", kind="pass"),
     ]  # fmt: skip
     rule = (
-        f"判定规则：七项指标中至少 {ctx.standard.min_indicators_met} 项达到标准值，"
-        f"且未达标的指标不低于标准值的 {pres.format_exact(float(ctx.standard.floor_factor) * 100)}%。"
+        f"判定规则：{len(ctx.standard.indicators)} 项指标中至少 {ctx.standard.min_indicators_met} 项达到标准值，"
+        f"且未达标的指标不低于标准值的 {ctx.standard.floor_percent}。"
         "未达标的学校排在各学段前面。"
     )
     blocks: list[Html | None] = [
@@ -190,7 +190,7 @@ def school_verdicts(ctx: ReportContext) -> Html:
         blocks.append(
             plots.figure_html(
                 plots.section_values_chart(res.sections, indicator),
-                f"{indicator}：各校指标值与标准值、85%底线（横轴只标出未达到标准值的学校）",
+                f"{indicator}：各校指标值与标准值、{ctx.standard.floor_percent}底线（横轴只标出未达到标准值的学校）",
                 context=f"{indicator} 各校指标值图",
             )
         )

@@ -56,7 +56,7 @@ COLUMN_LABELS: dict[str, str] = {
     "numerator": "分子（资源量）",
     "value": "指标值",
     "threshold": "标准值",
-    "floor": "85%底线",
+    "floor": "底线",
     "met": "是否达到标准值",
     "above_floor": "是否不低于底线",
     "ratio": "指标值/标准值",

@@ -9,7 +9,7 @@ figures) and they are freed as soon as nothing refers to them; show them with
 House style
 -----------
 * one palette (:data:`PALETTE`, seaborn "colorblind"): stage colours for
-  小学/初中, status colours for 达标 / 未达标但不低于85% / 低于85%底线, one grey
+  小学/初中, status colours for 达标 / 未达标但不低于底线 / 低于底线, one grey
   for reference lines (threshold, floor, limit);
 * Chinese text through :func:`balance_metrics.fonts.use_chinese_font`;
 * categories in their natural order — 小学 before 初中, R1..R7 (R10 after
@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from balance_metrics.common.labels import indicator_status_labels, percent_text
 from balance_metrics.contract.periods import period_sort_key
 from balance_metrics.reporting.fonts import glyph_warnings_as_errors, use_chinese_font
 from balance_metrics.reporting.presentation import Html, escape, format_exact, format_number
@@ -43,7 +44,6 @@ __all__ = [
     "REFERENCE_COLOR",
     "STAGE_COLORS",
     "STATUS_COLORS",
-    "STATUS_LABELS",
     "cv_chart",
     "figure_html",
     "figure_svg",
@@ -69,7 +69,6 @@ PALETTE: tuple[str, ...] = _COLORBLIND
 STAGE_COLORS: dict[str, str] = {"primary": PALETTE[0], "junior": PALETTE[4], "senior": PALETTE[5]}
 #: Colour of a section's status on one indicator.
 STATUS_COLORS: dict[str, str] = {"met": PALETTE[2], "above_floor": PALETTE[1], "below_floor": PALETTE[3]}
-STATUS_LABELS: dict[str, str] = {"met": "达标", "above_floor": "未达标（不低于85%底线）", "below_floor": "低于85%底线"}
 #: Thresholds, floors and CV limits.
 REFERENCE_COLOR = "#404040"
 #: Marker colour for the district value in a school chart.
@@ -199,10 +198,16 @@ def _status(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(status, index=frame.index)
 
 
-def _status_legend(fig: Figure, statuses: Iterable[str], extra: Sequence[Any] = ()) -> None:
+def _floor_text(floor_ratio: float) -> str:
+    """The floor as the standard sets it (floor ÷ threshold), e.g. "85%"."""
+    return percent_text(floor_ratio)
+
+
+def _status_legend(fig: Figure, statuses: Iterable[str], floor: str, extra: Sequence[Any] = ()) -> None:
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=STATUS_COLORS[s], label=STATUS_LABELS[s]) for s in STATUS_COLORS if s in set(statuses)]
+    labels = indicator_status_labels(floor)
+    handles = [Patch(color=STATUS_COLORS[s], label=labels[s]) for s in STATUS_COLORS if s in set(statuses)]
     fig.legend(handles=[*handles, *extra], loc="outside lower center", ncols=len(handles) + len(extra))
 
 
@@ -323,9 +328,10 @@ def section_values_chart(
         ax.set_xlim(-0.6, count - 0.4)
         ax.set_title(
             f"{_stage_label(stage)}（{count} 所，按指标值由低到高排列；标准值 {format_exact(threshold)}，"
-            f"85%底线 {format_exact(floor)}）"
+            f"{_floor_text(floor / threshold)}底线 {format_exact(floor)}）"
         )
         ax.set_ylabel(str(part["unit"].iloc[0]))
+    floor_text = _floor_text(float(rows["floor"].iloc[0]) / float(rows["threshold"].iloc[0]))
     if title is None:
         title = f"{indicator} {rows['name'].iloc[0]}：各校指标值"
     if title:
@@ -334,9 +340,9 @@ def section_values_chart(
 
     references = [
         Line2D([], [], color=REFERENCE_COLOR, linestyle="--", label="标准值"),
-        Line2D([], [], color=REFERENCE_COLOR, linestyle=":", label="85%底线"),
+        Line2D([], [], color=REFERENCE_COLOR, linestyle=":", label=f"{floor_text}底线"),
     ]
-    _status_legend(fig, _status(rows), references)
+    _status_legend(fig, _status(rows), floor_text, references)
     return fig
 
 
@@ -461,9 +467,10 @@ def school_ratio_chart(comparison: pd.DataFrame, *, title: str | None = None) ->
         Line2D([], [], marker="D", linestyle="", color=DISTRICT_COLOR, markersize=4, label="全区值"),
         Line2D([], [], color=REFERENCE_COLOR, linestyle="--", label="标准值（=1）"),
     ]
+    floor_text = _floor_text(floor_ratio if floor_ratio is not None else float(comparison["floor"].iloc[0] / comparison["threshold"].iloc[0]))
     if floor_ratio is not None:
-        extra.append(Line2D([], [], color=REFERENCE_COLOR, linestyle=":", label="85%底线"))
-    _status_legend(fig, _status(comparison), extra)
+        extra.append(Line2D([], [], color=REFERENCE_COLOR, linestyle=":", label=f"{floor_text}底线"))
+    _status_legend(fig, _status(comparison), floor_text, extra)
     if title is None and "school_name" in comparison.columns:
         title = f"{comparison['school_name'].iloc[0]}：各项指标与标准值、全区值对比"
     if title:

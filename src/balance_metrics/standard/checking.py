@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from balance_metrics.common.errors import StandardError, StandardProblem
+from balance_metrics.common.labels import percent_text
 from balance_metrics.contract.schema import (
     AREA_TYPES, DISTRICT_ITEMS, FACILITIES, OWNERSHIPS, SCHOOL_TYPES, SECTIONS, STAGES, SURVEY_GROUPS,
 )
@@ -350,6 +351,7 @@ def _indicators(r: _Reader, stages: tuple[str, ...]) -> dict[str, Indicator]:
 def _items(r: _Reader) -> tuple[dict[str, ItemSpec], SurveySettings | None]:
     table = r.table(("items",))
     areas = r.table(("areas",), required=False)
+    wording = _rule_wording(r)
     specs, survey = [], None
     for position, (item_id, spec) in enumerate(table.items()):
         path = ("items", item_id)
@@ -367,7 +369,7 @@ def _items(r: _Reader) -> tuple[dict[str, ItemSpec], SurveySettings | None]:
             id=item_id,
             area=area,
             area_name=str(areas.get(area, area)),
-            name=r.value((*path, "name"), _text, default=item_id),
+            name=_worded(r, (*path, "name"), wording, item_id),
             scope=r.value((*path, "scope"), _choice(*ITEM_SCOPES), default="district"),
             rule=rule,
             same_as=same_as,
@@ -379,6 +381,39 @@ def _items(r: _Reader) -> tuple[dict[str, ItemSpec], SurveySettings | None]:
         if rule == "satisfaction" and survey is None:
             survey = _survey(r, item_id, spec)
     return {item.id: item for _, _, item in sorted(specs, key=lambda e: e[:2])}, survey
+
+
+def _rule_wording(r: _Reader) -> dict[str, str]:
+    """Values an item's name may quote as ``{placeholder}``: the rules' numbers as written."""
+    words = {
+        "min_indicators_met": str(r.data.get("section_rule", {}).get("min_indicators_met", "")),
+        "floor_percent": percent_text(exact(r.data.get("section_rule", {}).get("floor_factor", 1)))
+        if _is_number(r.data.get("section_rule", {}).get("floor_factor", 1)) else "",
+        "indicator_count": str(len(r.data.get("indicators", {}))),
+    }
+    for stage, limit in r.data.get("balance", {}).get("cv_limits", {}).items():
+        words[f"cv_limit_{stage}"] = str(limit)
+    return words
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        exact(value)
+    except StandardError:
+        return False
+    return True
+
+
+def _worded(r: _Reader, path: Path, wording: Mapping[str, str], default: str) -> str:
+    """An item's name with ``{min_indicators_met}``, ``{floor_percent}``, ``{cv_limit_primary}`` … filled in."""
+    text = r.value(path, _text, default=default)
+    if "{" not in text:
+        return text
+    try:
+        return text.format_map(wording)
+    except (KeyError, ValueError, IndexError) as exc:
+        r.problem(path, text, f"unknown placeholder {exc}; known: {', '.join('{' + k + '}' for k in wording)}")
+        return text
 
 
 def _survey(r: _Reader, item_id: str, spec: Mapping[str, Any]) -> SurveySettings:
