@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from balance_metrics.common.labels import READY_LABELS
+from balance_metrics.common.results import Result
 from balance_metrics.evaluation.checks import FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS
 from balance_metrics.evaluation.context import build_context
 from balance_metrics.contract.dataset import Dataset
@@ -54,8 +55,8 @@ class Readiness:
         return READY_LABELS[self.passed]
 
 
-@dataclass(frozen=True)
-class Evaluation:
+@dataclass(frozen=True, repr=False)
+class Evaluation(Result):
     """Result of :func:`evaluate`.
 
     Attributes
@@ -96,6 +97,18 @@ class Evaluation:
     issue_list: pd.DataFrame
     standard: Standard
     period: str
+
+    @property
+    def passed(self) -> bool:
+        """Ready to apply for recognition (:attr:`Readiness.passed`)."""
+        return self.readiness.passed
+
+    def _display(self) -> tuple[str, str, list[str], list[tuple[str, pd.DataFrame]]]:
+        counts = self.items["status_label"].value_counts()
+        lines = ["items: " + ", ".join(f"{label} {n}" for label, n in counts.items()), f"问题清单: {len(self.issue_list)} line(s)"]
+        blocking = self.readiness.blocking[["id", "name", "status_label"]]
+        return (f"Evaluation {self.period} ({self.standard.label})", f"{self.readiness.verdict} ({self.readiness.label})",
+                lines, [("failing items", blocking), ("CV by stage × indicator", self.resources.cv_table())])
 
     def summary(self) -> pd.DataFrame:
         """One row: period, standard, verdict, and item / plan-target counts by status."""

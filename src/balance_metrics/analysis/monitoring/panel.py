@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from balance_metrics.common.results import Result, verdict_word
 from balance_metrics.common.errors import PROBLEM_COLUMNS, DataValidationError
 from balance_metrics.contract.dataset import Dataset, load_period
 from balance_metrics.contract.periods import Frequency, check_period_list, find_periods, period_sort_key
@@ -53,8 +54,8 @@ CHANGE_KINDS = ("opened", "closed", "type_changed", "renamed", "stage_added", "s
 # -- the panel ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Panel:
+@dataclass(frozen=True, repr=False)
+class Panel(Result):
     """Every period evaluated under one standard, lined up by period.
 
     All tables start with a ``period`` column and are sorted chronologically.
@@ -112,6 +113,35 @@ class Panel:
     failed_periods: pd.DataFrame
     warnings: pd.DataFrame
     sources: pd.DataFrame
+
+    @property
+    def passed(self) -> bool:
+        """The latest period passes: every section and every CV (False for an empty panel)."""
+        if not self.periods:
+            return False
+        latest = self.periods[-1]
+        return bool(self.verdicts.loc[self.verdicts["period"] == latest, "passed"].all()
+                    and self.balance.loc[self.balance["period"] == latest, "passed"].all())
+
+    def summary(self) -> pd.DataFrame:
+        """Per period × stage: sections, sections passing, CVs within the limit, largest CV."""
+        columns = ["period", "stage", "sections", "sections_passed", "indicators", "cv_passed", "max_cv"]
+        if not self.periods:
+            return pd.DataFrame(columns=columns)
+        sections = self.verdicts.groupby(["period", "stage"], sort=False)["passed"].agg(sections="size", sections_passed="sum")
+        cvs = self.balance.groupby(["period", "stage"], sort=False).agg(
+            indicators=("passed", "size"), cv_passed=("passed", "sum"), max_cv=("cv", "max"))
+        frame = sections.join(cvs, how="outer").reset_index()
+        frame = frame.sort_values(["period", "stage"], key=lambda c: c.map(
+            period_sort_key if c.name == "period" else {s: i for i, s in enumerate(self.standard.stages)}.get))
+        return frame[columns].astype({"sections_passed": int, "cv_passed": int}).reset_index(drop=True)
+
+    def _display(self) -> tuple[str, str, list[str], list[tuple[str, pd.DataFrame]]]:
+        span = f"{self.periods[0]}–{self.periods[-1]}" if self.periods else "no period"
+        lines = [f"{len(self.periods)} period(s), {self.schools['school_id'].nunique()} schools, "
+                 f"{len(self.changes)} school change(s), {self.failed_periods['period'].nunique()} failed period(s)"]
+        return (f"Panel {span} ({self.standard.label})", f"latest period {verdict_word(self.passed)}", lines,
+                [("per period", self.summary())])
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The panel's tables by name (the CSV file names of :func:`write_panel`)."""
