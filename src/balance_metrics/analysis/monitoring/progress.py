@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import linregress
 
 from balance_metrics.analysis.monitoring.panel import Panel, by_period, stage_zh
 from balance_metrics.common.labels import PROGRESS_STATUS_LABELS
@@ -86,7 +87,7 @@ class Projection:
 
 
 def linear_projection(dates: Sequence[Any], values: Sequence[float]) -> Projection | None:
-    """Fit ``value = a + b × days`` by least squares.
+    """Fit ``value = a + b × days`` by least squares (:func:`scipy.stats.linregress`).
 
     Parameters
     ----------
@@ -109,8 +110,8 @@ def linear_projection(dates: Sequence[Any], values: Sequence[float]) -> Projecti
         return None
     origin = x_dates.min()
     x = (x_dates - origin).dt.days.to_numpy(dtype=float)
-    slope, intercept = np.polyfit(x, y.to_numpy(), 1)
-    return Projection(origin=origin, intercept=float(intercept), slope_per_day=float(slope), points=int(len(y)))
+    fit = linregress(x, y.to_numpy())
+    return Projection(origin=origin, intercept=float(fit.intercept), slope_per_day=float(fit.slope), points=int(len(y)))
 
 
 def _margin(value: float, target: float, comparison: str) -> float:
