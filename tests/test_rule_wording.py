@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 from conftest import SAMPLE
@@ -77,3 +78,21 @@ def test_chart_legends_quote_the_floor(ctx):
     assert "90%底线" in labels and "低于90%底线" in labels
     assert not any("85%" in t for t in labels + titles)
     assert any("90%底线" in t for t in titles)
+
+
+def test_heatmap_cells_are_value_over_threshold(ctx):
+    from balance_metrics.reporting.heatmap import ratio_heatmap
+
+    sections = ctx.resources.sections
+    fig = ratio_heatmap(sections)
+    mesh = fig.axes[0].collections[0]
+    primary = sections[sections["stage"] == "primary"]
+    cells = np.asarray(mesh.get_array()).reshape(primary["school_id"].nunique(), -1)
+    assert cells.shape == (primary["school_id"].nunique(), 7)
+    # rows sorted by each school's lowest ratio; columns R1..R7
+    lowest = primary.groupby("school_id")["ratio"].min().sort_values(kind="mergesort")
+    assert cells.min(axis=1).tolist() == pytest.approx(lowest.tolist())
+    row = primary[primary["school_id"] == lowest.index[0]].set_index("indicator")["ratio"]
+    assert cells[0].tolist() == pytest.approx([row[f"R{i}"] for i in range(1, 8)])
+    ticks = [t.get_text() for t in mesh.colorbar.ax.get_yticklabels()]
+    assert ticks == ["90%底线", "标准值"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from balance_metrics.analysis import equity
+from balance_metrics.reporting import heatmap
 from balance_metrics.reporting import findings
 from balance_metrics.analysis import monitoring
 from balance_metrics.reporting import plots
@@ -185,6 +186,13 @@ def school_verdicts(ctx: ReportContext) -> Html:
         pres.notice(rule, "info"),
         pres.table(verdicts, columns, decimals=ctx.decimals, css_class="bm-verdicts", fail_column="passed"),
     ]
+    blocks.append(
+        plots.figure_html(
+            heatmap.ratio_heatmap(res.sections),
+            f"各校各项指标值 ÷ 标准值（1.00 为标准值，{ctx.standard.floor_percent}底线以下以深色标出；学校按最低比值排序）",
+            context="各校指标热力图",
+        )
+    )
     short = res.sections[~res.sections["met"]]
     for indicator in plots.indicator_order(short["indicator"]):
         blocks.append(
