@@ -292,7 +292,7 @@ def gaps(ctx: ReportContext) -> Html:
     """差距与整改: what failing sections lack, the cheapest fixes, and the effect on the CVs."""
     blocks: list[Html | None] = []
     res = ctx.resources
-    currency = ctx.standard.get("remediation.currency", "元")
+    currency = ctx.standard.remediation.currency
     plans = gap_analysis.cheapest_remediation(res)
     blocks.append(Html("<h3>未达标学校的最低成本整改方案</h3>"))
     blocks.append(

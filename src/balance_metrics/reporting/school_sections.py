@@ -166,7 +166,7 @@ def history(ctx: ReportContext, school_id: str) -> Html:
 def gaps(ctx: ReportContext, school_id: str) -> Html:
     """差距与需求: what the school lacks and the cheapest way to pass."""
     res = ctx.resources
-    currency = ctx.standard.get("remediation.currency", "元")
+    currency = ctx.standard.remediation.currency
     gaps_frame = gap_analysis.resource_gaps(res)
     mine = gaps_frame[gaps_frame["school_id"] == school_id]
     blocks: list[Html | None] = [
