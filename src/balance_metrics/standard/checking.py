@@ -14,22 +14,23 @@ package implements exactly these rules (a test keeps both in step).
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-import pandas as pd
-
 from balance_metrics.common.errors import StandardError, StandardProblem
 from balance_metrics.common.labels import percent_text
-from balance_metrics.contract.schema import (
-    AREA_TYPES, DISTRICT_ITEMS, FACILITIES, OWNERSHIPS, SCHOOL_TYPES, SECTIONS, STAGES, SURVEY_GROUPS,
+from balance_metrics.contract.schema import FACILITIES, SCHOOL_TYPES, SECTIONS, STAGES
+from balance_metrics.standard.kinds import (
+    AREAS, COMPARISONS, ITEM_RULE_PARAMS, ITEM_SCOPES, ITEM_STATUSES, PLAN_MEASURE_PARAMS, SCHOOL_TYPE_LIST, Kind,
+    _choice, _date, _flag, _integer, _number, _numbers, _optional_date, _text, _texts,
 )
 from balance_metrics.standard.model import (
     BalanceRule, Indicator, ItemSpec, MonitoringRules, PlanTarget, Remediation, RemedyRule, Scope, SectionRule,
     SurveySettings, exact,
 )
+
+__all__ = ["AREAS", "ITEM_RULE_PARAMS", "PLAN_MEASURE_PARAMS", "parse"]
 
 Path = tuple[str, ...]
 AREAS: tuple[str, ...] = ("resources", "guarantee", "quality", "recognition", "veto")
@@ -38,135 +39,6 @@ COMPARISONS: tuple[str, ...] = (">=", "<=")
 DECIDE_ON: tuple[str, ...] = ("rate", "lower_bound")
 DIFFERENCE_RATES: tuple[str, ...] = ("cv", "variance_share")
 ITEM_STATUSES: tuple[str, ...] = ("pass", "fail", "evidence missing", "not applicable")
-
-
-# -- value kinds: each returns the parsed value or raises ValueError(rule) ----------
-
-
-def _number(value: Any) -> Fraction:
-    try:
-        return exact(value)
-    except StandardError as exc:
-        raise ValueError("expected a number (write exact ones as strings, e.g. \"0.85\")") from exc
-
-
-def _integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError("expected a whole number")
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ValueError("expected a whole number") from exc
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("expected a text")
-    return value
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("expected true or false")
-    return value
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("expected a list of texts")
-    return tuple(value)
-
-
-def _date(value: Any) -> pd.Timestamp:
-    if isinstance(value, datetime.date):
-        return pd.Timestamp(value).normalize()
-    if not isinstance(value, str) or not value:
-        raise ValueError("expected an ISO date like 2022-12-31")
-    try:
-        return pd.Timestamp(value).normalize()
-    except (TypeError, ValueError) as exc:
-        raise ValueError("expected an ISO date like 2022-12-31") from exc
-
-
-def _optional_date(value: Any) -> pd.Timestamp | None:
-    return None if value == "" else _date(value)
-
-
-def _numbers(value: Any) -> dict[str, Fraction]:
-    if not isinstance(value, Mapping):
-        raise ValueError("expected a table of numbers")
-    return {str(k): _number(v) for k, v in value.items()}
-
-
-def _choice(*options: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        if value not in options:
-            raise ValueError(f"must be one of {', '.join(options)}")
-        return str(value)
-    return parse
-
-
-def _one_of(known: Mapping[str, Any] | tuple[str, ...], what: str) -> Callable[[Any], Any]:
-    def parse(value: Any) -> Any:
-        names = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, Mapping)) else None
-        if names is None:
-            raise ValueError(f"expected {what}")
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise ValueError(f"unknown {what} {', '.join(map(str, unknown))}; known: {', '.join(known)}")
-        return value
-    return parse
-
-
-Kind = Callable[[Any], Any]
-_SCHOOL_TYPES = _one_of(SCHOOL_TYPES, "school type")
-_STAGE_KEYS = _one_of(STAGES, "stage")
-
-#: What each item rule reads from its ``[items.<id>]`` table: key -> (kind, required).
-ITEM_RULE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
-    "resource_sections": {},
-    "resource_balance": {},
-    "evidence": {},
-    "music_art_rooms": {
-        "classes_per_room": (_integer, True), "min_music_room_m2": (_number, True), "min_art_room_m2": (_number, True),
-        "area_exempt_built_before": (_integer, False), "school_types": (_SCHOOL_TYPES, False),
-    },
-    "school_size": {"limits": (lambda v: _numbers(_SCHOOL_TYPES(v)), True)},
-    "class_size": {"max_class": (lambda v: _numbers(_STAGE_KEYS(v)), True), "school_types": (_SCHOOL_TYPES, False)},
-    "small_school_funds": {
-        "min_students": (_integer, True), "school_types": (_SCHOOL_TYPES, False),
-        "area_types": (_one_of(AREA_TYPES, "area type"), False), "ownerships": (_one_of(OWNERSHIPS, "ownership"), False),
-    },
-    "special_education_funds": {"min_yuan_per_student": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
-    "teacher_pay": {"min_pay_ratio": (_number, True), "min_performance_pay_percent": (_number, True)},
-    "district_minimums": {"minimums": (lambda v: _numbers(_one_of(DISTRICT_ITEMS, "district item")(v)), True)},
-    "rotation": {"min_rotation_percent": (_number, True), "min_key_percent": (_number, True)},
-    "certified_teachers": {"min_percent": (_number, True)},
-    "retention": {"min_percent": (_number, True)},
-    "disabled_enrolment": {"min_percent": (_number, True)},
-    "training_funds": {"min_percent": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
-    "quality_monitoring": {
-        "max_difference_rate": (_number, True), "difference_rate": (_choice(*DIFFERENCE_RATES), True),
-        "min_level3_percent": (_number, True),
-    },
-    "satisfaction": {
-        "min_percent": (_number, True), "required_groups": (_one_of(SURVEY_GROUPS, "respondent group"), False),
-        "confidence": (_number, True), "min_group_sample": (_integer, True), "score_cutoff": (_integer, True),
-        "decide_on": (_choice(*DECIDE_ON), False), "require_each_group": (_flag, False),
-    },
-}
-
-_DISTRICT_ITEM = _one_of(DISTRICT_ITEMS, "district item")
-#: What each plan measure reads from its ``[plan_targets.<id>]`` table.
-PLAN_MEASURE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
-    "district_value": {"item": (_DISTRICT_ITEM, True)},
-    "key_teacher_shortfall": {"per_100_students": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
-    "training_funds_shortfall": {"min_percent": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
-    "trained_staff_shortfall": {"min_share": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
-    "music_art_room_shortfall": {"classes_per_room": (_integer, True), "school_types": (_SCHOOL_TYPES, False)},
-    "labour_room_shortfall": {"min_rooms": (_integer, True), "school_types": (_SCHOOL_TYPES, False)},
-    "budget_min_growth": {"item": (_DISTRICT_ITEM, True)},
-}
 
 
 class _Reader:
@@ -289,7 +161,7 @@ def _scope(r: _Reader) -> Scope | None:
             r.problem(("scope", "stages"), stage, f"unknown stage; known: {', '.join(STAGES)}")
     return Scope(
         stages=tuple(stages),
-        excluded_school_types=r.value(("scope", "excluded_school_types"), _SCHOOL_TYPES, required=False, default=()),
+        excluded_school_types=r.value(("scope", "excluded_school_types"), SCHOOL_TYPE_LIST, required=False, default=()),
         teaching_point_type=r.value(("scope", "teaching_point_type"), _text, required=False, default="teaching_point"),
         teaching_point_min_students=r.value(("scope", "teaching_point_min_students"), _integer, required=False, default=0),
         include_private=r.value(("scope", "include_private"), _flag, required=False, default=True),
