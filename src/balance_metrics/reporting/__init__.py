@@ -5,7 +5,7 @@
   :mod:`.plan_sections` (each function returns one section's HTML; the notebooks
   in ``notebooks/`` call them), built from :mod:`.findings` (verdict sentences, the
   问题清单 table, per-school tables);
-- :mod:`.presentation`: column labels, number formats, HTML tables; :mod:`.plots`
+- :mod:`.labels` (column labels), :mod:`.formats` (number formats), :mod:`.presentation` (HTML tables); :mod:`.plots`
   (house style, matplotlib) and :mod:`.heatmap` (seaborn) charts; :mod:`.fonts`,
   :mod:`.font_subsets`, :mod:`.batch_font`: the Chinese font and glyph guard;
 - :mod:`.pdf`, :mod:`.provenance`, :mod:`.export` (CSV + XLSX), :mod:`.index_page`;

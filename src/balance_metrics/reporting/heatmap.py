@@ -15,8 +15,8 @@ from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from balance_metrics.common.labels import percent_text
-from balance_metrics.reporting.plots import (
-    _WIDTH_IN, PALETTE, STATUS_COLORS, _guarded, _new_figure, _require, _stage_label, indicator_order, stage_order,
+from balance_metrics.reporting.chart_style import (
+    _WIDTH_IN, STATUS_COLORS, _guarded, _new_figure, _require, _stage_label, indicator_order, stage_order,
 )
 
 __all__ = ["ratio_heatmap"]

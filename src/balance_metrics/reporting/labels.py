@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from balance_metrics.analysis.monitoring import STATUS_LABELS as PROGRESS_LABELS
+from balance_metrics.common.labels import PROGRESS_STATUS_LABELS as PROGRESS_LABELS
 from balance_metrics.contract.schema import AREA_TYPES, OWNERSHIPS, SCHOOL_TYPES, SCOPES, STAGES, TABLES
 from balance_metrics.evaluation.checks import COMPARISON_LABELS, STATUS_LABELS
 from balance_metrics.evaluation.issue_list import ISSUE_LABELS
