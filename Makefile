@@ -22,9 +22,10 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/balance-metrics report --data-dir data/raw --period $(PERIOD) --standard $(STANDARD) --schools all --format html,pdf --jobs $(JOBS) --out reports
 
-## test: the whole test suite (unit, end-to-end, notebooks)
+## test: the whole test suite (unit, end-to-end, doctests, notebooks)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest --doctest-modules -p no:randomly src/balance_metrics
 	$(BIN)/python -m pytest --nbval-lax -p no:randomly notebooks/
 
 evaluate: $(STAMP)

@@ -28,7 +28,7 @@ def test_a_veto_blocks_readiness_when_everything_else_passes(tmp_path, veto, sta
     assert items.loc[veto, "status"] == expected
     others = items.drop(index=veto)["status"]
     assert set(others) <= {"pass", "not applicable"}
-    assert not result.readiness.ready and result.readiness.verdict == "not ready"
+    assert not result.readiness.passed and result.readiness.verdict == "not ready"
     assert result.readiness.blocking["id"].tolist() == [veto]
     assert bool(result.readiness.blocking["veto"].iloc[0])
     line = result.issue_list.iloc[0]
@@ -42,7 +42,7 @@ def test_items_without_data_are_evidence_missing_never_pass(district_dir):
     from_core = {"RS", "RC", "G3", "G4", "G5", "G6", "G7", "G12"}  # computed from schools / sections / facilities
     lacking = items.drop(index=list(from_core))
     assert set(lacking["status"]) == {"evidence missing"}, lacking["status"].to_string()
-    assert not result.readiness.ready
+    assert not result.readiness.passed
     assert set(lacking.index) <= set(result.readiness.blocking["id"])
     assert result.plan_targets.empty and list(result.plan_targets.columns)[:9] == PLAN_COLUMNS
     beichen = evaluate(load_period(district_dir), "beichen-2021")
@@ -112,7 +112,7 @@ def test_plan_targets_do_not_block_readiness(tmp_path):
     set_district(tables, "places_added_primary", 100)
     result = run(tmp_path, tables, "beichen-2021")
     assert result.plan_targets.set_index("target_id").loc["P11", "status"] == "fail"
-    assert result.readiness.ready
+    assert result.readiness.passed
 
 
 def test_budget_needs_two_years(tmp_path):

@@ -30,7 +30,7 @@ def test_boundary_district_passes_every_item(tmp_path, standard):
     result = run(tmp_path, boundary_district(standard), standard)
     assert set(result.items["status"]) <= {"pass", "not applicable"}, result.items[["id", "status"]].to_string()
     assert set(result.items.loc[result.items["status"] == "not applicable", "id"]) == {"G6", "G7"}
-    assert result.readiness.ready and result.readiness.blocking.empty
+    assert result.readiness.passed and result.readiness.blocking.empty
     assert result.issue_list.empty
     assert (result.plan_targets["status"] == "pass").all()
 
@@ -251,7 +251,7 @@ def test_missing_district_figure_is_not_a_pass(tmp_path):
     tables["district"] = tables["district"][tables["district"]["item"] != "quota_allocation_percent"]
     result = run(tmp_path, tables)
     assert status(result, "G14") == "evidence missing"
-    assert not result.readiness.ready
+    assert not result.readiness.passed
 
 
 def test_one_uncertified_teacher_fails_g12(tmp_path):

@@ -348,7 +348,7 @@ def test_plan_targets_used_when_evaluation_exists(quarters, monkeypatch):
         )
         return types.SimpleNamespace(plan_targets=frame, resources=evaluate_resources(dataset, standard))
 
-    monkeypatch.setattr(monitoring, "evaluate", evaluate)
+    monkeypatch.setattr(monitoring.panel, "evaluate", evaluate)
     panel = build_panel(quarters, "beichen-2021")
     assert panel.plan_targets_available
     assert panel.plan_targets.query("target_id == 'P-EQ'")["measured"].tolist() == [1400.0, 1600.0, 1800.0]
@@ -363,7 +363,7 @@ def test_plan_targets_used_when_evaluation_exists(quarters, monkeypatch):
 
 def test_plan_targets_missing_columns_named(quarters, monkeypatch):
     monkeypatch.setattr(
-        monitoring,
+        monitoring.panel,
         "evaluate",
         lambda dataset, standard: types.SimpleNamespace(
             plan_targets=pd.DataFrame({"target_id": ["X"]}), resources=evaluate_resources(dataset, standard)

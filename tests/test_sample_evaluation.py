@@ -48,7 +48,7 @@ def test_2022q4_national_mix(q4):
     q9 = result.checks[result.checks["item_id"] == "Q9"]
     assert s["Q9"] == "fail" and set(q9.loc[q9["status"] == "fail", "target"]) == {"科学"}
     assert (q9.loc[q9["part"] == "difference_rate", "measured"] < 0.1).all()
-    assert not result.readiness.ready and "V5" == result.readiness.blocking["id"].iloc[0]
+    assert not result.readiness.passed and "V5" == result.readiness.blocking["id"].iloc[0]
 
 
 def test_2022q4_satisfaction(q4):

@@ -72,7 +72,7 @@ def test_recognition_threshold_and_its_veto(tmp_path, satisfied, expected):
     result = run(tmp_path, tables)
     items = result.items.set_index("id")
     assert items.loc["S1", "status"] == expected and items.loc["V7", "status"] == expected
-    assert result.readiness.ready == (expected == "pass")
+    assert result.readiness.passed == (expected == "pass")
     if expected == "fail":
         first = result.issue_list.iloc[0]
         assert (first["item_id"], first["severity_label"]) == ("V7", "一票否决")

@@ -76,7 +76,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(_summary(result))
     if hasattr(evaluation, "districts"):  # a period holding many districts
         ranking = evaluation.summary()
-        print(f"  districts: {int(ranking['ready'].sum())}/{len(ranking)} ready; ranking: see {out / 'districts.csv'}")
+        print(f"  districts: {int(ranking['passed'].sum())}/{len(ranking)} ready; ranking: see {out / 'districts.csv'}")
         print(f"wrote {len(written)} files to {out}")
         return 0
     items = evaluation.items["status"].value_counts()

@@ -16,8 +16,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["atomic_target", "atomic_write_bytes", "atomic_write_text"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["atomic_target", "atomic_write_bytes", "atomic_write_text", "write_csv"]
 
 
 def _read_umask() -> int:
@@ -125,3 +129,16 @@ def atomic_write_text(
         The destination path.
     """
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
+    """Write a table as CSV for Excel users, atomically: UTF-8 with BOM, ``\\n`` line ends, no index.
+
+    The BOM ("utf-8-sig") is what Excel needs to detect UTF-8 Chinese text.
+
+    Returns
+    -------
+    pathlib.Path
+        The destination path.
+    """
+    return atomic_write_text(path, frame.to_csv(index=False), encoding="utf-8-sig")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,12 +10,13 @@ import pandas as pd
 
 from balance_metrics.common.errors import DataValidationError, Problem, problems_frame
 from balance_metrics.contract.ids import school_id_problems
+from balance_metrics.contract.periods import PERIOD_PATTERN, is_period_label, period_sort_key
 from balance_metrics.contract.schema import TABLES
 from balance_metrics.contract.tables import find_tables, parse_table, sha256
 from balance_metrics.contract.districts import district_key_problems, without_empty_district_key
 from balance_metrics.contract.validation import TABLE_RULES, cross_table_problems, plausibility_warnings
 
-PERIOD_PATTERN = re.compile(r"^(?P<year>\d{4})(?:Q(?P<quarter>[1-4])|-(?P<month>0[1-9]|1[0-2]))$")
+__all__ = ["PERIOD_PATTERN", "Dataset", "is_period_label", "load_period", "period_sort_key"]
 
 
 @dataclass(frozen=True)
@@ -94,20 +94,6 @@ class Dataset:
             else:
                 tables[name] = frame
         return Dataset(self.period, self.path, tables, self.warnings, self.sources)
-
-
-def period_sort_key(period: str) -> tuple[int, int]:
-    """Chronological sort key for ``2022Q4`` / ``2022-10`` labels (month of period end)."""
-    match = PERIOD_PATTERN.match(period)
-    if match is None:
-        raise ValueError(f"not a period label (expected like 2022Q4 or 2022-10): {period!r}")
-    year = int(match["year"])
-    month = int(match["quarter"]) * 3 if match["quarter"] else int(match["month"])
-    return year, month
-
-
-def is_period_label(name: str) -> bool:
-    return PERIOD_PATTERN.match(name) is not None
 
 
 def load_period(path: str | Path) -> Dataset:

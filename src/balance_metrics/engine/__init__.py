@@ -1,7 +1,17 @@
-"""The resource engine: school sections (exclusions, campus merge, combined-school split:
-:mod:`sections`), indicators R1–R7 (:mod:`indicators`), per-section verdicts (:mod:`verdicts`),
-the pupil-weighted 差异系数 (:mod:`cv`), district balance (:mod:`balance`) and
-:func:`evaluate_resources` (:mod:`resources`).
+"""The resource engine: the seven indicators R1–R7 and their two rules.
+
+- :mod:`.sections`, :mod:`.schoolview`: which school sections count (exclusions, campus
+  merge, combined-school split by ``split_weights``);
+- :mod:`.indicators`: the indicator formula, value = Σ coefficient × column × scale ÷
+  students (coefficients, scale and basis come from ``[indicators.*]`` of the standard);
+- :mod:`.verdicts`: the per-section rule (≥ ``min_indicators_met`` at the threshold,
+  the rest ≥ ``floor_factor`` × threshold), exact;
+- :mod:`.cv`, :mod:`.balance`: the pupil-weighted 差异系数 and the district balance
+  against ``[balance] cv_limits``;
+- :mod:`.resources`: :func:`~.resources.evaluate_resources` →
+  :class:`~.resources.ResourceEvaluation` (``passed``, ``summary()``, ``tables()``).
+
+Thresholds and limits are never written here: they are read from the standard.
 
 May import: ``common``, ``contract``, ``standard``.
 """

@@ -9,6 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from balance_metrics.common.results import Result, verdict_word
 from balance_metrics.engine.balance import district_balance
 from balance_metrics.engine.verdicts import judge_sections
 from balance_metrics.contract.dataset import Dataset
@@ -23,8 +24,8 @@ SECTION_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class ResourceEvaluation:
+@dataclass(frozen=True, repr=False)
+class ResourceEvaluation(Result):
     """Result of :func:`evaluate_resources`.
 
     Attributes
@@ -121,6 +122,31 @@ class ResourceEvaluation:
                 }
             )
         return pd.DataFrame(rows)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every result table by name: summary, sections, verdicts, balance, excluded."""
+        return {
+            "summary": self.summary(),
+            "sections": self.sections,
+            "verdicts": self.verdicts,
+            "balance": self.balance,
+            "excluded": self.excluded,
+        }
+
+    def cv_table(self) -> pd.DataFrame:
+        """CVs as stage × indicator, with each stage's limit (a compact view)."""
+        wide = self.balance.pivot(index="stage", columns="indicator", values="cv")
+        wide = wide.reindex(index=[s for s in self.standard.stages if s in wide.index],
+                            columns=[i for i in self.standard.indicator_ids if i in wide.columns])
+        limits = self.balance.groupby("stage")["limit"].first()
+        return wide.assign(limit=limits).reset_index()
+
+    def _display(self) -> tuple[str, str, list[str], list[tuple[str, pd.DataFrame]]]:
+        lines = [f"{r['stage']}: {r['sections_passed']}/{r['sections']} sections pass, "
+                 f"{r['cv_passed']}/{r['indicators']} CVs within the limit" for r in self.summary().to_dict("records")]
+        failing = self.verdicts.loc[~self.verdicts["passed"], ["school_id", "school_name", "stage", "failed_indicators"]]
+        return (f"ResourceEvaluation {self.period} ({self.standard.label})", verdict_word(self.passed), lines,
+                [("CV by stage × indicator", self.cv_table()), ("failing sections", failing)])
 
 
 def evaluate_resources(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD) -> ResourceEvaluation:

@@ -16,20 +16,16 @@ from fractions import Fraction
 
 import pandas as pd
 
+from balance_metrics.common.labels import ITEM_STATUS_LABELS
+
 PASS = "pass"
 FAIL = "fail"
 MISSING = "evidence missing"
 NOT_APPLICABLE = "not applicable"
 DATA_MISSING = "data missing"  # plan targets only
 
-#: Chinese labels of the status codes, for reports.
-STATUS_LABELS: dict[str, str] = {
-    PASS: "达标",
-    FAIL: "未达标",
-    MISSING: "缺少佐证",
-    NOT_APPLICABLE: "不适用",
-    DATA_MISSING: "缺少数据",
-}
+#: Chinese labels of the status codes (their one home: :mod:`balance_metrics.common.labels`).
+STATUS_LABELS: dict[str, str] = ITEM_STATUS_LABELS
 
 COMPARISONS: dict[str, Callable[[Fraction, Fraction], bool]] = {
     ">=": operator.ge,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from balance_metrics.common.labels import READY_LABELS
+from balance_metrics.common.results import Result
 from balance_metrics.evaluation.checks import FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS
 from balance_metrics.common.errors import problems_frame
 from balance_metrics.evaluation.context import build_context
@@ -27,7 +29,6 @@ from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_sta
 from balance_metrics.evaluation.survey import satisfaction
 
 BLOCKING_COLUMNS = ["id", "area", "area_name", "name", "status", "status_label", "veto", "measured", "requirement"]
-READY_LABELS = {True: "具备申报认定条件", False: "暂不具备申报认定条件"}
 
 
 @dataclass(frozen=True)
@@ -36,28 +37,28 @@ class Readiness:
 
     Attributes
     ----------
-    ready : bool
-        No item fails or lacks evidence (plan targets do not count).
+    passed : bool
+        No item fails or lacks evidence (plan targets do not count): ready to apply.
     blocking : DataFrame
         The items that prevent it (columns :data:`BLOCKING_COLUMNS`), vetoes first.
     """
 
-    ready: bool
+    passed: bool
     blocking: pd.DataFrame
 
     @property
     def verdict(self) -> str:
         """``"ready"`` or ``"not ready"``."""
-        return "ready" if self.ready else "not ready"
+        return "ready" if self.passed else "not ready"
 
     @property
     def label(self) -> str:
         """The verdict in Chinese."""
-        return READY_LABELS[self.ready]
+        return READY_LABELS[self.passed]
 
 
-@dataclass(frozen=True)
-class Evaluation:
+@dataclass(frozen=True, repr=False)
+class Evaluation(Result):
     """Result of :func:`evaluate`.
 
     Attributes
@@ -104,6 +105,18 @@ class Evaluation:
     period: str
     warnings: pd.DataFrame = field(default_factory=lambda: problems_frame([]))
 
+    @property
+    def passed(self) -> bool:
+        """Ready to apply for recognition (:attr:`Readiness.passed`)."""
+        return self.readiness.passed
+
+    def _display(self) -> tuple[str, str, list[str], list[tuple[str, pd.DataFrame]]]:
+        counts = self.items["status_label"].value_counts()
+        lines = ["items: " + ", ".join(f"{label} {n}" for label, n in counts.items()), f"问题清单: {len(self.issue_list)} line(s)"]
+        blocking = self.readiness.blocking[["id", "name", "status_label"]]
+        return (f"Evaluation {self.period} ({self.standard.label})", f"{self.readiness.verdict} ({self.readiness.label})",
+                lines, [("failing items", blocking), ("CV by stage × indicator", self.resources.cv_table())])
+
     def summary(self) -> pd.DataFrame:
         """One row: period, standard, verdict, and item / plan-target counts by status."""
         row: dict[str, object] = {
@@ -143,7 +156,7 @@ def assess_readiness(items: pd.DataFrame, standard: Standard) -> Readiness:
     blocking_statuses = list(standard.blocking_statuses)
     blocking = items[items["status"].isin(blocking_statuses)].assign(veto=lambda f: f["area"] == "veto")
     blocking = blocking.sort_values("veto", ascending=False, kind="stable")[BLOCKING_COLUMNS].reset_index(drop=True)
-    return Readiness(ready=blocking.empty, blocking=blocking)
+    return Readiness(passed=blocking.empty, blocking=blocking)
 
 
 def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD, district: str | list[str] | None = None):

@@ -71,14 +71,15 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
     """
     rows = []
     for item_id, spec in specs.items():
+        item = standard.items[item_id]
         mine = checks[checks["item_id"] == item_id]
         status = combine(mine["status"])
         evidence_based = specs[spec.get("same_as", item_id)].get("rule") == "evidence"
         rows.append({
             "id": item_id,
             "area": spec["area"],
-            "area_name": standard.items[item_id].area_name,
-            "name": spec["name"],
+            "area_name": item.area_name,
+            "name": item.name,
             "scope": spec["scope"],
             "rule": spec.get("rule", f"same_as {spec.get('same_as')}"),
             "measured": _evidence_measured(mine) if evidence_based else _measured(mine, spec),

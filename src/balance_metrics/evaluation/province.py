@@ -19,7 +19,7 @@ from balance_metrics.engine.resources import ResourceEvaluation
 from balance_metrics.standard.loader import Standard
 
 RANKING_COLUMNS = [
-    "rank", "district_id", "district_name", "ready", "verdict_label", "blocking_items", "sections",
+    "rank", "district_id", "district_name", "passed", "verdict_label", "blocking_items", "sections",
     "sections_failing", "cv_failing", "worst_cv_ratio", "worst_cv", "items_failing", "issues",
 ]
 
@@ -66,13 +66,13 @@ class ProvinceEvaluation:
     period: str = ""
 
     def __repr__(self) -> str:
-        ready = sum(e.readiness.ready for e in self.districts.values())
-        return f"ProvinceEvaluation(period={self.period!r}, districts={len(self.districts)}, ready={ready}, standard={self.standard.label!r})"
+        ready = sum(e.passed for e in self.districts.values())
+        return f"ProvinceEvaluation(period={self.period!r}, districts={len(self.districts)}, passed={ready}, standard={self.standard.label!r})"
 
     @property
     def passed(self) -> bool:
         """Every district is ready to apply."""
-        return all(e.readiness.ready for e in self.districts.values())
+        return all(e.passed for e in self.districts.values())
 
     def district(self, district_id: str):
         """One district's :class:`Evaluation`."""
@@ -102,7 +102,7 @@ class ProvinceEvaluation:
             rows.append({
                 "district_id": district_id,
                 "district_name": self.names.get(district_id, ""),
-                "ready": evaluation.readiness.ready,
+                "passed": evaluation.passed,
                 "verdict_label": evaluation.readiness.label,
                 "blocking_items": len(evaluation.readiness.blocking),
                 "sections": int(sections["size"].get(district_id, 0)),
@@ -115,7 +115,7 @@ class ProvinceEvaluation:
             })
         frame = pd.DataFrame(rows, columns=RANKING_COLUMNS[1:])
         frame = frame.sort_values(
-            ["ready", "blocking_items", "cv_failing", "sections_failing", "worst_cv_ratio", "district_id"],
+            ["passed", "blocking_items", "cv_failing", "sections_failing", "worst_cv_ratio", "district_id"],
             ascending=[False, True, True, True, True, True], kind="stable",
         )
         frame.insert(0, "rank", range(1, len(frame) + 1))

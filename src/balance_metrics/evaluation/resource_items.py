@@ -24,7 +24,7 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[di
     (with any rounding its standard asks for)."""
     result = ctx.resources
     minimum = Fraction(result.standard.min_indicators_met)
-    floor_label = f"{float(result.standard.floor_factor) * 100:g}%底线"
+    floor_label = f"{result.standard.floor_percent}底线"
     rows = []
     for _, verdict in result.verdicts.iterrows():
         part = result.sections[(result.sections["school_id"] == verdict["school_id"]) & (result.sections["stage"] == verdict["stage"])]

@@ -3,12 +3,11 @@
 Each respondent is satisfied when they answered yes, or gave a score at or
 above the standard's ``score_cutoff``. The overall rate pools every respondent
 ([C]: the 2017 method prescribes no weighting of groups). The interval is the
-Wilson score interval::
+Wilson score interval (without continuity correction) at the standard's
+``confidence``, computed by :func:`scipy.stats.binomtest`::
 
     centre = (p + z²/2n) / (1 + z²/n)
     half   = z · sqrt(p(1 − p)/n + z²/4n²) / (1 + z²/n)
-
-with z the normal quantile of the standard's ``confidence``.
 """
 
 from __future__ import annotations
@@ -16,10 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from fractions import Fraction
-from statistics import NormalDist
 from typing import Any
 
 import pandas as pd
+from scipy.stats import binomtest
 
 from balance_metrics.evaluation.checks import check_row
 from balance_metrics.evaluation.context import Context, Rule
@@ -53,12 +52,8 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
         raise ValueError("the Wilson interval needs at least one respondent")
     if not 0 <= successes <= n:
         raise ValueError(f"successes ({successes}) must lie between 0 and n ({n})")
-    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    interval = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return max(0.0, float(interval.low)), min(1.0, float(interval.high))
 
 
 def _satisfied(survey: pd.DataFrame, cutoff: int) -> pd.Series:

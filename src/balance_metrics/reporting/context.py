@@ -28,7 +28,8 @@ from typing import Any
 
 from balance_metrics.analysis import monitoring
 from balance_metrics.common.atomic import atomic_write_bytes
-from balance_metrics.contract.dataset import Dataset, load_period, period_sort_key
+from balance_metrics.contract.dataset import Dataset, load_period
+from balance_metrics.contract.periods import find_periods, frequency_of, latest_period, period_sort_key
 from balance_metrics.evaluation.evaluate import Evaluation, evaluate
 from balance_metrics.reporting.presentation import check_lang
 from balance_metrics.engine.resources import ResourceEvaluation
@@ -54,7 +55,7 @@ __all__ = [
 def resolve_period(data_dir: str | os.PathLike[str], period: str) -> str:
     """The period label to report on; ``"latest"`` means the newest folder.
 
-    Period discovery is :func:`balance_metrics.monitoring.find_periods`; this
+    Period discovery is :func:`balance_metrics.contract.periods.find_periods`; this
     only adds the report's choice of "latest" and the error messages.
 
     Parameters
@@ -78,10 +79,10 @@ def resolve_period(data_dir: str | os.PathLike[str], period: str) -> str:
     """
     folder = Path(data_dir).resolve()
     if period == "latest":
-        quarters = monitoring.find_periods(folder, "quarterly")
-        return quarters[-1] if quarters else monitoring.latest_period(folder)
+        quarters = find_periods(folder, "quarterly")
+        return quarters[-1] if quarters else latest_period(folder)
     period_sort_key(period)  # raises ValueError for a malformed label
-    labels = monitoring.find_periods(folder)
+    labels = find_periods(folder)
     if period not in labels:
         known = ", ".join(labels) or "none"
         raise FileNotFoundError(f"period {period} not found in {folder} (periods: {known})")
@@ -142,8 +143,7 @@ def inputs_key(data_dir: str | os.PathLike[str], period: str, standard: Standard
 
 
 def _periods_up_to(folder: Path, period: str) -> list[str]:
-    frequency = "quarterly" if "Q" in period else "monthly"
-    return [p for p in monitoring.find_periods(folder, frequency) if period_sort_key(p) <= period_sort_key(period)]
+    return [p for p in find_periods(folder, frequency_of(period)) if period_sort_key(p) <= period_sort_key(period)]
 
 
 def _panel_key(data_dir: Path, periods: list[str], standard: Standard) -> str:

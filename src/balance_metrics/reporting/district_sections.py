@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from balance_metrics.analysis import equity
+from balance_metrics.reporting import heatmap
 from balance_metrics.reporting import findings
 from balance_metrics.analysis import monitoring
 from balance_metrics.reporting import plots
@@ -70,11 +71,8 @@ def overview(ctx: ReportContext) -> Html:
     return pres.join(blocks)
 
 
-_STATUS_LABELS = {"pass": "达标", "fail": "未达标", "evidence missing": "缺少佐证", "not applicable": "不适用", "data missing": "缺少数据"}
-
-
 def _status_column(frame: pd.DataFrame) -> pd.DataFrame:
-    labels = frame["status_label"] if "status_label" in frame.columns else frame["status"].map(lambda s: _STATUS_LABELS.get(str(s), str(s)))
+    labels = frame["status_label"]
     # "pass" counts as passing; not applicable is neither a failure nor a pass.
     ok = frame["status"].map(lambda s: True if s == "pass" else (None if s == "not applicable" else False))
     return frame.assign(_label=labels, _ok=ok)
@@ -119,7 +117,7 @@ def _plan_targets(targets: pd.DataFrame, ctx: ReportContext) -> Html | None:
 
 
 def resources(ctx: ReportContext) -> Html:
-    """资源配置七项指标: per stage, district value and CV against the limit."""
+    """资源配置指标 (R1–R7): per stage, district value and CV against the limit."""
     res = ctx.resources
     blocks: list[Html | None] = []
     columns = [
@@ -179,8 +177,8 @@ def school_verdicts(ctx: ReportContext) -> Html:
         Col("indicators_below_floor", kind="int"), Col("failed_indicators", kind="text"), Col("passed", kind="pass"),
     ]  # fmt: skip
     rule = (
-        f"判定规则：七项指标中至少 {ctx.standard.min_indicators_met} 项达到标准值，"
-        f"且未达标的指标不低于标准值的 {pres.format_exact(float(ctx.standard.floor_factor) * 100)}%。"
+        f"判定规则：{len(ctx.standard.indicators)} 项指标中至少 {ctx.standard.min_indicators_met} 项达到标准值，"
+        f"且未达标的指标不低于标准值的 {ctx.standard.floor_percent}。"
         "未达标的学校排在各学段前面。"
     )
     blocks: list[Html | None] = [
@@ -188,12 +186,19 @@ def school_verdicts(ctx: ReportContext) -> Html:
         pres.notice(rule, "info"),
         pres.table(verdicts, columns, decimals=ctx.decimals, css_class="bm-verdicts", fail_column="passed"),
     ]
+    blocks.append(
+        plots.figure_html(
+            heatmap.ratio_heatmap(res.sections),
+            f"各校各项指标值 ÷ 标准值（1.00 为标准值，{ctx.standard.floor_percent}底线以下以深色标出；学校按最低比值排序）",
+            context="各校指标热力图",
+        )
+    )
     short = res.sections[~res.sections["met"]]
     for indicator in plots.indicator_order(short["indicator"]):
         blocks.append(
             plots.figure_html(
                 plots.section_values_chart(res.sections, indicator),
-                f"{indicator}：各校指标值与标准值、85%底线（横轴只标出未达到标准值的学校）",
+                f"{indicator}：各校指标值与标准值、{ctx.standard.floor_percent}底线（横轴只标出未达到标准值的学校）",
                 context=f"{indicator} 各校指标值图",
             )
         )
@@ -287,7 +292,7 @@ def gaps(ctx: ReportContext) -> Html:
     """差距与整改: what failing sections lack, the cheapest fixes, and the effect on the CVs."""
     blocks: list[Html | None] = []
     res = ctx.resources
-    currency = ctx.standard.get("remediation.currency", "元")
+    currency = ctx.standard.remediation.currency
     plans = gap_analysis.cheapest_remediation(res)
     blocks.append(Html("<h3>未达标学校的最低成本整改方案</h3>"))
     blocks.append(

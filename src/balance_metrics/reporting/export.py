@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from balance_metrics.analysis.monitoring import Panel, panel_tables
-from balance_metrics.common.atomic import atomic_target
+from balance_metrics.common.atomic import atomic_target, write_csv
 from balance_metrics.reporting.workbook import write_workbook
 from balance_metrics.reporting.workbook.content import check_lang, header
 from balance_metrics.standard.loader import Standard
@@ -70,9 +70,7 @@ def write_tables(
     out = Path(out_dir)
     written = []
     for name, frame in tables.items():
-        with atomic_target(out / f"{name}.csv") as tmp:
-            csv_frame(name, frame, csv_lang, standard).to_csv(tmp, index=False, encoding="utf-8-sig")
-        written.append(out / f"{name}.csv")
+        written.append(write_csv(out / f"{name}.csv", csv_frame(name, frame, csv_lang, standard)))
     written.append(write_workbook(out / workbook, tables, lang=lang, standard=standard, provenance=provenance))
     return written
 

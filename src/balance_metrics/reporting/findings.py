@@ -14,6 +14,7 @@ import pandas as pd
 
 from balance_metrics.reporting.plots import indicator_order, stage_order
 from balance_metrics.reporting.presentation import format_number
+from balance_metrics.common.labels import BLOCKING_STATUS_WORDS, READY_SENTENCES
 from balance_metrics.contract.schema import AREA_TYPES, STAGES
 
 if TYPE_CHECKING:
@@ -25,10 +26,8 @@ __all__ = [
     "Headline",
     "area_gap_table",
     "headline",
-    "issue_list",
     "issue_table",
     "key_numbers",
-    "resource_issues",
     "school_comparison",
     "school_ids",
     "school_info",
@@ -81,151 +80,43 @@ def _stage_lines(res: ResourceEvaluation) -> list[str]:
     return lines
 
 
-_STATUS_WORDS = {"fail": "未达标", "evidence missing": "缺少佐证或数据"}
-
-
-def _readiness(evaluation: Any) -> tuple[bool | None, list[str]]:
-    """(ready, summary of what blocks it) from the full evaluation."""
-    readiness = getattr(evaluation, "readiness", None)
-    ready = getattr(readiness, "ready", None)
-    if ready is None:
-        return None, []
-    blocking = getattr(readiness, "blocking", None)
-    if not isinstance(blocking, pd.DataFrame) or blocking.empty:
-        return bool(ready), []
+def _blocking_summary(blocking: pd.DataFrame) -> list[str]:
+    """What keeps the district from applying, by status: counts and item ids."""
     parts = []
-    for status, word in _STATUS_WORDS.items():
-        rows = blocking[blocking["status"] == status] if "status" in blocking.columns else blocking.iloc[0:0]
-        if rows.empty:
-            continue
-        ids = "、".join(str(i) for i in rows["id"]) if "id" in rows.columns else ""
-        parts.append(f"{len(rows)} 项{word}（{ids}）" if ids else f"{len(rows)} 项{word}")
-    if "veto" in blocking.columns and bool(blocking["veto"].any()):
+    for status, word in BLOCKING_STATUS_WORDS.items():
+        rows = blocking[blocking["status"] == status]
+        if len(rows):
+            parts.append(f"{len(rows)} 项{word}（{'、'.join(map(str, rows['id']))}）")
+    if blocking["veto"].any():
         parts.append(f"其中否决项 {int(blocking['veto'].sum())} 项未能确认")
-    return bool(ready), parts
+    return parts
 
 
 def headline(ctx: ReportContext) -> Headline:
-    """The overall verdict of a district report.
-
-    With the full evaluation available, the verdict is its readiness for
-    recognition; otherwise it rests on the seven resource indicators only,
-    and says so.
-    """
-    res = ctx.resources
-    details = _stage_lines(res)
-    over = int((~res.balance["passed"]).sum())
-    failing = int((~res.verdicts["passed"]).sum())
-    resource_ok = res.passed
-    ready, blocking = _readiness(ctx.evaluation) if ctx.evaluation is not None else (None, [])
-    if ready is not None:
-        verdict = "具备申请国家优质均衡督导评估认定的条件" if ready else "暂不具备申请国家优质均衡督导评估认定的条件"
-        if blocking:
-            verdict += "：" + "；".join(blocking)
-        scope = "结论依据资源配置、政府保障程度、教育质量、社会认可度及否决项的全面评估；“缺少佐证或数据”的项目在补齐材料前按未通过处理。"
-        return Headline(passed=ready, verdict=verdict + "。", details=details, scope=scope)
-    if resource_ok:
-        verdict = "资源配置七项指标全部达到优质均衡要求：所有参评学校达标，各项差异系数均不超过限值。"
-    else:
-        parts = []
-        if over:
-            parts.append(f"{over} 项差异系数超过限值")
-        if failing:
-            parts.append(f"{failing} 所学校（学段）未达标")
-        verdict = "资源配置未达到优质均衡要求：" + "，".join(parts) + "。"
-    scope = "本结论仅依据资源配置七项指标（学校达标情况与校际差异系数），不是优质均衡的全面评估结论。"
-    return Headline(passed=resource_ok, verdict=verdict, details=details, scope=scope)
-
-
-def resource_issues(res: ResourceEvaluation) -> list[str]:
-    """The resource-allocation problems, most severe first.
-
-    Order: CVs over their limit (they block the whole district), then
-    sections failing the per-school rule (indicators below the floor first),
-    then single indicators below the threshold in sections that still pass.
-
-    Returns
-    -------
-    list of str
-        One Chinese line per problem.
-    """
-    decimals = res.standard.display_decimals
-    lines: list[str] = []
-    stage_rank = {s: i for i, s in enumerate(stage_order(res.balance["stage"]))}
-    ind_rank = {s: i for i, s in enumerate(indicator_order(res.sections["indicator"]))}
-    over = res.balance[~res.balance["passed"]].copy()
-    over["_order"] = [(stage_rank[s], ind_rank.get(i, 99)) for s, i in zip(over["stage"], over["indicator"], strict=True)]
-    for r in over.sort_values("_order").to_dict("records"):
-        lines.append(
-            f"【差异系数超限】{_stage(r['stage'])} {r['indicator']} {r['name']}：差异系数 "
-            f"{format_number(r['cv'], decimals)}，超过限值 {format_number(r['limit'], 2)}。"
-        )
-    rows = res.sections[~res.sections["met"]].copy()
-    verdict = res.verdicts.set_index(["school_id", "stage"])["passed"]
-    rows["section_passed"] = [bool(verdict[(s, g)]) for s, g in zip(rows["school_id"], rows["stage"], strict=True)]
-    rows["_order"] = [
-        (passed, stage_rank.get(stage, 9), sid)
-        for passed, stage, sid in zip(rows["section_passed"], rows["stage"], rows["school_id"], strict=True)
-    ]
-    for (passed, _, _), group in rows.groupby("_order", sort=True):
-        first = group.iloc[0]
-        group = group.assign(_ind=group["indicator"].map(ind_rank)).sort_values(["above_floor", "_ind"])
-        items = []
-        for r in group.to_dict("records"):
-            where = "低于85%底线" if not r["above_floor"] else "未达到标准值"
-            items.append(
-                f"{r['indicator']} {where}（{format_number(r['value'], decimals)}，标准值 "
-                f"{format_number(r['threshold'], decimals)}，底线 {format_number(r['floor'], decimals)}）"
-            )
-        who = f"{first['school_name']}（{first['school_id']}）{_stage(first['stage'])}"
-        if passed:
-            lines.append(f"【单项未达标】{who}：" + "；".join(items) + "；仍符合“至少6项达标且其余不低于85%”的规则。")
-        else:
-            lines.append(f"【学校未达标】{who}：" + "；".join(items) + "。")
-    return lines
+    """The overall verdict of a district report: the evaluation's readiness for recognition."""
+    readiness = ctx.evaluation.readiness
+    verdict = READY_SENTENCES[readiness.passed]
+    blocking = _blocking_summary(readiness.blocking)
+    if blocking:
+        verdict += "：" + "；".join(blocking)
+    scope = "结论依据资源配置、政府保障程度、教育质量、社会认可度及否决项的全面评估；“缺少佐证或数据”的项目在补齐材料前按未通过处理。"
+    return Headline(passed=readiness.passed, verdict=verdict + "。", details=_stage_lines(ctx.resources), scope=scope)
 
 
 ISSUE_TABLE_COLUMNS = ["no", "severity_label", "area_name", "item_id", "school_name", "description"]
 
 
 def issue_table(ctx: ReportContext) -> pd.DataFrame:
-    """The 问题清单 as a table, most severe first.
+    """The 问题清单 of the evaluation, most severe first.
 
     Returns
     -------
     DataFrame
-        no, severity_label, area_name, item_id, school_name, description
-        (plus the evaluation's other columns when it is available). Without
-        the full evaluation, the resource problems of :func:`resource_issues`.
+        no, severity_label, area_name, item_id, school_name, description and
+        the evaluation's other issue columns
+        (:func:`balance_metrics.evaluation.issue_list.issue_list`).
     """
-    issues = getattr(ctx.evaluation, "issue_list", None) if ctx.evaluation is not None else None
-    if isinstance(issues, pd.DataFrame):
-        return issues.reset_index(drop=True)
-    lines = resource_issues(ctx.resources)
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        label, _, text = line.partition("】")
-        who, _, description = text.partition("：")
-        rows.append(
-            {
-                "no": number,
-                "severity_label": label.lstrip("【"),
-                "area_name": "资源配置",
-                "item_id": "",
-                "school_name": "全区" if label.endswith("差异系数超限") else who,
-                "description": description if not label.endswith("差异系数超限") else text,
-            }
-        )
-    return pd.DataFrame(rows, columns=ISSUE_TABLE_COLUMNS)
-
-
-def issue_list(ctx: ReportContext) -> list[str]:
-    """The 问题清单 as lines of text (for e-mails and terminals)."""
-    table = issue_table(ctx)
-    return [
-        f"{r['no']}.【{r['severity_label']}】{r['area_name']} {r['item_id']} {r['school_name']}：{r['description']}".replace("  ", " ")
-        for r in table.to_dict("records")
-    ]
+    return ctx.evaluation.issue_list.reset_index(drop=True)
 
 
 def key_numbers(res: ResourceEvaluation) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from balance_metrics.analysis.monitoring import STATUS_LABELS as PROGRESS_LABELS
+from balance_metrics.common.labels import PROGRESS_STATUS_LABELS as PROGRESS_LABELS
 from balance_metrics.contract.schema import AREA_TYPES, OWNERSHIPS, SCHOOL_TYPES, SCOPES, STAGES, TABLES
 from balance_metrics.evaluation.checks import COMPARISON_LABELS, STATUS_LABELS
 from balance_metrics.evaluation.issue_list import ISSUE_LABELS
@@ -56,7 +56,7 @@ COLUMN_LABELS: dict[str, str] = {
     "numerator": "分子（资源量）",
     "value": "指标值",
     "threshold": "标准值",
-    "floor": "85%底线",
+    "floor": "底线",
     "met": "是否达到标准值",
     "above_floor": "是否不低于底线",
     "ratio": "指标值/标准值",

@@ -6,205 +6,44 @@ notebook never shows them twice (the inline backend only displays pyplot
 figures) and they are freed as soon as nothing refers to them; show them with
 :func:`figure_html` or write them with :func:`figure_svg`.
 
-House style
------------
-* one palette (:data:`PALETTE`, seaborn "colorblind"): stage colours for
-  小学/初中, status colours for 达标 / 未达标但不低于85% / 低于85%底线, one grey
-  for reference lines (threshold, floor, limit);
-* Chinese text through :func:`balance_metrics.fonts.use_chinese_font`;
-* categories in their natural order — 小学 before 初中, R1..R7 (R10 after
-  R9), 城区/镇区/乡村, periods chronologically — never code-point order;
-* SVG with text as paths (no font needed by the browser or WeasyPrint) and
-  ids derived from a fixed salt, so the same data always give the same bytes;
-* matplotlib's "missing glyph" warning is an error
-  (:class:`balance_metrics.fonts.MissingGlyphError`) naming the character.
+The house style (palette, fonts, natural category order, deterministic SVG,
+glyph guard) and :func:`figure_svg` / :func:`figure_html` are in
+:mod:`.chart_style`; they are re-exported here.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-import io
 import math
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from balance_metrics.contract.dataset import period_sort_key
-from balance_metrics.reporting.fonts import glyph_warnings_as_errors, use_chinese_font
-from balance_metrics.reporting.presentation import Html, escape, format_exact, format_number
-from balance_metrics.contract.schema import AREA_TYPES, STAGES
+from balance_metrics.reporting.chart_style import (
+    _FONT_SIZE, _WIDTH_IN, DISTRICT_COLOR, PALETTE, REFERENCE_COLOR, STAGE_COLORS, STATUS_COLORS, SVG_HASH_SALT,
+    _floor_text, _fmt, _guarded, _new_figure, _require, _stage_label, _status, _status_legend, area_order, figure_html, figure_svg,
+    indicator_order, period_order, stage_order, use_house_style,
+)
+from balance_metrics.reporting.presentation import format_exact
 
 __all__ = [
     "PALETTE",
     "REFERENCE_COLOR",
     "STAGE_COLORS",
     "STATUS_COLORS",
-    "STATUS_LABELS",
+    "SVG_HASH_SALT",
+    "area_order",
     "cv_chart",
     "figure_html",
     "figure_svg",
     "indicator_order",
+    "period_order",
     "school_ratio_chart",
     "section_values_chart",
     "stage_order",
     "trend_chart",
     "use_house_style",
 ]
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-_COLORBLIND = (
-    "#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc",
-    "#ca9161", "#fbafe4", "#949494", "#ece133", "#56b4e9",
-)  # fmt: skip
-#: The one palette of every chart (seaborn "colorblind", fixed here so a
-#: seaborn upgrade cannot recolour published reports).
-PALETTE: tuple[str, ...] = _COLORBLIND
-#: Colour of each stage wherever stages are compared.
-STAGE_COLORS: dict[str, str] = {"primary": PALETTE[0], "junior": PALETTE[4], "senior": PALETTE[5]}
-#: Colour of a section's status on one indicator.
-STATUS_COLORS: dict[str, str] = {"met": PALETTE[2], "above_floor": PALETTE[1], "below_floor": PALETTE[3]}
-STATUS_LABELS: dict[str, str] = {"met": "达标", "above_floor": "未达标（不低于85%底线）", "below_floor": "低于85%底线"}
-#: Thresholds, floors and CV limits.
-REFERENCE_COLOR = "#404040"
-#: Marker colour for the district value in a school chart.
-DISTRICT_COLOR = "#222222"
-
-#: Fixed salt for the ids matplotlib writes into SVG (clip paths, glyph
-#: definitions); without it every save draws fresh random ids.
-SVG_HASH_SALT = "balance-metrics"
-
-_WIDTH_IN = 7.0  # 504 pt: fits the 182 mm text width of an A4 page at 100 %
-_FONT_SIZE = 9.0
-
-
-def use_house_style() -> None:
-    """Apply the house style to matplotlib's global ``rcParams``.
-
-    Called by every chart function. It has to be global rather than a
-    ``rc_context``: tick labels are created when a figure is *drawn*, which
-    may happen after the chart function returned, and they take their font
-    from the ``rcParams`` of that moment.
-    """
-    import matplotlib
-
-    use_chinese_font()
-    matplotlib.rcParams.update(
-        {
-            "svg.fonttype": "path",
-            "svg.hashsalt": SVG_HASH_SALT,
-            "font.size": _FONT_SIZE,
-            "axes.titlesize": _FONT_SIZE + 1,
-            "axes.labelsize": _FONT_SIZE,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
-            "axes.axisbelow": True,
-            "axes.grid": True,
-            "axes.grid.axis": "y",
-            "grid.color": "#dddddd",
-            "grid.linewidth": 0.6,
-            "legend.frameon": False,
-            "legend.fontsize": _FONT_SIZE - 1,
-            "xtick.labelsize": _FONT_SIZE - 1,
-            "ytick.labelsize": _FONT_SIZE - 1,
-            "figure.dpi": 100,
-            "savefig.dpi": 100,
-        }
-    )
-
-
-def _guarded(func: Callable[P, R]) -> Callable[P, R]:
-    """Apply the house style and turn missing-glyph warnings into errors."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        use_house_style()
-        with glyph_warnings_as_errors(f"chart {func.__name__}"):
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
-# --------------------------------------------------------------------------
-# Natural order of categories
-# --------------------------------------------------------------------------
-
-
-def stage_order(stages: Iterable[str]) -> list[str]:
-    """Stage codes present in ``stages``, 小学 before 初中 before 高中."""
-    present = set(stages)
-    known = [s for s in STAGES if s in present]
-    return known + sorted(present - set(STAGES))
-
-
-def area_order(areas: Iterable[str]) -> list[str]:
-    """Area codes present in ``areas``, 城区, 镇区, 乡村."""
-    present = set(areas)
-    return [a for a in AREA_TYPES if a in present] + sorted(present - set(AREA_TYPES))
-
-
-def indicator_order(indicators: Iterable[str]) -> list[str]:
-    """Indicator ids in natural order: R1, R2, …, R9, R10 (not R1, R10, R2)."""
-
-    def key(ind: str) -> tuple[str, int, str]:
-        prefix = ind.rstrip("0123456789")
-        digits = ind[len(prefix) :]
-        return (prefix, int(digits) if digits else -1, ind)
-
-    return sorted(set(indicators), key=key)
-
-
-def period_order(periods: Iterable[str]) -> list[str]:
-    """Period labels chronologically (2021Q4 before 2022Q1; months too)."""
-    return sorted(set(periods), key=period_sort_key)
-
-
-def _stage_label(stage: str) -> str:
-    return STAGES.get(stage, stage)
-
-
-# --------------------------------------------------------------------------
-# Input checks and helpers
-# --------------------------------------------------------------------------
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{what}: expected a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}; has {', '.join(map(str, frame.columns))}")
-    if frame.empty:
-        raise ValueError(f"{what}: no rows to plot")
-
-
-def _fmt(value: float, decimals: int) -> str:
-    return format_number(value, decimals)
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    # Constrained layout runs at draw time, inside the glyph guard of
-    # figure_svg, and keeps long Chinese labels inside the canvas.
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _status(frame: pd.DataFrame) -> pd.Series:
-    status = np.where(frame["met"], "met", np.where(frame["above_floor"], "above_floor", "below_floor"))
-    return pd.Series(status, index=frame.index)
-
-
-def _status_legend(fig: Figure, statuses: Iterable[str], extra: Sequence[Any] = ()) -> None:
-    from matplotlib.patches import Patch
-
-    handles = [Patch(color=STATUS_COLORS[s], label=STATUS_LABELS[s]) for s in STATUS_COLORS if s in set(statuses)]
-    fig.legend(handles=[*handles, *extra], loc="outside lower center", ncols=len(handles) + len(extra))
-
 
 # --------------------------------------------------------------------------
 # Charts
@@ -323,9 +162,10 @@ def section_values_chart(
         ax.set_xlim(-0.6, count - 0.4)
         ax.set_title(
             f"{_stage_label(stage)}（{count} 所，按指标值由低到高排列；标准值 {format_exact(threshold)}，"
-            f"85%底线 {format_exact(floor)}）"
+            f"{_floor_text(floor / threshold)}底线 {format_exact(floor)}）"
         )
         ax.set_ylabel(str(part["unit"].iloc[0]))
+    floor_text = _floor_text(float(rows["floor"].iloc[0]) / float(rows["threshold"].iloc[0]))
     if title is None:
         title = f"{indicator} {rows['name'].iloc[0]}：各校指标值"
     if title:
@@ -334,9 +174,9 @@ def section_values_chart(
 
     references = [
         Line2D([], [], color=REFERENCE_COLOR, linestyle="--", label="标准值"),
-        Line2D([], [], color=REFERENCE_COLOR, linestyle=":", label="85%底线"),
+        Line2D([], [], color=REFERENCE_COLOR, linestyle=":", label=f"{floor_text}底线"),
     ]
-    _status_legend(fig, _status(rows), references)
+    _status_legend(fig, _status(rows), floor_text, references)
     return fig
 
 
@@ -461,82 +301,12 @@ def school_ratio_chart(comparison: pd.DataFrame, *, title: str | None = None) ->
         Line2D([], [], marker="D", linestyle="", color=DISTRICT_COLOR, markersize=4, label="全区值"),
         Line2D([], [], color=REFERENCE_COLOR, linestyle="--", label="标准值（=1）"),
     ]
+    floor_text = _floor_text(floor_ratio if floor_ratio is not None else float(comparison["floor"].iloc[0] / comparison["threshold"].iloc[0]))
     if floor_ratio is not None:
-        extra.append(Line2D([], [], color=REFERENCE_COLOR, linestyle=":", label="85%底线"))
-    _status_legend(fig, _status(comparison), extra)
+        extra.append(Line2D([], [], color=REFERENCE_COLOR, linestyle=":", label=f"{floor_text}底线"))
+    _status_legend(fig, _status(comparison), floor_text, extra)
     if title is None and "school_name" in comparison.columns:
         title = f"{comparison['school_name'].iloc[0]}：各项指标与标准值、全区值对比"
     if title:
         fig.suptitle(title)
     return fig
-
-
-# --------------------------------------------------------------------------
-# Output
-# --------------------------------------------------------------------------
-
-
-def figure_svg(fig: Figure, *, context: str = "") -> str:
-    """Render ``fig`` as deterministic SVG text.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        The figure.
-    context : str, optional
-        Label for error messages (e.g. "district report, CV chart").
-
-    Returns
-    -------
-    str
-        SVG markup without the XML prolog, ready to inline in HTML: text
-        drawn as paths, ids from :data:`SVG_HASH_SALT`, no date or creator
-        metadata.
-
-    Raises
-    ------
-    MissingGlyphError
-        If some text of the figure cannot be drawn with the Chinese font.
-    """
-    use_house_style()
-    buffer = io.StringIO()
-    with glyph_warnings_as_errors(context or "chart"):
-        # Date and Creator would stamp the time and matplotlib's version
-        # into every report; a report must depend on its inputs only.
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
-
-
-def figure_html(fig: Figure, caption: str | None = None, *, context: str = "") -> Html:
-    """A chart as an SVG image for a report page, with an optional caption.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        A chart of this module.
-    caption : str, optional
-        Caption under the chart (also the image's ``alt`` text).
-    context : str, optional
-        Where the chart appears, for error messages.
-
-    Returns
-    -------
-    balance_metrics.presentation.Html
-        ``<figure>`` with an ``<img>`` whose source is the SVG as a ``data:``
-        URI. An image rather than inline ``<svg>``: WeasyPrint then parses the
-        chart as one XML document instead of running the HTML parser and the
-        CSS cascade over thousands of path elements (about 30 % faster PDFs),
-        and the HTML file stays self-contained.
-
-    Raises
-    ------
-    MissingGlyphError
-        If the chart has text the Chinese font cannot draw.
-    """
-    svg = figure_svg(fig, context=context or (caption or "chart"))
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    alt = escape(caption or "图表")
-    cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
-    return Html(f'<figure class="bm-figure"><img alt="{alt}" src="data:image/svg+xml;base64,{data}">{cap}</figure>')

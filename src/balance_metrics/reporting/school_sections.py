@@ -77,19 +77,20 @@ def overview(ctx: ReportContext, school_id: str) -> Html:
         reasons = res.excluded.loc[res.excluded["school_id"] == school_id, "reason"].tolist()
         text = "本校本期未参与资源配置指标计算" + (f"：{'；'.join(reasons)}" if reasons else "") + "。"
         blocks.append(pres.notice(text, "warning"))
+    count = len(ctx.standard.indicators)
     for r in verdicts.to_dict("records"):
         stage = STAGES.get(r["stage"], r["stage"])
         if r["passed"]:
-            text = f"{stage}学段：{r['indicators_met']}/7 项指标达到标准值，达标。"
+            text = f"{stage}学段：{r['indicators_met']}/{count} 项指标达到标准值，达标。"
             css = "bm-verdict bm-verdict-pass"
         else:
             reasons = []
             if r["indicators_below_floor"]:
-                reasons.append(f"{r['indicators_below_floor']} 项低于85%底线")
+                reasons.append(f"{r['indicators_below_floor']} 项低于{ctx.standard.floor_percent}底线")
             if r["indicators_met"] < ctx.standard.min_indicators_met:
                 reasons.append(f"达标指标少于 {ctx.standard.min_indicators_met} 项")
             text = (
-                f"{stage}学段：{r['indicators_met']}/7 项指标达到标准值，未达标"
+                f"{stage}学段：{r['indicators_met']}/{count} 项指标达到标准值，未达标"
                 f"（{'，'.join(reasons)}；未达标指标：{r['failed_indicators'].replace(',', '、')}）。"
             )
             css = "bm-verdict bm-verdict-fail"
@@ -165,7 +166,7 @@ def history(ctx: ReportContext, school_id: str) -> Html:
 def gaps(ctx: ReportContext, school_id: str) -> Html:
     """差距与需求: what the school lacks and the cheapest way to pass."""
     res = ctx.resources
-    currency = ctx.standard.get("remediation.currency", "元")
+    currency = ctx.standard.remediation.currency
     gaps_frame = gap_analysis.resource_gaps(res)
     mine = gaps_frame[gaps_frame["school_id"] == school_id]
     blocks: list[Html | None] = [
@@ -175,7 +176,7 @@ def gaps(ctx: ReportContext, school_id: str) -> Html:
                 Col("stage", kind="code"), Col("indicator", nowrap=True), Col("resource", "资源"), Col("unit", nowrap=True),
                 Col("value", kind="num"), Col("threshold", kind="exact"),
                 Col("gap_threshold", "补齐到标准值的缺口", kind="num"), Col("add_threshold", "需增加（取整）", kind="num"),
-                Col("gap_floor", "补齐到85%底线的缺口", kind="num"),
+                Col("gap_floor", f"补齐到{ctx.standard.floor_percent}底线的缺口", kind="num"),
                 Col("cost_threshold", f"补齐到标准值的估算费用（{currency}）", kind="money"),
             ],  # fmt: skip
             decimals=ctx.decimals,

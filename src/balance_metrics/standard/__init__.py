@@ -7,8 +7,9 @@ numbers, plan target, deadline and unit cost lives in the TOML files of ``data/`
 - :mod:`.loader`: finding, reading and merging the files (:func:`~.loader.load_standard`);
 - :mod:`.checking`: checking the merged standard whole — one
   :class:`~balance_metrics.common.errors.StandardError` lists every problem
-  (file, key, value, rule) before anything is computed — and what each item rule
-  and plan measure needs from the file.
+  (file, key, value, rule) before anything is computed;
+- :mod:`.kinds`: the value kinds and what each item rule and plan measure needs
+  from the file (its keys, required or not).
 
 May import: ``common``, ``contract``.
 """

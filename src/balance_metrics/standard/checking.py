@@ -14,21 +14,23 @@ package implements exactly these rules (a test keeps both in step).
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-import pandas as pd
-
 from balance_metrics.common.errors import StandardError, StandardProblem
-from balance_metrics.contract.schema import (
-    AREA_TYPES, DISTRICT_ITEMS, FACILITIES, OWNERSHIPS, SCHOOL_TYPES, SECTIONS, STAGES, SURVEY_GROUPS,
+from balance_metrics.common.labels import percent_text
+from balance_metrics.contract.schema import FACILITIES, SCHOOL_TYPES, SECTIONS, STAGES
+from balance_metrics.standard.kinds import (
+    AREAS, COMPARISONS, ITEM_RULE_PARAMS, ITEM_SCOPES, ITEM_STATUSES, PLAN_MEASURE_PARAMS, SCHOOL_TYPE_LIST, Kind,
+    _choice, _date, _flag, _integer, _number, _numbers, _optional_date, _text, _texts,
 )
 from balance_metrics.standard.model import (
     BalanceRule, Indicator, ItemSpec, MonitoringRules, PlanTarget, Remediation, RemedyRule, Scope, SectionRule,
     SurveySettings, exact,
 )
+
+__all__ = ["AREAS", "ITEM_RULE_PARAMS", "PLAN_MEASURE_PARAMS", "parse"]
 
 Path = tuple[str, ...]
 AREAS: tuple[str, ...] = ("resources", "guarantee", "quality", "recognition", "veto")
@@ -37,168 +39,6 @@ COMPARISONS: tuple[str, ...] = (">=", "<=")
 DECIDE_ON: tuple[str, ...] = ("rate", "lower_bound")
 DIFFERENCE_RATES: tuple[str, ...] = ("cv", "variance_share")
 ITEM_STATUSES: tuple[str, ...] = ("pass", "fail", "evidence missing", "not applicable")
-
-
-# -- value kinds: each returns the parsed value or raises ValueError(rule) ----------
-
-
-def _number(value: Any) -> Fraction:
-    try:
-        return exact(value)
-    except StandardError as exc:
-        raise ValueError("expected a number (write exact ones as strings, e.g. \"0.85\")") from exc
-
-
-def _integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError("expected a whole number")
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ValueError("expected a whole number") from exc
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("expected a text")
-    return value
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("expected true or false")
-    return value
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("expected a list of texts")
-    return tuple(value)
-
-
-def _date(value: Any) -> pd.Timestamp:
-    if isinstance(value, datetime.date):
-        return pd.Timestamp(value).normalize()
-    if not isinstance(value, str) or not value:
-        raise ValueError("expected an ISO date like 2022-12-31")
-    try:
-        return pd.Timestamp(value).normalize()
-    except (TypeError, ValueError) as exc:
-        raise ValueError("expected an ISO date like 2022-12-31") from exc
-
-
-def _optional_date(value: Any) -> pd.Timestamp | None:
-    return None if value == "" else _date(value)
-
-
-def _numbers(value: Any) -> dict[str, Fraction]:
-    if not isinstance(value, Mapping):
-        raise ValueError("expected a table of numbers")
-    return {str(k): _number(v) for k, v in value.items()}
-
-
-def _choice(*options: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        if value not in options:
-            raise ValueError(f"must be one of {', '.join(options)}")
-        return str(value)
-    return parse
-
-
-def _one_of(known: Mapping[str, Any] | tuple[str, ...], what: str) -> Callable[[Any], Any]:
-    def parse(value: Any) -> Any:
-        names = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, Mapping)) else None
-        if names is None:
-            raise ValueError(f"expected {what}")
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise ValueError(f"unknown {what} {', '.join(map(str, unknown))}; known: {', '.join(known)}")
-        return value
-    return parse
-
-
-Kind = Callable[[Any], Any]
-_SCHOOL_TYPES = _one_of(SCHOOL_TYPES, "school type")
-_STAGE_KEYS = _one_of(STAGES, "stage")
-
-#: What each item rule reads from its ``[items.<id>]`` table: key -> (kind, required).
-ITEM_RULE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
-    "resource_sections": {},
-    "resource_balance": {},
-    "evidence": {},
-    "music_art_rooms": {
-        "classes_per_room": (_integer, True), "min_music_room_m2": (_number, True), "min_art_room_m2": (_number, True),
-        "area_exempt_built_before": (_integer, False), "school_types": (_SCHOOL_TYPES, False),
-    },
-    "school_size": {"limits": (lambda v: _numbers(_SCHOOL_TYPES(v)), True)},
-    "class_size": {"max_class": (lambda v: _numbers(_STAGE_KEYS(v)), True), "school_types": (_SCHOOL_TYPES, False)},
-    "small_school_funds": {
-        "min_students": (_integer, True), "school_types": (_SCHOOL_TYPES, False),
-        "area_types": (_one_of(AREA_TYPES, "area type"), False), "ownerships": (_one_of(OWNERSHIPS, "ownership"), False),
-    },
-    "special_education_funds": {"min_yuan_per_student": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
-    "teacher_pay": {"min_pay_ratio": (_number, True), "min_performance_pay_percent": (_number, True)},
-    "district_minimums": {
-        "minimums": (lambda v: _numbers(_one_of(DISTRICT_ITEMS, "district item")(v)), True),
-        "evidence_part": (_text, False),  # a part judged on documents too (G14, G15)
-    },
-    "rotation": {"min_rotation_percent": (_number, True), "min_key_percent": (_number, True)},
-    "certified_teachers": {"min_percent": (_number, True)},
-    "retention": {"min_percent": (_number, True)},
-    "disabled_enrolment": {"min_percent": (_number, True)},
-    "training_funds": {"min_percent": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
-    "quality_monitoring": {
-        "max_difference_rate": (_number, True), "difference_rate": (_choice(*DIFFERENCE_RATES), True),
-        "min_level3_percent": (_number, True),
-        "difference_rate_source": (_text, False), "min_level3_percent_source": (_text, False),
-    },
-    "satisfaction": {
-        "min_percent": (_number, True), "required_groups": (_one_of(SURVEY_GROUPS, "respondent group"), False),
-        "confidence": (_number, True), "min_group_sample": (_integer, True), "score_cutoff": (_integer, True),
-        "decide_on": (_choice(*DECIDE_ON), False), "require_each_group": (_flag, False),
-    },
-}
-
-_DISTRICT_ITEM = _one_of(DISTRICT_ITEMS, "district item")
-
-
-def _school_sum(value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping) or set(value) != {"indicator", "stage", "baseline_item"}:
-        raise ValueError("expected { indicator = \"R4\", stage = \"primary\", baseline_item = \"<district item>\" }")
-    _STAGE_KEYS(value["stage"])
-    _DISTRICT_ITEM(value["baseline_item"])
-    return value
-_COVERAGE_TABLES: tuple[str, ...] = ("schools", "facilities", "staff_training")
-#: What each plan measure reads from its ``[plan_targets.<id>]`` table.
-PLAN_MEASURE_PARAMS: dict[str, dict[str, tuple[Kind, bool]]] = {
-    "district_value": {
-        "item": (_DISTRICT_ITEM, True),
-        # cross-check against the schools' own figures (evaluation/cross_checks.py)
-        "school_sum": (_school_sum, False), "cross_check_tolerance_percent": (_number, False),
-    },
-    "key_teacher_shortfall": {"per_100_students": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
-    "training_funds_shortfall": {"min_percent": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
-    "trained_staff_shortfall": {"min_share": (_number, True), "school_types": (_SCHOOL_TYPES, False)},
-    "music_art_room_shortfall": {"classes_per_room": (_integer, True), "school_types": (_SCHOOL_TYPES, False)},
-    "labour_room_shortfall": {"min_rooms": (_integer, True), "school_types": (_SCHOOL_TYPES, False)},
-    "budget_min_growth": {"item": (_DISTRICT_ITEM, True)},
-    # evaluation/plan_coverage.py
-    "item_value": {"item": (_text, True)},
-    "indicator_shortfall": {"indicator": (_text, True), "school_types": (_SCHOOL_TYPES, False)},
-    "part_of_whole_shortfall": {
-        "table": (_choice(*_COVERAGE_TABLES), True), "whole": (_text, True), "part": (_text, True),
-        "school_types": (_SCHOOL_TYPES, False),
-    },
-    "count_minimum_shortfall": {
-        "table": (_choice(*_COVERAGE_TABLES), True), "column": (_text, True), "minimum": (_number, True),
-        "school_types": (_SCHOOL_TYPES, False),
-    },
-    "flag_shortfall": {"table": (_choice(*_COVERAGE_TABLES), True), "column": (_text, True), "school_types": (_SCHOOL_TYPES, False)},
-    "filled_shortfall": {
-        "column": (_text, True), "for_area_types": (_one_of(AREA_TYPES, "area type"), False), "for_flag": (_text, False),
-        "missing_note": (_text, False), "school_types": (_SCHOOL_TYPES, False),
-    },
-}
 
 
 class _Reader:
@@ -321,7 +161,7 @@ def _scope(r: _Reader) -> Scope | None:
             r.problem(("scope", "stages"), stage, f"unknown stage; known: {', '.join(STAGES)}")
     return Scope(
         stages=tuple(stages),
-        excluded_school_types=r.value(("scope", "excluded_school_types"), _SCHOOL_TYPES, required=False, default=()),
+        excluded_school_types=r.value(("scope", "excluded_school_types"), SCHOOL_TYPE_LIST, required=False, default=()),
         teaching_point_type=r.value(("scope", "teaching_point_type"), _text, required=False, default="teaching_point"),
         teaching_point_min_students=r.value(("scope", "teaching_point_min_students"), _integer, required=False, default=0),
         include_private=r.value(("scope", "include_private"), _flag, required=False, default=True),
@@ -383,6 +223,7 @@ def _indicators(r: _Reader, stages: tuple[str, ...]) -> dict[str, Indicator]:
 def _items(r: _Reader) -> tuple[dict[str, ItemSpec], SurveySettings | None]:
     table = r.table(("items",))
     areas = r.table(("areas",), required=False)
+    wording = _rule_wording(r)
     specs, survey = [], None
     for position, (item_id, spec) in enumerate(table.items()):
         path = ("items", item_id)
@@ -400,7 +241,7 @@ def _items(r: _Reader) -> tuple[dict[str, ItemSpec], SurveySettings | None]:
             id=item_id,
             area=area,
             area_name=str(areas.get(area, area)),
-            name=r.value((*path, "name"), _text, default=item_id),
+            name=_worded(r, (*path, "name"), wording, item_id),
             scope=r.value((*path, "scope"), _choice(*ITEM_SCOPES), default="district"),
             rule=rule,
             same_as=same_as,
@@ -412,6 +253,39 @@ def _items(r: _Reader) -> tuple[dict[str, ItemSpec], SurveySettings | None]:
         if rule == "satisfaction" and survey is None:
             survey = _survey(r, item_id, spec)
     return {item.id: item for _, _, item in sorted(specs, key=lambda e: e[:2])}, survey
+
+
+def _rule_wording(r: _Reader) -> dict[str, str]:
+    """Values an item's name may quote as ``{placeholder}``: the rules' numbers as written."""
+    words = {
+        "min_indicators_met": str(r.data.get("section_rule", {}).get("min_indicators_met", "")),
+        "floor_percent": percent_text(exact(r.data.get("section_rule", {}).get("floor_factor", 1)))
+        if _is_number(r.data.get("section_rule", {}).get("floor_factor", 1)) else "",
+        "indicator_count": str(len(r.data.get("indicators", {}))),
+    }
+    for stage, limit in r.data.get("balance", {}).get("cv_limits", {}).items():
+        words[f"cv_limit_{stage}"] = str(limit)
+    return words
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        exact(value)
+    except StandardError:
+        return False
+    return True
+
+
+def _worded(r: _Reader, path: Path, wording: Mapping[str, str], default: str) -> str:
+    """An item's name with ``{min_indicators_met}``, ``{floor_percent}``, ``{cv_limit_primary}`` … filled in."""
+    text = r.value(path, _text, default=default)
+    if "{" not in text:
+        return text
+    try:
+        return text.format_map(wording)
+    except (KeyError, ValueError, IndexError) as exc:
+        r.problem(path, text, f"unknown placeholder {exc}; known: {', '.join('{' + k + '}' for k in wording)}")
+        return text
 
 
 def _survey(r: _Reader, item_id: str, spec: Mapping[str, Any]) -> SurveySettings:

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from balance_metrics.common.errors import StandardError
+from balance_metrics.common.labels import percent_text
 
 
 def exact(value: Any) -> Fraction:
@@ -249,6 +250,11 @@ class Standard:
     @property
     def floor_factor(self) -> Fraction:
         return self.section_rule.floor_factor
+
+    @property
+    def floor_percent(self) -> str:
+        """The floor factor as a report states it, e.g. ``"85%"``."""
+        return percent_text(self.floor_factor)
 
     @property
     def min_indicators_met(self) -> int:

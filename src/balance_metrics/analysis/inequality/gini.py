@@ -36,7 +36,7 @@ def gini(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     Two sections of 100 pupils with values 1 and 3: mean difference
     (2·100·100·2)/200² = 1, X̄ = 2, G = 1/(2·2) = 0.25.
 
-    >>> gini([1, 3], [100, 100])
+    >>> float(gini([1, 3], [100, 100]))
     0.25
     """
     x, p = arrays(values, weights)
