@@ -116,10 +116,22 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("/tmp/bm-national"))
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--whole", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--sample", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.sample:
+        from balance_metrics import evaluate, load_period
+
+        load, dataset = _best(lambda: load_period(args.sample), args.repeat)
+        whole, _ = _best(lambda: evaluate(dataset), args.repeat)
+        print(f"load_period {load:.3f} s + evaluate {whole:.3f} s = {load + whole:.3f} s")
+        return
     if args.one:
         print(json.dumps(measure(args.one, args.repeat, args.whole)))
         return
+    sample = HERE.parent / "data" / "raw" / "2022Q4"
+    done = subprocess.run([sys.executable, __file__, "--sample", str(sample), "--repeat", str(args.repeat)],
+                          check=True, capture_output=True, text=True)
+    print(f"sample district {sample.name}: {done.stdout.strip()}")
     rows = []
     for size in args.sizes:
         folder = dataset_for(size, args.data, core_only=False)

@@ -18,13 +18,12 @@ from balance_metrics.engine.balance import district_balance
 from balance_metrics.engine.verdicts import judge_sections
 from balance_metrics.common.errors import StandardError
 from balance_metrics.analysis.gaps import (
-    balance_after_remediation,
     cheapest_remediation,
     district_gaps,
-    remediated_sections,
     remediation_items,
     resource_gaps,
 )
+from balance_metrics.analysis.remediation import balance_after_remediation, remediated_sections
 from balance_metrics.engine.resources import SECTION_COLUMNS, ResourceEvaluation
 from balance_metrics.standard.loader import exact
 

@@ -182,12 +182,17 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     else:
         sections = sections.assign(campuses="")
     keys = [k for k in DISTRICT_KEYS if k in schools.columns]
-    info = schools.set_index("school_id")[[*SCHOOL_COLUMNS[1:], *keys]]
-    sections = sections.join(info, on="school_id")
+    # One hash lookup of the school ids, then plain takes (no join).
+    at = pd.Index(schools["school_id"]).get_indexer(sections["school_id"])
+    found = at >= 0
+    for column in [*SCHOOL_COLUMNS[1:], *keys]:
+        values = schools[column].to_numpy(object)
+        sections[column] = np.where(found, values[np.maximum(at, 0)], None) if not found.all() else values[at]
     for column in ("school_type", "stage"):
         sections[column] = sections[column].astype(object)
     students = sections["students"].to_numpy("int64")
     school_code = pd.factorize(sections["school_id"])[0]
+    sections["_school"] = school_code
     sections["school_students"] = np.bincount(school_code, weights=students)[school_code].astype("int64")
     school_reason = exclusion_reasons(sections, scope)
     in_scope = sections["stage"].isin(list(scope.stages))
@@ -196,10 +201,14 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     excluded = sections[reasons.notna()].assign(reason=reasons[reasons.notna()])
 
     kept = sections[school_reason.isna().to_numpy()].drop(columns="school_students")
+    excluded = excluded.drop(columns="_school")
     kept = _with_shares(kept, standard)
     kept = kept[kept["stage"].isin(list(scope.stages)).to_numpy()]
-    fac = facilities.set_index("school_id")[FACILITY_AMOUNTS].add_suffix("_school")
-    result = kept.join(fac, on="school_id")
+    at = pd.Index(facilities["school_id"]).get_indexer(kept["school_id"])
+    result = kept.drop(columns="_school")
+    for column in FACILITY_AMOUNTS:
+        values = facilities[column].to_numpy(float, na_value=np.nan)
+        result[f"{column}_school"] = np.where(at >= 0, values[np.maximum(at, 0)], np.nan) if len(values) else np.nan
     result = result.assign(_stage=pd.Categorical(result["stage"], categories=list(STAGES)).codes)
     result = result.sort_values(["_stage", "school_id"], kind="stable").drop(columns="_stage")
     excluded = excluded[[*keys, "school_id", "school_name", "school_type", "stage", "students", "reason"]]
@@ -209,11 +218,17 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
 def _with_shares(kept: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     """Add share_numerator / share_denominator / share (float) to every section row."""
     students = kept["students"].to_numpy("int64")
-    code, uniques = pd.factorize(kept["school_id"])
-    stages_per_school = np.bincount(code, minlength=len(uniques))[code]
+    code = kept["_school"].to_numpy()
+    size = int(code.max()) + 1 if len(code) else 0
+    stages_per_school = np.bincount(code, minlength=size)[code]
     combined = stages_per_school > 1
     weights = integer_weights(standard)
-    weight = pd.merge(kept[["school_type", "stage"]], weights, how="left", on=["school_type", "stage"])["weight"].to_numpy()
+    types, stages = list(weights["school_type"].unique()), list(STAGES)
+    table = np.full((len(types) + 1, len(stages) + 1), np.nan)
+    table[pd.Categorical(weights["school_type"], categories=types).codes, pd.Categorical(weights["stage"], categories=stages).codes] = weights["weight"]
+    type_code = kept["school_type"].map({t: i for i, t in enumerate(types)}).fillna(len(types)).to_numpy(np.int64)
+    stage_code = kept["stage"].map({t: i for i, t in enumerate(stages)}).fillna(len(stages)).to_numpy(np.int64)
+    weight = table[type_code, stage_code]
     lacking = combined & np.isnan(weight)
     if lacking.any():
         first = kept[lacking].iloc[0]
@@ -222,7 +237,7 @@ def _with_shares(kept: pd.DataFrame, standard: Standard) -> pd.DataFrame:
             raise StandardError(f"no split weights for a school with stages {stages}")
         raise StandardError(f"split weights lack stage(s) {[first['stage']]}")
     weighted = np.where(combined, np.nan_to_num(weight).astype("int64") * students, 1)
-    total = np.bincount(code, weights=weighted, minlength=len(uniques)).astype("int64")[code]
+    total = np.bincount(code, weights=weighted, minlength=size).astype("int64")[code]
     numerator = np.where(total == 0, 0, weighted)
     denominator = np.where(total == 0, 1, total)
     return kept.assign(share_numerator=numerator, share_denominator=denominator, share=numerator / denominator)

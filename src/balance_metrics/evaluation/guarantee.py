@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from math import floor
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from balance_metrics.evaluation.checks import NOT_APPLICABLE, check_row, fmt
+from balance_metrics.common.grouped import join_by_group
+
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, NOT_APPLICABLE, check_row, fmt
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.contract.schema import DISTRICT_ITEMS
 from balance_metrics.engine.schoolview import in_scope
@@ -90,35 +94,63 @@ def school_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dic
     return rows
 
 
-def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """G5: every class ≤ ``max_class[stage]`` pupils.
 
     Uses the ``classes`` table where a section has class rows; otherwise the
     section's largest class (every class within the limit ⇔ the largest is).
-    One check per school section: measured = its largest class.
+    One check per school section: measured = its largest class. Whole-column:
+    class lists are reduced per section with grouped max / count.
     """
     limits = {stage: exact(v) for stage, v in spec["max_class"].items()}
-    schools = in_scope(ctx.dataset.schools, spec).set_index("school_id")
+    names = in_scope(ctx.dataset.schools, spec).drop_duplicates("school_id").set_index("school_id")["school_name"]
+    sections = ctx.dataset.sections
+    keep = (sections["stage"].isin(list(limits)) & sections["school_id"].isin(names.index) & (sections["students"] != 0)).fillna(False)
+    sec = sections[keep.to_numpy(bool)].reset_index(drop=True)
+    # Class sizes are whole pupils: ≤ limit ⇔ ≤ floor(limit), exactly.
+    whole_limit = sec["stage"].map({stage: floor(limit) for stage, limit in limits.items()}).to_numpy(np.int64)
+    largest = sec["largest_class"].to_numpy(np.int64, na_value=0)
+    note = pd.Series("未提供班级名单，按最大班额判断", index=sec.index, dtype=object)
     classes = ctx.dataset.table("classes")
-    listed = {} if classes is None else {key: group for key, group in classes.groupby(["school_id", "stage"])}
-    rows = []
-    for _, section in ctx.dataset.sections.iterrows():
-        key = (section["school_id"], section["stage"])
-        if key[1] not in limits or key[0] not in schools.index or section["students"] == 0:
-            continue
-        school = {"school_id": key[0], "school_name": schools.at[key[0], "school_name"]}
-        limit = limits[key[1]]
-        if key in listed:
-            group = listed[key]
-            largest = int(group["students"].max())
-            over = group[group["students"] > limit].sort_values("students", ascending=False)
-            note = "；".join(f"{c}（{n}人）" for c, n in zip(over["class_id"], over["students"]))
-            note = f"超额班级{len(over)}个（共{len(group)}个班）：{note}" if len(over) else f"共{len(group)}个班均不超过{fmt(limit, '人')}"
-        else:
-            largest = int(section["largest_class"])
-            note = "未提供班级名单，按最大班额判断"
-        rows.append(check_row(item_id, "class_size", "最大班额", Fraction(largest), limit, "<=", "人", school=school, stage=key[1], note=note))
-    return rows
+    if classes is not None and len(sec):
+        keys = pd.MultiIndex.from_frame(sec[["school_id", "stage"]].astype(object))
+        listed = classes.dropna(subset=["school_id", "stage"]).assign(stage=lambda f: f["stage"].astype(object), school_id=lambda f: f["school_id"].astype(object))
+        grouped = listed.groupby(["school_id", "stage"], sort=False)["students"].agg(["size", "max"]).reindex(keys)
+        has = grouped["size"].notna().to_numpy(bool)
+        largest = np.where(has, grouped["max"].fillna(0).to_numpy(np.int64), largest)
+        position = pd.Series(np.arange(len(sec)), index=keys)
+        listed = listed.assign(_section=position.reindex(pd.MultiIndex.from_frame(listed[["school_id", "stage"]])).to_numpy())
+        listed = listed[listed["_section"].notna()]
+        section_of = listed["_section"].to_numpy(np.int64)
+        over_mask = listed["students"].to_numpy(np.int64) > whole_limit[section_of]
+        over = listed[over_mask].assign(_section=section_of[over_mask])
+        # Largest first, ties as pandas' default sort orders them (as in the reports so far);
+        # the sort runs per offending section only.
+        over = pd.concat([g.sort_values("students", ascending=False) for _, g in over.groupby("_section", sort=True)]) if len(over) else over
+        texts = over["class_id"].astype(str).to_numpy(object) + "（" + over["students"].astype(str).to_numpy(object) + "人）"
+        joined = join_by_group(over["_section"].to_numpy(np.int64), texts, len(sec), sep="；")
+        count_over = np.bincount(over["_section"].to_numpy(np.int64), minlength=len(sec))
+        total = grouped["size"].fillna(0).to_numpy(np.int64)
+        limit_text = sec["stage"].map({stage: fmt(limit, "人") for stage, limit in limits.items()}).to_numpy(object)
+        listed_note = np.where(
+            count_over > 0,
+            "超额班级" + count_over.astype(str).astype(object) + "个（共" + total.astype(str).astype(object) + "个班）：" + joined,
+            "共" + total.astype(str).astype(object) + "个班均不超过" + limit_text,
+        )
+        note = pd.Series(np.where(has, listed_note, note.to_numpy(object)), index=sec.index, dtype=object)
+    passed = largest <= whole_limit
+    requirement = sec["stage"].map({stage: float(limit) for stage, limit in limits.items()}).to_numpy(float)
+    frame = pd.DataFrame({
+        "item_id": item_id, "part": "class_size", "part_name": "最大班额",
+        "school_id": sec["school_id"].astype(str).to_numpy(object),
+        "school_name": sec["school_id"].map(names).astype(str).to_numpy(object),
+        "stage": sec["stage"].astype(str).to_numpy(object), "target": "",
+        "measured": largest.astype(float), "requirement": requirement, "comparison": "<=", "unit": "人",
+        "status": np.where(passed, PASS, FAIL).astype(object),
+        "shortfall": np.where(passed, 0.0, largest - requirement),
+        "note": note.to_numpy(object),
+    })
+    return frame[CHECK_COLUMNS]
 
 
 def small_school_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:

@@ -58,7 +58,7 @@ def _line(severity: int, item: pd.Series, group: pd.DataFrame) -> dict[str, obje
         "responsible": item["responsible"],
         "school_id": first["school_id"],
         "school_name": first["school_name"] or DISTRICT_WIDE,
-        "description": "；".join(describe(r) for _, r in group.iterrows()),
+        "description": "；".join(describe(r) for r in group.to_dict("records")),
         "measured": first["measured"] if single else math.nan,
         "requirement": first["requirement"] if single else math.nan,
         "shortfall": first["shortfall"] if single else math.nan,

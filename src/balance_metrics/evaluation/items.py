@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from balance_metrics.common.grouped import first_rows, join_by_group
 
 from balance_metrics.evaluation import evidence
 from balance_metrics.evaluation import guarantee
 from balance_metrics.evaluation import quality
 from balance_metrics.evaluation import resource_items
 from balance_metrics.evaluation import survey
-from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, STATUS_LABELS, checks_frame, combine, fmt, requirement_text
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, MISSING, PASS, STATUS_LABELS, checks_frame, combine, fmt, requirement_text
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.contract.schema import STAGES
 from balance_metrics.standard.checking import AREAS
@@ -47,17 +50,19 @@ def item_specs(standard: Standard) -> dict[str, Mapping[str, Any]]:
 
 def run_items(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """Every item's checks (see :data:`balance_metrics.checks.CHECK_COLUMNS`)."""
-    rows: list[dict[str, object]] = []
-    for item_id, spec in specs.items():
+    parts: list[pd.DataFrame] = []
+    for item_id, spec in specs.items():  # a loop over the item definitions
         source_id = spec.get("same_as", item_id)
         source = specs[source_id]
         found = RULES[source["rule"]](ctx, source_id, source)
+        frame = found if isinstance(found, pd.DataFrame) else checks_frame(found)
         if source.get("evidence_part") and source["rule"] != "evidence":
             # A computed item with a part judged on documents: both must pass.
-            found += [{**row, "part_name": str(source["evidence_part"])} for row in evidence.evidence_rule(ctx, source_id, source)]
-        for row in found:
-            rows.append({**row, "item_id": item_id})
-    return checks_frame(rows)
+            documents = evidence.evidence_rule(ctx, source_id, source)
+            documents = documents if isinstance(documents, pd.DataFrame) else checks_frame(documents)
+            frame = pd.concat([frame, documents.assign(part_name=str(source["evidence_part"]))], ignore_index=True)
+        parts.append(frame.assign(item_id=item_id))
+    return checks_frame([]) if not parts else pd.concat(parts, ignore_index=True)[CHECK_COLUMNS]
 
 
 def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], checks: pd.DataFrame, references: Mapping[str, str]) -> pd.DataFrame:
@@ -70,9 +75,10 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
         missing / not applicable; ``status_label`` its Chinese label.
     """
     rows = []
-    for item_id, spec in specs.items():
+    groups = dict(tuple(checks.groupby("item_id", sort=False))) if len(checks) else {}
+    for item_id, spec in specs.items():  # a loop over the item definitions
+        mine = groups.get(item_id, checks.iloc[0:0])
         item = standard.items[item_id]
-        mine = checks[checks["item_id"] == item_id]
         status = combine(mine["status"])
         evidence_based = specs[spec.get("same_as", item_id)].get("rule") == "evidence"
         rows.append({
@@ -115,9 +121,9 @@ def _measured(mine: pd.DataFrame, spec: Mapping[str, Any]) -> str:
     parts = []
     if len(district) > _MAX_LISTED:
         failing = district[district["status"] == FAIL]
-        parts.append(f"{len(failing)}/{len(district)}项未达标" + ("：" + "；".join(value_text(r) for _, r in failing.iterrows()) if len(failing) else ""))
+        parts.append(f"{len(failing)}/{len(district)}项未达标" + ("：" + "；".join(value_text(r) for r in failing.to_dict("records")) if len(failing) else ""))
     else:
-        parts += [value_text(r) for _, r in district.iterrows() if r["status"] in (PASS, FAIL)]
+        parts += [value_text(r) for r in district.to_dict("records") if r["status"] in (PASS, FAIL)]
     if len(schools) and not len(district):
         failing = schools.loc[schools["status"] == FAIL, "school_id"].nunique()
         parts.append(f"{failing}所学校未达标（共{schools['school_id'].nunique()}所）")
@@ -132,9 +138,8 @@ def _requirement(mine: pd.DataFrame, spec: Mapping[str, Any]) -> str:
         text = _requirement(mine[~mine["part"].isin(EVIDENCE_PARTS)], {})
         return "；".join(t for t in (text, f"{spec['evidence_part']}：{_evidence_requirement(spec)}") if t)
     texts = []
-    for _, r in mine.iterrows():
-        if pd.isna(r["requirement"]):
-            continue
+    distinct = mine.dropna(subset=["requirement"]).drop_duplicates(["stage", "part_name", "comparison", "requirement", "unit"])
+    for r in distinct.to_dict("records"):  # distinct requirements only
         text = f"{STAGES.get(str(r['stage']), str(r['stage']))}{r['part_name']}{requirement_text(r['comparison'], r['requirement'], r['unit'])}"
         if text not in texts:
             texts.append(text)
@@ -143,19 +148,20 @@ def _requirement(mine: pd.DataFrame, spec: Mapping[str, Any]) -> str:
 
 def _failing_schools(mine: pd.DataFrame) -> str:
     failing = mine[(mine["status"] == FAIL) & (mine["school_id"] != "")]
-    lines = []
-    for school_id, group in failing.groupby("school_id", sort=False):
-        values = "、".join(value_text(r) for _, r in group.iterrows())
-        lines.append(f"{group['school_name'].iloc[0]}（{school_id}）{values}")
-    return "；".join(lines)
+    if failing.empty:
+        return ""
+    code, schools = pd.factorize(failing["school_id"])
+    values = join_by_group(code, np.asarray([value_text(r) for r in failing.to_dict("records")], dtype=object), len(schools), sep="、")
+    names = failing["school_name"].to_numpy(object)[first_rows(code, len(schools))]
+    return "；".join(f"{name}（{school}）{text}" for name, school, text in zip(names, schools, values))
 
 
 def _detail(mine: pd.DataFrame) -> str:
     missing = mine[mine["status"] == MISSING]
-    notes = [f"{r['school_name'] or '全区'}：{r['note']}" for _, r in missing.iterrows() if r["note"]]
+    notes = [f"{name or '全区'}：{note}" for name, note in zip(missing["school_name"], missing["note"]) if note]
     district = mine[(mine["school_id"] == "") & (mine["status"].isin([PASS, FAIL]))]
     if len(district) <= _MAX_LISTED:  # longer lists are summarised in `measured`
-        notes += [str(r["note"]) for _, r in district.iterrows() if r["note"]]
+        notes += [str(note) for note in district["note"] if note]
     return "；".join(dict.fromkeys(notes))
 
 

@@ -12,34 +12,57 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from balance_metrics.evaluation.checks import FAIL, PASS, check_row, fmt
+from balance_metrics.common.grouped import join_by_group
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, check_row, checks_frame, fmt
 from balance_metrics.evaluation.context import Context, Rule
 
 
-def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """RS: two checks per section — indicators met ≥ the standard's minimum, and
     no indicator below its 85 % floor — as the resource evaluation counted them
-    (with any rounding its standard asks for)."""
+    (with any rounding its standard asks for). Whole-column: the notes of all
+    sections are joined per section at once."""
     result = ctx.resources
-    minimum = Fraction(result.standard.min_indicators_met)
-    floor_label = f"{result.standard.floor_percent}底线"
-    rows = []
-    for _, verdict in result.verdicts.iterrows():
-        part = result.sections[(result.sections["school_id"] == verdict["school_id"]) & (result.sections["stage"] == verdict["stage"])]
-        stage = str(verdict["stage"])
-        digits = result.standard.display_decimals
-        unmet = "；".join(_indicator_text(r, floor_label, digits) for _, r in part[~part["met"]].iterrows())
-        below = "；".join(_indicator_text(r, floor_label, digits) for _, r in part[~part["above_floor"]].iterrows())
-        rows.append(check_row(item_id, "indicators_met", "达到要求的指标数", Fraction(int(verdict["indicators_met"])), minimum, ">=", "项",
-                              school=verdict, stage=stage, note=unmet))
-        rows.append(check_row(item_id, "below_floor", f"低于{floor_label}的指标数", Fraction(int(verdict["indicators_below_floor"])), Fraction(0), "<=", "项",
-                              school=verdict, stage=stage, note=below))
-    return rows
+    std = result.standard
+    minimum = std.min_indicators_met
+    floor_label = f"{std.floor_percent}底线"
+    digits = std.display_decimals
+    sections, verdicts = result.sections, result.verdicts
+    n = len(verdicts)
+    if n == 0:
+        return checks_frame([])
+    group = sections.groupby(["school_id", "stage"], sort=False).ngroup().to_numpy()
+    notes = {}
+    for column in ("met", "above_floor"):
+        short = ~sections[column].to_numpy(bool)
+        texts = [_indicator_text(r, floor_label, digits) for r in sections[short].to_dict("records")]  # short rows only
+        notes[column] = join_by_group(group[short], np.asarray(texts, dtype=object), n, sep="；")
+    met = verdicts["indicators_met"].to_numpy(int)
+    below = verdicts["indicators_below_floor"].to_numpy(int)
+    met_ok, below_ok = met >= minimum, below <= 0
+    frame = pd.DataFrame({
+        "item_id": item_id,
+        "part": np.tile(np.array(["indicators_met", "below_floor"], dtype=object), n),
+        "part_name": np.tile(np.array(["达到要求的指标数", f"低于{floor_label}的指标数"], dtype=object), n),
+        "school_id": np.repeat(verdicts["school_id"].astype(str).to_numpy(object), 2),
+        "school_name": np.repeat(verdicts["school_name"].astype(str).to_numpy(object), 2),
+        "stage": np.repeat(verdicts["stage"].astype(str).to_numpy(object), 2),
+        "target": "",
+        "measured": np.column_stack([met, below]).ravel().astype(float),
+        "requirement": np.tile([float(minimum), 0.0], n),
+        "comparison": np.tile(np.array([">=", "<="], dtype=object), n),
+        "unit": "项",
+        "status": np.where(np.column_stack([met_ok, below_ok]).ravel(), PASS, FAIL).astype(object),
+        "shortfall": np.column_stack([np.where(met_ok, 0, minimum - met), np.where(below_ok, 0, below)]).ravel().astype(float),
+        "note": np.column_stack([notes["met"], notes["above_floor"]]).ravel(),
+    })
+    return frame[CHECK_COLUMNS]
 
 
-def _indicator_text(r: pd.Series, floor_label: str, digits: int) -> str:
+def _indicator_text(r: Mapping[str, Any], floor_label: str, digits: int) -> str:
     # Floors such as 3.825 need the standard's display precision: at two
     # decimals a value just below the floor would print equal to it.
     return (f"{r['indicator']}{r['name']}{fmt(r['value'], r['unit'], digits)}，要求≥{fmt(r['threshold'], r['unit'], digits)}"

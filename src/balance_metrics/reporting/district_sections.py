@@ -19,6 +19,7 @@ from balance_metrics.reporting import findings
 from balance_metrics.analysis import monitoring
 from balance_metrics.reporting import plots
 from balance_metrics.analysis import gaps as gap_analysis
+from balance_metrics.analysis import remediation
 from balance_metrics.reporting import presentation as pres
 from balance_metrics.reporting.presentation import Col, Html
 from balance_metrics.contract.schema import SCOPES, STAGES
@@ -331,7 +332,7 @@ def gaps(ctx: ReportContext) -> Html:
             empty="所有学校的各项指标均达到标准值。",
         )
     )
-    after = gap_analysis.balance_after_remediation(res)
+    after = remediation.balance_after_remediation(res)
     changed = after[(after["cv_before"] != after["cv_after"]) | (~after["passed_before"])]
     blocks.append(Html("<h3>按最低成本方案整改后的差异系数</h3>"))
     blocks.append(
