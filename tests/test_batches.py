@@ -251,11 +251,11 @@ def test_skipped_reports_are_not_sent_to_workers(rendered, tmp_path, monkeypatch
     shutil.copytree(rendered["out"], out / PERIOD)
     sent = []
 
-    def fake_run(tasks, *_args, **_kwargs):
+    def fake_run(_self, tasks, *_args, **_kwargs):
         sent.extend(tasks)
         return [failed_row(t, "", status="ok") for t in tasks]
 
-    monkeypatch.setattr("balance_metrics.reporting.batch.run_tasks", fake_run)
+    monkeypatch.setattr("balance_metrics.reporting.executors.Workers.run", fake_run)
     run = render_reports(PERIOD, rendered["data"], out, schools=rendered["schools"], formats="html,pdf", jobs=1,
                          progress=False, processed_dir=None)  # fmt: skip
     assert sent == [] and run.ok and len(run.skipped) == 3
