@@ -20,8 +20,6 @@ from conftest import REPO
 from test_reporting import (  # noqa: F401 - fixtures
     PERIOD,
     copy_sample,
-    library,
-    render_once,
     rendered,
     run_cli,
     shared_root,

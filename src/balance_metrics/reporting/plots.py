@@ -11,7 +11,7 @@ House style
 * one palette (:data:`PALETTE`, seaborn "colorblind"): stage colours for
   小学/初中, status colours for 达标 / 未达标但不低于85% / 低于85%底线, one grey
   for reference lines (threshold, floor, limit);
-* Chinese text through :func:`balance_metrics.fonts.use_chinese_font`;
+* Chinese text through :func:`balance_metrics.reporting.chart_fonts.use_chinese_font`;
 * categories in their natural order — 小学 before 初中, R1..R7 (R10 after
   R9), 城区/镇区/乡村, periods chronologically — never code-point order;
 * SVG with text as paths (no font needed by the browser or WeasyPrint) and
@@ -35,7 +35,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from balance_metrics.contract.dataset import period_sort_key
-from balance_metrics.reporting.fonts import glyph_warnings_as_errors, use_chinese_font
+from balance_metrics.reporting.chart_fonts import glyph_warnings_as_errors, use_chinese_font
 from balance_metrics.reporting.presentation import Html, escape, format_exact, format_number
 from balance_metrics.contract.schema import AREA_TYPES, STAGES
 
