@@ -275,7 +275,8 @@ def render_reports(
     StandardError
         The standard cannot be loaded.
     ReportError
-        Unknown school, format, executor or missing notebooks.
+        Unknown school, format, executor or missing notebooks; a period
+        holding several districts.
     OutputError
         ``out_dir`` is a file, or cannot be created or written.
     FileNotFoundError
@@ -296,6 +297,13 @@ def render_reports(
     # Validate and evaluate here, once: invalid data stop the run before any
     # worker starts, and the index needs every school's verdict.
     dataset = load_period(folder / label)
+    if "district_id" in dataset.schools.columns:
+        count = dataset.schools["district_id"].nunique()
+        raise ReportError(
+            f"period {label} holds {count} district(s) (schools.district_id): report sets per district "
+            "(--districts) are not implemented yet, as the monitoring panel is not district-aware; "
+            "render each district from a folder of its own data"
+        )
     res = evaluate_resources(dataset, std)
     selected = _school_selection(schools, res, dataset.schools)
     nb_dir = Path(notebooks).resolve() if notebooks is not None else notebook_dir()
