@@ -18,7 +18,7 @@ import time
 
 import matplotlib
 
-from balance_metrics.reporting import fonts
+from balance_metrics.reporting import chart_fonts
 
 
 def per_call(fn, calls: int, repeat: int) -> float:
@@ -37,14 +37,14 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    family = fonts.use_chinese_font()  # first call: registers the font (not measured)
+    family = chart_fonts.use_chinese_font()  # first call: registers the font (not measured)
     rc = matplotlib.rcParams
 
     def floor() -> None:
         rc["font.sans-serif"] = [family, *[f for f in rc["font.sans-serif"] if f != family]]
         rc["axes.unicode_minus"] = False
 
-    ours = per_call(fonts.use_chinese_font, args.calls, args.repeat)
+    ours = per_call(chart_fonts.use_chinese_font, args.calls, args.repeat)
     base = per_call(floor, args.calls, args.repeat)
     print("| call | µs per call (median of %d × %d calls) |" % (args.repeat, args.calls))
     print("|---|---|")

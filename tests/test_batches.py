@@ -20,8 +20,6 @@ from conftest import REPO
 from test_reporting import (  # noqa: F401 - fixtures
     PERIOD,
     copy_sample,
-    library,
-    render_once,
     rendered,
     run_cli,
     shared_root,
@@ -251,11 +249,11 @@ def test_skipped_reports_are_not_sent_to_workers(rendered, tmp_path, monkeypatch
     shutil.copytree(rendered["out"], out / PERIOD)
     sent = []
 
-    def fake_run(tasks, *_args, **_kwargs):
+    def fake_run(_self, tasks, *_args, **_kwargs):
         sent.extend(tasks)
         return [failed_row(t, "", status="ok") for t in tasks]
 
-    monkeypatch.setattr("balance_metrics.reporting.batch.run_tasks", fake_run)
+    monkeypatch.setattr("balance_metrics.reporting.executors.Workers.run", fake_run)
     run = render_reports(PERIOD, rendered["data"], out, schools=rendered["schools"], formats="html,pdf", jobs=1,
                          progress=False, processed_dir=None)  # fmt: skip
     assert sent == [] and run.ok and len(run.skipped) == 3
@@ -264,3 +262,19 @@ def test_skipped_reports_are_not_sent_to_workers(rendered, tmp_path, monkeypatch
                             progress=False, processed_dir=None, district=False, force=True)  # fmt: skip
     assert [t.school_id for t in sent] == rendered["schools"][:1] and forced.reports["status"].tolist() == ["ok"]
     assert all(t.context_cache and t.font_file and len(t.render_key) == 64 for t in sent)
+
+
+def test_many_districts_are_refused_clearly(rendered, tmp_path, monkeypatch):
+    from balance_metrics.reporting import batch
+
+    real = batch.load_period
+
+    def with_districts(folder):
+        dataset = real(folder)
+        dataset.tables["schools"] = dataset.schools.assign(district_id="120113")
+        return dataset
+
+    monkeypatch.setattr(batch, "load_period", with_districts)
+    with pytest.raises(batch.ReportError, match="district"):
+        render_reports(PERIOD, rendered["data"], tmp_path, formats="html", jobs=1, progress=False, processed_dir=None)
+    assert not (tmp_path / PERIOD / "district.html").exists()

@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 from fontTools.ttLib import TTFont  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from balance_metrics.reporting import font_subsets, fonts  # noqa: E402
+from balance_metrics.reporting import chart_fonts, font_subsets, fonts  # noqa: E402
 
 SRC_DIR = Path(__file__).resolve().parents[1] / "src"
 PRIVATE_USE = "\ue000"
@@ -38,7 +38,7 @@ def _close_figures():
 
 @pytest.fixture
 def chinese_font():
-    return fonts.use_chinese_font()
+    return chart_fonts.use_chinese_font()
 
 
 def _sc_face() -> TTFont:
@@ -134,7 +134,7 @@ def test_use_chinese_font_is_idempotent(chinese_font):
     # How fast a repeated call is: benchmarks/bench_fonts.py (docs/performance.md).
     count = len(font_manager.fontManager.ttflist)
     for _ in range(10):
-        assert fonts.use_chinese_font() == chinese_font
+        assert chart_fonts.use_chinese_font() == chinese_font
     assert len(font_manager.fontManager.ttflist) == count
 
 
@@ -142,7 +142,7 @@ def test_use_chinese_font_repairs_rc_params_after_reset(chinese_font):
     with matplotlib.rc_context():
         matplotlib.rcdefaults()
         assert matplotlib.rcParams["font.sans-serif"][0] != chinese_font
-        fonts.use_chinese_font()
+        chart_fonts.use_chinese_font()
         assert matplotlib.rcParams["font.sans-serif"][0] == chinese_font
 
 
@@ -191,7 +191,7 @@ def test_collection_unsupported_falls_back_to_extracted_face(monkeypatch, tmp_pa
 
     fake_manager = OldFontManager()
     monkeypatch.setattr(font_manager, "fontManager", fake_manager)
-    fonts._register_with_matplotlib(font_manager)
+    chart_fonts._register_with_matplotlib(font_manager)
     names = {entry.name: entry.fname for entry in fake_manager.ttflist}
     assert names["Noto Sans CJK JP"] == str(fonts.font_path())
     assert Path(names["Noto Sans CJK SC"]).parent == tmp_path
@@ -244,7 +244,7 @@ def test_glyph_warnings_become_errors_with_offending_text(chinese_font, tmp_path
     fig = _chinese_figure()
     fig.axes[0].set_title(f"差异系数{PRIVATE_USE}图")
     with pytest.raises(fonts.MissingGlyphError) as info:
-        with fonts.glyph_warnings_as_errors("chart.png"):
+        with chart_fonts.glyph_warnings_as_errors("chart.png"):
             fig.savefig(tmp_path / "chart.png")
     assert info.value.chars == [PRIVATE_USE]
     message = str(info.value)
@@ -257,7 +257,7 @@ def test_glyph_warnings_as_errors_works_as_decorator(chinese_font, tmp_path):
     fig = _chinese_figure()
     fig.axes[0].set_xlabel(f"学校{RARE_HANZI}")
 
-    @fonts.glyph_warnings_as_errors()
+    @chart_fonts.glyph_warnings_as_errors()
     def save() -> None:
         fig.savefig(tmp_path / "chart.svg")
 
@@ -267,9 +267,9 @@ def test_glyph_warnings_as_errors_works_as_decorator(chinese_font, tmp_path):
 
 def test_glyph_warnings_as_errors_leaves_other_warnings_alone(chinese_font, tmp_path):
     with pytest.warns(UserWarning, match="unrelated"):
-        with fonts.glyph_warnings_as_errors():
+        with chart_fonts.glyph_warnings_as_errors():
             warnings.warn("unrelated", UserWarning, stacklevel=1)
-    with fonts.glyph_warnings_as_errors():
+    with chart_fonts.glyph_warnings_as_errors():
         _chinese_figure().savefig(tmp_path / "ok.png")
 
 

@@ -53,7 +53,7 @@ from balance_metrics.reporting.context import (
     resolve_period,
     write_context_cache,
 )
-from balance_metrics.reporting.executors import EXECUTORS, run_tasks
+from balance_metrics.reporting.executors import EXECUTORS, Workers
 from balance_metrics.reporting.export import MONITORING_WORKBOOK, write_monitoring
 from balance_metrics.reporting.findings import school_ids as evaluated_school_ids
 from balance_metrics.reporting.kernels import KERNEL_NAME
@@ -257,7 +257,7 @@ def render_reports(
         ``<data_dir>/../processed/monitoring`` (``data/processed/monitoring``
         for ``data/raw``); None writes nothing.
     executor : {"processes", "dask"}, default "processes"
-        Where reports render (:func:`balance_metrics.reporting.executors.run_tasks`).
+        Where reports render (:class:`balance_metrics.reporting.executors.Workers`).
     scheduler : str, optional
         Address of a running Dask scheduler; without it ``executor="dask"``
         starts a ``LocalCluster`` of ``jobs`` workers.
@@ -275,7 +275,8 @@ def render_reports(
     StandardError
         The standard cannot be loaded.
     ReportError
-        Unknown school, format, executor or missing notebooks.
+        Unknown school, format, executor or missing notebooks; a period
+        holding several districts.
     OutputError
         ``out_dir`` is a file, or cannot be created or written.
     FileNotFoundError
@@ -296,6 +297,13 @@ def render_reports(
     # Validate and evaluate here, once: invalid data stop the run before any
     # worker starts, and the index needs every school's verdict.
     dataset = load_period(folder / label)
+    if "district_id" in dataset.schools.columns:
+        count = dataset.schools["district_id"].nunique()
+        raise ReportError(
+            f"period {label} holds {count} district(s) (schools.district_id): report sets per district "
+            "(--districts) are not implemented yet, as the monitoring panel is not district-aware; "
+            "render each district from a folder of its own data"
+        )
     res = evaluate_resources(dataset, std)
     selected = _school_selection(schools, res, dataset.schools)
     nb_dir = Path(notebooks).resolve() if notebooks is not None else notebook_dir()
@@ -311,24 +319,27 @@ def render_reports(
     if processed_dir is _DEFAULT_PROCESSED:
         processed_dir = folder.parent / "processed" / "monitoring"
     font = None
-    if todo or (processed_dir is not None and not (Path(processed_dir) / MONITORING_WORKBOOK).is_file()):
-        # Evaluate and build the multi-period panel once; every report reads them from the context file.
-        panel = load_panel(folder, label, std)
-        if processed_dir is not None:
-            record = monitoring_record.finish_sources(f"{panel.periods[0]}–{panel.periods[-1]}", folder, panel.sources, std)
-            write_monitoring(panel, Path(processed_dir).resolve(), standard=std, provenance=record)
-    if todo:
-        evaluation = evaluate(dataset, std)
-        ctx = ReportContext(period=label, data_dir=folder, dataset=dataset, standard=std,
-                            resources=evaluation.resources, evaluation=evaluation, panel=panel, lang=lang)  # fmt: skip
-        cache, sha = write_context_cache(ctx, out / BATCH_DIR)
-        from balance_metrics.reporting.batch_font import batch_font
+    # Workers (and their kernels) start now and warm up while this process evaluates.
+    # Nothing to render: no workers at all (a rerun with nothing changed stays quick).
+    with (Workers(executor, workers, scheduler, warm=nb_dir) if todo else Workers()) as pool:
+        if todo or (processed_dir is not None and not (Path(processed_dir) / MONITORING_WORKBOOK).is_file()):
+            # Evaluate and build the multi-period panel once; every report reads them from the context file.
+            panel = load_panel(folder, label, std)
+            if processed_dir is not None:
+                record = monitoring_record.finish_sources(f"{panel.periods[0]}–{panel.periods[-1]}", folder, panel.sources, std)
+                write_monitoring(panel, Path(processed_dir).resolve(), standard=std, provenance=record)
+        if todo:
+            evaluation = evaluate(dataset, std)
+            ctx = ReportContext(period=label, data_dir=folder, dataset=dataset, standard=std,
+                                resources=evaluation.resources, evaluation=evaluation, panel=panel, lang=lang)  # fmt: skip
+            cache, sha = write_context_cache(ctx, out / BATCH_DIR)
+            from balance_metrics.reporting.batch_font import batch_font
 
-        # From the context, the code and the notebooks only, not from the
-        # selection: a report renders to the same bytes alone or in a batch.
-        font = batch_font(ctx, out / BATCH_DIR, notebooks=[nb_dir / name for name in NOTEBOOKS.values()])
-        todo = [replace(t, context_cache=str(cache), context_sha256=sha, font_file=str(font.path)) for t in todo]
-    rows = run_tasks(todo, render_one, executor=executor, jobs=workers, scheduler=scheduler, progress=progress)
+            # From the context, the code and the notebooks only, not from the
+            # selection: a report renders to the same bytes alone or in a batch.
+            font = batch_font(ctx, out / BATCH_DIR, notebooks=[nb_dir / name for name in NOTEBOOKS.values()])
+            todo = [replace(t, context_cache=str(cache), context_sha256=sha, font_file=str(font.path)) for t in todo]
+        rows = pool.run(todo, render_one, progress)
     rendered = {(t.kind, t.school_id) for t in todo}
     rows += [_skipped_row(t) for t in tasks if (t.kind, t.school_id) not in rendered]
     order = {(t.kind, t.school_id): i for i, t in enumerate(tasks)}

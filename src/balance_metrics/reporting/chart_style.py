@@ -3,7 +3,8 @@
 * one palette (:data:`PALETTE`, seaborn "colorblind"): stage colours for
   小学/初中, status colours for 达标 / 未达标但不低于底线 / 低于底线, one grey
   for reference lines (threshold, floor, limit);
-* Chinese text through :func:`balance_metrics.reporting.fonts.use_chinese_font`;
+* Chinese text through :func:`balance_metrics.reporting.chart_fonts.use_chinese_font`;
+* on paper and in PDFs the same chart as a 200 dpi PNG (:func:`figure_html`);
 * categories in their natural order — 小学 before 初中, R1..R7 (R10 after
   R9), 城区/镇区/乡村, periods chronologically — never code-point order;
 * SVG with text as paths (no font needed by the browser or WeasyPrint) and
@@ -28,7 +29,7 @@ from matplotlib.figure import Figure
 
 from balance_metrics.common.labels import indicator_status_labels, percent_text
 from balance_metrics.contract.periods import period_sort_key
-from balance_metrics.reporting.fonts import glyph_warnings_as_errors, use_chinese_font
+from balance_metrics.reporting.chart_fonts import glyph_warnings_as_errors, use_chinese_font
 from balance_metrics.reporting.presentation import Html, escape, format_number
 from balance_metrics.contract.schema import AREA_TYPES, STAGES
 
@@ -241,19 +242,47 @@ def figure_html(fig: Figure, caption: str | None = None, *, context: str = "") -
     Returns
     -------
     balance_metrics.presentation.Html
-        ``<figure>`` with an ``<img>`` whose source is the SVG as a ``data:``
-        URI. An image rather than inline ``<svg>``: WeasyPrint then parses the
-        chart as one XML document instead of running the HTML parser and the
-        CSS cascade over thousands of path elements (about 30 % faster PDFs),
-        and the HTML file stays self-contained.
+        ``<figure>`` with two ``<img>`` of the chart as ``data:`` URIs: SVG
+        (class ``bm-chart-screen``, sharp at any zoom) shown on screen, and a
+        :data:`PRINT_DPI` PNG (class ``bm-chart-print``) shown in print and
+        drawn into the PDF. WeasyPrint draws the SVG's thousands of glyph
+        paths slowly: a school report's PDF took twice as long with SVG
+        charts as with PNG (``benchmarks/bench_charts.py``,
+        ``docs/performance.md``), and 200 dpi is print quality for a chart
+        18 cm wide. Images rather than inline ``<svg>`` keep the HTML
+        self-contained and spare WeasyPrint the CSS cascade over the paths.
 
     Raises
     ------
     MissingGlyphError
         If the chart has text the Chinese font cannot draw.
     """
-    svg = figure_svg(fig, context=context or (caption or "chart"))
+    where = context or (caption or "chart")
+    svg = figure_svg(fig, context=where)
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    png = base64.b64encode(figure_png(fig, context=where)).decode("ascii")
     alt = escape(caption or "图表")
     cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
-    return Html(f'<figure class="bm-figure"><img alt="{alt}" src="data:image/svg+xml;base64,{data}">{cap}</figure>')
+    return Html(
+        f'<figure class="bm-figure"><img class="bm-chart-screen" alt="{alt}" src="data:image/svg+xml;base64,{data}">'
+        f'<img class="bm-chart-print" alt="{alt}" src="data:image/png;base64,{png}">{cap}</figure>'
+    )
+
+
+#: Resolution of the PNG charts drawn into PDFs and printed pages.
+PRINT_DPI = 200
+
+
+def figure_png(fig: Figure, *, dpi: int = PRINT_DPI, context: str = "") -> bytes:
+    """Render ``fig`` as deterministic PNG bytes (no software/date metadata).
+
+    Raises
+    ------
+    MissingGlyphError
+        If some text of the figure cannot be drawn with the Chinese font.
+    """
+    use_house_style()
+    buffer = io.BytesIO()
+    with glyph_warnings_as_errors(context or "chart"):
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()

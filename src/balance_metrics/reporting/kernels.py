@@ -30,7 +30,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KERNEL_NAME", "WarmKernel", "process_kernel", "reset_state", "shutdown_process_kernels", "warm_up"]
+__all__ = [
+    "KERNEL_NAME", "WarmKernel", "prestart", "process_kernel", "reset_state", "shutdown_process_kernels", "warm_up",
+]  # fmt: skip
 
 #: Jupyter kernel the notebooks run in (``python -m ipykernel install --sys-prefix --name python3``).
 KERNEL_NAME = "python3"
@@ -349,6 +351,20 @@ def process_kernel(cwd: str | os.PathLike[str]) -> WarmKernel:
                 _register_shutdown()
             _ALL.append(kernel)
     return kernel
+
+
+def prestart(cwd: str | os.PathLike[str]) -> int:
+    """Start this thread's kernel now (a worker's first task), not with its first report.
+
+    Returns
+    -------
+    int
+        The process id (to see which workers were warmed).
+    """
+    kernel = process_kernel(cwd)
+    if not kernel.alive:
+        kernel.start()
+    return os.getpid()
 
 
 def shutdown_process_kernels() -> None:

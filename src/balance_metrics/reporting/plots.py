@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from balance_metrics.reporting.chart_style import (
     _FONT_SIZE, _WIDTH_IN, DISTRICT_COLOR, PALETTE, REFERENCE_COLOR, STAGE_COLORS, STATUS_COLORS, SVG_HASH_SALT,
-    _floor_text, _fmt, _guarded, _new_figure, _require, _stage_label, _status, _status_legend, area_order, figure_html, figure_svg,
+    _floor_text, _fmt, _guarded, _new_figure, _require, _stage_label, _status, _status_legend, area_order, figure_html, figure_png, figure_svg,
     indicator_order, period_order, stage_order, use_house_style,
 )
 from balance_metrics.reporting.presentation import format_exact
@@ -35,6 +35,7 @@ __all__ = [
     "area_order",
     "cv_chart",
     "figure_html",
+    "figure_png",
     "figure_svg",
     "indicator_order",
     "period_order",
