@@ -264,3 +264,18 @@ def test_sheet_names_are_documented():
 
     text = (REPO / "docs" / "data-contract.md").read_text(encoding="utf-8")
     assert not [name for name in TABLE_LABELS.values() if name not in text]
+
+
+def test_empty_tables_infinities_and_missing_values(tmp_path):
+    from balance_metrics.reporting.workbook import write_workbook
+
+    tables = {
+        "warnings": pd.DataFrame(columns=["file", "row", "column", "value", "rule"]),
+        "balance": pd.DataFrame({"stage": ["primary"], "indicator": ["R1"], "cv": [float("inf")],
+                                 "limit": [0.5], "passed": [pd.NA]}),
+    }
+    book = openpyxl.load_workbook(write_workbook(tmp_path / "t.xlsx", tables))
+    assert book["数据提示"].auto_filter.ref == "A1:E1" and book["数据提示"].max_row == 1
+    ws = book["差异系数"]
+    assert ws.cell(2, column(ws, "差异系数")).value == "∞"
+    assert ws.cell(2, column(ws, "判定")).value is None and fill(ws.cell(2, 1)) == ""

@@ -9,6 +9,7 @@ have a Chinese twin (``status`` beside ``status_label``) are hidden, not removed
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,10 +154,17 @@ def _value_labels(series: pd.Series, column: str) -> pd.Series:
     return series.map(one)
 
 
+def _plain(value: Any) -> Any:
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and math.isinf(value):  # Excel has no infinity
+        return "∞" if value > 0 else "-∞"
+    return value
+
+
 def _cells(frame: pd.DataFrame) -> list[list[Any]]:
-    """Rows of plain Python values; missing values become empty cells."""
+    """Rows of plain Python values; missing values become empty cells, infinities ∞."""
     plain = frame.astype(object).where(frame.notna(), None)
-    return [[v.item() if hasattr(v, "item") else v for v in row] for row in plain.itertuples(index=False, name=None)]
+    return [[_plain(v) for v in row] for row in plain.itertuples(index=False, name=None)]
 
 
 def _prepare(key: str, frame: pd.DataFrame, lang: str, standard: Standard | None,
