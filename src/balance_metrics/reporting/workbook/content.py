@@ -34,7 +34,8 @@ SHEET_ORDER: tuple[str, ...] = (
 )  # fmt: skip
 #: English sheet names that differ from the table name.
 _EN_SHEETS = {"问题清单": "issues"}
-#: Code columns hidden in the Chinese workbook when their Chinese twin is present.
+#: Code columns hidden in the Chinese workbook when their Chinese twin is present
+#: (an item's ``rule`` is the code of the check behind its official ``name``).
 _CODE_TWINS = (
     ("status", "status_label"), ("status", "status_zh"), ("verdict", "verdict_label"),
     ("area", "area_name"), ("group", "group_name"), ("part", "part_name"), ("rule", "name"),
