@@ -28,7 +28,7 @@ LANGS: tuple[str, ...] = ("zh", "en")
 
 #: Sheets in reading order; tables not listed follow in their own order.
 SHEET_ORDER: tuple[str, ...] = (
-    "summary", "问题清单", "progress", "trends", "section_changes", "verdicts", "balance", "sections",
+    "summary", "districts", "问题清单", "progress", "trends", "section_changes", "verdicts", "balance", "sections",
     "indicators", "items", "readiness", "plan_targets", "satisfaction", "checks", "plan_checks", "changes",
     "schools", "excluded", "failed_periods", "warnings", "sources",
 )  # fmt: skip
@@ -41,9 +41,9 @@ _CODE_TWINS = (
     ("area", "area_name"), ("group", "group_name"), ("part", "part_name"), ("rule", "name"),
 )  # fmt: skip
 #: Columns that identify a row; the leading ones stay visible when scrolling right.
-_KEY_COLUMNS = frozenset({"period", "school_id", "school_name", "stage", "id", "item_id", "target_id",
+_KEY_COLUMNS = frozenset({"district_id", "period", "school_id", "school_name", "stage", "id", "item_id", "target_id",
                           "indicator", "no", "group", "group_name", "since", "until", "kind"})
-_MAX_FROZEN = 3
+_MAX_FROZEN = 4
 #: Boolean columns read as 达标/未达标 (the rest as 是/否).
 _PASS_FLAGS = frozenset({"passed", "met", "above_floor", "before", "after"})
 _ISSUE_COLUMNS = {label: name for name, label in ISSUE_LABELS.items()}
