@@ -157,8 +157,8 @@ def test_every_output_is_written(rendered):
 def test_monitoring_panel_is_written_to_processed(rendered):
     # The data folder is a private copy under tmp, so its ../processed is too.
     processed = rendered["data"].parent / "processed" / "monitoring"
-    missing = [name for name in ("indicators.csv", "verdicts.csv", "balance.csv", "trends.csv", "progress.csv")
-               if not (processed / name).is_file()]  # fmt: skip
+    missing = [name for name in ("indicators.csv", "verdicts.csv", "balance.csv", "trends.csv", "progress.csv",
+                                 "monitoring.xlsx") if not (processed / name).is_file()]  # fmt: skip
     assert not missing, f"panel tables missing from {processed}: {missing}"
     trends = (processed / "trends.csv").read_text(encoding="utf-8-sig")
     assert PERIOD in trends

@@ -264,3 +264,34 @@ def test_sheet_names_are_documented():
 
     text = (REPO / "docs" / "data-contract.md").read_text(encoding="utf-8")
     assert not [name for name in TABLE_LABELS.values() if name not in text]
+
+
+def test_empty_tables_infinities_and_missing_values(tmp_path):
+    from balance_metrics.reporting.workbook import write_workbook
+
+    tables = {
+        "warnings": pd.DataFrame(columns=["file", "row", "column", "value", "rule"]),
+        "balance": pd.DataFrame({"stage": ["primary"], "indicator": ["R1"], "cv": [float("inf")],
+                                 "limit": [0.5], "passed": [pd.NA]}),
+    }
+    book = openpyxl.load_workbook(write_workbook(tmp_path / "t.xlsx", tables))
+    assert book["数据提示"].auto_filter.ref == "A1:E1" and book["数据提示"].max_row == 1
+    ws = book["差异系数"]
+    assert ws.cell(2, column(ws, "差异系数")).value == "∞"
+    assert ws.cell(2, column(ws, "判定")).value is None and fill(ws.cell(2, 1)) == ""
+
+
+def test_many_districts_workbook_is_labelled_and_ranks(tmp_path):
+    from test_districts import two_districts
+
+    folder, _ = two_districts(tmp_path)
+    assert main(["evaluate", str(folder), "--out", str(tmp_path / "all")]) == 0
+    book = openpyxl.load_workbook(tmp_path / "all" / "evaluation.xlsx")
+    assert book.sheetnames[:2] == ["汇总", "各区县排名"]
+    for ws in book.worksheets[:-1]:
+        english = [h for h in headers(ws) if not CJK.search(str(h))]
+        assert not english, f"{ws.title}: {english}"
+    ranking = book["各区县排名"]
+    assert fill(ranking.cell(2, 1)) == FAIL_FILL  # no district is ready yet
+    assert ranking.cell(2, column(ranking, "最大差异系数÷限值")).number_format == "0.0%"
+    assert book["各校判定"].freeze_panes == "E2"  # 区县代码, 学校代码, 学段, 学校名称

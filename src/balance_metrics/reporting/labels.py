@@ -95,6 +95,14 @@ COLUMN_LABELS: dict[str, str] = {
     "plan_targets_fail": "区定目标未完成数",
     "plan_targets_data_missing": "区定目标缺少数据数",
     "issues": "问题清单条数",
+    # many districts in one period: the ranking
+    "rank": "排名",
+    "ready": "是否具备申报认定条件",
+    "sections_failing": "未达标学校（学段）数",
+    "cv_failing": "超过限值的差异系数个数",
+    "worst_cv_ratio": "最大差异系数÷限值",
+    "worst_cv": "差异系数最高的指标",
+    "items_failing": "未达标项目数",
     # items, checks, plan targets, readiness
     "id": "编号",
     "area": "评估方面（代码）",
@@ -189,6 +197,7 @@ COLUMN_UNITS: dict[str, str] = {
 #: Sheet names of result tables (evaluation and monitoring), ≤ 31 characters.
 TABLE_LABELS: dict[str, str] = {
     "summary": "汇总",
+    "districts": "各区县排名",
     "问题清单": "问题清单",
     "verdicts": "各校判定",
     "balance": "差异系数",

@@ -9,6 +9,7 @@ have a Chinese twin (``status`` beside ``status_label``) are hidden, not removed
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,21 +28,22 @@ LANGS: tuple[str, ...] = ("zh", "en")
 
 #: Sheets in reading order; tables not listed follow in their own order.
 SHEET_ORDER: tuple[str, ...] = (
-    "summary", "问题清单", "progress", "trends", "section_changes", "verdicts", "balance", "sections",
+    "summary", "districts", "问题清单", "progress", "trends", "section_changes", "verdicts", "balance", "sections",
     "indicators", "items", "readiness", "plan_targets", "satisfaction", "checks", "plan_checks", "changes",
     "schools", "excluded", "failed_periods", "warnings", "sources",
 )  # fmt: skip
 #: English sheet names that differ from the table name.
 _EN_SHEETS = {"问题清单": "issues"}
-#: Code columns hidden in the Chinese workbook when their Chinese twin is present.
+#: Code columns hidden in the Chinese workbook when their Chinese twin is present
+#: (an item's ``rule`` is the code of the check behind its official ``name``).
 _CODE_TWINS = (
     ("status", "status_label"), ("status", "status_zh"), ("verdict", "verdict_label"),
     ("area", "area_name"), ("group", "group_name"), ("part", "part_name"), ("rule", "name"),
 )  # fmt: skip
 #: Columns that identify a row; the leading ones stay visible when scrolling right.
-_KEY_COLUMNS = frozenset({"period", "school_id", "school_name", "stage", "id", "item_id", "target_id",
+_KEY_COLUMNS = frozenset({"district_id", "period", "school_id", "school_name", "stage", "id", "item_id", "target_id",
                           "indicator", "no", "group", "group_name", "since", "until", "kind"})
-_MAX_FROZEN = 3
+_MAX_FROZEN = 4
 #: Boolean columns read as 达标/未达标 (the rest as 是/否).
 _PASS_FLAGS = frozenset({"passed", "met", "above_floor", "before", "after"})
 _ISSUE_COLUMNS = {label: name for name, label in ISSUE_LABELS.items()}
@@ -153,10 +155,17 @@ def _value_labels(series: pd.Series, column: str) -> pd.Series:
     return series.map(one)
 
 
+def _plain(value: Any) -> Any:
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and math.isinf(value):  # Excel has no infinity
+        return "∞" if value > 0 else "-∞"
+    return value
+
+
 def _cells(frame: pd.DataFrame) -> list[list[Any]]:
-    """Rows of plain Python values; missing values become empty cells."""
+    """Rows of plain Python values; missing values become empty cells, infinities ∞."""
     plain = frame.astype(object).where(frame.notna(), None)
-    return [[v.item() if hasattr(v, "item") else v for v in row] for row in plain.itertuples(index=False, name=None)]
+    return [[_plain(v) for v in row] for row in plain.itertuples(index=False, name=None)]
 
 
 def _prepare(key: str, frame: pd.DataFrame, lang: str, standard: Standard | None,

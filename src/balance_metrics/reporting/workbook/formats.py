@@ -60,7 +60,7 @@ NUMBER_PERCENT = '0.0"%"'
 # Exact policy numbers from a standard file (4.2, 0.765, 2000): shown as written.
 _EXACT = frozenset({"threshold", "floor", "limit", "requirement", "target"})
 # Shares 0–1 shown as percentages.
-_FRACTIONS = frozenset({"share", "ratio", "district_ratio", "ratio_to_district"})
+_FRACTIONS = frozenset({"share", "ratio", "district_ratio", "ratio_to_district", "worst_cv_ratio"})
 # Counts that are floats only because some rows are empty.
 _WHOLE = frozenset({"row", "year", "year_built", "students", "respondents", "satisfied", "periods", "severity", "no"})
 # Columns in the unit of the row's ``unit`` column (checks, plan targets, 问题清单).
@@ -158,6 +158,8 @@ def row_marks(table: str, frame: pd.DataFrame) -> list[str | None]:
         return [by_status.get(s) for s in frame["status"]]
     if table == "section_changes" and "change" in frame.columns:
         return [FAIL if c == "newly failing" else None for c in frame["change"]]
+    if table == "districts" and "ready" in frame.columns:
+        return [FAIL if f else None for f in _is_false(frame["ready"])]
     if table == "failed_periods":
         return [FAIL] * len(frame)
     if "passed" in frame.columns:

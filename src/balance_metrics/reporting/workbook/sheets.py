@@ -9,6 +9,7 @@ and fills on failing rows and cells. Sheets print on A4 landscape; the
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -46,6 +47,8 @@ def _shown_width(value: Any, number_format: str | None) -> int:
         return 0
     if isinstance(value, bool):
         return 5
+    if isinstance(value, dt.date):
+        return len(fm.DATE)
     if isinstance(value, int | float) and not (isinstance(value, float) and not math.isfinite(value)):
         if number_format in (None, fm.GENERAL):
             return min(len(f"{value:.10g}"), 12)
