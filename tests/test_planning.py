@@ -279,3 +279,20 @@ def test_budget_on_the_sample_keeps_within_it(tmp_path):
     # Cheap rotations alone already bring the primary R2 CV down.
     b = plan.balance().set_index(["stage", "indicator"])
     assert b.at[("primary", "R2"), "cv_after"] < b.at[("primary", "R2"), "cv_before"]
+
+
+def test_each_district_is_planned_on_its_own(tmp_path):
+    tables = district(
+        primary_school("A", 300, key_teachers=2), primary_school("B", 300),
+        primary_school("C", 300, key_teachers=2), primary_school("D", 300, key_teachers=9),
+    )
+    tables["schools"]["district_id"] = ["D1", "D1", "D2", "D2"]
+    tables["schools"]["district_name"] = ["一区", "一区", "二区", "二区"]
+    plan = plan_remediation(load_period(write_period(tmp_path / "2022Q4", tables)), "national-2017")
+    assert plan.passed and plan.cost == 2 * COST["rotate_key_teacher"]
+    moves = plan.items
+    # Teachers rotate within their district: B -> A in 一区, D -> C in 二区.
+    pairs = set(zip(moves["district_id"], moves["school_id"], moves["counterpart_school_id"]))
+    assert pairs == {("D1", "A", "B"), ("D1", "B", "A"), ("D2", "C", "D"), ("D2", "D", "C")}
+    assert moves.groupby(["district_id", "column"])["amount"].sum().eq(0).all()
+    assert set(plan.balance()["district_id"]) == {"D1", "D2"}
