@@ -227,3 +227,72 @@ def test_bad_cost_table_lists_every_problem(tmp_path):
     with pytest.raises(DataValidationError) as err:
         plan_remediation(ds, "national-2017", exclude_schools=["ZZ"], exclude_actions=["fly"])
     assert len(err.value.problem_list) == 2
+
+
+def test_combined_school_facility_is_shared_by_its_sections(tmp_path):
+    # N: nine-year, 200 primary + 200 junior pupils, 4 multimedia rooms shared 200 : 220
+    # -> R7 0.95 (primary, floor 1.955) and 1.05 (junior, floor 2.04): both sections fail.
+    import pandas as pd
+
+    tables = district(primary_school("P", 300), primary_school("Q", 300))
+    nine = {
+        "schools": pd.DataFrame([{"school_id": "N", "school_name": "N校", "school_type": "nine_year", "area_type": "town",
+                                  "ownership": "public", "boarding": "false", "parent_school_id": ""}]),
+        "sections": pd.DataFrame([
+            {"school_id": "N", "stage": stage, "students": 200, "classes": 5, "teachers": 30, "teachers_above_degree": 14,
+             "key_teachers": 4, "pe_arts_teachers": 3, "certified_teachers": 30, "largest_class": 40}
+            for stage in ("primary", "junior")
+        ]),
+        "facilities": pd.DataFrame([{"school_id": "N", "teaching_aux_area_m2": 6.5 * 420, "indoor_sports_area_m2": 0.0,
+                                     "outdoor_sports_area_m2": 11.0 * 420, "equipment_value_yuan": 3000.0 * 420,
+                                     "multimedia_classrooms": 4, "music_rooms": 1, "art_rooms": 1,
+                                     "smallest_music_room_m2": 96.0, "smallest_art_room_m2": 90.0}]),
+    }
+    tables = {k: pd.concat([tables[k], nine[k]], ignore_index=True) for k in tables}
+    ds = load_period(write_period(tmp_path / "2022Q4", tables))
+    only_rooms = plan_remediation(ds, "national-2017", exclude_actions=ROOMS_ONLY, gap=1e-6)
+    assert only_rooms.passed
+    rooms = only_rooms.items[only_rooms.items["column"] == "multimedia_classrooms"]
+    # One school-level addition serves both sections (the facility split of STANDARD.md §4).
+    assert list(rooms["school_id"]) == ["N"] and (rooms["stage"] == "").all()
+    # Brute force over the rooms N adds: the smallest k with both sections at their floor
+    # (primary share 200/420, junior 220/420) and the CVs within their limits.
+    best = None
+    for k in range(0, 40):
+        values = {st: (4 + k) * Fraction(200 if st == "primary" else 220, 420) * 100 / 200 for st in ("primary", "junior")}
+        primary = np.array([3.0, 3.0, float(values["primary"])])  # P and Q: 9 rooms / 300 pupils
+        cv_ok = _cv(primary, np.array([300.0, 300.0, 200.0])) <= 0.5  # junior: one section, CV 0
+        if all(values[st] >= STD.floor("R7", st) for st in values) and cv_ok:
+            best = k
+            break
+    assert rooms["amount"].sum() == best
+    assert only_rooms.cost == rooms["amount"].sum() * COST["equip_multimedia_room"]
+
+
+def test_budget_on_the_sample_keeps_within_it(tmp_path):
+    from conftest import SAMPLE
+
+    ds = load_period(SAMPLE / "2022Q4")
+    plan = plan_remediation(ds, "beichen-2021", budget=1_000_000, time_limit=20)
+    assert plan.cost <= 1_000_000
+    assert int(plan.after.verdicts["passed"].sum()) >= int(plan.before.verdicts["passed"].sum())
+    # Cheap rotations alone already bring the primary R2 CV down.
+    b = plan.balance().set_index(["stage", "indicator"])
+    assert b.at[("primary", "R2"), "cv_after"] < b.at[("primary", "R2"), "cv_before"]
+
+
+def test_each_district_is_planned_on_its_own(tmp_path):
+    tables = district(
+        primary_school("A", 300, key_teachers=2), primary_school("B", 300),
+        primary_school("C", 300, key_teachers=2), primary_school("D", 300, key_teachers=9),
+    )
+    tables["schools"]["district_id"] = ["D1", "D1", "D2", "D2"]
+    tables["schools"]["district_name"] = ["一区", "一区", "二区", "二区"]
+    plan = plan_remediation(load_period(write_period(tmp_path / "2022Q4", tables)), "national-2017")
+    assert plan.passed and plan.cost == 2 * COST["rotate_key_teacher"]
+    moves = plan.items
+    # Teachers rotate within their district: B -> A in 一区, D -> C in 二区.
+    pairs = set(zip(moves["district_id"], moves["school_id"], moves["counterpart_school_id"]))
+    assert pairs == {("D1", "A", "B"), ("D1", "B", "A"), ("D2", "C", "D"), ("D2", "D", "C")}
+    assert moves.groupby(["district_id", "column"])["amount"].sum().eq(0).all()
+    assert set(plan.balance()["district_id"]) == {"D1", "D2"}

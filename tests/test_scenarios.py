@@ -92,3 +92,37 @@ def test_a_plan_is_a_scenario(ds, tmp_path):
     from_file = apply_scenario(ds, toml, "national-2017", items=True)
     assert from_file.verdicts.set_index("school_id").at["B", "passed_after"]
     assert "RS" in set(from_file.items["id"])
+
+
+def test_rotating_a_teacher_moves_every_attribute_they_carry(ds):
+    result = apply_scenario(ds, changes(
+        {"action": "rotate", "school_id": "A", "stage": "primary", "column": "key_teacher", "amount": 2, "to_school_id": "B"},
+    ), "national-2017")
+    before, after = ds.sections.set_index("school_id"), result.dataset.sections.set_index("school_id")
+    for column in ("teachers", "teachers_above_degree", "key_teachers", "certified_teachers"):
+        assert (after.at["A", column], after.at["B", column]) == (before.at["A", column] - 2, before.at["B", column] + 2)
+        assert after[column].sum() == before[column].sum()
+    assert after.at["B", "pe_arts_teachers"] == before.at["B", "pe_arts_teachers"]
+    with pytest.raises(DataValidationError, match="unknown rotation kind"):
+        apply_scenario(ds, changes({"action": "rotate", "school_id": "A", "stage": "primary", "column": "wizard",
+                                    "amount": 1, "to_school_id": "B"}), "national-2017")
+
+
+def test_scenario_cli_lists_every_problem_and_writes_before_after(tmp_path):
+    from conftest import SAMPLE
+    from test_cli import run_cli
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("action,school_id,stage,column,amount,to_school_id\n"
+                   "move,BC-P01,primary,students,99999,BC-P02\nadd,NOPE,primary,students,1,\n", encoding="utf-8")
+    result = run_cli("scenario", str(SAMPLE / "2022Q4"), str(bad), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "NOPE" in result.stderr and "99999" in result.stderr
+    assert "Traceback" not in result.stderr
+    good = tmp_path / "good.toml"
+    good.write_text('[[change]]\naction = "rotate"\nschool_id = "BC-P04"\nstage = "primary"\ncolumn = "key_teacher"\n'
+                    'amount = 5\nto_school_id = "BC-P15"\n', encoding="utf-8")
+    result = run_cli("scenario", str(SAMPLE / "2022Q4"), str(good), "--standard", "beichen-2021", "--out", str(tmp_path / "o"))
+    assert result.returncode == 0, result.stderr
+    verdicts = pd.read_csv(tmp_path / "o" / "verdicts.csv")
+    row = verdicts.set_index(["school_id", "stage"]).loc[("BC-P15", "primary")]
+    assert not row["passed_before"] and row["passed_after"]

@@ -1,4 +1,4 @@
-"""Command line: ``balance-metrics evaluate | plan | standards | report``."""
+"""Command line: ``balance-metrics evaluate | plan | scenario | standards | report``."""
 
 from __future__ import annotations
 
@@ -176,6 +176,29 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0 if plan.passed else EXIT_NO_PLAN
 
 
+def cmd_scenario(args: argparse.Namespace) -> int:
+    """Apply a scenario file to a period in memory and write the before/after tables."""
+    from balance_metrics.analysis.scenarios import apply_scenario
+    from balance_metrics.contract.dataset import is_period_label
+    from balance_metrics.contract.writing import write_period
+
+    dataset = load_period(args.period_dir)
+    result = apply_scenario(dataset, args.changes, args.standard, items=args.items)
+    out = Path(args.out) if args.out else Path("data/processed") / dataset.period / "scenario"
+    written = write_tables(result.tables(), out, workbook="scenario.xlsx")
+    print(f"{dataset.period} · scenario {args.changes}")
+    for row in result.summary().itertuples():
+        print(f"  {row.measure}: {row.before} → {row.after}")
+    print(_summary(result.after))
+    if args.write_after:
+        folder = Path(args.write_after)
+        folder = folder if is_period_label(folder.name) else folder / dataset.period
+        write_period(result.dataset.tables, folder, note=f"scenario {args.changes} applied by balance-metrics to {dataset.path}")
+        print(f"wrote the scenario's period to {folder}")
+    print(f"wrote {len(written)} files to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="balance-metrics", description="义务教育优质均衡 evaluation and reports", epilog=EXIT_CODES)
     parser.add_argument("--version", action="version", version=f"balance-metrics {__version__}")
@@ -213,6 +236,20 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", help="output folder (default data/processed/<period>/plan)")
     pl.add_argument("--write-after", metavar="DIR", help="also write the after-plan data as a period folder")
     pl.set_defaults(func=cmd_plan)
+
+    sc = sub.add_parser(
+        "scenario",
+        help="apply changes (add, move, rotate, open, close, merge, split) to a period in memory and compare",
+        description="Read a change table (CSV, XLSX or TOML with [[change]] entries; a plan.csv works too), apply it "
+        "to the period without touching its files, re-evaluate and write the before/after verdicts and CVs.",
+    )
+    sc.add_argument("period_dir", help="folder of one period, e.g. data/raw/2022Q4")
+    sc.add_argument("changes", help="the scenario file")
+    sc.add_argument("--standard", default=DEFAULT_STANDARD, help="built-in standard name or a TOML file")
+    sc.add_argument("--items", action="store_true", help="also compare every evaluation item (G/Q/S)")
+    sc.add_argument("--out", help="output folder (default data/processed/<period>/scenario)")
+    sc.add_argument("--write-after", metavar="DIR", help="also write the changed data as a period folder")
+    sc.set_defaults(func=cmd_scenario)
 
     st = sub.add_parser("standards", help="list the built-in standards")
     st.set_defaults(func=cmd_standards)

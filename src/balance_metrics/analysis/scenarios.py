@@ -11,6 +11,9 @@ add        add ``amount`` (signed, contract units) to ``column`` of the
            (hire_…, build_…, rotate_…) are adds.
 move       move ``amount`` of ``column`` (default students) of ``stage``
            from ``school_id`` to ``to_school_id``
+rotate     with ``to_school_id``: move ``amount`` teachers of the rotation
+           kind named in ``column`` (``key_teacher`` …, the standard's
+           ``[planning.rotation.kinds]``) with every attribute they carry
 open       a new school ``school_id`` with ``school_name``, ``school_type``,
            ``area_type`` (and ``ownership``); give it counts with adds
 close      close ``school_id``: its sections' counts go to ``to_school_id``
@@ -47,7 +50,7 @@ OPEN_COLUMNS = ["school_name", "school_type", "area_type", "ownership"]
 SECTION_COUNTS = [c.name for c in SECTIONS.columns if c.kind == "count"]
 FACILITY_AMOUNTS = [c.name for c in FACILITIES.columns if c.kind in ("count", "amount") and c.name != "labour_rooms"]
 ADJUSTING = ("add", "hire", "build", "buy", "equip", "rotate")
-ACTIONS = ("add", "move", "open", "close", "merge", "split")
+ACTIONS = ("add", "move", "rotate", "open", "close", "merge", "split")
 
 
 def read_scenario(path: str | Path) -> pd.DataFrame:
@@ -62,8 +65,10 @@ def read_scenario(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, comment="#", keep_default_na=False)
 
 
-def _verb(action: str) -> str:
+def _verb(action: str, target: str = "") -> str:
     action = str(action).strip()
+    if action == "rotate" and target:
+        return "rotate"
     return "add" if action.split("_")[0] in ADJUSTING else action
 
 
@@ -156,10 +161,10 @@ def _text(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA else str(value).strip()
 
 
-def _apply_row(t: _Tables, row: int, change: Mapping[str, Any]) -> None:
-    action = _verb(_text(change.get("action")))
+def _apply_row(t: _Tables, row: int, change: Mapping[str, Any], kinds: Mapping[str, Any]) -> None:
     school, stage, column = _text(change.get("school_id")), _text(change.get("stage")), _text(change.get("column"))
     target = _text(change.get("to_school_id"))
+    action = _verb(_text(change.get("action")), target)
     if action not in ACTIONS:
         t.problem(row, "action", change.get("action"), f"unknown action; allowed: {', '.join(ACTIONS)} (or a plan's hire_/build_/rotate_ action)")
         return
@@ -173,12 +178,12 @@ def _apply_row(t: _Tables, row: int, change: Mapping[str, Any]) -> None:
     if school not in schools:
         t.problem(row, "school_id", school, "unknown school")
         return
-    if action in ("move", "close", "merge") and target not in schools:
+    if action in ("move", "rotate", "close", "merge") and target not in schools:
         t.problem(row, "to_school_id", target, "unknown school")
         return
     amount_text = _text(change.get("amount"))
     amount = None
-    if action in ("add", "move", "split"):
+    if action in ("add", "move", "rotate", "split"):
         try:
             amount = exact(float(amount_text) if amount_text else float("nan"))
         except (ValueError, TypeError):
@@ -195,6 +200,20 @@ def _apply_row(t: _Tables, row: int, change: Mapping[str, Any]) -> None:
         t.add(row, school, stage, column, -amount)
         if len(t.problems) == before:
             t.add(row, target, stage, column, amount)
+    elif action == "rotate":
+        if column not in kinds:
+            t.problem(row, "column", column, f"unknown rotation kind; the standard's kinds: {', '.join(kinds) or '(none)'}")
+            return
+        if amount <= 0 or amount.denominator != 1:
+            t.problem(row, "amount", amount_text, "a rotation moves a positive whole number of teachers")
+            return
+        before = len(t.problems)
+        bundle = [(c, exact(per) * amount) for c, per in (kinds[column].get("columns") or {}).items()]
+        for c, moved in bundle:
+            t.add(row, school, stage, c, -moved)
+        if len(t.problems) == before:
+            for c, moved in bundle:
+                t.add(row, target, stage, c, moved)
     elif action in ("close", "merge"):
         _fold(t, row, school, target, with_facilities=action == "merge")
     elif action == "split":
@@ -293,7 +312,9 @@ def _split(t: _Tables, row: int, school: str, new: str, share: Fraction) -> None
             t.adjust(row, "facilities", dest, column, moved)
 
 
-def apply_changes(dataset: Dataset, changes: pd.DataFrame, source: str = "scenario") -> Dataset:
+def apply_changes(
+    dataset: Dataset, changes: pd.DataFrame, source: str = "scenario", rotation_kinds: Mapping[str, Any] | None = None
+) -> Dataset:
     """A new :class:`Dataset` with the changes applied (the input is not modified).
 
     Parameters
@@ -304,6 +325,8 @@ def apply_changes(dataset: Dataset, changes: pd.DataFrame, source: str = "scenar
         :data:`OPEN_COLUMNS` for ``open``); see the module docstring.
     source : str
         Name used in error messages (a file name).
+    rotation_kinds : mapping, optional
+        The standard's ``planning.rotation.kinds`` (for ``rotate`` rows).
 
     Raises
     ------
@@ -315,7 +338,7 @@ def apply_changes(dataset: Dataset, changes: pd.DataFrame, source: str = "scenar
     if missing:
         raise DataValidationError([Problem(source, None, c, "", "required column of a scenario table") for c in sorted(missing)], source)
     for i, change in enumerate(changes.to_dict("records"), start=1):
-        _apply_row(t, i, change)
+        _apply_row(t, i, change, rotation_kinds or {})
     if t.problems:
         raise DataValidationError(t.problems, source)
     tables = {name: frame.reset_index(drop=True) for name, frame in t.tables.items()}
@@ -414,7 +437,7 @@ def apply_scenario(
     std = load_standard(standard)
     source = str(changes) if isinstance(changes, (str, Path)) else "scenario"
     table = read_scenario(changes) if isinstance(changes, (str, Path)) else changes
-    after_data = apply_changes(dataset, table, source)
+    after_data = apply_changes(dataset, table, source, std.get("planning.rotation.kinds") or {})
     before, after = evaluate_resources(dataset, std), evaluate_resources(after_data, std)
     verdicts, balance = compare_resources(before, after)
     item_table = pd.DataFrame(columns=["id", "name", "status_before", "status_after", "changed"])

@@ -12,6 +12,7 @@ from balance_metrics.analysis.inequality.ranges import HIGH, LOW
 from balance_metrics.analysis.inequality.theil import theil_decomposition
 from balance_metrics.analysis.inequality.verstegen import verstegen
 from balance_metrics.engine.cv import pupil_weighted_cv
+from balance_metrics.engine.indicators import section_value
 from balance_metrics.engine.resources import ResourceEvaluation
 
 EQUITY_COLUMNS = [
@@ -75,7 +76,9 @@ def equity(evaluation: ResourceEvaluation, by: str = "area_type", weighted: bool
                 "by": by,
                 "sections": len(part),
                 "students": int(part["students"].sum()),
-                "mean": float(np.dot(p, x) / p.sum()),
+                # Weighted: the district value, Σ numerator × scale ÷ Σ students (the engine's formula).
+                "mean": float(section_value(part["numerator"].sum(), float(std.indicators[ind].scale), part["students"].sum()))
+                if weighted else float(x.mean()),
                 "min_value": float(x.min()),
                 "max_value": float(x.max()),
                 "range": float(x.max() - x.min()),

@@ -41,7 +41,7 @@ import pandas as pd
 from pyscipopt import Model, quicksum
 
 from balance_metrics.analysis.planning.actions import Action
-from balance_metrics.standard.loader import Standard, exact
+from balance_metrics.standard.loader import Standard
 
 # Margins against the solver's feasibility tolerance (1e-6): the plan is
 # checked exactly afterwards by the engine.
@@ -61,6 +61,8 @@ class PlanningModel:
     inns: dict[tuple[str, int], object] = field(default_factory=dict)
     passing: dict[int, object] = field(default_factory=dict)
     slacks: dict[tuple[str, str, str], object] = field(default_factory=dict)
+    #: L · x̄ before the plan of each cone (normalised units): σ ÷ it bounds the CV ratio's excess over 1.
+    cone_scale: dict[tuple[str, str, str], float] = field(default_factory=dict)
     cost: object = None
     actions: dict[str, Action] = field(default_factory=dict)
 
@@ -69,11 +71,11 @@ def _effects(action: Action, standard: Standard) -> dict[str, Fraction]:
     """Indicator -> change of the numerator per unit of the action (before any share)."""
     result = {}
     for ind in standard.indicator_ids:
-        spec = standard.indicator(ind)
-        basis_table = "facilities" if spec["basis"] == "facility" else "sections"
+        spec = standard.indicators[ind]
+        basis_table = "facilities" if spec.basis == "facility" else "sections"
         if basis_table != action.table:
             continue
-        amount = sum((exact(spec["terms"].get(col, 0)) * per for col, per in action.columns), Fraction(0))
+        amount = sum((Fraction(spec.terms.get(col, 0)) * per for col, per in action.columns), Fraction(0))
         if amount:
             result[ind] = amount * action.step
     return result
@@ -92,7 +94,7 @@ def section_frame(evaluation_sections: pd.DataFrame, raw_sections: pd.DataFrame,
         frame["district_id"] = ""
     frame["district_id"] = frame["district_id"].fillna("").astype(str)
     for ind in standard.indicator_ids:
-        scale = float(exact(standard.indicator(ind)["scale"]))
+        scale = float(standard.indicators[ind].scale)
         thr = frame["stage"].map(lambda st, i=ind: float(standard.threshold(i, st)))
         flo = frame["stage"].map(lambda st, i=ind: float(standard.floor(i, st)))
         frame[f"T_{ind}"] = thr
@@ -103,7 +105,7 @@ def section_frame(evaluation_sections: pd.DataFrame, raw_sections: pd.DataFrame,
 
 def _need(frame: pd.DataFrame, ind: str, standard: Standard) -> np.ndarray:
     """Numerator gain that brings each section to max(threshold, the stage's best value)."""
-    scale = float(exact(standard.indicator(ind)["scale"]))
+    scale = float(standard.indicators[ind].scale)
     value = frame[f"N_{ind}"] * scale / frame["students"]
     best = value.groupby([frame["district_id"], frame["stage"]]).transform("max")
     target = np.maximum(frame[f"T_{ind}"], best) * frame["students"] / scale
@@ -247,7 +249,7 @@ def build_model(
             students = frame["students"].to_numpy(float)[idx]
             total = students.sum()
             for ind in standard.indicator_ids:
-                scale = float(exact(standard.indicator(ind)["scale"]))
+                scale = float(standard.indicators[ind].scale)
                 thr = frame[f"T_{ind}"].to_numpy(float)[idx]
                 norm = scale / (students * thr)  # numerator -> value ÷ threshold
                 values = [
@@ -267,6 +269,8 @@ def build_model(
                 if soft_cv:
                     sigma = m.addVar(f"cv_excess_{district}_{stage}_{ind}", lb=0, ub=None)
                     pm.slacks[(district, stage, ind)] = sigma
+                    before = sum(p / total * b for p, (b, _) in zip(students, values))
+                    pm.cone_scale[(district, stage, ind)] = max(limit * before, 1e-9)
                     rhs = rhs + sigma
                 t = m.addVar(lb=0, ub=None)
                 m.addCons(t == rhs)

@@ -309,8 +309,9 @@ def plan_remediation(
         best = int(round(first.model.getObjVal())) if first.model.getNSols() else 0
         pm = build_model(frame, std, actions, soft_sections=True, soft_cv=True, budget=budget, min_passing=best, **common)
         worst = pm.model.addVar("worst_cv_excess", lb=0)
-        for sigma in pm.slacks.values():
-            pm.model.addCons(worst >= sigma)
+        for key, sigma in pm.slacks.items():
+            # CV ÷ limit ≤ 1 + σ ÷ (L·x̄); x̄ taken before the plan (additions only raise it).
+            pm.model.addCons(worst >= sigma * (1.0 / pm.cone_scale[key]))
         _solve(pm, worst + 1e-9 * pm.cost, "minimize", time_limit, gap)
         status = "budget" if pm.model.getNSols() else _status(pm)
         blocking = _blocking(pm) if pm.model.getNSols() else blocking
