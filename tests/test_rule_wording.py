@@ -59,8 +59,9 @@ def test_district_report_states_the_90_percent_floor(ctx):
     for match in re.finditer(r"85\s*%", text):
         around = text[max(0, match.start() - 60):match.end() + 10]
         assert "底线" not in around and "余项" not in around, around
-        # what is left is another rule: satisfaction (S1, V7) or migrant pupils in public schools (G15)
-        assert any(word in around for word in ("认可度", "随迁子女")), around
+        # what is left is another rule: satisfaction (S1, V7), migrant pupils in public schools (G15)
+        # or the share of pupils at level Ⅲ or above (Q9)
+        assert any(word in around for word in ("认可度", "随迁子女", "Ⅲ级")), around
 
 
 def test_school_report_states_the_90_percent_floor(ctx):
