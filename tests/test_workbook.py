@@ -192,6 +192,17 @@ def test_summary_has_a_legend(zh):
     assert cells["未达标"] == FAIL_FILL and cells["低于85%底线"] == SEVERE_FILL and cells["缺少佐证或数据"] == MISSING_FILL
 
 
+def test_legend_states_the_standards_floor(tmp_path):
+    local = tmp_path / "local.toml"
+    local.write_text('name = "local"\nextends = "beichen-2021"\n[section_rule]\nfloor_factor = "0.9"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["evaluate", str(SAMPLE / "2022Q4"), "--standard", str(local), "--out", str(out)]) == 0
+    ws = openpyxl.load_workbook(out / "evaluation.xlsx")["汇总"]
+    texts = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    assert "低于90%底线" in texts and "标准值的90%" in texts
+    assert "85%底线" not in texts
+
+
 def test_about_sheet_hashes_match_the_input_files(zh):
     ws = zh["说明"]
     values = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-import numpy as np
 import pandas as pd
 
 from balance_metrics.analysis.inequality.base import ratio, weighted_percentile

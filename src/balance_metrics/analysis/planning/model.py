@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
-from math import ceil, floor, sqrt
+from math import ceil, sqrt
 
 import numpy as np
 import pandas as pd

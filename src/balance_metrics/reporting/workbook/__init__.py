@@ -28,7 +28,7 @@ from balance_metrics.reporting.labels import PROVENANCE_LABELS
 from balance_metrics.reporting.provenance import ProvenanceRecord
 from balance_metrics.reporting.workbook.content import LANGS, check_lang, prepare_sheets, sheet_name
 from balance_metrics.reporting.workbook.sheets import write_about, write_legend, write_table
-from balance_metrics.standard.loader import Standard
+from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
 
 __all__ = ["LANGS", "about_rows", "write_workbook"]
 
@@ -127,7 +127,8 @@ def write_workbook(
         write_about(about, about_rows(record, lang, decimals), files, _HEADINGS[lang])
         legend_on = legend_on or about.title
     if legend_on is not None:
-        write_legend(book[legend_on], lang, _HEADINGS[lang]["legend"])
+        floor = (standard if standard is not None else load_standard(DEFAULT_STANDARD)).floor_percent
+        write_legend(book[legend_on], lang, _HEADINGS[lang]["legend"], floor)
     book.properties.creator = "balance-metrics"
     target = Path(path)
     with atomic_target(target) as tmp:

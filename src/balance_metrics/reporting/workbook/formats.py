@@ -36,17 +36,18 @@ FILLS: dict[str, tuple[str, str, bool]] = {
     MISSING: ("FFEB9C", "9C5700", False),
 }
 
-#: (mark, short label, explanation) by language, shown on the 汇总 sheet.
+#: (mark, short label, explanation) by language, shown on the 汇总 sheet; ``{floor}`` is the
+#: standard's floor factor as a percent (:attr:`Standard.floor_percent`).
 LEGEND: dict[str, list[tuple[str, str, str]]] = {
     "zh": [
         (FAIL, "未达标", "学段未达到校校达标要求、差异系数超过限值、评估项目或区定目标未达标（整行标示）；"
                         "指标值低于标准值的单元格"),
-        (SEVERE, "低于85%底线", "指标值低于标准值的85%（底线）的单元格；一票否决项未通过"),
+        (SEVERE, "低于{floor}底线", "指标值低于标准值的{floor}（底线）的单元格；一票否决项未通过"),
         (MISSING, "缺少佐证或数据", "缺少佐证材料或数据，同样影响申报认定；目标进度有风险"),
     ],
     "en": [
         (FAIL, "fail", "section, CV, item or plan target not met (whole row); indicator value below its threshold"),
-        (SEVERE, "below floor", "indicator value below 85 % of its threshold (the floor); a veto item failed"),
+        (SEVERE, "below floor", "indicator value below {floor} of its threshold (the floor); a veto item failed"),
         (MISSING, "missing", "evidence or data missing (also blocks recognition); a target at risk"),
     ],
 }

@@ -161,15 +161,15 @@ def write_table(ws: Worksheet, sheet: Sheet) -> None:
     _page_setup(ws, sheet.print_ready)
 
 
-def write_legend(ws: Worksheet, lang: str, title: str) -> None:
-    """The colour legend below the table on ``ws`` (the 汇总 sheet)."""
+def write_legend(ws: Worksheet, lang: str, title: str, floor: str) -> None:
+    """The colour legend below the table on ``ws`` (the 汇总 sheet); ``floor`` as the standard states it ("85%")."""
     row = ws.max_row + 3
     ws.cell(row=row, column=1, value=title).font = HEADER_FONT
     for mark, label, text in fm.LEGEND[lang]:
         row += 1
-        swatch = ws.cell(row=row, column=1, value=label)
+        swatch = ws.cell(row=row, column=1, value=label.format(floor=floor))
         swatch.fill, swatch.font = _FILLS[mark], _FONTS[mark]
-        ws.cell(row=row, column=2, value=text)
+        ws.cell(row=row, column=2, value=text.format(floor=floor))
 
 
 def write_about(ws: Worksheet, pairs: Sequence[tuple[str, Any]], inputs: Sheet, headings: Mapping[str, str]) -> None:
