@@ -24,7 +24,8 @@ import os
 import pickle
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from balance_metrics.analysis import monitoring
 from balance_metrics.common.atomic import atomic_write_bytes
@@ -96,6 +97,7 @@ def resolve_period(data_dir: str | os.PathLike[str], period: str) -> str:
 _CACHE_ENV = "BALANCE_METRICS_CACHE_DIR"
 _NO_CACHE_ENV = "BALANCE_METRICS_NO_PANEL_CACHE"
 _CACHE_KEEP = 16
+T = TypeVar("T")
 
 
 def _cache_dir() -> Path | None:
@@ -156,10 +158,35 @@ def _panel_key(data_dir: Path, periods: list[str], standard: Standard) -> str:
     return digest.hexdigest()[:32]
 
 
-def _prune(folder: Path) -> None:
-    entries = sorted(folder.glob("panel-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+def _prune(folder: Path, kind: str) -> None:
+    entries = sorted(folder.glob(f"{kind}-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
     for stale in entries[_CACHE_KEEP:]:
         stale.unlink(missing_ok=True)
+
+
+def cached(kind: str, key: str, build: Callable[[], T]) -> T:
+    """``build()``, or its result pickled earlier under ``kind`` and ``key``.
+
+    Entries live in ``<cache>/<kind>s/<kind>-<key>.pkl`` (the cache folder of
+    :func:`load_panel`), only this function writes them, a stale or truncated
+    entry is rebuilt, and ``BALANCE_METRICS_NO_PANEL_CACHE=1`` bypasses them.
+    """
+    panels = None if os.environ.get(_NO_CACHE_ENV) else _cache_dir()
+    target = panels.parent / f"{kind}s" / f"{kind}-{key}.pkl" if panels is not None else None
+    if target is not None and target.is_file():
+        try:
+            with target.open("rb") as handle:
+                return pickle.load(handle)
+        except Exception:  # noqa: BLE001 - a stale or truncated cache entry is rebuilt
+            target.unlink(missing_ok=True)
+    result = build()
+    if target is not None:
+        try:
+            atomic_write_bytes(target, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+            _prune(target.parent, kind)
+        except OSError:
+            pass  # an unwritable cache only costs the next run the rebuild
+    return result
 
 
 def load_panel(data_dir: str | os.PathLike[str], period: str, standard: str | Standard = DEFAULT_STANDARD) -> monitoring.Panel:
@@ -191,19 +218,8 @@ def load_panel(data_dir: str | os.PathLike[str], period: str, standard: str | St
     std = load_standard(standard)
     folder = Path(data_dir).resolve()
     periods = _periods_up_to(folder, period)
-    cache = None if os.environ.get(_NO_CACHE_ENV) else _cache_dir()
-    target = cache / f"panel-{_panel_key(folder, periods, std)}.pkl" if cache else None
-    if target is not None and target.is_file():
-        try:
-            with target.open("rb") as handle:
-                return pickle.load(handle)
-        except Exception:  # noqa: BLE001 - a stale or truncated cache entry is rebuilt
-            target.unlink(missing_ok=True)
-    panel = monitoring.build_panel(folder, std, periods=periods, on_error="skip")
-    if target is not None:
-        atomic_write_bytes(target, pickle.dumps(panel, protocol=pickle.HIGHEST_PROTOCOL))
-        _prune(target.parent)
-    return panel
+    return cached("panel", _panel_key(folder, periods, std),
+                  lambda: monitoring.build_panel(folder, std, periods=periods, on_error="skip"))
 
 
 # --------------------------------------------------------------------------

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pickle
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from balance_metrics.analysis.planning import Plan, plan_remediation
 from balance_metrics.analysis.planning.actions import rotation_share
-from balance_metrics.common.atomic import atomic_write_bytes
 from balance_metrics.contract.schema import FACILITIES, SECTIONS, STAGES
 from balance_metrics.reporting import presentation as pres
-from balance_metrics.reporting.context import _NO_CACHE_ENV, _cache_dir, _code_digest, _hash_folder
+from balance_metrics.reporting.context import _code_digest, _hash_folder, cached
 from balance_metrics.reporting.presentation import Col, Html
 
 if TYPE_CHECKING:
@@ -40,21 +37,7 @@ def _key(ctx: ReportContext) -> str:
 
 def plan_for(ctx: ReportContext) -> Plan:
     """The period's district plan (cached on disk like the monitoring panel)."""
-    panels = None if os.environ.get(_NO_CACHE_ENV) else _cache_dir()
-    target = panels.parent / "plans" / f"plan-{_key(ctx)}.pkl" if panels is not None else None
-    if target is not None and target.is_file():
-        try:
-            with target.open("rb") as handle:
-                return pickle.load(handle)
-        except Exception:  # noqa: BLE001 - a stale or truncated cache entry is rebuilt
-            target.unlink(missing_ok=True)
-    plan = plan_remediation(ctx.dataset, ctx.standard)
-    if target is not None:
-        try:
-            atomic_write_bytes(target, pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass
-    return plan
+    return cached("plan", _key(ctx), lambda: plan_remediation(ctx.dataset, ctx.standard))
 
 
 def _column_label(column: str) -> tuple[str, str]:
