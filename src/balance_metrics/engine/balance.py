@@ -28,6 +28,24 @@ def cv_passes(cv: np.ndarray, stages: np.ndarray, standard: Standard) -> np.ndar
     return np.asarray(cv <= bound) & ~np.isnan(cv)
 
 
+def _grouped(group: np.ndarray, n: int, values: np.ndarray, numerators: np.ndarray, students: np.ndarray,
+             met: np.ndarray, below: np.ndarray, scale: np.ndarray, stage: np.ndarray, standard: Standard) -> dict[str, np.ndarray]:
+    """The numeric balance columns of ``n`` groups from per-row arrays (``scale``,
+    ``stage``: one per group)."""
+    cv, _ = grouped_pupil_weighted_cv(values, students, group, n)
+    student_sum = np.bincount(group, weights=students, minlength=n)
+    return {
+        "sections": np.bincount(group, minlength=n),
+        "students": student_sum.astype(int),
+        "district_value": section_value(np.bincount(group, weights=numerators, minlength=n), scale, student_sum),
+        "cv": cv,
+        "limit": pd.Series(stage).map({s: float(standard.cv_limit(s)) for s in standard.stages}).to_numpy(float),
+        "passed": cv_passes(cv, stage, standard),
+        "sections_met": np.bincount(group, weights=met, minlength=n).astype(int),
+        "sections_below_floor": np.bincount(group, weights=below, minlength=n).astype(int),
+    }
+
+
 def district_balance(judged: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     """One row per [district ×] stage × indicator.
 
@@ -60,18 +78,50 @@ def district_balance(judged: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     raw = (district_code.astype(np.int64) * len(stage_rank) + stage_code) * len(ind_rank) + ind_code
     _, group = dense_codes(raw)
     n = int(group.max()) + 1
-    students = rows["students"].to_numpy(float)
-    cv, _ = grouped_pupil_weighted_cv(rows["value"].to_numpy(float), students, group, n)
     first = first_rows(group, n)
     out = rows.iloc[first][[*keys, "stage", "indicator", "name"]].reset_index(drop=True)
-    student_sum = np.bincount(group, weights=students, minlength=n)
     scale = out["indicator"].map({i: float(standard.indicators[i].scale) for i in ind_rank}).to_numpy(float)
-    out["sections"] = np.bincount(group, minlength=n)
-    out["students"] = student_sum.astype(int)
-    out["district_value"] = section_value(np.bincount(group, weights=rows["numerator"].to_numpy(float), minlength=n), scale, student_sum)
-    out["cv"] = cv
-    out["limit"] = out["stage"].map({s: float(standard.cv_limit(s)) for s in stage_rank}).to_numpy(float)
-    out["passed"] = cv_passes(cv, out["stage"].to_numpy(object), standard)
-    out["sections_met"] = np.bincount(group, weights=rows["met"].to_numpy(bool), minlength=n).astype(int)
-    out["sections_below_floor"] = np.bincount(group, weights=~rows["above_floor"].to_numpy(bool), minlength=n).astype(int)
-    return out[[*keys, *BALANCE_COLUMNS]]
+    numbers = _grouped(group, n, rows["value"].to_numpy(float), rows["numerator"].to_numpy(float), rows["students"].to_numpy(float),
+                       rows["met"].to_numpy(bool), ~rows["above_floor"].to_numpy(bool), scale, out["stage"].to_numpy(object), standard)
+    return out.assign(**numbers)[[*keys, *BALANCE_COLUMNS]]
+
+
+def matrix_balance(values: np.ndarray, numerators: np.ndarray, students: np.ndarray, met: np.ndarray, above_floor: np.ndarray,
+                   stage_code: np.ndarray, district_code: np.ndarray, districts: np.ndarray | None, standard: Standard) -> pd.DataFrame:
+    """:func:`district_balance` from (sections × indicators) arrays.
+
+    Parameters
+    ----------
+    values, numerators, met, above_floor : ndarray, shape (n, k)
+        Indicators in ``standard.indicator_ids`` order.
+    students : ndarray, shape (n,)
+    stage_code, district_code : ndarray of int, shape (n,)
+        Position in ``standard.stages`` and district rank of each section.
+    districts : ndarray or None
+        District id of each rank; ``None`` for a single district (no district_id column).
+    """
+    ids = standard.indicator_ids
+    stages = standard.stages
+    k = len(ids)
+    keys = [] if districts is None else ["district_id"]
+    if len(values) == 0:
+        return pd.DataFrame(columns=[*keys, *BALANCE_COLUMNS])
+    used, section_group = dense_codes(np.asarray(district_code, dtype=np.int64) * len(stages) + stage_code)
+    n = len(used) * k
+    # Row order of the long table: section by section, indicators inside; group = (district, stage) × k + indicator.
+    group = (section_group[:, None] * k + np.arange(k)).ravel()
+    stage_of = np.repeat(used % len(stages), k)
+    indicator_of = np.tile(np.arange(k), len(used))
+    stage_text = np.array(stages, dtype=object)[stage_of]
+    scale = np.array([float(standard.indicators[i].scale) for i in ids])[indicator_of]
+    numbers = _grouped(group, n, values.ravel(), numerators.ravel(), np.repeat(np.asarray(students, dtype=float), k),
+                       met.ravel(), ~above_floor.ravel(), scale, stage_text, standard)
+    columns = {}
+    if districts is not None:
+        columns["district_id"] = pd.array(np.asarray(districts, dtype=object)[np.repeat(used // len(stages), k)], dtype="str")
+    columns |= {
+        "stage": pd.array(stage_text, dtype="str"),
+        "indicator": pd.array(np.array(ids, dtype=object)[indicator_of], dtype="str"),
+        "name": pd.array(np.array([standard.indicators[i].name for i in ids], dtype=object)[indicator_of], dtype="str"),
+    }
+    return pd.DataFrame(columns | numbers, copy=False)[[*keys, *BALANCE_COLUMNS]]

@@ -4,14 +4,15 @@ An indicator's numerator is a signed sum of input columns (the standard's
 ``terms``); facility-based indicators take the section's share of the school's
 totals. ``value = numerator × scale / students`` (:func:`section_value`, the one
 home of that formula). Values are computed for all sections at once in
-floating point; :func:`exact_numerators` gives the same numbers as exact
-fractions for the rows whose verdict must be re-checked exactly (see
-:mod:`balance_metrics.engine.verdicts`).
+floating point, as sections × indicators matrices (:func:`indicator_matrix`);
+:func:`exact_numerators` gives the same numbers as exact fractions for the rows
+whose verdict must be re-checked exactly (see :mod:`balance_metrics.engine.verdicts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -54,9 +55,51 @@ def _numerators(frame: pd.DataFrame, spec: Indicator) -> tuple[np.ndarray, np.nd
     return total, magnitude
 
 
+@dataclass(frozen=True)
+class IndicatorMatrix:
+    """The indicators of every section as (sections × indicators) float arrays.
+
+    Row ``i`` is section ``i`` of ``Sections.sections``, column ``j`` indicator
+    ``ids[j]``.
+
+    Attributes
+    ----------
+    ids : tuple of str
+        Indicator ids in the standard's order.
+    numerator : ndarray
+        The section's resource (teachers, m², 元, rooms) after the split.
+    value : ndarray
+        ``numerator × scale ÷ students``.
+    magnitude : ndarray
+        Value-sized scale of the rounding error (Σ |terms| × scale ÷ students).
+    """
+
+    ids: tuple[str, ...]
+    numerator: np.ndarray
+    value: np.ndarray
+    magnitude: np.ndarray
+
+
+def indicator_matrix(sections: Sections, standard: Standard) -> IndicatorMatrix:
+    """Numerators, values and error magnitudes of every section × indicator."""
+    frame = sections.sections
+    ids = standard.indicator_ids
+    n, k = len(frame), len(ids)
+    students = frame["students"].to_numpy(float)
+    numerators, values, magnitudes = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
+    for j, ind in enumerate(ids):
+        spec = standard.indicators[ind]
+        scale = float(spec.scale)
+        numerators[:, j], magnitude = _numerators(frame, spec)
+        values[:, j] = section_value(numerators[:, j], scale, students)
+        magnitudes[:, j] = section_value(magnitude, scale, students)
+    return IndicatorMatrix(tuple(ids), numerators, values, magnitudes)
+
+
 def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
     """One row per evaluated section × indicator, section by section in the order
-    of ``sections.sections`` and indicators in the standard's order.
+    of ``sections.sections`` and indicators in the standard's order (the long
+    form of :func:`indicator_matrix`).
 
     Returns
     -------
@@ -72,34 +115,43 @@ def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
         the section's resource (teachers, m², 元, rooms) after the split, so
         that district values are ratios of totals.
     """
-    frame = sections.sections
-    ids = standard.indicator_ids
-    n, k = len(frame), len(ids)
-    students = frame["students"].to_numpy(float)
-    numerators, values, magnitudes = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
-    for j, ind in enumerate(ids):
-        spec = standard.indicators[ind]
-        scale = float(spec.scale)
-        numerators[:, j], magnitude = _numerators(frame, spec)
-        values[:, j] = section_value(numerators[:, j], scale, students)
-        magnitudes[:, j] = section_value(magnitude, scale, students)
-    keys = [c for c in DISTRICT_KEYS if c in frame.columns]
-    columns: dict[str, Any] = {c: np.repeat(frame[c].to_numpy(), k) for c in [*keys, *BASE_COLUMNS]}
-    stage_code = pd.Categorical(frame["stage"], categories=standard.stages).codes
-    district_code = pd.factorize(frame["district_id"], sort=True)[0] if "district_id" in frame else np.zeros(n, dtype=np.int64)
+    matrix = indicator_matrix(sections, standard)
+    stage_code, district_code, _ = sections.codes(standard)
+    k = len(matrix.ids)
+    columns = long_columns(sections.sections, standard, k)
+    n = len(sections.sections)
     columns |= {
-        "indicator": np.tile(np.array(ids, dtype=object), n),
-        "name": np.tile(np.array([standard.indicators[i].name for i in ids], dtype=object), n),
-        "unit": np.tile(np.array([standard.indicators[i].unit for i in ids], dtype=object), n),
-        "numerator": numerators.ravel(),
-        "value": values.ravel(),
-        "magnitude": magnitudes.ravel(),
+        "numerator": matrix.numerator.ravel(),
+        "value": matrix.value.ravel(),
+        "magnitude": matrix.magnitude.ravel(),
         "section": np.repeat(np.arange(n), k),
         "indicator_code": np.tile(np.arange(k), n),
         "stage_code": np.repeat(stage_code, k),
         "district_code": np.repeat(district_code, k),
     }
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)
+
+
+def long_columns(frame: pd.DataFrame, standard: Standard, k: int) -> dict[str, Any]:
+    """The section columns of a long (section × indicator) table: each section's
+    identity repeated ``k`` times, then indicator, name, unit."""
+    n = len(frame)
+    at = np.repeat(np.arange(n), k)
+    keys = [c for c in DISTRICT_KEYS if c in frame.columns]
+    columns: dict[str, Any] = {}
+    for c in [*keys, *BASE_COLUMNS]:
+        values = frame[c]
+        columns[c] = values.to_numpy(np.int64)[at] if c == "students" else values.to_numpy()[at] if isinstance(values.dtype, np.dtype) else values.array.take(at)
+    ids = standard.indicator_ids
+    labels = {
+        "indicator": ids,
+        "name": [standard.indicators[i].name for i in ids],
+        "unit": [standard.indicators[i].unit for i in ids],
+    }
+    which = np.tile(np.arange(k), n)
+    for column, texts in labels.items():
+        columns[column] = pd.array(np.array(texts, dtype=object), dtype="str").take(which)
+    return columns
 
 
 def exact_numerators(sections: Sections, standard: Standard, section: Sequence[int], indicator: Sequence[str]) -> list[Fraction]:
@@ -110,12 +162,15 @@ def exact_numerators(sections: Sections, standard: Standard, section: Sequence[i
     approximate.
     """
     frame = sections.sections
+    section = np.asarray(section, dtype=np.int64)
+    needed = {_column(standard.indicators[i], c) for i in set(indicator) for c in standard.indicators[i].terms}
+    amounts = {c: frame[c].to_numpy(float, na_value=np.nan)[section].tolist() for c in needed}
+    shares = list(zip(frame["share_numerator"].to_numpy()[section].tolist(), frame["share_denominator"].to_numpy()[section].tolist()))
     out = []
-    for pos, ind in zip(section, indicator):
+    for row, ind in enumerate(indicator):
         spec = standard.indicators[ind]
-        row = frame.iloc[int(pos)]
-        total = sum((c * exact(float(row[_column(spec, col)])) for col, c in spec.terms.items()), Fraction(0))
+        total = sum((c * exact(amounts[_column(spec, col)][row]) for col, c in spec.terms.items()), Fraction(0))
         if spec.basis == "facility":
-            total *= Fraction(int(row["share_numerator"]), int(row["share_denominator"]))
+            total *= Fraction(*shares[row])
         out.append(total)
     return out

@@ -7,14 +7,16 @@ Three steps, each ruled by the standard (STANDARD.md §1 and §4):
 3. give each section its share of the school's facility totals, by weighted
    enrolment for combined schools (九年一贯制 1 : 1.1 and so on).
 
-Every step is a whole-column operation (maps, grouped sums, merges); shares are
-kept exactly as integer numerator / denominator pairs (the split weights are
-scaled to integers), so that verdicts can be re-checked in exact arithmetic.
+Every step works on integer codes (each school id is hashed once; schools,
+stages and school types become positions) with whole-column numpy operations
+(takes, ``np.bincount`` sums); shares are kept exactly as integer numerator /
+denominator pairs (the split weights are scaled to integers), so that verdicts
+can be re-checked in exact arithmetic.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import lcm
 
@@ -24,6 +26,7 @@ import pandas as pd
 from balance_metrics.common.errors import StandardError
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.contract.schema import FACILITIES, SCHOOL_TYPES, SECTIONS, STAGES
+from balance_metrics.engine.campuses import merge_campus_rows
 from balance_metrics.standard.loader import Standard
 from balance_metrics.standard.model import Scope
 
@@ -49,10 +52,30 @@ class Sections:
         campus ids.
     excluded : DataFrame
         school_id, school_name, school_type, stage, students, reason (Chinese).
+    stage_code, district_code : ndarray of int, optional
+        Each section's stage (position in ``standard.stages``) and district
+        (rank of its district id; 0 for a single district); derived from
+        ``sections`` when not given (see :meth:`codes`).
+    districts : ndarray of object, optional
+        The district ids in rank order.
     """
 
     sections: pd.DataFrame
     excluded: pd.DataFrame
+    stage_code: np.ndarray | None = field(default=None, repr=False, compare=False)
+    district_code: np.ndarray | None = field(default=None, repr=False, compare=False)
+    districts: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def codes(self, standard: Standard) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(stage_code, district_code, districts) of the sections (see class doc)."""
+        if self.stage_code is not None and self.district_code is not None and self.districts is not None:
+            return self.stage_code, self.district_code, self.districts
+        frame = self.sections
+        stage = pd.Index(standard.stages).get_indexer(frame["stage"])
+        if "district_id" in frame.columns:
+            district, districts = pd.factorize(frame["district_id"], sort=True)
+            return stage, district, np.asarray(districts, dtype=object)
+        return stage, np.zeros(len(frame), dtype=np.int64), np.zeros(0, dtype=object)
 
     def exact_shares(self, positions: np.ndarray | None = None) -> list[Fraction]:
         """The exact share of the sections at ``positions`` (default: all)."""
@@ -121,123 +144,173 @@ def integer_weights(standard: Standard) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["school_type", "stage", "weight"])
 
 
-def _merge_campuses(sections: pd.DataFrame, facilities: pd.DataFrame, owner: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each campus section added into its parent's section of the same stage.
+def build_sections(dataset: Dataset, standard: Standard) -> Sections:
+    """Evaluated sections of a period under ``standard`` (see module doc)."""
+    scope = standard.scope
+    schools, raw, facilities = dataset.schools, dataset.sections, dataset.facilities
+    keys = [k for k in DISTRICT_KEYS if k in schools.columns]
+    n_schools = len(schools)
+    campus = schools["parent_school_id"].notna().to_numpy(bool) if "parent_school_id" in schools.columns else np.zeros(n_schools, bool)
+    # The one hash of the school ids: schools, sections, facilities and parents coded together.
+    parts = [schools["school_id"], raw["school_id"], facilities["school_id"], schools["parent_school_id"][campus] if campus.any() else []]
+    code_of, uniques = pd.factorize(np.concatenate([np.asarray(p, dtype=object) for p in parts]))
+    bounds = np.cumsum([len(p) for p in parts])
+    if not np.array_equal(code_of[:n_schools], np.arange(n_schools)):
+        raise ValueError("schools has a school_id more than once")
+    school, facility_school, parent = np.split(code_of[n_schools:], bounds[1:-1] - n_schools)
+    owner_of = np.arange(len(uniques))  # codes ≥ n_schools: ids missing from schools (not reachable after validation)
+    if merges_campuses(standard) and campus.any():
+        known = parent < n_schools
+        owner_of[np.flatnonzero(campus)[known]] = parent[known]
+    stage_names = list(STAGES)
+    stage = pd.Index(stage_names).get_indexer(raw["stage"])
+    if (stage < 0).any():
+        odd, names = pd.factorize(raw["stage"][stage < 0])
+        stage[stage < 0] = len(stage_names) + odd
+        stage_names += list(names)
 
-    Only the (parent, stage) groups that receive a campus are summed; every
-    other row stays as it is, in place (the first row of a group stands for it).
-    """
-    parent_of = owner[owner.index != owner.to_numpy()]
-    merged = sections.assign(campuses="")
-    is_campus = sections["school_id"].isin(parent_of.index).to_numpy(bool)
-    if not is_campus.any():
-        return merged, facilities
-    touched = is_campus | sections["school_id"].isin(parent_of.unique()).to_numpy(bool)
-    part = merged[touched]
-    campus = part["school_id"].astype(object).where(is_campus[touched], "")
-    part = part.assign(school_id=part["school_id"].map(parent_of).fillna(part["school_id"]).astype(object))
-    key = part["school_id"] + "\x00" + part["stage"].astype(object)
-    grouped = part.groupby(key, sort=False)
-    sums = grouped[SECTION_COUNTS].transform("sum")
-    part = part.assign(**{c: sums[c] for c in SECTION_COUNTS}, largest_class=grouped["largest_class"].transform("max"))
-    listed = campus[campus != ""].sort_values()
-    part["campuses"] = key.map(listed.groupby(key[campus != ""], sort=False).agg(",".join)).fillna("").to_numpy(object)
-    first = ~key.duplicated().to_numpy(bool)
-    merged = pd.concat([merged[~touched], part[first]]).sort_index()
-    fac = facilities
-    fac_campus = fac["school_id"].isin(parent_of.index).to_numpy(bool)
-    if fac_campus.any():
-        fac = fac.assign(school_id=fac["school_id"].astype(object).where(~fac_campus, fac["school_id"].map(parent_of)))
-        fac = fac.groupby("school_id", sort=False)[FACILITY_AMOUNTS].sum(min_count=1).reset_index()
-    return merged.reset_index(drop=True), fac
+    merged = merge_campus_rows(raw, school, owner_of, stage, SECTION_COUNTS)
+    rows = merged.rows
+    code = owner_of[school[rows]]
+    stage = stage[rows]
+    attribute_at = np.where(code < n_schools, code, -1)
+    students = merged.sums["students"].astype(np.int64) if merged.sums else raw["students"].to_numpy("int64")[rows]
+    type_code, type_names = pd.factorize(schools["school_type"])
+    type_code = np.append(type_code, -1)[attribute_at]
+    type_names = list(type_names)
+
+    school_students = np.bincount(code, weights=students)[code].astype(np.int64)
+    school_reason = _school_reasons(scope, type_code, type_names, school_students,
+                                    (schools["ownership"] == "private").to_numpy(bool, na_value=False), attribute_at)
+    stage_reason = np.array([None if name in scope.stages or name not in STAGES else f"{STAGES[name]}学段不属于义务教育，仅用于分摊校舍与设备"
+                             for name in stage_names], dtype=object)[stage]
+    reason = np.where(pd.isna(school_reason), stage_reason, school_reason)
+
+    ids = pd.array(np.asarray(uniques, dtype=object)[code], dtype="str")
+    text = {c: schools[c].array.astype("str") for c in ("school_name", *keys)}
+    stage_text = pd.array(np.array(stage_names, dtype=object), dtype="str")
+
+    out = np.flatnonzero(~pd.isna(reason))
+    excluded = {c: text[c].take(attribute_at[out], allow_fill=True) for c in keys}
+    excluded |= {
+        "school_id": ids.take(out), "school_name": text["school_name"].take(attribute_at[out], allow_fill=True),
+        "school_type": pd.array(np.array(type_names + [None], dtype=object)[type_code[out]], dtype="str"),
+        "stage": stage_text.take(stage[out]), "students": pd.array(students[out], dtype="Int64"),
+        "reason": pd.array(reason[out], dtype="str"),
+    }
+
+    kept = np.flatnonzero(pd.isna(school_reason))
+    share_numerator, share_denominator = _shares(standard, code[kept], stage[kept], students[kept], type_code[kept], type_names, stage_names)
+    in_scope = np.isin(np.array(stage_names, dtype=object), list(scope.stages))[stage[kept]]
+    kept, share_numerator, share_denominator = kept[in_scope], share_numerator[in_scope], share_denominator[in_scope]
+    order = np.argsort(stage[kept].astype(np.int64) * (len(code) + 1) + _id_rank(schools, ids, code, kept), kind="stable")
+    kept, share_numerator, share_denominator = kept[order], share_numerator[order], share_denominator[order]
+
+    at = attribute_at[kept]
+    columns: dict[str, object] = {}
+    for column in raw.columns:
+        if column == "school_id":
+            columns[column] = ids.take(kept)
+        elif column == "stage":
+            columns[column] = stage_text.take(stage[kept])
+        elif merged.sums and column in merged.sums:
+            columns[column] = pd.array(merged.sums[column][kept], dtype="Int64")
+        elif merged.largest is not None and column == "largest_class":
+            columns[column] = pd.array(merged.largest[kept], dtype="Int64")
+        else:
+            columns[column] = raw[column].array.take(rows[kept])
+    columns["campuses"] = pd.array(merged.campuses[kept], dtype="str")
+    for column in [*SCHOOL_COLUMNS[1:], *keys]:
+        values = text[column] if column in text else schools[column].array
+        if column in ("school_type", "area_type", "ownership"):
+            values = values.astype("str")
+        columns[column] = values.take(at, allow_fill=True)
+    columns["share_numerator"] = share_numerator
+    columns["share_denominator"] = share_denominator
+    columns["share"] = share_numerator / share_denominator
+    columns |= _facility_columns(facilities, facility_school, owner_of, code[kept])
+    result = pd.DataFrame(columns, copy=False)
+
+    standard_stage = np.array([standard.stages.index(s) if s in standard.stages else -1 for s in stage_names])[stage[kept]]
+    if "district_id" in keys:
+        district_of, districts = pd.factorize(schools["district_id"], sort=True)
+        district_code = np.append(district_of, -1)[at]
+        districts = np.asarray(districts, dtype=object)
+        if (district_code < 0).any():  # a school without district or an unknown school: derive from the table
+            district_code = districts = None
+    else:
+        district_code, districts = np.zeros(len(kept), dtype=np.int64), np.zeros(0, dtype=object)
+    return Sections(result, pd.DataFrame(excluded, copy=False)[[*keys, "school_id", "school_name", "school_type", "stage", "students", "reason"]],
+                    standard_stage, district_code, districts)
 
 
-def exclusion_reasons(sections: pd.DataFrame, scope: Scope) -> pd.Series:
-    """Why each section's school is left out of the resource indicators (None: kept).
-
-    ``sections`` carries school_type, ownership and ``school_students`` (the
-    whole school's pupils, every stage).
-    """
-    school_type = sections["school_type"].astype(object)
-    reason = pd.Series(None, index=sections.index, dtype=object)
-    excluded = school_type.isin(list(scope.excluded_school_types)).to_numpy()
-    reason[excluded] = school_type[excluded].map(SCHOOL_TYPES) + "不参与资源配置指标计算"
+def _school_reasons(scope: Scope, type_code: np.ndarray, type_names: list[str], school_students: np.ndarray,
+                    private_school: np.ndarray, attribute_at: np.ndarray) -> np.ndarray:
+    """Why each section's school is left out of the resource indicators (None: kept)."""
+    reason = np.full(len(type_code), None, dtype=object)
+    by_type = np.array([f"{SCHOOL_TYPES.get(t, t)}不参与资源配置指标计算" if t in scope.excluded_school_types else None
+                        for t in type_names] + [None], dtype=object)
+    excluded = ~pd.isna(by_type[type_code])
+    reason[excluded] = by_type[type_code[excluded]]
     minimum = int(scope.teaching_point_min_students)
-    small = ((school_type == scope.teaching_point_type) & (sections["school_students"] < minimum)).to_numpy() & ~excluded
-    reason[small] = "教学点在校生" + sections["school_students"][small].astype(str) + f"人，不足{minimum}人，不参与计算"
+    point = type_names.index(scope.teaching_point_type) if scope.teaching_point_type in type_names else -2
+    small = (type_code == point) & (school_students < minimum) & ~excluded
+    reason[small] = "教学点在校生" + school_students[small].astype(str).astype(object) + f"人，不足{minimum}人，不参与计算"
     if not scope.include_private:
-        private = (sections["ownership"] == "private").to_numpy() & reason.isna().to_numpy()
+        private = np.append(private_school, False)[attribute_at] & pd.isna(reason)
         reason[private] = "民办学校按本标准不参与计算"
     return reason
 
 
-def build_sections(dataset: Dataset, standard: Standard) -> Sections:
-    """Evaluated sections of a period under ``standard`` (see module doc)."""
-    scope = standard.scope
-    schools = dataset.schools
-    sections, facilities = dataset.sections, dataset.facilities
-    if merges_campuses(standard):
-        sections, facilities = _merge_campuses(sections, facilities, campus_owner(schools, standard))
-        schools = schools[schools["parent_school_id"].isna()]
-    else:
-        sections = sections.assign(campuses="")
-    keys = [k for k in DISTRICT_KEYS if k in schools.columns]
-    # One hash lookup of the school ids, then plain takes (no join).
-    at = pd.Index(schools["school_id"]).get_indexer(sections["school_id"])
-    found = at >= 0
-    for column in [*SCHOOL_COLUMNS[1:], *keys]:
-        values = schools[column].to_numpy(object)
-        sections[column] = np.where(found, values[np.maximum(at, 0)], None) if not found.all() else values[at]
-    for column in ("school_type", "stage"):
-        sections[column] = sections[column].astype(object)
-    students = sections["students"].to_numpy("int64")
-    school_code = pd.factorize(sections["school_id"])[0]
-    sections["_school"] = school_code
-    sections["school_students"] = np.bincount(school_code, weights=students)[school_code].astype("int64")
-    school_reason = exclusion_reasons(sections, scope)
-    in_scope = sections["stage"].isin(list(scope.stages))
-    stage_reason = sections["stage"].map({st: f"{zh}学段不属于义务教育，仅用于分摊校舍与设备" for st, zh in STAGES.items()}).where(~in_scope)
-    reasons = school_reason.fillna(stage_reason)
-    excluded = sections[reasons.notna()].assign(reason=reasons[reasons.notna()])
-
-    kept = sections[school_reason.isna().to_numpy()].drop(columns="school_students")
-    excluded = excluded.drop(columns="_school")
-    kept = _with_shares(kept, standard)
-    kept = kept[kept["stage"].isin(list(scope.stages)).to_numpy()]
-    at = pd.Index(facilities["school_id"]).get_indexer(kept["school_id"])
-    result = kept.drop(columns="_school")
-    for column in FACILITY_AMOUNTS:
-        values = facilities[column].to_numpy(float, na_value=np.nan)
-        result[f"{column}_school"] = np.where(at >= 0, values[np.maximum(at, 0)], np.nan) if len(values) else np.nan
-    result = result.assign(_stage=pd.Categorical(result["stage"], categories=list(STAGES)).codes)
-    result = result.sort_values(["_stage", "school_id"], kind="stable").drop(columns="_stage")
-    excluded = excluded[[*keys, "school_id", "school_name", "school_type", "stage", "students", "reason"]]
-    return Sections(result.reset_index(drop=True), excluded.reset_index(drop=True))
+def _id_rank(schools: pd.DataFrame, ids: pd.api.extensions.ExtensionArray, code: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Rank of each kept section's school id in sorted order (its school code when the
+    schools table is already sorted by id, the usual case)."""
+    own = schools["school_id"].to_numpy(object)
+    if len(own) < 2 or (code[kept] < len(own)).all() and bool((own[1:] > own[:-1]).all()):
+        return code[kept]
+    return pd.factorize(ids.take(kept), sort=True)[0]
 
 
-def _with_shares(kept: pd.DataFrame, standard: Standard) -> pd.DataFrame:
-    """Add share_numerator / share_denominator / share (float) to every section row."""
-    students = kept["students"].to_numpy("int64")
-    code = kept["_school"].to_numpy()
+def _shares(standard: Standard, code: np.ndarray, stage: np.ndarray, students: np.ndarray, type_code: np.ndarray,
+            type_names: list[str], stage_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Exact share (numerator, denominator) of each kept section in its school's facilities."""
     size = int(code.max()) + 1 if len(code) else 0
-    stages_per_school = np.bincount(code, minlength=size)[code]
-    combined = stages_per_school > 1
-    weights = integer_weights(standard)
-    types, stages = list(weights["school_type"].unique()), list(STAGES)
-    table = np.full((len(types) + 1, len(stages) + 1), np.nan)
-    table[pd.Categorical(weights["school_type"], categories=types).codes, pd.Categorical(weights["stage"], categories=stages).codes] = weights["weight"]
-    type_code = kept["school_type"].map({t: i for i, t in enumerate(types)}).fillna(len(types)).to_numpy(np.int64)
-    stage_code = kept["stage"].map({t: i for i, t in enumerate(stages)}).fillna(len(stages)).to_numpy(np.int64)
-    weight = table[type_code, stage_code]
+    combined = np.bincount(code, minlength=size)[code] > 1
+    table = np.full((len(type_names) + 1, len(stage_names)), np.nan)
+    for school_type, stage_name, weight in integer_weights(standard).itertuples(index=False):
+        if school_type in type_names and stage_name in stage_names:
+            table[type_names.index(school_type), stage_names.index(stage_name)] = weight
+    weight = table[type_code, stage]
     lacking = combined & np.isnan(weight)
     if lacking.any():
-        first = kept[lacking].iloc[0]
-        stages = sorted(kept.loc[kept["school_id"] == first["school_id"], "stage"])
-        if standard.split_weights(first["school_type"]) is None:
+        first = np.flatnonzero(lacking)[0]
+        stages = sorted(stage_names[s] for s in stage[code == code[first]])
+        school_type = type_names[type_code[first]] if type_code[first] >= 0 else None
+        if school_type is None or standard.split_weights(school_type) is None:
             raise StandardError(f"no split weights for a school with stages {stages}")
-        raise StandardError(f"split weights lack stage(s) {[first['stage']]}")
-    weighted = np.where(combined, np.nan_to_num(weight).astype("int64") * students, 1)
-    total = np.bincount(code, weights=weighted, minlength=size).astype("int64")[code]
-    numerator = np.where(total == 0, 0, weighted)
-    denominator = np.where(total == 0, 1, total)
-    return kept.assign(share_numerator=numerator, share_denominator=denominator, share=numerator / denominator)
+        raise StandardError(f"split weights lack stage(s) {[stage_names[stage[first]]]}")
+    weighted = np.where(combined, np.nan_to_num(weight).astype(np.int64) * students, 1)
+    total = np.bincount(code, weights=weighted, minlength=size).astype(np.int64)[code]
+    return np.where(total == 0, 0, weighted), np.where(total == 0, 1, total)
+
+
+def _facility_columns(facilities: pd.DataFrame, school: np.ndarray, owner_of: np.ndarray, code: np.ndarray) -> dict[str, np.ndarray]:
+    """``<column>_school``: each section's school facility totals, campuses added in
+    (``school``: each facility row's school code)."""
+    known = school >= 0
+    owner = owner_of[school[known]]
+    add = bool((owner != school[known]).any())
+    if not add and len(owner) and np.bincount(owner).max() > 1:
+        raise ValueError("facilities has more than one row for a school")
+    out = {}
+    for column in FACILITY_AMOUNTS:
+        values = facilities[column].to_numpy(float, na_value=np.nan)[known]
+        if add:
+            total = np.bincount(owner, weights=np.nan_to_num(values), minlength=len(owner_of))
+            present = np.bincount(owner, weights=~np.isnan(values), minlength=len(owner_of))
+            per_school = np.where(present > 0, total, np.nan)
+        else:
+            per_school = np.full(len(owner_of), np.nan)
+            per_school[owner] = values
+        out[f"{column}_school"] = per_school[code]
+    return out

@@ -15,6 +15,7 @@ comparing) is folded into the bound: ``round(v) ≥ t`` ⇔ ``v ≥`` :func:`min
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor
 
@@ -121,6 +122,28 @@ def _bounds(indicators: pd.DataFrame, standard: Standard) -> tuple[np.ndarray, l
     return codes, [pairs[i] for i in used]
 
 
+def _marks(values: np.ndarray, magnitudes: np.ndarray, codes: np.ndarray, pairs: Sequence[tuple[str, str]],
+           standard: Standard, exact_values: ExactValues) -> dict[str, np.ndarray]:
+    """threshold, floor, met, above_floor, ratio, shortfall of every row (see :func:`judge_sections`)."""
+    digits = standard.compare_decimals
+    thresholds = [standard.threshold(ind, stage) for ind, stage in pairs]
+    floors = [standard.floor(ind, stage) for ind, stage in pairs]
+    met = exact_at_least(values, magnitudes, codes, [minimum_bound(t, digits) for t in thresholds], exact_values)
+    above = exact_at_least(values, magnitudes, codes, [minimum_bound(f, digits) for f in floors], exact_values)
+    threshold = np.array([float(t) for t in thresholds])[codes] if pairs else np.zeros(0)
+    shown = values if digits is None else np.floor(values * 10.0**digits + 0.5) / 10.0**digits
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(threshold != 0, shown / threshold, np.nan)
+    return {
+        "threshold": threshold,
+        "floor": np.array([float(f) for f in floors])[codes] if pairs else np.zeros(0),
+        "met": met,
+        "above_floor": above,
+        "ratio": ratio,
+        "shortfall": np.maximum(threshold - values, 0),
+    }
+
+
 def judge_sections(
     indicators: pd.DataFrame, standard: Standard, exact_values: ExactValues | None = None, group: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -153,26 +176,10 @@ def judge_sections(
         def exact_values(rows: np.ndarray) -> Sequence[Fraction]:
             return [Fraction(v) for v in exact_column[rows]]
 
-    digits = standard.compare_decimals
     codes, pairs = _bounds(indicators, standard)
-    thresholds = [standard.threshold(ind, stage) for ind, stage in pairs]
-    floors = [standard.floor(ind, stage) for ind, stage in pairs]
     values = indicators["value"].to_numpy(float)
     magnitudes = indicators["magnitude"].to_numpy(float) if "magnitude" in indicators else np.abs(values)
-    met = exact_at_least(values, magnitudes, codes, [minimum_bound(t, digits) for t in thresholds], exact_values)
-    above = exact_at_least(values, magnitudes, codes, [minimum_bound(f, digits) for f in floors], exact_values)
-    threshold = np.array([float(t) for t in thresholds])[codes] if pairs else np.zeros(0)
-    shown = values if digits is None else np.floor(values * 10.0**digits + 0.5) / 10.0**digits
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(threshold != 0, shown / threshold, np.nan)
-    rows = indicators.assign(
-        threshold=threshold,
-        floor=np.array([float(f) for f in floors])[codes] if pairs else np.zeros(0),
-        met=met,
-        above_floor=above,
-        ratio=ratio,
-    )
-    rows["shortfall"] = (rows["threshold"] - rows["value"]).clip(lower=0)
+    rows = indicators.assign(**_marks(values, magnitudes, codes, pairs, standard, exact_values))
     return rows, section_verdicts(rows, standard, group)
 
 
@@ -193,6 +200,84 @@ def section_verdicts(judged: pd.DataFrame, standard: Standard, group: np.ndarray
     verdicts["students"] = verdicts["students"].astype(int)
     extra = [k for k in keys if k == "district_id"]
     return verdicts[[*extra, *VERDICT_COLUMNS]]
+
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Marks of every section × indicator, arrays shaped (sections, indicators).
+
+    Attributes
+    ----------
+    threshold, floor : ndarray of float
+    met, above_floor : ndarray of bool
+        Decided exactly (see module doc).
+    ratio : ndarray of float
+        Value (after the standard's rounding) ÷ threshold.
+    shortfall : ndarray of float
+        max(threshold − value, 0).
+    """
+
+    threshold: np.ndarray
+    floor: np.ndarray
+    met: np.ndarray
+    above_floor: np.ndarray
+    ratio: np.ndarray
+    shortfall: np.ndarray
+
+
+def judge_matrix(values: np.ndarray, magnitudes: np.ndarray, stage_code: np.ndarray, ids: Sequence[str],
+                 standard: Standard, exact_values: ExactValues) -> Judgement:
+    """:func:`judge_sections` on (sections × indicators) arrays.
+
+    Parameters
+    ----------
+    values, magnitudes : ndarray of float, shape (n, k)
+    stage_code : ndarray of int, shape (n,)
+        Each section's stage (position in ``standard.stages``).
+    ids : sequence of str
+        The k indicator ids.
+    exact_values : callable
+        Flat positions (``section × k + indicator``) -> exact values.
+    """
+    k = len(ids)
+    pairs = [(ind, stage) for stage in standard.stages for ind in ids]
+    codes = (np.asarray(stage_code, dtype=np.int64)[:, None] * k + np.arange(k)).ravel()
+    marks = _marks(values.ravel(), magnitudes.ravel(), codes, pairs, standard, exact_values)
+    return Judgement(**{name: array.reshape(values.shape) for name, array in marks.items()})
+
+
+def failed_texts(met: np.ndarray, ids: Sequence[str], sep: str = ",") -> np.ndarray:
+    """The ids of the indicators each row of ``met`` (n × k) misses, joined by ``sep``
+    (one lookup in a table of the 2^k possible texts).
+
+    Examples
+    --------
+    >>> failed_texts(np.array([[True, False, False], [True, True, True]]), ["R1", "R2", "R3"]).tolist()
+    ['R2,R3', '']
+    """
+    k = len(ids)
+    if k > 16:
+        rows, cols = np.nonzero(~met)
+        return join_by_group(rows, np.asarray(ids, dtype=object)[cols], len(met), sep)
+    table = np.array([sep.join(i for j, i in enumerate(ids) if mask >> j & 1) for mask in range(1 << k)], dtype=object)
+    return table[(~met).astype(np.int64) @ (1 << np.arange(k, dtype=np.int64))] if len(met) else np.zeros(0, dtype=object)
+
+
+def matrix_verdicts(sections: pd.DataFrame, judgement: Judgement, ids: Sequence[str], standard: Standard) -> pd.DataFrame:
+    """One verdict row per section (row ``i`` of ``sections``; see :func:`section_verdicts`)."""
+    keys = [k for k in ("district_id",) if k in sections.columns]
+    met = judgement.met.sum(axis=1).astype(np.int64)
+    below = (~judgement.above_floor).sum(axis=1).astype(np.int64)
+    columns = {c: sections[c].array for c in [*keys, *VERDICT_COLUMNS[:5]]}
+    columns |= {
+        "students": sections["students"].to_numpy(np.int64),
+        "indicators_met": met,
+        "indicators_below_floor": below,
+        "failed_indicators": pd.array(failed_texts(judgement.met, ids), dtype="str"),
+        "passed": np.asarray(section_passed(met, below, standard), dtype=bool),
+    }
+    return pd.DataFrame(columns, copy=False)
 
 
 def judge_values(values: Mapping[str, Fraction], stage: str, standard: Standard) -> pd.DataFrame:
