@@ -106,21 +106,22 @@ def matrix_balance(values: np.ndarray, numerators: np.ndarray, students: np.ndar
     keys = [] if districts is None else ["district_id"]
     if len(values) == 0:
         return pd.DataFrame(columns=[*keys, *BALANCE_COLUMNS])
-    used, section_group = dense_codes(np.asarray(district_code, dtype=np.int64) * len(stages) + stage_code)
-    n = len(used) * k
-    # Row order of the long table: section by section, indicators inside; group = (district, stage) × k + indicator.
-    group = (section_group[:, None] * k + np.arange(k)).ravel()
-    stage_of = np.repeat(used % len(stages), k)
-    indicator_of = np.tile(np.arange(k), len(used))
-    stage_text = np.array(stages, dtype=object)[stage_of]
-    scale = np.array([float(standard.indicators[i].scale) for i in ids])[indicator_of]
-    numbers = _grouped(group, n, values.ravel(), numerators.ravel(), np.repeat(np.asarray(students, dtype=float), k),
-                       met.ravel(), ~above_floor.ravel(), scale, stage_text, standard)
+    used, group = dense_codes(np.asarray(district_code, dtype=np.int64) * len(stages) + stage_code)
+    n = len(used)
+    stage_text = np.array(stages, dtype=object)[used % len(stages)]
+    weights = np.asarray(students, dtype=float)
+    # One indicator at a time over the sections (a loop over the k indicators, not over rows);
+    # rows come out group by group, indicators inside, as in the long table.
+    parts = [_grouped(group, n, np.ascontiguousarray(values[:, j]), np.ascontiguousarray(numerators[:, j]), weights,
+                      met[:, j], ~above_floor[:, j], np.full(n, float(standard.indicators[ind].scale)), stage_text, standard)
+             for j, ind in enumerate(ids)]
+    numbers = {name: np.stack([p[name] for p in parts], axis=1).ravel() for name in parts[0]}
+    indicator_of = np.tile(np.arange(k), n)
     columns = {}
     if districts is not None:
         columns["district_id"] = pd.array(np.asarray(districts, dtype=object)[np.repeat(used // len(stages), k)], dtype="str")
     columns |= {
-        "stage": pd.array(stage_text, dtype="str"),
+        "stage": pd.array(np.repeat(stage_text, k), dtype="str"),
         "indicator": pd.array(np.array(ids, dtype=object)[indicator_of], dtype="str"),
         "name": pd.array(np.array([standard.indicators[i].name for i in ids], dtype=object)[indicator_of], dtype="str"),
     }

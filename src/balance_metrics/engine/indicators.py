@@ -40,16 +40,26 @@ def _column(spec: Indicator, column: str) -> str:
     return f"{column}_school" if spec.basis == "facility" else column
 
 
-def _numerators(frame: pd.DataFrame, spec: Indicator) -> tuple[np.ndarray, np.ndarray]:
-    """Float numerators and their magnitude (Σ |coefficient × amount|), per section."""
+def _numerators(frame: pd.DataFrame, spec: Indicator, floats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Float numerators and their magnitude (Σ |coefficient × amount|), per section
+    (``floats``: columns already read as float arrays, filled as read)."""
+    floats = {} if floats is None else floats
+
+    def read(column: str) -> np.ndarray:
+        if column not in floats:
+            floats[column] = frame[column].to_numpy(float, na_value=np.nan)
+        return floats[column]
+
     total = np.zeros(len(frame))
-    magnitude = np.zeros(len(frame))
+    magnitude = np.zeros(len(frame)) if len(spec.terms) > 1 else None
     for column, coefficient in spec.terms.items():
-        amount = float(coefficient) * frame[_column(spec, column)].to_numpy(float)
+        amount = float(coefficient) * read(_column(spec, column))
         total += amount
-        magnitude += np.abs(amount)
+        if magnitude is not None:
+            magnitude += np.abs(amount)
+    magnitude = np.abs(total) if magnitude is None else magnitude
     if spec.basis == "facility":
-        numerator, denominator = frame["share_numerator"].to_numpy(float), frame["share_denominator"].to_numpy(float)
+        numerator, denominator = read("share_numerator"), read("share_denominator")
         total = total * numerator / denominator
         magnitude = magnitude * numerator / denominator
     return total, magnitude
@@ -87,11 +97,13 @@ def indicator_matrix(sections: Sections, standard: Standard) -> IndicatorMatrix:
     n, k = len(frame), len(ids)
     students = frame["students"].to_numpy(float)
     numerators, values, magnitudes = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
+    floats: dict[str, np.ndarray] = {}
     for j, ind in enumerate(ids):
         spec = standard.indicators[ind]
         scale = float(spec.scale)
-        numerators[:, j], magnitude = _numerators(frame, spec)
-        values[:, j] = section_value(numerators[:, j], scale, students)
+        numerator, magnitude = _numerators(frame, spec, floats)
+        numerators[:, j] = numerator
+        values[:, j] = section_value(numerator, scale, students)
         magnitudes[:, j] = section_value(magnitude, scale, students)
     return IndicatorMatrix(tuple(ids), numerators, values, magnitudes)
 

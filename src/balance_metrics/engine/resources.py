@@ -134,7 +134,7 @@ class ResourceEvaluation(Result):
         matrix = judgement = None
         if self.matrix is not None and self.judgement is not None:
             matrix = IndicatorMatrix(self.matrix.ids, *(a[at] for a in (self.matrix.numerator, self.matrix.value, self.matrix.magnitude)))
-            judgement = Judgement(**{name: getattr(self.judgement, name)[at] for name in Judgement.__dataclass_fields__})
+            judgement = self.judgement.take(at)
         return ResourceEvaluation(None if lazy else rows(self.sections, "sections"), rows(self.verdicts, "verdicts"),
                                   rows(self.balance, "balance"), rows(self.excluded, "excluded"),
                                   self.standard, self.period, basis, matrix=matrix, judgement=judgement)

@@ -151,23 +151,21 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     keys = [k for k in DISTRICT_KEYS if k in schools.columns]
     n_schools = len(schools)
     campus = schools["parent_school_id"].notna().to_numpy(bool) if "parent_school_id" in schools.columns else np.zeros(n_schools, bool)
-    # The one hash of the school ids: schools, sections, facilities and parents coded together.
-    parts = [schools["school_id"], raw["school_id"], facilities["school_id"], schools["parent_school_id"][campus] if campus.any() else []]
-    code_of, uniques = pd.factorize(np.concatenate([np.asarray(p, dtype=object) for p in parts]))
-    bounds = np.cumsum([len(p) for p in parts])
+    # The one hash of the school ids: schools, sections, facilities and parents coded together
+    # (object arrays: no string-dtype inference or conversion on the way).
+    parts = [_objects(schools["school_id"]), _objects(raw["school_id"]), _objects(facilities["school_id"]),
+             _objects(schools["parent_school_id"])[campus] if campus.any() else np.zeros(0, dtype=object)]
+    code_of, uniques = pd.factorize(np.concatenate(parts))
     if not np.array_equal(code_of[:n_schools], np.arange(n_schools)):
         raise ValueError("schools has a school_id more than once")
-    school, facility_school, parent = np.split(code_of[n_schools:], bounds[1:-1] - n_schools)
+    school, facility_school, parent = np.split(code_of[n_schools:], np.cumsum([len(p) for p in parts[1:3]]))
     owner_of = np.arange(len(uniques))  # codes ≥ n_schools: ids missing from schools (not reachable after validation)
     if merges_campuses(standard) and campus.any():
         known = parent < n_schools
         owner_of[np.flatnonzero(campus)[known]] = parent[known]
-    stage_names = list(STAGES)
-    stage = pd.Index(stage_names).get_indexer(raw["stage"])
-    if (stage < 0).any():
-        odd, names = pd.factorize(raw["stage"][stage < 0])
-        stage[stage < 0] = len(stage_names) + odd
-        stage_names += list(names)
+    stage, found = pd.factorize(_objects(raw["stage"]))
+    stage_names = list(STAGES) + [s for s in found if s not in STAGES]  # codes: positions in STAGES first
+    stage = np.array([stage_names.index(s) for s in found] + [-1], dtype=np.int64)[stage]
 
     merged = merge_campus_rows(raw, school, owner_of, stage, SECTION_COUNTS)
     rows = merged.rows
@@ -175,13 +173,13 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     stage = stage[rows]
     attribute_at = np.where(code < n_schools, code, -1)
     students = merged.sums["students"].astype(np.int64) if merged.sums else raw["students"].to_numpy("int64")[rows]
-    type_code, type_names = pd.factorize(schools["school_type"])
+    type_code, type_names = pd.factorize(_objects(schools["school_type"]))
     type_code = np.append(type_code, -1)[attribute_at]
     type_names = list(type_names)
 
     school_students = np.bincount(code, weights=students)[code].astype(np.int64)
     school_reason = _school_reasons(scope, type_code, type_names, school_students,
-                                    (schools["ownership"] == "private").to_numpy(bool, na_value=False), attribute_at)
+                                    _objects(schools["ownership"]) == "private", attribute_at)
     stage_reason = np.array([None if name in scope.stages or name not in STAGES else f"{STAGES[name]}学段不属于义务教育，仅用于分摊校舍与设备"
                              for name in stage_names], dtype=object)[stage]
     reason = np.where(pd.isna(school_reason), stage_reason, school_reason)
@@ -214,9 +212,9 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
         elif column == "stage":
             columns[column] = stage_text.take(stage[kept])
         elif merged.sums and column in merged.sums:
-            columns[column] = pd.array(merged.sums[column][kept], dtype="Int64")
+            columns[column] = _integers(merged.sums[column][kept])
         elif merged.largest is not None and column == "largest_class":
-            columns[column] = pd.array(merged.largest[kept], dtype="Int64")
+            columns[column] = _integers(merged.largest[kept])
         else:
             columns[column] = raw[column].array.take(rows[kept])
     columns["campuses"] = pd.array(merged.campuses[kept], dtype="str")
@@ -233,15 +231,30 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
 
     standard_stage = np.array([standard.stages.index(s) if s in standard.stages else -1 for s in stage_names])[stage[kept]]
     if "district_id" in keys:
-        district_of, districts = pd.factorize(schools["district_id"], sort=True)
-        district_code = np.append(district_of, -1)[at]
-        districts = np.asarray(districts, dtype=object)
+        district_of, districts = pd.factorize(_objects(schools["district_id"]))
+        rank = np.empty(len(districts), dtype=np.int64)
+        order = np.argsort(districts.astype(str), kind="stable")
+        rank[order] = np.arange(len(districts))
+        district_code = np.append(rank[district_of], -1)[at] if len(districts) else np.full(len(at), -1)
+        districts = np.asarray(districts, dtype=object)[order]
         if (district_code < 0).any():  # a school without district or an unknown school: derive from the table
             district_code = districts = None
     else:
         district_code, districts = np.zeros(len(kept), dtype=np.int64), np.zeros(0, dtype=object)
     return Sections(result, pd.DataFrame(excluded, copy=False)[[*keys, "school_id", "school_name", "school_type", "stage", "students", "reason"]],
                     standard_stage, district_code, districts)
+
+
+def _objects(column: pd.Series) -> np.ndarray:
+    """A text column as an object array (missing values as None)."""
+    values = np.asarray(column, dtype=object)
+    return values if not column.hasnans else np.where(column.isna().to_numpy(), None, values)
+
+
+def _integers(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Float counts (NaN: missing) as a nullable Int64 array."""
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
 
 def _school_reasons(scope: Scope, type_code: np.ndarray, type_names: list[str], school_students: np.ndarray,
@@ -296,21 +309,29 @@ def _shares(standard: Standard, code: np.ndarray, stage: np.ndarray, students: n
 
 def _facility_columns(facilities: pd.DataFrame, school: np.ndarray, owner_of: np.ndarray, code: np.ndarray) -> dict[str, np.ndarray]:
     """``<column>_school``: each section's school facility totals, campuses added in
-    (``school``: each facility row's school code)."""
-    known = school >= 0
-    owner = owner_of[school[known]]
-    add = bool((owner != school[known]).any())
-    if not add and len(owner) and np.bincount(owner).max() > 1:
+    (``school``: each facility row's school code; a total is missing only when
+    every row added into it is)."""
+    if len(school) and np.bincount(school[school >= 0]).max(initial=0) > 1:
         raise ValueError("facilities has more than one row for a school")
+    own = school >= 0
+    own[own] = owner_of[school[own]] == school[own]
+    campus = np.flatnonzero((school >= 0) & ~own)
+    # Position of each section's school among the facility rows (-1: none), and of each campus row's parent.
+    row_of = np.full(len(owner_of), -1, dtype=np.int64)
+    row_of[school[own]] = np.flatnonzero(own)
+    at = row_of[code]
+    missing = at < 0
     out = {}
     for column in FACILITY_AMOUNTS:
-        values = facilities[column].to_numpy(float, na_value=np.nan)[known]
-        if add:
-            total = np.bincount(owner, weights=np.nan_to_num(values), minlength=len(owner_of))
-            present = np.bincount(owner, weights=~np.isnan(values), minlength=len(owner_of))
-            per_school = np.where(present > 0, total, np.nan)
-        else:
-            per_school = np.full(len(owner_of), np.nan)
-            per_school[owner] = values
-        out[f"{column}_school"] = per_school[code]
+        values = facilities[column].to_numpy(float, na_value=np.nan)
+        per_school = values[at]
+        per_school[missing] = np.nan
+        if campus.size:
+            added = np.zeros(len(owner_of))
+            present = np.zeros(len(owner_of), dtype=bool)
+            np.add.at(added, owner_of[school[campus]], np.nan_to_num(values[campus]))
+            present[owner_of[school[campus]][~np.isnan(values[campus])]] = True
+            extra, has = added[code], present[code]
+            per_school = np.where(has, np.nan_to_num(per_school) + extra, per_school)
+        out[f"{column}_school"] = per_school
     return out

@@ -93,9 +93,20 @@ def exact_at_least(
         Row positions -> their exact values; called only for rows in the band.
     """
     floats = np.array([float(b) for b in bounds], dtype=float)[bound_codes] if len(bounds) else np.zeros(0)
+    return _at_least(values, magnitudes, floats, bound_codes, bounds, exact_values)
+
+
+def _at_least(values: np.ndarray, magnitudes: np.ndarray, floats: np.ndarray, bound_codes: np.ndarray,
+              bounds: Sequence[Fraction], exact_values: ExactValues) -> np.ndarray:
+    """:func:`exact_at_least` with each row's bound already as a float (``floats``)."""
     result = values >= floats
-    band = EXACT_BAND * (np.abs(magnitudes) + np.abs(floats)) + 1e-300
-    near = np.flatnonzero(np.abs(values - floats) <= band)
+    band = np.abs(magnitudes)
+    band += np.abs(floats)
+    band *= EXACT_BAND
+    band += 1e-300
+    distance = np.subtract(values, floats)
+    np.abs(distance, out=distance)
+    near = np.flatnonzero(distance <= band)
     if near.size:
         exact = exact_values(near)
         result[near] = [v >= bounds[c] for v, c in zip(exact, bound_codes[near])]
@@ -131,9 +142,7 @@ def _marks(values: np.ndarray, magnitudes: np.ndarray, codes: np.ndarray, pairs:
     met = exact_at_least(values, magnitudes, codes, [minimum_bound(t, digits) for t in thresholds], exact_values)
     above = exact_at_least(values, magnitudes, codes, [minimum_bound(f, digits) for f in floors], exact_values)
     threshold = np.array([float(t) for t in thresholds])[codes] if pairs else np.zeros(0)
-    shown = values if digits is None else np.floor(values * 10.0**digits + 0.5) / 10.0**digits
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(threshold != 0, shown / threshold, np.nan)
+    ratio = _ratio(values, threshold, digits)
     return {
         "threshold": threshold,
         "floor": np.array([float(f) for f in floors])[codes] if pairs else np.zeros(0),
@@ -142,6 +151,13 @@ def _marks(values: np.ndarray, magnitudes: np.ndarray, codes: np.ndarray, pairs:
         "ratio": ratio,
         "shortfall": np.maximum(threshold - values, 0),
     }
+
+
+def _ratio(values: np.ndarray, threshold: np.ndarray, digits: int | None) -> np.ndarray:
+    """Value (rounded half-up to ``digits`` when given) ÷ threshold; NaN for a zero threshold."""
+    shown = values if digits is None else np.floor(values * 10.0**digits + 0.5) / 10.0**digits
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(threshold != 0, shown / threshold, np.nan)
 
 
 def judge_sections(
@@ -212,18 +228,32 @@ class Judgement:
     threshold, floor : ndarray of float
     met, above_floor : ndarray of bool
         Decided exactly (see module doc).
-    ratio : ndarray of float
-        Value (after the standard's rounding) ÷ threshold.
-    shortfall : ndarray of float
-        max(threshold − value, 0).
+    values : ndarray of float
+        The judged values.
+    digits : int or None
+        The standard's ``compare_decimals``.
     """
 
     threshold: np.ndarray
     floor: np.ndarray
     met: np.ndarray
     above_floor: np.ndarray
-    ratio: np.ndarray
-    shortfall: np.ndarray
+    values: np.ndarray
+    digits: int | None = None
+
+    @property
+    def ratio(self) -> np.ndarray:
+        """Value (after the standard's rounding) ÷ threshold."""
+        return _ratio(self.values, self.threshold, self.digits)
+
+    @property
+    def shortfall(self) -> np.ndarray:
+        """max(threshold − value, 0)."""
+        return np.maximum(self.threshold - self.values, 0)
+
+    def take(self, rows: np.ndarray) -> "Judgement":
+        """The marks of the sections at ``rows``."""
+        return Judgement(self.threshold[rows], self.floor[rows], self.met[rows], self.above_floor[rows], self.values[rows], self.digits)
 
 
 def judge_matrix(values: np.ndarray, magnitudes: np.ndarray, stage_code: np.ndarray, ids: Sequence[str],
@@ -240,11 +270,19 @@ def judge_matrix(values: np.ndarray, magnitudes: np.ndarray, stage_code: np.ndar
     exact_values : callable
         Flat positions (``section × k + indicator``) -> exact values.
     """
-    k = len(ids)
-    pairs = [(ind, stage) for stage in standard.stages for ind in ids]
-    codes = (np.asarray(stage_code, dtype=np.int64)[:, None] * k + np.arange(k)).ravel()
-    marks = _marks(values.ravel(), magnitudes.ravel(), codes, pairs, standard, exact_values)
-    return Judgement(**{name: array.reshape(values.shape) for name, array in marks.items()})
+    k, stages = len(ids), standard.stages
+    digits = standard.compare_decimals
+    stage_code = np.asarray(stage_code, dtype=np.int64)
+    codes = (stage_code[:, None] * k + np.arange(k)).ravel()
+    marks = {}
+    for name, bound in (("threshold", standard.threshold), ("floor", standard.floor)):
+        exact = [[bound(ind, stage) for ind in ids] for stage in stages]
+        table = np.array([[float(b) for b in row] for row in exact]).reshape(len(stages), k)
+        marks[name] = table[stage_code]
+        least = [minimum_bound(b, digits) for row in exact for b in row]
+        floats = np.array([float(b) for b in least]).reshape(len(stages), k)[stage_code]
+        marks[name + "_met"] = _at_least(values.ravel(), magnitudes.ravel(), floats.ravel(), codes, least, exact_values).reshape(values.shape)
+    return Judgement(marks["threshold"], marks["floor"], marks["threshold_met"], marks["floor_met"], values, digits)
 
 
 def failed_texts(met: np.ndarray, ids: Sequence[str], sep: str = ",") -> np.ndarray:
