@@ -22,25 +22,31 @@ BALANCE_COLUMNS = [
 
 def cv_passes(cv: np.ndarray, stages: np.ndarray, standard: Standard) -> np.ndarray:
     """Whether each 差异系数 is within its stage's limit (after the standard's rounding), exactly."""
+    code = pd.Index(list(standard.stages), dtype=object).get_indexer(np.asarray(stages, dtype=object))
+    return _within(cv, np.where(code < 0, len(standard.stages), code), standard)
+
+
+def _within(cv: np.ndarray, stage_code: np.ndarray, standard: Standard) -> np.ndarray:
+    """:func:`cv_passes` with each CV's stage as a position in ``standard.stages``."""
     digits = standard.compare_decimals
-    limits = {stage: float_at_most(standard.cv_limit(stage), digits) for stage in pd.unique(stages)}
-    bound = pd.Series(stages).map(limits).to_numpy(float)
+    bound = np.array([float_at_most(standard.cv_limit(s), digits) for s in standard.stages] + [np.nan])[stage_code]
     return np.asarray(cv <= bound) & ~np.isnan(cv)
 
 
 def _grouped(group: np.ndarray, n: int, values: np.ndarray, numerators: np.ndarray, students: np.ndarray,
-             met: np.ndarray, below: np.ndarray, scale: np.ndarray, stage: np.ndarray, standard: Standard) -> dict[str, np.ndarray]:
+             met: np.ndarray, below: np.ndarray, scale: np.ndarray, stage_code: np.ndarray, standard: Standard) -> dict[str, np.ndarray]:
     """The numeric balance columns of ``n`` groups from per-row arrays (``scale``,
-    ``stage``: one per group)."""
+    ``stage_code`` — position in ``standard.stages`` — one per group)."""
     cv, _ = grouped_pupil_weighted_cv(values, students, group, n)
     student_sum = np.bincount(group, weights=students, minlength=n)
+    limits = np.array([float(standard.cv_limit(s)) for s in standard.stages] + [np.nan])
     return {
         "sections": np.bincount(group, minlength=n),
         "students": student_sum.astype(int),
         "district_value": section_value(np.bincount(group, weights=numerators, minlength=n), scale, student_sum),
         "cv": cv,
-        "limit": pd.Series(stage).map({s: float(standard.cv_limit(s)) for s in standard.stages}).to_numpy(float),
-        "passed": cv_passes(cv, stage, standard),
+        "limit": limits[stage_code],
+        "passed": _within(cv, stage_code, standard),
         "sections_met": np.bincount(group, weights=met, minlength=n).astype(int),
         "sections_below_floor": np.bincount(group, weights=below, minlength=n).astype(int),
     }
@@ -81,18 +87,19 @@ def district_balance(judged: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     first = first_rows(group, n)
     out = rows.iloc[first][[*keys, "stage", "indicator", "name"]].reset_index(drop=True)
     scale = out["indicator"].map({i: float(standard.indicators[i].scale) for i in ind_rank}).to_numpy(float)
+    stage_of = np.asarray(stage_code, dtype=np.int64)[first]
     numbers = _grouped(group, n, rows["value"].to_numpy(float), rows["numerator"].to_numpy(float), rows["students"].to_numpy(float),
-                       rows["met"].to_numpy(bool), ~rows["above_floor"].to_numpy(bool), scale, out["stage"].to_numpy(object), standard)
+                       rows["met"].to_numpy(float), (~rows["above_floor"].to_numpy(bool)).astype(float), scale, stage_of, standard)
     return out.assign(**numbers)[[*keys, *BALANCE_COLUMNS]]
 
 
 def matrix_balance(values: np.ndarray, numerators: np.ndarray, students: np.ndarray, met: np.ndarray, above_floor: np.ndarray,
                    stage_code: np.ndarray, district_code: np.ndarray, districts: np.ndarray | None, standard: Standard) -> pd.DataFrame:
-    """:func:`district_balance` from (sections × indicators) arrays.
+    """:func:`district_balance` from (indicators × sections) arrays.
 
     Parameters
     ----------
-    values, numerators, met, above_floor : ndarray, shape (n, k)
+    values, numerators, met, above_floor : ndarray, shape (k, n)
         Indicators in ``standard.indicator_ids`` order.
     students : ndarray, shape (n,)
     stage_code, district_code : ndarray of int, shape (n,)
@@ -108,12 +115,13 @@ def matrix_balance(values: np.ndarray, numerators: np.ndarray, students: np.ndar
         return pd.DataFrame(columns=[*keys, *BALANCE_COLUMNS])
     used, group = dense_codes(np.asarray(district_code, dtype=np.int64) * len(stages) + stage_code)
     n = len(used)
-    stage_text = np.array(stages, dtype=object)[used % len(stages)]
+    stage_of = used % len(stages)
+    stage_text = np.array(stages, dtype=object)[stage_of]
     weights = np.asarray(students, dtype=float)
     # One indicator at a time over the sections (a loop over the k indicators, not over rows);
     # rows come out group by group, indicators inside, as in the long table.
-    parts = [_grouped(group, n, np.ascontiguousarray(values[:, j]), np.ascontiguousarray(numerators[:, j]), weights,
-                      met[:, j], ~above_floor[:, j], np.full(n, float(standard.indicators[ind].scale)), stage_text, standard)
+    parts = [_grouped(group, n, values[j], numerators[j], weights, met[j], ~above_floor[j],
+                      np.full(n, float(standard.indicators[ind].scale)), stage_of, standard)
              for j, ind in enumerate(ids)]
     numbers = {name: np.stack([p[name] for p in parts], axis=1).ravel() for name in parts[0]}
     indicator_of = np.tile(np.arange(k), n)

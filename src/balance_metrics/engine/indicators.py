@@ -4,7 +4,7 @@ An indicator's numerator is a signed sum of input columns (the standard's
 ``terms``); facility-based indicators take the section's share of the school's
 totals. ``value = numerator × scale / students`` (:func:`section_value`, the one
 home of that formula). Values are computed for all sections at once in
-floating point, as sections × indicators matrices (:func:`indicator_matrix`);
+floating point, as indicators × sections matrices (:func:`indicator_matrix`);
 :func:`exact_numerators` gives the same numbers as exact fractions for the rows
 whose verdict must be re-checked exactly (see :mod:`balance_metrics.engine.verdicts`).
 """
@@ -67,10 +67,11 @@ def _numerators(frame: pd.DataFrame, spec: Indicator, floats: dict[str, np.ndarr
 
 @dataclass(frozen=True)
 class IndicatorMatrix:
-    """The indicators of every section as (sections × indicators) float arrays.
+    """The indicators of every section as (indicators × sections) float arrays.
 
-    Row ``i`` is section ``i`` of ``Sections.sections``, column ``j`` indicator
-    ``ids[j]``.
+    Row ``j`` is indicator ``ids[j]``, column ``i`` section ``i`` of
+    ``Sections.sections`` (one contiguous row per indicator: whole-column work
+    runs indicator by indicator; ``.T`` gives sections × indicators).
 
     Attributes
     ----------
@@ -96,15 +97,15 @@ def indicator_matrix(sections: Sections, standard: Standard) -> IndicatorMatrix:
     ids = standard.indicator_ids
     n, k = len(frame), len(ids)
     students = frame["students"].to_numpy(float)
-    numerators, values, magnitudes = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
+    numerators, values, magnitudes = np.empty((k, n)), np.empty((k, n)), np.empty((k, n))
     floats: dict[str, np.ndarray] = {}
     for j, ind in enumerate(ids):
         spec = standard.indicators[ind]
         scale = float(spec.scale)
         numerator, magnitude = _numerators(frame, spec, floats)
-        numerators[:, j] = numerator
-        values[:, j] = section_value(numerator, scale, students)
-        magnitudes[:, j] = section_value(magnitude, scale, students)
+        numerators[j] = numerator
+        values[j] = section_value(numerator, scale, students)
+        magnitudes[j] = section_value(magnitude, scale, students)
     return IndicatorMatrix(tuple(ids), numerators, values, magnitudes)
 
 
@@ -133,9 +134,9 @@ def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
     columns = long_columns(sections.sections, standard, k)
     n = len(sections.sections)
     columns |= {
-        "numerator": matrix.numerator.ravel(),
-        "value": matrix.value.ravel(),
-        "magnitude": matrix.magnitude.ravel(),
+        "numerator": matrix.numerator.T.ravel(),
+        "value": matrix.value.T.ravel(),
+        "magnitude": matrix.magnitude.T.ravel(),
         "section": np.repeat(np.arange(n), k),
         "indicator_code": np.tile(np.arange(k), n),
         "stage_code": np.repeat(stage_code, k),

@@ -1,6 +1,6 @@
 """Resource-allocation evaluation: :func:`evaluate_resources`.
 
-The engine works on (sections × indicators) arrays (:class:`IndicatorMatrix`,
+The engine works on (indicators × sections) arrays (:class:`IndicatorMatrix`,
 :class:`Judgement`); the long table :attr:`ResourceEvaluation.sections` (one row
 per section × indicator) is built from them the first time it is read.
 """
@@ -54,9 +54,9 @@ class ResourceEvaluation(Result):
         is section ``i // 7`` of it, and row ``i`` of ``verdicts`` is section
         ``i``); lets :meth:`exact_numerators` give the exact numbers.
     matrix : IndicatorMatrix, optional
-        Numerators and values as (sections × indicators) arrays, rows as in ``basis``.
+        Numerators and values as (indicators × sections) arrays, sections as in ``basis``.
     judgement : Judgement, optional
-        Thresholds, floors and marks as (sections × indicators) arrays.
+        Thresholds, floors and marks as (indicators × sections) arrays.
     """
 
     verdicts: pd.DataFrame
@@ -84,10 +84,10 @@ class ResourceEvaluation(Result):
         """One row per section × indicator (see class doc)."""
         frame, k = self.basis.sections, len(self.matrix.ids)
         columns = long_columns(frame, self.standard, k)
-        columns["numerator"] = self.matrix.numerator.ravel()
-        columns["value"] = self.matrix.value.ravel()
+        columns["numerator"] = self.matrix.numerator.T.ravel()
+        columns["value"] = self.matrix.value.T.ravel()
         for name in ("threshold", "floor", "met", "above_floor", "ratio", "shortfall"):
-            columns[name] = getattr(self.judgement, name).ravel()
+            columns[name] = getattr(self.judgement, name).T.ravel()
         keys = [c for c in DISTRICT_KEYS if c in frame.columns]
         return pd.DataFrame(columns, copy=False)[[*keys, *SECTION_COLUMNS]]
 
@@ -106,7 +106,7 @@ class ResourceEvaluation(Result):
         keys = [c for c in ("district_id", "school_id", "stage") if c in self.verdicts.columns]
         if self.matrix is not None and self.judgement is not None:
             source = self.matrix if field in ("value", "numerator") else self.judgement
-            table = pd.DataFrame(getattr(source, field), columns=list(self.matrix.ids))
+            table = pd.DataFrame(getattr(source, field).T, columns=list(self.matrix.ids))
         else:
             table = self.sections.pivot(index=keys, columns="indicator", values=field).reset_index(drop=True)
         return pd.concat([self.verdicts[keys].reset_index(drop=True), table], axis=1)
@@ -133,7 +133,7 @@ class ResourceEvaluation(Result):
         lazy = "sections" not in self.__dict__ and self.matrix is not None and self.judgement is not None
         matrix = judgement = None
         if self.matrix is not None and self.judgement is not None:
-            matrix = IndicatorMatrix(self.matrix.ids, *(a[at] for a in (self.matrix.numerator, self.matrix.value, self.matrix.magnitude)))
+            matrix = IndicatorMatrix(self.matrix.ids, *(a[:, at] for a in (self.matrix.numerator, self.matrix.value, self.matrix.magnitude)))
             judgement = self.judgement.take(at)
         return ResourceEvaluation(None if lazy else rows(self.sections, "sections"), rows(self.verdicts, "verdicts"),
                                   rows(self.balance, "balance"), rows(self.excluded, "excluded"),
@@ -273,8 +273,10 @@ def evaluate_resources(dataset: Dataset, standard: str | Standard = DEFAULT_STAN
     k = len(matrix.ids)
     students = sections.sections["students"].to_numpy(np.int64)
 
-    def exact_values(rows: np.ndarray) -> list[Fraction]:
-        section, indicator = rows // k, rows % k
+    n = len(students)
+
+    def exact_values(rows: np.ndarray) -> list[Fraction]:  # flat positions of the (k × n) arrays
+        section, indicator = rows % n, rows // n
         numerators = exact_numerators(sections, std, section, [matrix.ids[j] for j in indicator])
         return [section_value(n, scales[j], int(s)) for n, j, s in zip(numerators, indicator, students[section])]
 

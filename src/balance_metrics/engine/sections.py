@@ -47,7 +47,8 @@ class Sections:
         One row per evaluated school × stage: school attributes, the section's
         own counts, ``share`` (its part of the school's facilities, 0–1) and
         the same share exactly as ``share_numerator`` / ``share_denominator``
-        (integers), and each facility total as ``<column>_school`` (multiply
+        (integers), and each facility total an indicator of the standard uses
+        as ``<column>_school`` (the school's total, campuses added in; multiply
         by the share for the section's part). ``campuses`` lists merged
         campus ids.
     excluded : DataFrame
@@ -135,13 +136,18 @@ def integer_weights(standard: Standard) -> pd.DataFrame:
         school_type, stage, weight (int): within a school type the weights keep
         their ratios (1 : 1.1 : 1.32 -> 100 : 110 : 132).
     """
-    rows = []
-    for school_type, weights in standard.weights.items():
-        if not weights:
-            continue
-        common = lcm(*(w.denominator for w in weights.values()))
-        rows += [(school_type, stage, int(w * common)) for stage, w in weights.items()]
+    rows = [(school_type, stage, weight) for school_type, weights in _integer_weights(standard).items() for stage, weight in weights.items()]
     return pd.DataFrame(rows, columns=["school_type", "stage", "weight"])
+
+
+def _integer_weights(standard: Standard) -> dict[str, dict[str, int]]:
+    """School type -> stage -> integer split weight (see :func:`integer_weights`)."""
+    out = {}
+    for school_type, weights in standard.weights.items():
+        if weights:
+            common = lcm(*(w.denominator for w in weights.values()))
+            out[school_type] = {stage: int(w * common) for stage, w in weights.items()}
+    return out
 
 
 def build_sections(dataset: Dataset, standard: Standard) -> Sections:
@@ -205,6 +211,7 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     kept, share_numerator, share_denominator = kept[order], share_numerator[order], share_denominator[order]
 
     at = attribute_at[kept]
+    fill = bool((at < 0).any())
     columns: dict[str, object] = {}
     for column in raw.columns:
         if column == "school_id":
@@ -222,11 +229,12 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
         values = text[column] if column in text else schools[column].array
         if column in ("school_type", "area_type", "ownership"):
             values = values.astype("str")
-        columns[column] = values.take(at, allow_fill=True)
+        columns[column] = values.take(at, allow_fill=fill)
     columns["share_numerator"] = share_numerator
     columns["share_denominator"] = share_denominator
     columns["share"] = share_numerator / share_denominator
-    columns |= _facility_columns(facilities, facility_school, owner_of, code[kept])
+    used = [c for c in FACILITY_AMOUNTS if any(spec.basis == "facility" and c in spec.terms for spec in standard.indicators.values())]
+    columns |= _facility_columns(facilities[used], facility_school, owner_of, code[kept])
     result = pd.DataFrame(columns, copy=False)
 
     standard_stage = np.array([standard.stages.index(s) if s in standard.stages else -1 for s in stage_names])[stage[kept]]
@@ -290,9 +298,10 @@ def _shares(standard: Standard, code: np.ndarray, stage: np.ndarray, students: n
     size = int(code.max()) + 1 if len(code) else 0
     combined = np.bincount(code, minlength=size)[code] > 1
     table = np.full((len(type_names) + 1, len(stage_names)), np.nan)
-    for school_type, stage_name, weight in integer_weights(standard).itertuples(index=False):
-        if school_type in type_names and stage_name in stage_names:
-            table[type_names.index(school_type), stage_names.index(stage_name)] = weight
+    for school_type, weights in _integer_weights(standard).items():
+        for stage_name, weight in weights.items():
+            if school_type in type_names and stage_name in stage_names:
+                table[type_names.index(school_type), stage_names.index(stage_name)] = weight
     weight = table[type_code, stage]
     lacking = combined & np.isnan(weight)
     if lacking.any():
@@ -322,7 +331,7 @@ def _facility_columns(facilities: pd.DataFrame, school: np.ndarray, owner_of: np
     at = row_of[code]
     missing = at < 0
     out = {}
-    for column in FACILITY_AMOUNTS:
+    for column in facilities.columns:
         values = facilities[column].to_numpy(float, na_value=np.nan)
         per_school = values[at]
         per_school[missing] = np.nan

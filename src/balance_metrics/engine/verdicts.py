@@ -93,12 +93,13 @@ def exact_at_least(
         Row positions -> their exact values; called only for rows in the band.
     """
     floats = np.array([float(b) for b in bounds], dtype=float)[bound_codes] if len(bounds) else np.zeros(0)
-    return _at_least(values, magnitudes, floats, bound_codes, bounds, exact_values)
+    return _at_least(values, magnitudes, floats, lambda rows: bound_codes[rows], bounds, exact_values)
 
 
-def _at_least(values: np.ndarray, magnitudes: np.ndarray, floats: np.ndarray, bound_codes: np.ndarray,
+def _at_least(values: np.ndarray, magnitudes: np.ndarray, floats: np.ndarray, codes_of: Callable[[np.ndarray], np.ndarray],
               bounds: Sequence[Fraction], exact_values: ExactValues) -> np.ndarray:
-    """:func:`exact_at_least` with each row's bound already as a float (``floats``)."""
+    """:func:`exact_at_least` with each row's bound already as a float (``floats``)
+    and the code of the bounds of given rows (``codes_of``)."""
     result = values >= floats
     band = np.abs(magnitudes)
     band += np.abs(floats)
@@ -109,7 +110,7 @@ def _at_least(values: np.ndarray, magnitudes: np.ndarray, floats: np.ndarray, bo
     near = np.flatnonzero(distance <= band)
     if near.size:
         exact = exact_values(near)
-        result[near] = [v >= bounds[c] for v, c in zip(exact, bound_codes[near])]
+        result[near] = [v >= bounds[c] for v, c in zip(exact, codes_of(near))]
     return result
 
 
@@ -221,7 +222,8 @@ def section_verdicts(judged: pd.DataFrame, standard: Standard, group: np.ndarray
 
 @dataclass(frozen=True)
 class Judgement:
-    """Marks of every section × indicator, arrays shaped (sections, indicators).
+    """Marks of every section × indicator, arrays shaped (indicators, sections)
+    like :class:`~balance_metrics.engine.indicators.IndicatorMatrix`.
 
     Attributes
     ----------
@@ -253,35 +255,41 @@ class Judgement:
 
     def take(self, rows: np.ndarray) -> "Judgement":
         """The marks of the sections at ``rows``."""
-        return Judgement(self.threshold[rows], self.floor[rows], self.met[rows], self.above_floor[rows], self.values[rows], self.digits)
+        return Judgement(self.threshold[:, rows], self.floor[:, rows], self.met[:, rows], self.above_floor[:, rows],
+                         self.values[:, rows], self.digits)
 
 
 def judge_matrix(values: np.ndarray, magnitudes: np.ndarray, stage_code: np.ndarray, ids: Sequence[str],
                  standard: Standard, exact_values: ExactValues) -> Judgement:
-    """:func:`judge_sections` on (sections × indicators) arrays.
+    """:func:`judge_sections` on (indicators × sections) arrays.
 
     Parameters
     ----------
-    values, magnitudes : ndarray of float, shape (n, k)
+    values, magnitudes : ndarray of float, shape (k, n)
     stage_code : ndarray of int, shape (n,)
         Each section's stage (position in ``standard.stages``).
     ids : sequence of str
         The k indicator ids.
     exact_values : callable
-        Flat positions (``section × k + indicator``) -> exact values.
+        Flat positions (``indicator × n + section``) -> exact values.
     """
     k, stages = len(ids), standard.stages
     digits = standard.compare_decimals
     stage_code = np.asarray(stage_code, dtype=np.int64)
-    codes = (stage_code[:, None] * k + np.arange(k)).ravel()
+
+    n = len(stage_code)
+
+    def codes_of(rows: np.ndarray) -> np.ndarray:  # flat position -> (stage, indicator) code
+        return stage_code[rows % n] * k + rows // n
+
     marks = {}
     for name, bound in (("threshold", standard.threshold), ("floor", standard.floor)):
         exact = [[bound(ind, stage) for ind in ids] for stage in stages]
         table = np.array([[float(b) for b in row] for row in exact]).reshape(len(stages), k)
-        marks[name] = table[stage_code]
+        marks[name] = table.T[:, stage_code]
         least = [minimum_bound(b, digits) for row in exact for b in row]
-        floats = np.array([float(b) for b in least]).reshape(len(stages), k)[stage_code]
-        marks[name + "_met"] = _at_least(values.ravel(), magnitudes.ravel(), floats.ravel(), codes, least, exact_values).reshape(values.shape)
+        floats = marks[name] if digits is None else np.array([float(b) for b in least]).reshape(len(stages), k).T[:, stage_code]
+        marks[name + "_met"] = _at_least(values.ravel(), magnitudes.ravel(), floats.ravel(), codes_of, least, exact_values).reshape(values.shape)
     return Judgement(marks["threshold"], marks["floor"], marks["threshold_met"], marks["floor_met"], values, digits)
 
 
@@ -299,20 +307,23 @@ def failed_texts(met: np.ndarray, ids: Sequence[str], sep: str = ",") -> np.ndar
         rows, cols = np.nonzero(~met)
         return join_by_group(rows, np.asarray(ids, dtype=object)[cols], len(met), sep)
     table = np.array([sep.join(i for j, i in enumerate(ids) if mask >> j & 1) for mask in range(1 << k)], dtype=object)
-    return table[(~met).astype(np.int64) @ (1 << np.arange(k, dtype=np.int64))] if len(met) else np.zeros(0, dtype=object)
+    code = np.zeros(len(met), dtype=np.int64)
+    for j in range(k):
+        code |= (~met[:, j]).astype(np.int64) << j
+    return table[code]
 
 
 def matrix_verdicts(sections: pd.DataFrame, judgement: Judgement, ids: Sequence[str], standard: Standard) -> pd.DataFrame:
     """One verdict row per section (row ``i`` of ``sections``; see :func:`section_verdicts`)."""
     keys = [k for k in ("district_id",) if k in sections.columns]
-    met = judgement.met.sum(axis=1).astype(np.int64)
-    below = (~judgement.above_floor).sum(axis=1).astype(np.int64)
+    met = judgement.met.sum(axis=0).astype(np.int64)
+    below = (~judgement.above_floor).sum(axis=0).astype(np.int64)
     columns = {c: sections[c].array for c in [*keys, *VERDICT_COLUMNS[:5]]}
     columns |= {
         "students": sections["students"].to_numpy(np.int64),
         "indicators_met": met,
         "indicators_below_floor": below,
-        "failed_indicators": pd.array(failed_texts(judgement.met, ids), dtype="str"),
+        "failed_indicators": pd.array(failed_texts(judgement.met.T, ids), dtype="str"),
         "passed": np.asarray(section_passed(met, below, standard), dtype=bool),
     }
     return pd.DataFrame(columns, copy=False)
