@@ -128,14 +128,15 @@ def test_judge_matrix_agrees_with_fraction_arithmetic(n, digits, seed):
     students = rng.integers(1, 3000, n)
     stage_code = rng.integers(0, len(stages), n)
     exact = [[None] * n for _ in range(k)]
+    values = np.empty((k, n))
     for j, ind in enumerate(ids):
         scale = std.indicators[ind].scale
         for i in range(n):
             bound = (std.threshold if rng.random() < 0.5 else std.floor)(ind, stages[stage_code[i]])
             target = minimum_bound(bound, digits) * int(students[i]) / scale  # the numerator that lands on the bound
-            numerator = Fraction(round(target * 100), 100) + Fraction(int(rng.integers(-1, 2)), 100)
-            exact[j][i] = section_value(max(numerator, Fraction(0)), scale, int(students[i]))
-    values = np.array([[float(v) for v in row] for row in exact])
+            numerator = max(Fraction(round(target * 100), 100) + Fraction(int(rng.integers(-1, 2)), 100), Fraction(0))
+            exact[j][i] = section_value(numerator, scale, int(students[i]))
+            values[j, i] = section_value(float(numerator), float(scale), float(students[i]))  # as the engine computes it
     judgement = judge_matrix(values, np.abs(values), stage_code, ids, std, lambda rows: [exact[r // n][r % n] for r in rows])
     for j, ind in enumerate(ids):
         for i in range(n):
