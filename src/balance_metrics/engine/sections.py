@@ -159,12 +159,17 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     campus = schools["parent_school_id"].notna().to_numpy(bool) if "parent_school_id" in schools.columns else np.zeros(n_schools, bool)
     # The one hash of the school ids: schools, sections, facilities and parents coded together
     # (object arrays: no string-dtype inference or conversion on the way).
-    parts = [_objects(schools["school_id"]), _objects(raw["school_id"]), _objects(facilities["school_id"]),
+    # A school's sections usually come together: only the first row of each run is looked up.
+    section_ids = _objects(raw["school_id"])
+    head = np.ones(len(section_ids), dtype=bool)
+    np.not_equal(section_ids[1:], section_ids[:-1], out=head[1:])
+    parts = [_objects(schools["school_id"]), section_ids[head], _objects(facilities["school_id"]),
              _objects(schools["parent_school_id"])[campus] if campus.any() else np.zeros(0, dtype=object)]
     code_of, uniques = pd.factorize(np.concatenate(parts))
     if not np.array_equal(code_of[:n_schools], np.arange(n_schools)):
         raise ValueError("schools has a school_id more than once")
     school, facility_school, parent = np.split(code_of[n_schools:], np.cumsum([len(p) for p in parts[1:3]]))
+    school = school[np.cumsum(head) - 1]
     owner_of = np.arange(len(uniques))  # codes ≥ n_schools: ids missing from schools (not reachable after validation)
     if merges_campuses(standard) and campus.any():
         known = parent < n_schools
@@ -239,12 +244,8 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
 
     standard_stage = np.array([standard.stages.index(s) if s in standard.stages else -1 for s in stage_names])[stage[kept]]
     if "district_id" in keys:
-        district_of, districts = pd.factorize(_objects(schools["district_id"]))
-        rank = np.empty(len(districts), dtype=np.int64)
-        order = np.argsort(districts.astype(str), kind="stable")
-        rank[order] = np.arange(len(districts))
-        district_code = np.append(rank[district_of], -1)[at] if len(districts) else np.full(len(at), -1)
-        districts = np.asarray(districts, dtype=object)[order]
+        district_of, districts = factorize_runs(_objects(schools["district_id"]), sort=True)
+        district_code = np.append(district_of, -1)[at]
         if (district_code < 0).any():  # a school without district or an unknown school: derive from the table
             district_code = districts = None
     else:
@@ -257,6 +258,26 @@ def _objects(column: pd.Series) -> np.ndarray:
     """A text column as an object array (missing values as None)."""
     values = np.asarray(column, dtype=object)
     return values if not column.hasnans else np.where(column.isna().to_numpy(), None, values)
+
+
+def factorize_runs(values: np.ndarray, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of an object array, hashing only the first value of each run
+    of equal values (a table sorted or grouped by the column hashes one value per
+    group, e.g. the district ids of the schools).
+
+    Examples
+    --------
+    >>> codes, uniques = factorize_runs(np.array(["b", "b", "a", "b"], dtype=object), sort=True)
+    >>> codes.tolist(), uniques.tolist()
+    ([1, 1, 0, 1], ['a', 'b'])
+    """
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    head = np.empty(len(values), dtype=bool)
+    head[0] = True
+    np.not_equal(values[1:], values[:-1], out=head[1:])
+    codes, uniques = pd.factorize(values[head], sort=sort)
+    return codes[np.cumsum(head) - 1], np.asarray(uniques, dtype=object)
 
 
 def _integers(values: np.ndarray) -> pd.arrays.IntegerArray:
