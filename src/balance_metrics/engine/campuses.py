@@ -24,19 +24,33 @@ class Merged:
     ----------
     rows : ndarray of int
         Raw row standing for each merged section (the first row of its group), in raw order.
+    at : ndarray of int
+        Positions (among ``rows``) of the sections that received a campus or
+        stand for a parent of one; every other section is its raw row unchanged.
     sums : dict
-        Count column -> merged values (float, one per merged section) for the
-        columns that changed; absent when no campus was merged.
-    largest : ndarray of float or None
-        Merged ``largest_class`` (max over the group; NaN when all missing).
+        Count column -> the merged value (float) of each section at ``at``;
+        ``largest_class`` is the group's max (NaN when all missing).
     campuses : ndarray of object
         Comma-joined ids of the campuses merged into each section ("" for none).
     """
 
     rows: np.ndarray
+    at: np.ndarray
     sums: dict[str, np.ndarray]
-    largest: np.ndarray | None
     campuses: np.ndarray
+
+    def column(self, raw: pd.DataFrame, name: str, positions: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+        """Count column ``name`` of the merged sections at ``positions`` (indices into ``rows``)."""
+        values = raw[name].array.take(self.rows[positions])
+        if name in self.sums and len(self.at):
+            where = np.full(len(self.rows), -1, dtype=np.int64)
+            where[positions] = np.arange(len(positions))
+            target = where[self.at]
+            hit = target >= 0
+            merged = self.sums[name][hit]
+            values = values.copy()
+            values[target[hit]] = pd.array(merged, dtype="Int64") if isinstance(values, pd.api.extensions.ExtensionArray) else merged
+        return values
 
 
 def merge_campus_rows(raw: pd.DataFrame, school: np.ndarray, owner_of: np.ndarray, stage: np.ndarray, counts: list[str]) -> Merged:
@@ -60,7 +74,7 @@ def merge_campus_rows(raw: pd.DataFrame, school: np.ndarray, owner_of: np.ndarra
     owner = owner_of[school]
     campus_row = owner != school
     if not campus_row.any():
-        return Merged(np.arange(n), {}, None, np.full(n, "", dtype=object))
+        return Merged(np.arange(n), np.zeros(0, dtype=np.int64), {}, np.full(n, "", dtype=object))
     involved = np.zeros(len(owner_of), dtype=bool)
     involved[owner_of[owner_of != np.arange(len(owner_of))]] = True
     touched = np.flatnonzero(involved[owner])
@@ -76,19 +90,16 @@ def merge_campus_rows(raw: pd.DataFrame, school: np.ndarray, owner_of: np.ndarra
     at = np.searchsorted(rows, touched[first])
     sums = {}
     for column in counts:
-        values = raw[column].to_numpy(float, na_value=np.nan)
-        merged = values[rows].copy()
-        merged[at] = np.bincount(group, weights=np.nan_to_num(values[touched]), minlength=size)
-        sums[column] = merged
-    largest = raw["largest_class"].to_numpy(float, na_value=np.nan)
+        values = raw[column].array.take(touched).to_numpy(float, na_value=np.nan)
+        sums[column] = np.bincount(group, weights=np.nan_to_num(values), minlength=size)
+    largest = raw["largest_class"].array.take(touched).to_numpy(float, na_value=np.nan)
     top = np.full(size, -np.inf)
-    np.fmax.at(top, group, largest[touched])
-    merged_largest = largest[rows].copy()
-    merged_largest[at] = np.where(np.isneginf(top), np.nan, top)
+    np.fmax.at(top, group, largest)
+    sums["largest_class"] = np.where(np.isneginf(top), np.nan, top)
     campuses = np.full(len(rows), "", dtype=object)
     is_campus = campus_row[touched]
     ids = raw["school_id"].to_numpy(object)[touched[is_campus]]
     order = np.argsort(ids, kind="stable")
     joined = join_by_group(group[is_campus][order], ids[order], size)
     campuses[at] = joined
-    return Merged(rows, sums, merged_largest, campuses)
+    return Merged(rows, at, sums, campuses)

@@ -160,11 +160,11 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     # The one hash of the school ids: schools, sections, facilities and parents coded together
     # (object arrays: no string-dtype inference or conversion on the way).
     # A school's sections usually come together: only the first row of each run is looked up.
-    section_ids = _objects(raw["school_id"])
+    section_ids = _objects(raw["school_id"], required=True)
     head = np.ones(len(section_ids), dtype=bool)
     np.not_equal(section_ids[1:], section_ids[:-1], out=head[1:])
-    parts = [_objects(schools["school_id"]), section_ids[head], _objects(facilities["school_id"]),
-             _objects(schools["parent_school_id"])[campus] if campus.any() else np.zeros(0, dtype=object)]
+    parts = [_objects(schools["school_id"], required=True), section_ids[head], _objects(facilities["school_id"], required=True),
+             _objects(schools["parent_school_id"], required=True)[campus] if campus.any() else np.zeros(0, dtype=object)]
     code_of, uniques = pd.factorize(np.concatenate(parts))
     if not np.array_equal(code_of[:n_schools], np.arange(n_schools)):
         raise ValueError("schools has a school_id more than once")
@@ -174,7 +174,7 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     if merges_campuses(standard) and campus.any():
         known = parent < n_schools
         owner_of[np.flatnonzero(campus)[known]] = parent[known]
-    stage, found = pd.factorize(_objects(raw["stage"]))
+    stage, found = pd.factorize(_objects(raw["stage"], required=True))
     stage_names = list(STAGES) + [s for s in found if s not in STAGES]  # codes: positions in STAGES first
     stage = np.array([stage_names.index(s) for s in found] + [-1], dtype=np.int64)[stage]
 
@@ -183,8 +183,10 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     code = owner_of[school[rows]]
     stage = stage[rows]
     attribute_at = np.where(code < n_schools, code, -1)
-    students = merged.sums["students"].astype(np.int64) if merged.sums else raw["students"].to_numpy("int64")[rows]
-    type_code, type_names = pd.factorize(_objects(schools["school_type"]))
+    students = raw["students"].to_numpy("int64")[rows]
+    if len(merged.at):
+        students[merged.at] = merged.sums["students"]
+    type_code, type_names = pd.factorize(_objects(schools["school_type"], required=True))
     type_code = np.append(type_code, -1)[attribute_at]
     type_names = list(type_names)
 
@@ -223,10 +225,8 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
             columns[column] = ids.take(kept)
         elif column == "stage":
             columns[column] = stage_text.take(stage[kept])
-        elif merged.sums and column in merged.sums:
-            columns[column] = _integers(merged.sums[column][kept])
-        elif merged.largest is not None and column == "largest_class":
-            columns[column] = _integers(merged.largest[kept])
+        elif column in merged.sums:
+            columns[column] = merged.column(raw, column, kept)
         else:
             columns[column] = raw[column].array.take(rows[kept])
     columns["campuses"] = pd.array(merged.campuses[kept], dtype="str")
@@ -254,10 +254,11 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
                     standard_stage, district_code, districts)
 
 
-def _objects(column: pd.Series) -> np.ndarray:
-    """A text column as an object array (missing values as None)."""
+def _objects(column: pd.Series, required: bool = False) -> np.ndarray:
+    """A text column as an object array, missing values as None (``required``: a
+    column validation guarantees to be filled, or already filtered: no check)."""
     values = np.asarray(column, dtype=object)
-    return values if not column.hasnans else np.where(column.isna().to_numpy(), None, values)
+    return values if required or not column.hasnans else np.where(column.isna().to_numpy(), None, values)
 
 
 def factorize_runs(values: np.ndarray, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -278,12 +279,6 @@ def factorize_runs(values: np.ndarray, sort: bool = False) -> tuple[np.ndarray, 
     np.not_equal(values[1:], values[:-1], out=head[1:])
     codes, uniques = pd.factorize(values[head], sort=sort)
     return codes[np.cumsum(head) - 1], np.asarray(uniques, dtype=object)
-
-
-def _integers(values: np.ndarray) -> pd.arrays.IntegerArray:
-    """Float counts (NaN: missing) as a nullable Int64 array."""
-    missing = np.isnan(values)
-    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
 
 def _school_reasons(scope: Scope, type_code: np.ndarray, type_names: list[str], school_students: np.ndarray,
