@@ -34,14 +34,16 @@ def _within(cv: np.ndarray, stage_code: np.ndarray, standard: Standard) -> np.nd
 
 
 def _grouped(group: np.ndarray, n: int, values: np.ndarray, numerators: np.ndarray, students: np.ndarray,
-             met: np.ndarray, below: np.ndarray, scale: np.ndarray, stage_code: np.ndarray, standard: Standard) -> dict[str, np.ndarray]:
+             met: np.ndarray, below: np.ndarray, scale: np.ndarray, stage_code: np.ndarray, standard: Standard,
+             counts: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """The numeric balance columns of ``n`` groups from per-row arrays (``scale``,
-    ``stage_code`` — position in ``standard.stages`` — one per group)."""
-    cv, _ = grouped_pupil_weighted_cv(values, students, group, n)
-    student_sum = np.bincount(group, weights=students, minlength=n)
+    ``stage_code`` — position in ``standard.stages`` — one per group; ``counts``:
+    each group's rows and Σ students when already known)."""
+    sections, student_sum = counts if counts is not None else (np.bincount(group, minlength=n), np.bincount(group, weights=students, minlength=n))
+    cv, _ = grouped_pupil_weighted_cv(values, students, group, n, total=student_sum)
     limits = np.array([float(standard.cv_limit(s)) for s in standard.stages] + [np.nan])
     return {
-        "sections": np.bincount(group, minlength=n),
+        "sections": sections,
         "students": student_sum.astype(int),
         "district_value": section_value(np.bincount(group, weights=numerators, minlength=n), scale, student_sum),
         "cv": cv,
@@ -120,8 +122,9 @@ def matrix_balance(values: np.ndarray, numerators: np.ndarray, students: np.ndar
     weights = np.asarray(students, dtype=float)
     # One indicator at a time over the sections (a loop over the k indicators, not over rows);
     # rows come out group by group, indicators inside, as in the long table.
+    counts = (np.bincount(group, minlength=n), np.bincount(group, weights=weights, minlength=n))
     parts = [_grouped(group, n, values[j], numerators[j], weights, met[j], ~above_floor[j],
-                      np.full(n, float(standard.indicators[ind].scale)), stage_of, standard)
+                      np.full(n, float(standard.indicators[ind].scale)), stage_of, standard, counts)
              for j, ind in enumerate(ids)]
     numbers = {name: np.stack([p[name] for p in parts], axis=1).ravel() for name in parts[0]}
     indicator_of = np.tile(np.arange(k), n)

@@ -50,7 +50,8 @@ def pupil_weighted_cv(values: Sequence[float] | np.ndarray, weights: Sequence[fl
     return float(np.sqrt(variance) / abs(mean))
 
 
-def grouped_pupil_weighted_cv(values: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+def grouped_pupil_weighted_cv(values: np.ndarray, weights: np.ndarray, groups: np.ndarray, n_groups: int,
+                              total: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`pupil_weighted_cv` of many groups at once (grouped sums with ``np.bincount``).
 
     Parameters
@@ -60,6 +61,8 @@ def grouped_pupil_weighted_cv(values: np.ndarray, weights: np.ndarray, groups: n
     groups : ndarray of int
         Group number (0 … n_groups − 1) of each section.
     n_groups : int
+    total : ndarray of float, optional
+        Each group's ``Σ P`` when already known.
 
     Returns
     -------
@@ -67,7 +70,7 @@ def grouped_pupil_weighted_cv(values: np.ndarray, weights: np.ndarray, groups: n
         Each group's CV (``nan`` when its weighted mean is 0 or it has no
         weight) and its weighted mean ``Σ P·X / ΣP``.
     """
-    total = np.bincount(groups, weights=weights, minlength=n_groups)
+    total = np.bincount(groups, weights=weights, minlength=n_groups) if total is None else total
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.bincount(groups, weights=weights * values, minlength=n_groups) / total
         variance = np.bincount(groups, weights=weights * (values - mean[groups]) ** 2, minlength=n_groups) / total

@@ -100,12 +100,12 @@ def _at_least(values: np.ndarray, magnitudes: np.ndarray, floats: np.ndarray, co
               bounds: Sequence[Fraction], exact_values: ExactValues) -> np.ndarray:
     """:func:`exact_at_least` with each row's bound already as a float (``floats``)
     and the code of the bounds of given rows (``codes_of``)."""
-    result = values >= floats
+    distance = np.subtract(values, floats)
+    result = distance >= 0  # ⇔ values >= floats for finite bounds (a float difference is 0 only for equal floats)
     band = np.abs(magnitudes)
     band += np.abs(floats)
     band *= EXACT_BAND
     band += 1e-300
-    distance = np.subtract(values, floats)
     np.abs(distance, out=distance)
     near = np.flatnonzero(distance <= band)
     if near.size:
