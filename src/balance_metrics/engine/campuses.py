@@ -39,17 +39,24 @@ class Merged:
     sums: dict[str, np.ndarray]
     campuses: np.ndarray
 
-    def column(self, raw: pd.DataFrame, name: str, positions: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
-        """Count column ``name`` of the merged sections at ``positions`` (indices into ``rows``)."""
+    def targets(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the merged sections land among ``positions`` (indices into ``rows``):
+        (their places in ``positions``, their indices into ``at``)."""
+        where = np.full(len(self.rows), -1, dtype=np.int64)
+        where[positions] = np.arange(len(positions))
+        target = where[self.at]
+        hit = np.flatnonzero(target >= 0)
+        return target[hit], hit
+
+    def column(self, raw: pd.DataFrame, name: str, positions: np.ndarray,
+               targets: tuple[np.ndarray, np.ndarray] | None = None) -> pd.api.extensions.ExtensionArray | np.ndarray:
+        """Count column ``name`` of the merged sections at ``positions`` (indices into
+        ``rows``; ``targets``: :meth:`targets` of them, when already computed)."""
         values = raw[name].array.take(self.rows[positions])
         if name in self.sums and len(self.at):
-            where = np.full(len(self.rows), -1, dtype=np.int64)
-            where[positions] = np.arange(len(positions))
-            target = where[self.at]
-            hit = target >= 0
+            place, hit = self.targets(positions) if targets is None else targets
             merged = self.sums[name][hit]
-            values = values.copy()
-            values[target[hit]] = pd.array(merged, dtype="Int64") if isinstance(values, pd.api.extensions.ExtensionArray) else merged
+            values[place] = pd.array(merged, dtype="Int64") if isinstance(values, pd.api.extensions.ExtensionArray) else merged
         return values
 
 

@@ -219,6 +219,7 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
 
     at = attribute_at[kept]
     fill = bool((at < 0).any())
+    targets = merged.targets(kept)
     columns: dict[str, object] = {}
     for column in raw.columns:
         if column == "school_id":
@@ -226,7 +227,7 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
         elif column == "stage":
             columns[column] = stage_text.take(stage[kept])
         elif column in merged.sums:
-            columns[column] = merged.column(raw, column, kept)
+            columns[column] = merged.column(raw, column, kept, targets)
         else:
             columns[column] = raw[column].array.take(rows[kept])
     columns["campuses"] = pd.array(merged.campuses[kept], dtype="str")
@@ -342,21 +343,21 @@ def _facility_columns(facilities: pd.DataFrame, school: np.ndarray, owner_of: np
     own[own] = owner_of[school[own]] == school[own]
     campus = np.flatnonzero((school >= 0) & ~own)
     # Position of each section's school among the facility rows (-1: none), and of each campus row's parent.
-    row_of = np.full(len(owner_of), -1, dtype=np.int64)
+    row_of = np.full(len(owner_of), len(facilities), dtype=np.int64)  # no row: the NaN appended below
     row_of[school[own]] = np.flatnonzero(own)
     at = row_of[code]
-    missing = at < 0
+    parents = owner_of[school[campus]]
+    receiving = np.flatnonzero(np.isin(code, parents)) if campus.size else np.zeros(0, dtype=np.int64)
     out = {}
     for column in facilities.columns:
-        values = facilities[column].to_numpy(float, na_value=np.nan)
+        values = np.append(facilities[column].to_numpy(float, na_value=np.nan), np.nan)
         per_school = values[at]
-        per_school[missing] = np.nan
-        if campus.size:
+        if receiving.size:  # the few sections whose school has campuses: add the campus rows in
             added = np.zeros(len(owner_of))
             present = np.zeros(len(owner_of), dtype=bool)
-            np.add.at(added, owner_of[school[campus]], np.nan_to_num(values[campus]))
-            present[owner_of[school[campus]][~np.isnan(values[campus])]] = True
-            extra, has = added[code], present[code]
-            per_school = np.where(has, np.nan_to_num(per_school) + extra, per_school)
+            np.add.at(added, parents, np.nan_to_num(values[campus]))
+            present[parents[~np.isnan(values[campus])]] = True
+            to = receiving[present[code[receiving]]]
+            per_school[to] = np.nan_to_num(per_school[to]) + added[code[to]]
         out[f"{column}_school"] = per_school
     return out
