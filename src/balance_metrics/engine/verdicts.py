@@ -276,20 +276,39 @@ def judge_matrix(values: np.ndarray, magnitudes: np.ndarray, stage_code: np.ndar
     k, stages = len(ids), standard.stages
     digits = standard.compare_decimals
     stage_code = np.asarray(stage_code, dtype=np.int64)
-
     n = len(stage_code)
-
-    def codes_of(rows: np.ndarray) -> np.ndarray:  # flat position -> (stage, indicator) code
-        return stage_code[rows % n] * k + rows // n
-
-    marks = {}
+    flat_values, flat_magnitudes = values.ravel(), magnitudes.ravel()
+    marks, least = {}, {}
     for name, bound in (("threshold", standard.threshold), ("floor", standard.floor)):
         exact = [[bound(ind, stage) for ind in ids] for stage in stages]
-        table = np.array([[float(b) for b in row] for row in exact]).reshape(len(stages), k)
-        marks[name] = table.T[:, stage_code]
-        least = [minimum_bound(b, digits) for row in exact for b in row]
-        floats = marks[name] if digits is None else np.array([float(b) for b in least]).reshape(len(stages), k).T[:, stage_code]
-        marks[name + "_met"] = _at_least(values.ravel(), magnitudes.ravel(), floats.ravel(), codes_of, least, exact_values).reshape(values.shape)
+        marks[name] = np.array([[float(b) for b in row] for row in exact]).reshape(len(stages), k).T[:, stage_code]
+        least[name] = [minimum_bound(b, digits) for row in exact for b in row]
+
+    def judge(name: str, rows: np.ndarray | None) -> np.ndarray:
+        """``value >= bound`` exactly, for all flat positions or only ``rows``."""
+        table = np.array([float(b) for b in least[name]]).reshape(len(stages), k).T
+        floats = (marks[name] if digits is None else table[:, stage_code]).ravel()
+        at = (lambda r: r) if rows is None else (lambda r: rows[r])
+
+        def codes_of(r: np.ndarray) -> np.ndarray:  # flat position -> (stage, indicator) code
+            return stage_code[at(r) % n] * k + at(r) // n
+
+        def exact_at(r: np.ndarray):
+            return exact_values(at(r))
+
+        if rows is None:
+            return _at_least(flat_values, flat_magnitudes, floats, codes_of, least[name], exact_at)
+        return _at_least(flat_values[rows], flat_magnitudes[rows], floats[rows], codes_of, least[name], exact_at)
+
+    met = judge("threshold", None)
+    if all(f <= t for f, t in zip(least["floor"], least["threshold"])):
+        # A value that meets its threshold is above its floor: judge the floor only where the threshold is missed.
+        above = met.copy()
+        missed = np.flatnonzero(~met)
+        above[missed] = judge("floor", missed)
+    else:
+        above = judge("floor", None)
+    marks["threshold_met"], marks["floor_met"] = met.reshape(values.shape), above.reshape(values.shape)
     return Judgement(marks["threshold"], marks["floor"], marks["threshold_met"], marks["floor_met"], values, digits)
 
 
