@@ -171,3 +171,13 @@ def test_failed_texts_match_a_join_of_the_missed_ids():
     names = [f"X{j}" for j in range(20)]
     rows, cols = np.nonzero(~wide)
     assert failed_texts(wide, names).tolist() == join_by_group(rows, np.array(names, dtype=object)[cols], 30).tolist()
+
+
+def test_a_period_without_evaluated_sections(tmp_path):
+    tables = small_district()
+    tables["schools"]["school_type"] = "special_education"
+    tables["schools"]["parent_school_id"] = ""
+    result = evaluate_resources(load_period(write_period(tmp_path / "2022Q4", tables)))
+    assert (len(result.verdicts), len(result.balance), len(result.sections)) == (0, 0, 0)
+    assert len(result.excluded) == len(tables["sections"])
+    assert result.summary()["sections"].tolist() == [0, 0]

@@ -113,7 +113,7 @@ def matrix_balance(values: np.ndarray, numerators: np.ndarray, students: np.ndar
     stages = standard.stages
     k = len(ids)
     keys = [] if districts is None else ["district_id"]
-    if len(values) == 0:
+    if values.size == 0:  # no sections (or no indicators)
         return pd.DataFrame(columns=[*keys, *BALANCE_COLUMNS])
     used, group = dense_codes(np.asarray(district_code, dtype=np.int64) * len(stages) + stage_code)
     n = len(used)
