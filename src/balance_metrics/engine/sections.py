@@ -198,14 +198,17 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
     reason = np.where(pd.isna(school_reason), stage_reason, school_reason)
 
     ids = pd.array(np.asarray(uniques, dtype=object)[code], dtype="str")
-    text = {c: schools[c].array.astype("str") for c in ("school_name", *keys)}
+    school_name = schools["school_name"].array.astype("str")
     stage_text = pd.array(np.array(stage_names, dtype=object), dtype="str")
+    type_text = pd.array(np.array(type_names + [None], dtype=object), dtype="str")
+    # District keys repeat over many schools: coded once (runs), then taken from their few values.
+    coded = {c: _coded_text(schools[c]) for c in keys}
 
     out = np.flatnonzero(~pd.isna(reason))
-    excluded = {c: text[c].take(attribute_at[out], allow_fill=True) for c in keys}
+    excluded = {c: coded[c][1].take(coded[c][0][attribute_at[out]]) for c in keys}
     excluded |= {
-        "school_id": ids.take(out), "school_name": text["school_name"].take(attribute_at[out], allow_fill=True),
-        "school_type": pd.array(np.array(type_names + [None], dtype=object)[type_code[out]], dtype="str"),
+        "school_id": ids.take(out), "school_name": school_name.take(attribute_at[out], allow_fill=True),
+        "school_type": type_text.take(type_code[out]),
         "stage": stage_text.take(stage[out]), "students": pd.array(students[out], dtype="Int64"),
         "reason": pd.array(reason[out], dtype="str"),
     }
@@ -232,10 +235,14 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
             columns[column] = raw[column].array.take(rows[kept])
     columns["campuses"] = pd.array(merged.campuses[kept], dtype="str")
     for column in [*SCHOOL_COLUMNS[1:], *keys]:
-        values = text[column] if column in text else schools[column].array
-        if column in ("school_type", "area_type", "ownership"):
-            values = values.astype("str")
-        columns[column] = values.take(at, allow_fill=fill)
+        if column == "school_type":
+            columns[column] = type_text.take(type_code[kept])
+        elif column in coded:
+            columns[column] = coded[column][1].take(coded[column][0][at])
+        else:
+            values = school_name if column == "school_name" else schools[column].array
+            values = values.astype("str") if column in ("area_type", "ownership") else values
+            columns[column] = values.take(at, allow_fill=fill)
     columns["share_numerator"] = share_numerator
     columns["share_denominator"] = share_denominator
     columns["share"] = share_numerator / share_denominator
@@ -245,14 +252,23 @@ def build_sections(dataset: Dataset, standard: Standard) -> Sections:
 
     standard_stage = np.array([standard.stages.index(s) if s in standard.stages else -1 for s in stage_names])[stage[kept]]
     if "district_id" in keys:
-        district_of, districts = factorize_runs(_objects(schools["district_id"]), sort=True)
-        district_code = np.append(district_of, -1)[at]
-        if (district_code < 0).any():  # a school without district or an unknown school: derive from the table
+        district_of, districts = coded["district_id"][0], np.asarray(coded["district_id"][1][:-1], dtype=object)
+        district_code = district_of[at]
+        if (district_code >= len(districts)).any():  # a school without district or an unknown school: derive from the table
             district_code = districts = None
     else:
         district_code, districts = np.zeros(len(kept), dtype=np.int64), np.zeros(0, dtype=object)
     return Sections(result, pd.DataFrame(excluded, copy=False)[[*keys, "school_id", "school_name", "school_type", "stage", "students", "reason"]],
                     standard_stage, district_code, districts)
+
+
+def _coded_text(column: pd.Series) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
+    """A repetitive text column as (code per row, with a last extra code for "none"; its
+    values in sorted order then a missing value), so that ``values.take(codes[at])`` gives
+    the rows at ``at`` (``at = -1``: missing)."""
+    codes, values = factorize_runs(_objects(column), sort=True)
+    codes = np.where(codes < 0, len(values), codes)
+    return np.append(codes, len(values)), pd.array(np.append(values, None).astype(object), dtype="str")
 
 
 def _objects(column: pd.Series, required: bool = False) -> np.ndarray:
