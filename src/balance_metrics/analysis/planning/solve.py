@@ -281,8 +281,8 @@ def plan_remediation(
         k: a for k, a in actions.items()
         if k not in exclude_actions and not (a.rotation and (not rotation or "rotate" in exclude_actions))
     }
-    time_limit = float(time_limit if time_limit is not None else std.get("planning.time_limit", 60))
-    gap = float(gap if gap is not None else exact(std.get("planning.gap", "0.001")))
+    time_limit = float(time_limit if time_limit is not None else std.planning.time_limit)
+    gap = float(gap if gap is not None else std.planning.gap)
     first_year, years = _years(dataset.period, deadline)
     share = rotation_share(std)
     before = evaluate_resources(dataset, std)
