@@ -122,3 +122,20 @@ def test_key_teacher_share_holds_per_year(tmp_path):
     received = plan.items[plan.items["amount"] > 0]
     per_year = received.pivot_table(index="year", columns="column", values="amount", aggfunc="sum").fillna(0)
     assert (per_year["key_teachers"] >= 0.2 * per_year["teachers"]).all()
+
+
+def test_prefer_rural_is_a_second_stage_with_the_cost_held(tmp_path):
+    # R2: U and R at 1.0, X at 4.0 (CV 0.71 > 0.5). Two key teachers rotating out of X pass the CV
+    # whichever of U and R receives them (1+1, 2+0 or 0+2; one is not enough): equal cost.
+    tables = district(
+        primary_school("U", 300, "urban", key_teachers=3),
+        primary_school("R", 300, "rural", key_teachers=3),
+        primary_school("X", 300, "urban", key_teachers=12),
+    )
+    ds = load_period(write_period(tmp_path / "2022Q4", tables))
+    cheapest = plan_remediation(ds, "national-2017", gap=0)
+    rural = plan_remediation(ds, "national-2017", prefer_rural=True, gap=0)
+    assert cheapest.passed and rural.passed
+    assert rural.cost == cheapest.cost == 2 * COST["rotate_key_teacher"]
+    received = rural.items[(rural.items["amount"] > 0) & (rural.items["column"] == "key_teachers")]
+    assert received.groupby("school_id")["amount"].sum().to_dict() == {"R": 2.0}
