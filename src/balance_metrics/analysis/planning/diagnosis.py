@@ -30,7 +30,7 @@ __all__ = ["BLOCKING_COLUMNS", "Setup", "blocking_constraints", "elastic_blockin
 #: Columns of :attr:`Plan.blocking`: ``kind`` is ``section``/``cv`` (a rule that
 #: cannot be met), or the family of a constraint that blocks every plan
 #: (``annual_cap``, ``rotation_share``, ``rotation_min_share``, ``excluded_school``,
-#: ``excluded_action``, ``rotation_off``, ``deadline``, ``all_together``);
+#: ``excluded_action``, ``rotation_off``, ``deadline``);
 #: ``constraint`` names it as the option or standard key that sets it.
 BLOCKING_COLUMNS = ["kind", "constraint", "district_id", "stage", "indicator", "school_id", "detail"]
 
