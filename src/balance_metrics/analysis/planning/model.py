@@ -185,6 +185,10 @@ def build_model(
     """Build the planning model; see the module docstring for the formulation."""
     m = Model("district-plan")
     m.hideOutput()
+    # No NLP (Ipopt) solves: the cones are handled by outer approximation anyway, and
+    # Ipopt's MUMPS/METIS ordering can corrupt the heap and abort the process
+    # (scipopt/scip#211; seen here on a 200-section district).
+    m.setParam("nlp/disable", True)
     pm = PlanningModel(model=m, sections=frame, actions=actions, years=rules.years)
     n, years = len(frame), rules.years
     gains: dict[tuple[int, str], list] = defaultdict(list)  # (section, indicator) -> [coef * var]

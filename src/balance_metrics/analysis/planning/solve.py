@@ -25,6 +25,9 @@ from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resour
 from balance_metrics.engine.sections import build_sections
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, exact, load_standard
 
+#: Least time (s) a later solver stage gets when the time limit is used up (it starts from the incumbent).
+MIN_STAGE_SECONDS = 2.0
+
 PLAN_COLUMNS = [
     "district_id", "year", "action", "label", "school_id", "school_name", "area_type", "stage", "table", "column",
     "amount", "cost", "move_id", "counterpart_school_id",
@@ -228,7 +231,12 @@ def _solve(pm: PlanningModel, objective: Any, sense: str, time_limit: float, gap
     m.optimize()
 
 
-def _then(pm: PlanningModel, held: Any, sense: str, objective: Any, new_sense: str, time_limit: float, gap: float) -> None:
+def _left(ends: float) -> float:
+    """Seconds a later stage may use: what is left of the time limit, at least :data:`MIN_STAGE_SECONDS`."""
+    return max(MIN_STAGE_SECONDS, ends - time.perf_counter())
+
+
+def _then(pm: PlanningModel, held: Any, sense: str, objective: Any, new_sense: str, ends: float, gap: float) -> None:
     """Lexicographic next stage: hold ``held`` at the value just found, optimise ``objective``.
 
     The incumbent is handed to SCIP as a start, so the stage never ends worse
@@ -249,18 +257,18 @@ def _then(pm: PlanningModel, held: Any, sense: str, objective: Any, new_sense: s
     for v, x in zip(variables, start):
         m.setSolVal(sol, v, x)
     m.addSol(sol)
-    m.setParam("limits/time", max(float(time_limit), 1.0))
+    m.setParam("limits/time", _left(ends))
     m.setParam("limits/gap", float(gap))
     m.optimize()
 
 
-def _refine(pm: PlanningModel, held: Any, sense: str, prefer_rural: bool, time_limit: float, gap: float) -> None:
+def _refine(pm: PlanningModel, held: Any, sense: str, prefer_rural: bool, ends: float, gap: float) -> None:
     """After the main objective: the rural schools' share of the cost (largest), then the earliest years."""
     if prefer_rural:
-        _then(pm, held, sense, pm.rural, "maximize", time_limit, gap)
+        _then(pm, held, sense, pm.rural, "maximize", ends, gap)
         held, sense = pm.rural, "maximize"
     if pm.years > 1:
-        _then(pm, held, sense, pm.lateness, "minimize", time_limit, gap)
+        _then(pm, held, sense, pm.lateness, "minimize", ends, gap)
 
 
 def plan_remediation(
@@ -308,7 +316,12 @@ def plan_remediation(
     prefer_rural : bool, default False
         Break ties between equally cheap plans in favour of rural (乡村) schools.
     time_limit : float, optional
-        Seconds; default ``planning.time_limit`` of the standard.
+        Seconds for the whole call; default ``planning.time_limit`` of the
+        standard. The first stage may use all of it; each later stage (budget
+        mode's worst CV and cost, the rural share, the earliest years) gets what
+        is left, at least :data:`MIN_STAGE_SECONDS`, starting from the plan found
+        so far. The diagnosis of an infeasible plan re-solves once per
+        relaxable constraint, each with this limit.
     gap : float, optional
         Relative optimality gap to stop at; default ``planning.gap`` (0.001).
 
@@ -349,7 +362,7 @@ def plan_remediation(
                 blocking = pd.concat([blocking, elastic_blocking(elastic)], ignore_index=True)
             return Plan(pd.DataFrame(columns=PLAN_COLUMNS), "infeasible" if status == "infeasible" else status,
                         0.0, float("nan"), time.perf_counter() - started, before, None, blocking, options)
-        _refine(pm, pm.cost, "minimize", prefer_rural, time_limit, gap)
+        _refine(pm, pm.cost, "minimize", prefer_rural, started + time_limit, gap)
     else:
         first = build_model(frame, std, actions, rules, soft_sections=True, require_cv=False, budget=budget)
         _solve(first, quicksum(first.passing.values()), "maximize", time_limit, gap)
@@ -359,11 +372,11 @@ def plan_remediation(
         for key, sigma in pm.slacks.items():
             # CV ÷ limit ≤ 1 + σ ÷ (L·x̄); x̄ taken before the plan (additions only raise it).
             pm.model.addCons(worst >= sigma * (1.0 / pm.cone_scale[key]))
-        _solve(pm, worst, "minimize", time_limit, gap)
+        _solve(pm, worst, "minimize", _left(started + time_limit), gap)
         found_gap = float(pm.model.getGap())
         # Then, with the worst CV held: the least cost, the rural share, the earliest years.
-        _then(pm, worst, "minimize", pm.cost, "minimize", time_limit, gap)
-        _refine(pm, pm.cost, "minimize", prefer_rural, time_limit, gap)
+        _then(pm, worst, "minimize", pm.cost, "minimize", started + time_limit, gap)
+        _refine(pm, pm.cost, "minimize", prefer_rural, started + time_limit, gap)
         status = "budget" if pm.model.getNSols() else _status(pm)
         if pm.model.getNSols():
             blocking = elastic_blocking(pm)
