@@ -174,6 +174,10 @@ def test_infeasible_plan_names_what_blocks_it(tmp_path):
     assert plan.items.empty
     blocked = plan.blocking
     assert ("section", "A") in set(zip(blocked["kind"], blocked["school_id"]))
+    # The exclusion is what blocks it: taking A back allows a plan; nothing else does.
+    named = blocked[blocked["constraint"] != ""]
+    assert list(zip(named["kind"], named["constraint"])) == [("excluded_school", "exclude_schools=A")]
+    assert "排除学校A" in plan.message and "exclude_schools=A" in plan.message
 
 
 def test_budget_maximises_passing_sections(tmp_path):

@@ -139,3 +139,23 @@ def test_prefer_rural_is_a_second_stage_with_the_cost_held(tmp_path):
     assert rural.cost == cheapest.cost == 2 * COST["rotate_key_teacher"]
     received = rural.items[(rural.items["amount"] > 0) & (rural.items["column"] == "key_teachers")]
     assert received.groupby("school_id")["amount"].sum().to_dict() == {"R": 2.0}
+
+
+def test_the_yearly_rotation_cap_is_named_when_it_blocks(tmp_path):
+    # R2: A 0 (floor 0.85), X 3.67. With rotation alone A needs 3 key teachers (1.0 : 2.67, CV 0.45);
+    # each school gives up at most 2 teachers a year (10 % of 20): one year is too short.
+    tables = district(
+        primary_school("A", 300, key_teachers=0, teachers=20, certified_teachers=20),
+        primary_school("X", 300, key_teachers=11, teachers=20, certified_teachers=20),
+    )
+    ds = load_period(write_period(tmp_path / "2022Q4", tables))
+    rotation_only = [n for n in ALL if not n.startswith("rotate_")]
+    plan = plan_remediation(ds, "national-2017", exclude_actions=rotation_only)
+    assert plan.status == "infeasible"
+    named = set(plan.blocking["constraint"])
+    assert {"planning.rotation.max_out_share_per_year", "deadline"} <= named
+    assert "每校每年交流轮岗教师不超过其教师数的10%" in plan.message
+    two_years = plan_remediation(ds, "national-2017", exclude_actions=rotation_only, deadline=2023)
+    assert two_years.passed and two_years.cost == 3 * COST["rotate_key_teacher"]
+    moved = two_years.items[(two_years.items["column"] == "key_teachers") & (two_years.items["amount"] > 0)]
+    assert moved.groupby("year")["amount"].sum().to_dict() == {2022: 2.0, 2023: 1.0}
