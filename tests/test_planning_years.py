@@ -159,3 +159,20 @@ def test_the_yearly_rotation_cap_is_named_when_it_blocks(tmp_path):
     assert two_years.passed and two_years.cost == 3 * COST["rotate_key_teacher"]
     moved = two_years.items[(two_years.items["column"] == "key_teachers") & (two_years.items["amount"] > 0)]
     assert moved.groupby("year")["amount"].sum().to_dict() == {2022: 2.0, 2023: 1.0}
+
+
+def test_cli_writes_the_year_and_names_the_blocking_cap(tmp_path, needs_three_key_teachers):
+    import pandas as pd
+    from test_cli import run_cli
+
+    std = capped_standard(tmp_path, CAPS)
+    common = ["--standard", str(std), "--exclude-actions", *only("hire_key_teacher")]
+    ok = run_cli("plan", str(needs_three_key_teachers), *common, "--deadline", "2024", "--out", str(tmp_path / "ok"))
+    assert ok.returncode == 0, ok.stderr
+    plan = pd.read_csv(tmp_path / "ok" / "plan.csv")
+    assert plan.loc[plan["column"] == "key_teachers"].groupby("year")["amount"].sum().to_dict() == {2022: 1, 2023: 1, 2024: 1}
+    blocked = run_cli("plan", str(needs_three_key_teachers), *common, "--deadline", "2023", "--out", str(tmp_path / "no"))
+    assert blocked.returncode == 1, blocked.stderr
+    assert "年度招聘专任教师" in blocked.stdout and "[planning.annual_caps.hiring]" in blocked.stdout
+    sheet = pd.read_excel(tmp_path / "no" / "plan.xlsx", sheet_name="阻碍达标的约束", engine="openpyxl")
+    assert "planning.annual_caps.hiring" in set(sheet["约束"]) and "年度上限" in set(sheet["类别"])
