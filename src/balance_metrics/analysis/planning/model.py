@@ -160,10 +160,14 @@ class Rules:
     excluded_schools: frozenset[str] = frozenset()
 
 
-def _split(pm: PlanningModel, kind: str, key: tuple, total: Any, ub: int, years: int) -> None:
-    """Per-year integer parts of ``total`` (the total itself when there is one year)."""
-    if years == 1:
-        pm.by_year[(kind, *key)] = [total]
+def _split(pm: PlanningModel, kind: str, key: tuple, total: Any, ub: int, years: int, free: bool = False) -> None:
+    """Per-year integer parts of ``total`` (the total itself when there is one year).
+
+    ``free``: no yearly rule touches it, so the whole amount in the first year is
+    feasible and earliest; the parts are then ``[total, 0, …]`` (no variables).
+    """
+    if years == 1 or free:
+        pm.by_year[(kind, *key)] = [total] + [0] * (years - 1)
         return
     parts = [pm.model.addVar(f"{total.name}_y{t}", vtype="I", lb=0, ub=ub) for t in range(years)]
     pm.model.addCons(total == quicksum(parts))
@@ -199,8 +203,10 @@ def build_model(
     # (action, district) -> [(per-year vars, cost per step)] for the yearly caps and objectives.
     spent: dict[tuple[str, str], list] = defaultdict(list)
 
+    capped = {name for cap in rules.caps for name in cap.actions}
+
     def priced(action: Action, var: Any, key: tuple, ub: int, district: str, is_rural: bool, kind: str = "add") -> None:
-        _split(pm, kind, key, var, ub, years)
+        _split(pm, kind, key, var, ub, years, free=not action.rotation and action.name not in capped)
         cost = float(action.cost_per_step)
         spent[(action.name, district)].append((pm.by_year[(kind, *key)], cost))
         pm.cost_terms.append(cost * var)
@@ -309,7 +315,9 @@ def build_model(
                 if terms:
                     m.addCons(quicksum(terms) <= float(cap.limit), name=f"cap_{cap.name}_{district}_y{t}")
     if years > 1:
-        pm.lateness = quicksum(t * cost * parts[t] for entries in spent.values() for parts, cost in entries for t in range(years))
+        late = [t * cost * parts[t] for entries in spent.values() for parts, cost in entries for t in range(1, years)
+                if not isinstance(parts[t], int)]
+        pm.lateness = quicksum(late) if late else 0
 
     numer = {}
     for s in range(n):

@@ -162,7 +162,7 @@ def _status(pm: PlanningModel) -> str:
 
 
 def _value(pm: PlanningModel, var: Any) -> int:
-    return int(round(pm.model.getVal(var)))
+    return 0 if isinstance(var, int) else int(round(pm.model.getVal(var)))
 
 
 def _rows(pm: PlanningModel, first_year: int) -> pd.DataFrame:
