@@ -344,7 +344,9 @@ def plan_remediation(
     before = evaluate_resources(dataset, std)
     frame = section_frame(before.sections, build_sections(dataset, std).sections, std)
     options = dict(budget=budget, costs=dict(costs or {}), exclude_schools=exclude_schools, exclude_actions=exclude_actions,
-                   rotation=rotation, deadline=deadline, years=years, prefer_rural=prefer_rural, time_limit=time_limit, gap=gap)
+                   rotation=rotation, deadline=deadline, years=years, prefer_rural=prefer_rural, time_limit=time_limit, gap=gap,
+                   annual_caps={c.name: float(c.limit) for c in rules.caps},
+                   rotation_min_share={c: float(v) for c, v in rules.min_share.items()})
     started = time.perf_counter()
     blocking = pd.DataFrame(columns=BLOCKING_COLUMNS)
     if budget is None:
