@@ -176,3 +176,27 @@ def test_cli_writes_the_year_and_names_the_blocking_cap(tmp_path, needs_three_ke
     assert "年度招聘专任教师" in blocked.stdout and "[planning.annual_caps.hiring]" in blocked.stdout
     sheet = pd.read_excel(tmp_path / "no" / "plan.xlsx", sheet_name="阻碍达标的约束", engine="openpyxl")
     assert "planning.annual_caps.hiring" in set(sheet["约束"]) and "年度上限" in set(sheet["类别"])
+
+
+def test_a_later_stage_without_a_solution_keeps_the_plan_found(monkeypatch, tmp_path, needs_three_key_teachers):
+    # If a lexicographic stage ends with nothing (its start refused, no time), the cost stage's
+    # plan is kept: simulate it by letting only the first solve of the model run.
+    from pyscipopt import Model
+
+    from balance_metrics.analysis.planning import model as planning_model
+
+    calls = []
+
+    class FirstSolveOnly(Model):
+        def optimize(self):
+            calls.append(len(calls))
+            if len(calls) == 1:
+                super().optimize()
+
+    ds = load_period(needs_three_key_teachers)
+    std = capped_standard(tmp_path, CAPS)  # hiring capped: the years are a real choice, the last stage runs
+    monkeypatch.setattr(planning_model, "Model", FirstSolveOnly)
+    kept = plan_remediation(ds, std, exclude_actions=only("hire_key_teacher"), deadline=2024)
+    assert len(calls) == 2  # the cost stage, then the earliest-years stage that found nothing
+    assert kept.passed and kept.cost == 3 * COST["hire_key_teacher"]
+    assert kept.items.loc[kept.items["column"] == "key_teachers"].groupby("year")["amount"].sum().le(1).all()

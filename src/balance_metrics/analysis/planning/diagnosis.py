@@ -162,12 +162,12 @@ def elastic_blocking(pm: PlanningModel) -> pd.DataFrame:
     """Constraints an elastic solve had to give up: failing sections and CVs over their limit."""
     frame, rows = pm.sections, []
     for s, q in pm.passing.items():
-        if pm.model.getVal(q) < 0.5:
+        if pm.value(q) < 0.5:
             rows.append({"kind": "section", "constraint": "", "district_id": frame.at[s, "district_id"],
                          "stage": frame.at[s, "stage"], "indicator": "", "school_id": frame.at[s, "school_id"],
                          "detail": f"{frame.at[s, 'school_name']}（{frame.at[s, 'school_id']}）无法以允许的措施达标"})
     for (district, stage, ind), sigma in pm.slacks.items():
-        if pm.model.getVal(sigma) > 1e-6:
+        if pm.value(sigma) > 1e-6:
             rows.append({"kind": "cv", "constraint": "", "district_id": district, "stage": stage, "indicator": ind,
                          "school_id": "", "detail": f"{STAGES.get(stage, stage)}{ind}差异系数无法降到限值以内"})
     return pd.DataFrame(rows, columns=BLOCKING_COLUMNS)

@@ -87,6 +87,19 @@ class PlanningModel:
     #: Σ year index × cost: the last objective when there are several years (earliest first).
     lateness: object = 0
     share_rows: list = field(default_factory=list)
+    #: Variable name -> value of the plan kept when a later stage ends without a solution.
+    fixed: dict[str, float] | None = None
+
+    @property
+    def solved(self) -> bool:
+        """A plan was found (by the last stage, or kept from an earlier one)."""
+        return self.fixed is not None or self.model.getNSols() > 0
+
+    def value(self, var: Any) -> float:
+        """The plan's value of a variable (a constant part is itself)."""
+        if isinstance(var, (int, float)):
+            return float(var)
+        return self.fixed[var.name] if self.fixed is not None else self.model.getVal(var)
 
 
 def _effects(action: Action, standard: Standard) -> dict[str, Fraction]:

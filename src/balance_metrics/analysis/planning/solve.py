@@ -162,7 +162,7 @@ def _status(pm: PlanningModel) -> str:
 
 
 def _value(pm: PlanningModel, var: Any) -> int:
-    return 0 if isinstance(var, int) else int(round(pm.model.getVal(var)))
+    return int(round(pm.value(var)))
 
 
 def _rows(pm: PlanningModel, first_year: int) -> pd.DataFrame:
@@ -243,7 +243,7 @@ def _then(pm: PlanningModel, held: Any, sense: str, objective: Any, new_sense: s
     than the previous one (a time limit only stops the improvement).
     """
     m = pm.model
-    if not m.getNSols() or isinstance(objective, (int, float)):
+    if pm.fixed is not None or not m.getNSols() or isinstance(objective, (int, float)):
         return
     variables = m.getVars()
     start = [m.getVal(v) for v in variables]
@@ -260,6 +260,8 @@ def _then(pm: PlanningModel, held: Any, sense: str, objective: Any, new_sense: s
     m.setParam("limits/time", _left(ends))
     m.setParam("limits/gap", float(gap))
     m.optimize()
+    if not m.getNSols():  # the start was refused and nothing found in time: keep the previous plan
+        pm.fixed = {v.name: x for v, x in zip(variables, start)}
 
 
 def _refine(pm: PlanningModel, held: Any, sense: str, prefer_rural: bool, ends: float, gap: float) -> None:
@@ -379,8 +381,8 @@ def plan_remediation(
         # Then, with the worst CV held: the least cost, the rural share, the earliest years.
         _then(pm, worst, "minimize", pm.cost, "minimize", started + time_limit, gap)
         _refine(pm, pm.cost, "minimize", prefer_rural, started + time_limit, gap)
-        status = "budget" if pm.model.getNSols() else _status(pm)
-        if pm.model.getNSols():
+        status = "budget" if pm.solved else _status(pm)
+        if pm.solved:
             blocking = elastic_blocking(pm)
     items = _rows(pm, first_year)
     after = evaluate_resources(apply_changes(dataset, items.assign(action="add"), "plan"), std)
