@@ -180,7 +180,8 @@ def test_cli_writes_the_year_and_names_the_blocking_cap(tmp_path, needs_three_ke
 
 def test_a_later_stage_without_a_solution_keeps_the_plan_found(monkeypatch, tmp_path, needs_three_key_teachers):
     # If a lexicographic stage ends with nothing (its start refused, no time), the cost stage's
-    # plan is kept: simulate it by letting only the first solve of the model run.
+    # plan is kept (SCIP keeps it across freeTransform; PlanningModel.fixed if it did not):
+    # simulate it by letting only the first solve of the model run and refusing the start.
     from pyscipopt import Model
 
     from balance_metrics.analysis.planning import model as planning_model
@@ -192,6 +193,10 @@ def test_a_later_stage_without_a_solution_keeps_the_plan_found(monkeypatch, tmp_
             calls.append(len(calls))
             if len(calls) == 1:
                 super().optimize()
+
+        def addSol(self, solution, free=True):  # the start is refused
+            self.freeSol(solution)
+            return False
 
     ds = load_period(needs_three_key_teachers)
     std = capped_standard(tmp_path, CAPS)  # hiring capped: the years are a real choice, the last stage runs
