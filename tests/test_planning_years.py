@@ -47,6 +47,10 @@ def test_yearly_hiring_cap_spreads_the_hires_over_the_years(tmp_path, needs_thre
     # Every row of an action carries its year; the cost is in the year it is spent.
     assert set(plan.items["year"]) == {2022, 2023, 2024}
     assert plan.items.groupby("year")["cost"].sum().to_dict() == {y: COST["hire_key_teacher"] for y in (2022, 2023, 2024)}
+    schedule = plan.schedule()
+    assert schedule[["year", "action", "amount", "cost"]].values.tolist() == [
+        [y, "hire_key_teacher", 1.0, COST["hire_key_teacher"]] for y in (2022, 2023, 2024)
+    ]
 
 
 def test_without_caps_everything_happens_in_the_first_year(needs_three_key_teachers):

@@ -195,6 +195,7 @@ TABLE_COLUMN_LABELS: dict[str, dict[str, str]] = {
     "section_changes": {"before": "变动前是否达标", "after": "变动后是否达标", "change": "变化"},
     "问题清单": dict(ISSUE_LABELS),
     "plan": {"label": "措施", "column": "数据列"},
+    "schedule": {"label": "措施"},
     "summary": {"label": "措施"},
 }
 
@@ -234,6 +235,7 @@ TABLE_LABELS: dict[str, str] = {
     "progress": "目标进度",
     "about": "说明",
     "plan": "达标路径",
+    "schedule": "年度安排",
     "blocking": "阻碍达标的约束",
     "after_verdicts": "实施后各校判定",
     "after_balance": "实施后差异系数",

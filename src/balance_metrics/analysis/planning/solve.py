@@ -108,6 +108,17 @@ class Plan:
         primary = self.items[self.items["cost"] > 0] if (self.items["cost"] > 0).any() else self.items
         return primary.groupby(["action", "label"], sort=False).agg(amount=("amount", "sum"), cost=("cost", "sum")).reset_index()
 
+    def schedule(self) -> pd.DataFrame:
+        """Per district, year and action: amount of the action's first column and cost (元)."""
+        columns = ["district_id", "year", "action", "label", "amount", "cost"]
+        if self.items.empty:
+            return pd.DataFrame(columns=columns)
+        first = self.items.groupby("action", sort=False)["column"].transform("first")
+        priced = self.items[(self.items["column"] == first) & (self.items["amount"] > 0)]
+        return (priced.groupby(["district_id", "year", "action", "label"], sort=False)
+                .agg(amount=("amount", "sum"), cost=("cost", "sum")).reset_index()
+                .sort_values(["district_id", "year"], kind="stable").reset_index(drop=True)[columns])
+
     def balance(self) -> pd.DataFrame:
         """CV of every stage × indicator before and after the plan."""
         keys = [k for k in ("district_id", "stage", "indicator") if k in self.before.balance.columns]
@@ -118,7 +129,8 @@ class Plan:
         return b.merge(a, on=keys, suffixes=("_before", "_after"))
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"plan": self.items, "summary": self.summary(), "balance": self.balance(), "blocking": self.blocking}
+        return {"plan": self.items, "summary": self.summary(), "schedule": self.schedule(), "balance": self.balance(),
+                "blocking": self.blocking}
 
     def as_scenario(self) -> pd.DataFrame:
         """The plan as a scenario change table (every row an ``add``)."""
