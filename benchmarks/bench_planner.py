@@ -5,7 +5,10 @@ For the sample district (2022Q4, beichen-2021) and synthetic districts of 50,
 optimality gap, and compares side by side on the same data the planner's cost
 with the naive plan (every failing section brought to every threshold) and the
 per-section cheapest plans (gaps.cheapest_remediation), saying whether those
-pass the 差异系数 limits. Writes a Markdown table to stdout.
+pass the 差异系数 limits. Then the same districts planned over three years
+with yearly caps (hiring, capital) set so that the one-year plan does not fit
+in one year: time, gap, cost against the one-year plan and the cost per year.
+Writes Markdown tables to stdout.
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_planner.py [--sizes 50 100 200 500] [--time-limit 60]
 """
@@ -24,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 import balance_metrics as bm
-from balance_metrics.analysis.gaps import balance_after_remediation, cheapest_remediation, remediation_items
+from balance_metrics.analysis.gaps import cheapest_remediation, remediation_items
+from balance_metrics.analysis.remediation import balance_after_remediation
 from balance_metrics.analysis.planning import plan_remediation
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,12 +96,34 @@ def baselines(evaluation) -> dict[str, object]:
     }
 
 
-def run(label: str, dataset, standard: str, time_limit: float, gap: float) -> dict[str, object]:
+HIRES = ("hire_degree_teacher", "hire_key_teacher", "hire_pe_arts_teacher")
+CAPITAL = ("build_teaching_rooms", "build_sports_ground", "buy_equipment", "equip_multimedia_room")
+
+
+def capped(plan, standard: str, folder: Path, years: int) -> Path:
+    """An override of ``standard`` whose yearly caps force the one-year plan over ``years`` years:
+    hiring ≤ ⌈hires ÷ years⌉ a year, capital ≤ the largest of ⌈capital ÷ years⌉ and its dearest school a year."""
+    items = plan.items[plan.items["cost"] > 0]
+    hired = items[items["action"].isin(HIRES)].groupby("district_id")["amount"].sum()
+    hires = float(hired.max()) if len(hired) else 0.0
+    per_school = items[items["action"].isin(CAPITAL)].groupby(["school_id", "action"])["cost"].sum()
+    capital = max(per_school.sum() / years, per_school.max()) if len(per_school) else 0
+    path = folder / "capped.toml"
+    path.write_text(
+        f'extends = "{standard}"\nname = "capped"\n[planning.annual_caps.hiring]\nlimit = "{ceil(hires / years)}"\n'
+        f'[planning.annual_caps.capital]\nlimit = "{ceil(capital)}"\n', encoding="utf-8")
+    return path
+
+
+def run(label: str, dataset, standard: str, time_limit: float, gap: float, folder: Path, years: int = 3) -> dict[str, object]:
     evaluation = bm.evaluate_resources(dataset, standard)
     started = time.perf_counter()
     plan = plan_remediation(dataset, standard, time_limit=time_limit, gap=gap)
     seconds = time.perf_counter() - started
     fixed = plan_remediation(dataset, standard, time_limit=time_limit, gap=gap, rotation=False)
+    first = int(dataset.period[:4])
+    multi = plan_remediation(dataset, capped(plan, standard, folder, years), time_limit=time_limit, gap=gap,
+                             deadline=first + years - 1)
     floor_started = time.perf_counter()
     base = baselines(evaluation)
     floor_seconds = time.perf_counter() - floor_started
@@ -114,6 +140,12 @@ def run(label: str, dataset, standard: str, time_limit: float, gap: float) -> di
         "no_rotation_cost": fixed.cost,
         "no_rotation_seconds": fixed.seconds,
         "no_rotation_gap": fixed.gap,
+        "multi_status": multi.status,
+        "multi_cost": multi.cost,
+        "multi_seconds": multi.seconds,
+        "multi_gap": multi.gap,
+        "multi_passed": multi.passed,
+        "multi_years": multi.items.groupby("year")["cost"].sum().round(-3).astype(int).to_dict() if multi.passed else {},
         **base,
         "baseline_seconds": floor_seconds,
     }
@@ -125,14 +157,15 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60)
     parser.add_argument("--gap", type=float, default=0.01)
     args = parser.parse_args()
-    rows = [run("sample 2022Q4", bm.load_period(REPO / "data" / "raw" / "2022Q4"), "beichen-2021", args.time_limit, 0.001)]
     with tempfile.TemporaryDirectory() as tmp:
+        rows = [run("sample 2022Q4", bm.load_period(REPO / "data" / "raw" / "2022Q4"), "beichen-2021", args.time_limit, 0.001,
+                    Path(tmp))]
         for n in args.sizes:
             folder = Path(tmp) / f"n{n}" / "2022Q4"
             folder.mkdir(parents=True)
             for name, frame in synthetic_district(n).items():
                 frame.to_csv(folder / f"{name}.csv", index=False)
-            rows.append(run(f"synthetic {n}", bm.load_period(folder), "national-2017", args.time_limit, args.gap))
+            rows.append(run(f"synthetic {n}", bm.load_period(folder), "national-2017", args.time_limit, args.gap, folder.parent))
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.2f}")
     print()
@@ -147,6 +180,16 @@ def main() -> None:
               f"| {'yes' if r['naive_cv_pass'] else 'no'} | {r['cheapest_cost']:,.0f} | {'yes' if r['cheapest_cv_pass'] else 'no'} "
               f"| {r['cost'] / r['naive_cost'] if r['naive_cost'] else float('nan'):.2f} "
               f"| {r['cost'] / r['cheapest_cost'] if r['cheapest_cost'] else float('nan'):.2f} |")
+    print()
+    print("Three years (deadline = period year + 2) with yearly caps that force the one-year plan apart:")
+    print()
+    print("| district | status | solve (s) | gap | plan passes | cost (元) | cost / one-year plan | cost per year (元) |")
+    print("|" + "---|" * 8)
+    for r in rows:
+        years = ", ".join(f"{y}: {c:,}" for y, c in r["multi_years"].items())
+        print(f"| {r['district']} | {r['multi_status']} | {r['multi_seconds']:.1f} | {r['multi_gap']:.3%} "
+              f"| {'yes' if r['multi_passed'] else 'no'} | {r['multi_cost']:,.0f} "
+              f"| {r['multi_cost'] / r['cost'] if r['cost'] else float('nan'):.3f} | {years} |")
 
 
 if __name__ == "__main__":

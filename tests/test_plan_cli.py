@@ -46,7 +46,14 @@ def test_after_folder_passes_every_rule(planned):
 def test_folders_differ_exactly_by_the_plan(planned):
     out, after, _ = planned
     plan = pd.read_csv(out / "plan.csv", keep_default_na=False)
-    assert set(pd.read_excel(out / "plan.xlsx", sheet_name=None)) >= {"plan", "summary", "balance", "after_balance"}
+    sheets = pd.read_excel(out / "plan.xlsx", sheet_name=None, engine="openpyxl")
+    assert set(sheets) >= {"达标路径", "汇总", "差异系数", "实施后差异系数"}
+    # The workbook speaks Chinese (labels from reporting.labels); plan.csv keeps the canonical names
+    # because it is also a scenario file.
+    sheet = sheets["达标路径"]
+    assert {"年度", "学校代码", "措施", "数据列", "数量", "费用（元）"} <= set(sheet.columns)
+    assert sheet["费用（元）"].sum() == pytest.approx(plan["cost"].sum())
+    assert set(sheet["年度"]) == set(plan["year"]) == {2022}
     before, later = load_period(SAMPLE / "2022Q4"), load_period(after)
     for table, keys in (("sections", ["school_id", "stage"]), ("facilities", ["school_id"])):
         b = before.tables[table].set_index(keys)

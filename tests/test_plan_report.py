@@ -30,6 +30,7 @@ def test_district_section_shows_cost_actions_and_cvs(ctx):
     assert "实施前差异系数" in out and "0.526" in out  # primary R2 before
     assert "调出" in out and "调入" in out
     assert "至少6项指标" in out and "10%" in out  # built from the standard's values
+    assert "每年交流轮岗教师中县级及以上骨干教师不低于20%" in out  # [planning.rotation.min_share]
     # Cached: the school report reads the same plan without solving again.
     assert plan_sections.plan_for(ctx).cost == plan.cost
 

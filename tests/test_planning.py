@@ -174,6 +174,10 @@ def test_infeasible_plan_names_what_blocks_it(tmp_path):
     assert plan.items.empty
     blocked = plan.blocking
     assert ("section", "A") in set(zip(blocked["kind"], blocked["school_id"]))
+    # The exclusion is what blocks it: taking A back allows a plan; nothing else does.
+    named = blocked[blocked["constraint"] != ""]
+    assert list(zip(named["kind"], named["constraint"])) == [("excluded_school", "exclude_schools=A")]
+    assert "排除学校A" in plan.message and "exclude_schools=A" in plan.message
 
 
 def test_budget_maximises_passing_sections(tmp_path):
@@ -214,16 +218,19 @@ def test_bad_cost_table_lists_every_problem(tmp_path):
     ds = load_period(write_period(tmp_path / "2022Q4", district(primary_school("A", 300))))
     with pytest.raises(StandardError) as err:
         plan_remediation(ds, "national-2017", costs={"teacher": -1, "crane": 5})
-    text = str(err.value)
-    assert "2 problem(s)" in text and "negative" in text and "crane" in text
+    assert "2 problem(s)" in str(err.value)
+    problems = err.value.problems.set_index("key")
+    assert problems.at["teacher", "rule"] == "a unit cost must be ≥ 0 (元)" and problems.at["teacher", "value"] == "-1"
+    assert problems.at["crane", "rule"].startswith("unknown resource")
     override = tmp_path / "costs.toml"
     override.write_text(
         'extends = "national-2017"\nname = "x"\n[planning.actions.hire_tutor]\nlabel = "x"\ntable = "sections"\n'
         'resource = "tutor"\ncolumns = { teachers = 1 }\n',
         encoding="utf-8",
     )
-    with pytest.raises(StandardError, match="'tutor' has no unit cost"):
+    with pytest.raises(StandardError) as err:
         plan_remediation(ds, override)
+    assert err.value.problems[["key", "value"]].values.tolist() == [["planning.actions.hire_tutor.resource", "'tutor'"]]
     with pytest.raises(DataValidationError) as err:
         plan_remediation(ds, "national-2017", exclude_schools=["ZZ"], exclude_actions=["fly"])
     assert len(err.value.problem_list) == 2
@@ -296,3 +303,32 @@ def test_each_district_is_planned_on_its_own(tmp_path):
     assert pairs == {("D1", "A", "B"), ("D1", "B", "A"), ("D2", "C", "D"), ("D2", "D", "C")}
     assert moves.groupby(["district_id", "column"])["amount"].sum().eq(0).all()
     assert set(plan.balance()["district_id"]) == {"D1", "D2"}
+
+
+def test_bad_planning_table_is_reported_at_load_all_at_once(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'extends = "national-2017"\nname = "bad"\n'
+        '[remediation.unit_costs.rotation]\ncost = "-5"\n'
+        '[planning.actions.hire_tutor]\ntable = "sections"\nresource = "tutor"\ncolumns = { tutors = 1 }\n'
+        '[planning.actions.build_pool]\ntable = "pools"\nresource = "teacher"\ncolumns = { x = 1 }\n'
+        '[planning.rotation]\nmax_out_share_per_year = "1.5"\n'
+        '[planning.annual_caps.hiring]\nlimit = "-1"\nactions = ["hire_key_teacher", "hire_wizard"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(StandardError) as err:
+        load_standard(bad)
+    table = err.value.problems
+    assert set(table["file"]) == {str(bad)}
+    found = dict(zip(table["key"], table["rule"]))
+    assert found == {
+        "remediation.unit_costs.rotation.cost": "a unit cost must be ≥ 0 (元)",
+        "planning.actions.hire_tutor.resource": found["planning.actions.hire_tutor.resource"],
+        "planning.actions.hire_tutor.columns.tutors": "not a column of the sections table",
+        "planning.actions.build_pool.table": "must be one of sections, facilities",
+        "planning.rotation.max_out_share_per_year": "must lie between 0 and 1",
+        "planning.annual_caps.hiring.actions": found["planning.annual_caps.hiring.actions"],
+        "planning.annual_caps.hiring.limit": "must be ≥ 0",
+    }
+    assert found["planning.actions.hire_tutor.resource"].startswith("no unit cost for it")
+    assert "hire_wizard" in set(table["value"].str.strip("'"))

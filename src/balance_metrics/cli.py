@@ -156,14 +156,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
     tables = dict(plan.tables())
     if plan.after is not None:
         tables |= {"after_verdicts": plan.after.verdicts, "after_balance": plan.after.balance}
-    # The plan's tables have no Chinese labels yet: its workbook keeps the canonical names.
-    written = write_tables(tables, out, workbook="plan.xlsx", lang="en", standard=plan.before.standard)
+    # plan.csv keeps the canonical names: it is also a scenario file (balance-metrics scenario).
+    written = write_tables(tables, out, workbook="plan.xlsx", standard=plan.before.standard)
     print(f"{dataset.period} · standard {plan.before.standard.label} · plan {plan.status}, "
           f"cost {plan.cost:,.0f} 元, gap {plan.gap:.3%}, {plan.seconds:.1f} s")
     for row in plan.summary().itertuples():
         print(f"  {row.label}: {row.amount:g} → {row.cost:,.0f} 元")
+    if plan.after is None:
+        print(plan.message)
     for row in plan.blocking.itertuples():
-        print(f"  blocking: {row.detail}")
+        print(f"  blocking: {row.detail}" + (f" [{row.constraint}]" if row.constraint else ""))
     if plan.after is not None:
         print(_summary(plan.after))
     if args.write_after and plan.after is not None:
@@ -230,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--no-rotation", action="store_true", help="do not rotate teachers between schools")
     pl.add_argument("--exclude-schools", nargs="+", default=[], metavar="ID", help="schools that take no action")
     pl.add_argument("--exclude-actions", nargs="+", default=[], metavar="ACTION", help="actions not to use, e.g. hire_key_teacher")
-    pl.add_argument("--deadline", help="last year of the plan (rotation caps apply per year)")
+    pl.add_argument("--deadline", help="last year of the plan: each action gets a year, the standard's yearly caps "
+                    "([planning.annual_caps]) and rotation rules hold per year")
     pl.add_argument("--prefer-rural", action="store_true", help="break cost ties in favour of rural schools")
     pl.add_argument("--time-limit", type=float, help="solver time limit in seconds (default from the standard)")
     pl.add_argument("--out", help="output folder (default data/processed/<period>/plan)")

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from balance_metrics.analysis.gaps import ZERO, _by_stage_indicator, remediation_items
@@ -56,35 +57,44 @@ def _plan_items(
     return items
 
 
-def _deltas(rows: pd.DataFrame, items: pd.DataFrame, standard: Standard, shares: list[Fraction]) -> list[Fraction]:
-    """Each section × indicator row's gain from the plan's additions.
+def _deltas(rows: pd.DataFrame, items: pd.DataFrame, standard: Standard) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each section × indicator row's gain from the plan's additions, as whole columns.
 
     Teachers go to the section named. A facility goes to the school and every
     section of it gains ``addition × share``; when a plan adds the same
     facility for two sections of one school, the larger addition serves both.
+
+    Returns
+    -------
+    (float gains, exact section additions, exact school additions)
+        The float gain of every row (``share`` as a float), and per row the exact
+        (Fraction) section addition and school addition (× the exact share still
+        to apply), for the rows a verdict needs exactly.
     """
-    section_add: dict[tuple[str, str, str], Fraction] = {}
-    school_add: dict[tuple[str, str], Fraction] = {}
-    for item in items.to_dict("records"):
-        if standard.indicator(item["indicator"])["basis"] == "facility":
-            key = (item["school_id"], item["indicator"])
-            school_add[key] = max(school_add.get(key, ZERO), item["add"])
-        else:
-            key3 = (item["school_id"], item["stage"], item["indicator"])
-            section_add[key3] = section_add.get(key3, ZERO) + item["add"]
-    deltas = []
-    for row, share in zip(rows.to_dict("records"), shares):
-        if standard.indicator(row["indicator"])["basis"] == "facility":
-            deltas.append(school_add.get((row["school_id"], row["indicator"]), ZERO) * share)
-        else:
-            deltas.append(section_add.get((row["school_id"], row["stage"], row["indicator"]), ZERO))
-    return deltas
+    facility = {ind for ind in standard.indicator_ids if standard.indicators[ind].basis == "facility"}
+    is_facility = items["indicator"].isin(facility)
+    on_section = items[~is_facility].groupby(["school_id", "stage", "indicator"])["add"].agg(lambda a: sum(a, ZERO))
+    on_school = items[is_facility].groupby(["school_id", "indicator"])["add"].agg(max)
+    section_keys = pd.MultiIndex.from_frame(rows[["school_id", "stage", "indicator"]])
+    school_keys = pd.MultiIndex.from_frame(rows[["school_id", "indicator"]])
+    section_add = on_section.reindex(section_keys).to_numpy(object)
+    school_add = on_school.reindex(school_keys).to_numpy(object)
+    row_is_facility = rows["indicator"].isin(facility).to_numpy()
+    section_add = np.where(~row_is_facility & pd.notna(section_add), section_add, ZERO)
+    school_add = np.where(row_is_facility & pd.notna(school_add), school_add, ZERO)
+    gains = section_add.astype(float) + school_add.astype(float) * rows["share"].to_numpy(float)
+    return gains, section_add, school_add
 
 
 def remediated_sections(
     evaluation: ResourceEvaluation, plan: str | pd.DataFrame = "cheapest", costs: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
     """Every section × indicator after a plan's additions, judged again.
+
+    Whole-column: gains, numerators and values in floating point; the verdicts
+    are the engine's (:func:`~balance_metrics.engine.verdicts.judge_sections`),
+    which re-checks the rows within rounding distance of a bound exactly, from
+    the evaluation's exact numerators and shares and the plan's exact additions.
 
     Parameters
     ----------
@@ -108,20 +118,33 @@ def remediated_sections(
     """
     std = evaluation.standard
     rows = evaluation.sections.reset_index(drop=True)
-    deltas = _deltas(rows, _plan_items(evaluation, plan, costs), std, evaluation.exact_shares())
-    numerators = [n + d for n, d in zip(evaluation.exact_numerators(), deltas)]
-    values = [
-        section_value(n, exact(std.indicator(ind)["scale"]), int(s))
-        for n, ind, s in zip(numerators, rows["indicator"], rows["students"])
-    ]
+    gains, section_add, school_add = _deltas(rows, _plan_items(evaluation, plan, costs), std)
+    scales = {ind: std.indicators[ind].scale for ind in std.indicator_ids}
+    scale = rows["indicator"].map({k: float(v) for k, v in scales.items()}).to_numpy(float)
+    students = rows["students"].to_numpy(float)
+    numerators = rows["numerator"].to_numpy(float) + gains
+    values = section_value(numerators, scale, students)
+    magnitude = rows["magnitude"].to_numpy(float) if "magnitude" in rows else np.abs(rows["value"].to_numpy(float))
+    indicators, counts = rows["indicator"].to_numpy(object), rows["students"].to_numpy(int)
+
+    def exact_values(positions: np.ndarray) -> list[Fraction]:
+        before = evaluation.exact_numerators(positions)
+        shares = evaluation.exact_shares(positions)
+        return [
+            section_value(n + section_add[p] + school_add[p] * share, scales[indicators[p]], int(counts[p]))
+            for n, share, p in zip(before, shares, positions)
+        ]
+
     out = rows[["school_id", "school_name", "school_type", "area_type", "stage", "students", "indicator", "name", "unit"]].copy()
-    out["added"] = [float(d) for d in deltas]
+    out["added"] = gains
     out["numerator_before"] = rows["numerator"]
-    out["numerator_after"] = [float(n) for n in numerators]
+    out["numerator_after"] = numerators
     out["value_before"] = rows["value"]
-    out["value_after"] = [float(v) for v in values]
+    out["value_after"] = values
     out["threshold"], out["floor"], out["met_before"] = rows["threshold"], rows["floor"], rows["met"]
-    judged, verdicts = judge_sections(out.assign(value=out["value_after"], value_exact=values), std)
+    judged, verdicts = judge_sections(
+        out.assign(value=values, magnitude=magnitude + np.abs(gains) * scale / students), std, exact_values
+    )
     out["met_after"], out["above_floor_after"] = judged["met"].to_numpy(), judged["above_floor"].to_numpy()
     before = evaluation.verdicts.set_index(["school_id", "stage"])["passed"]
     keys = pd.MultiIndex.from_frame(out[["school_id", "stage"]])

@@ -167,6 +167,18 @@ COLUMN_LABELS: dict[str, str] = {
     "reach_date": "预计达标日期",
     "inspection_status": "督导评估时进度",
     "status_zh": "进度判断",
+    # district plan (balance-metrics plan)
+    "year": "年度",
+    "action": "措施（代码）",
+    "amount": "数量",
+    "cost": "费用（元）",
+    "move_id": "轮岗编号",
+    "counterpart_school_id": "轮岗对方学校代码",
+    "constraint": "约束",
+    "cv_before": "实施前差异系数",
+    "cv_after": "实施后差异系数",
+    "passed_before": "实施前是否达标",
+    "passed_after": "实施后是否达标",
 }
 
 #: Labels that depend on the table (sheet) a column is in.
@@ -182,6 +194,9 @@ TABLE_COLUMN_LABELS: dict[str, dict[str, str]] = {
     "changes": {"before": "变动前", "after": "变动后"},
     "section_changes": {"before": "变动前是否达标", "after": "变动后是否达标", "change": "变化"},
     "问题清单": dict(ISSUE_LABELS),
+    "plan": {"label": "措施", "column": "数据列"},
+    "schedule": {"label": "措施"},
+    "summary": {"label": "措施"},
 }
 
 #: Units of result columns that always hold the same unit (shown in headers).
@@ -219,6 +234,11 @@ TABLE_LABELS: dict[str, str] = {
     "section_changes": "达标变化",
     "progress": "目标进度",
     "about": "说明",
+    "plan": "达标路径",
+    "schedule": "年度安排",
+    "blocking": "阻碍达标的约束",
+    "after_verdicts": "实施后各校判定",
+    "after_balance": "实施后差异系数",
 }
 
 #: Labels of the provenance fields (:class:`balance_metrics.reporting.provenance.ProvenanceRecord`).
@@ -257,7 +277,13 @@ VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "level": {"indicator": "单项指标", "section": "学段综合判定"},
     "before": {**SCHOOL_TYPES, **STAGES},
     "after": {**SCHOOL_TYPES, **STAGES},
-    "kind": {"cv": "差异系数", "section_share": "学校达标比例", "plan": "区定目标"},
+    "kind": {
+        "cv": "差异系数", "section_share": "学校达标比例", "plan": "区定目标",
+        # why no district plan passes (balance_metrics.analysis.planning.diagnosis)
+        "section": "学校（学段）达标", "annual_cap": "年度上限", "rotation_share": "轮岗比例上限",
+        "rotation_min_share": "轮岗教师构成", "excluded_school": "排除的学校", "excluded_action": "排除的措施",
+        "rotation_off": "不安排交流轮岗", "deadline": "期限",
+    },
     "inspection_status": PROGRESS_LABELS,
     "comparison": COMPARISON_LABELS,
     "status": STATUS_LABELS,

@@ -16,6 +16,7 @@ import pandas as pd
 
 from balance_metrics.analysis.planning import Plan, plan_remediation
 from balance_metrics.analysis.planning.actions import rotation_share
+from balance_metrics.common.labels import percent_text
 from balance_metrics.contract.schema import FACILITIES, SECTIONS, STAGES
 from balance_metrics.reporting import presentation as pres
 from balance_metrics.reporting.context import _code_digest, _hash_folder, cached
@@ -78,9 +79,14 @@ def _assumptions(ctx: ReportContext) -> Html:
         f"费用按标准文件中的单位成本假设估算（[remediation.unit_costs]，单位：{currency}），用于比较方案，不是预算。"
     )
     if share > 0:
+        rotation = std.planning.rotation
+        shares = "".join(
+            f"每年交流轮岗教师中{_column_label(c)[0].removesuffix('数')}不低于{percent_text(v)}；"
+            for c, v in rotation.min_share.items() if v > 0
+        )
         text += (
-            f"教师交流轮岗：每校每年调出的教师不超过其专任教师数的{float(share) * 100:g}%，调出学校本身仍须达标；"
-            f"依据：{std.get('planning.rotation.source', '')}。"
+            f"教师交流轮岗：每校每年调出的教师不超过其专任教师数的{percent_text(share)}，调出学校本身仍须达标；"
+            f"{shares}依据：{rotation.source}。"
         )
     return pres.notice(text, "info")
 

@@ -29,6 +29,7 @@ from balance_metrics.standard.model import (
     BalanceRule, Indicator, ItemSpec, MonitoringRules, PlanTarget, Remediation, RemedyRule, Scope, SectionRule,
     SurveySettings, exact,
 )
+from balance_metrics.standard.planning_rules import parse_planning
 
 __all__ = ["AREAS", "ITEM_RULE_PARAMS", "PLAN_MEASURE_PARAMS", "parse"]
 
@@ -135,6 +136,7 @@ def parse(data: Mapping[str, Any], origins: Mapping[Path, str], top: str) -> dic
         "remediation": _remediation(r, indicators),
         "monitoring": _monitoring(r),
         "plan_targets": _plan_targets(r),
+        "planning": None,
         "blocking_statuses": r.value(("evaluation", "blocking_statuses"), _texts, required=False,
                                      default=("fail", "evidence missing")),
     }
@@ -147,6 +149,7 @@ def parse(data: Mapping[str, Any], origins: Mapping[Path, str], top: str) -> dic
     if unknown_status:
         r.problem(("evaluation", "blocking_statuses"), sorted(unknown_status), f"statuses are {', '.join(ITEM_STATUSES)}")
     parts["items"], parts["survey"] = _items(r)
+    parts["planning"] = parse_planning(r, parts["remediation"].unit_costs)
     if r.problems:
         raise StandardError(r.problems, source=top)
     return parts
@@ -310,6 +313,8 @@ def _remediation(r: _Reader, indicators: Mapping[str, Indicator]) -> Remediation
         path = (*base, "unit_costs", resource)
         r.table(path, entry)
         costs[resource] = r.value((*path, "cost"), _number, default=Fraction(0))
+        if costs[resource] < 0:
+            r.problem((*path, "cost"), str(costs[resource]), "a unit cost must be ≥ 0 (元)")
     rules = {}
     table = r.table((*base, "indicators"))
     for ind, entry in table.items():

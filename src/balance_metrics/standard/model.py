@@ -142,6 +142,82 @@ class Remediation:
 
 
 @dataclass(frozen=True)
+class PlanningAction:
+    """One action of the district planner (``[planning.actions.<name>]``, or a
+    rotation kind ``[planning.rotation.kinds.<kind>]`` named ``rotate_<kind>``).
+
+    ``columns`` maps data-contract columns to what one unit adds (contract
+    units); ``step`` is the size of one unit; ``resource`` names its unit cost
+    in ``[remediation.unit_costs]``.
+    """
+
+    name: str
+    label: str
+    table: str
+    resource: str
+    columns: Mapping[str, Fraction]
+    step: Fraction = Fraction(1)
+    rotation: bool = False
+
+
+@dataclass(frozen=True)
+class RotationRules:
+    """``[planning.rotation]``: 交流轮岗 between the schools of a district.
+
+    Attributes
+    ----------
+    max_out_share_per_year : Fraction
+        Most a section gives up per year, as a share of its teachers (rounded down).
+    min_share : mapping of str to Fraction
+        Column -> least share of the rotated ``share_of`` column per district and
+        year, e.g. ``{"key_teachers": 1/5}``: key teachers ≥ 20 % of the rotated teachers.
+    share_of : str
+        The column ``min_share`` is a share of (``"teachers"``).
+    """
+
+    label: str
+    resource: str
+    max_out_share_per_year: Fraction
+    min_share: Mapping[str, Fraction]
+    share_of: str
+    kinds: Mapping[str, PlanningAction]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class AnnualCap:
+    """``[planning.annual_caps.<name>]``: the most a district does per year of some actions.
+
+    ``measure`` is ``"units"`` (units of the actions' steps, e.g. teachers hired)
+    or ``"cost"`` (元 spent); ``limit`` is ``None`` when the standard sets none
+    (a district sets its own in an override file).
+    """
+
+    name: str
+    label: str
+    actions: tuple[str, ...]
+    measure: str
+    limit: Fraction | None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Planning:
+    """``[planning]``: the district planner's actions, rotation rules and yearly caps ([C] assumptions)."""
+
+    gap: Fraction
+    time_limit: float
+    actions: Mapping[str, PlanningAction]
+    rotation: RotationRules | None
+    annual_caps: Mapping[str, AnnualCap]
+    source: str = ""
+
+    def all_actions(self) -> dict[str, PlanningAction]:
+        """The actions and the rotation kinds (``rotate_<kind>``), by name."""
+        return dict(self.actions) | dict(self.rotation.kinds if self.rotation else {})
+
+
+@dataclass(frozen=True)
 class MonitoringRules:
     """The standard's ``[monitoring]`` table, parsed.
 
@@ -207,6 +283,8 @@ class Standard:
         Empty for the national standard.
     blocking_statuses : tuple of str
         Item statuses that keep the district from applying.
+    planning : Planning or None
+        The district planner's tables (``None`` when the standard has none).
     """
 
     name: str
@@ -225,6 +303,7 @@ class Standard:
     monitoring: MonitoringRules | None = field(default=None, repr=False)
     plan_targets: Mapping[str, PlanTarget] = field(default_factory=dict, repr=False)
     blocking_statuses: tuple[str, ...] = field(default=(), repr=False)
+    planning: Planning | None = field(default=None, repr=False)
 
     # -- resource indicators -------------------------------------------------
     @property

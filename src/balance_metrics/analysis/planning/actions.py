@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from balance_metrics.common.errors import StandardError
-from balance_metrics.contract.schema import FACILITIES, SECTIONS
+from balance_metrics.common.errors import StandardError, StandardProblem
 from balance_metrics.standard.loader import Standard, exact
+from balance_metrics.standard.planning_rules import ROTATE
 
-ROTATE = "rotate"
+__all__ = ["ROTATE", "Action", "planning_actions", "rotation_share"]
 
 
 @dataclass(frozen=True)
@@ -69,38 +69,33 @@ class Action:
         return self.unit_cost * self.step
 
 
-def _costs(standard: Standard, overrides: Mapping[str, Any] | None, problems: list[str]) -> dict[str, Fraction]:
-    table = {k: v.get("cost") for k, v in (standard.get("remediation.unit_costs") or {}).items()}
-    unknown = sorted(set(overrides or {}) - set(table))
-    if unknown:
-        problems.append(f"cost overrides name unknown resource(s) {unknown}; known: {sorted(table)}")
-    table |= {k: v for k, v in (overrides or {}).items() if k in table}
-    costs = {}
-    for resource, raw in table.items():
+def _costs(standard: Standard, overrides: Mapping[str, Any] | None) -> dict[str, Fraction]:
+    """Unit costs (元) of the standard, with call-time overrides checked: every problem at once."""
+    table = dict(standard.remediation.unit_costs) if standard.remediation else {}
+    problems = []
+    for resource, raw in (overrides or {}).items():
+        if resource not in table:
+            problems.append(StandardProblem("costs", resource, repr(raw), f"unknown resource; known: {', '.join(table)}"))
+            continue
         try:
             value = exact(raw)
-        except (TypeError, ValueError, ZeroDivisionError):
-            problems.append(f"unit cost of {resource!r} is not a number: {raw!r}")
+        except StandardError:
+            problems.append(StandardProblem("costs", resource, repr(raw), "expected a number (元)"))
             continue
         if value < 0:
-            problems.append(f"unit cost of {resource!r} is negative: {raw!r} (元)")
-        costs[resource] = value
-    return costs
-
-
-def _columns(name: str, table: str, spec: Mapping[str, Any], problems: list[str]) -> tuple[tuple[str, Fraction], ...]:
-    allowed = set((SECTIONS if table == "sections" else FACILITIES).names)
-    columns = spec.get("columns") or {}
-    if not columns:
-        problems.append(f"planning action {name!r} adds to no column")
-    bad = sorted(set(columns) - allowed)
-    if bad:
-        problems.append(f"planning action {name!r} names column(s) {bad} not in the {table} table")
-    return tuple((c, exact(v)) for c, v in columns.items())
+            problems.append(StandardProblem("costs", resource, repr(raw), "a unit cost must be ≥ 0 (元)"))
+        table[resource] = value
+    if problems:
+        raise StandardError(problems, source=f"{standard.name} (cost overrides)")
+    return table
 
 
 def planning_actions(standard: Standard, costs: Mapping[str, Any] | None = None) -> dict[str, Action]:
     """Every action of the standard's ``[planning]`` table, rotation kinds included.
+
+    The table itself is checked when the standard loads
+    (:mod:`balance_metrics.standard.planning_rules`); here the unit costs are
+    attached, with ``costs`` overriding them.
 
     Parameters
     ----------
@@ -111,53 +106,24 @@ def planning_actions(standard: Standard, costs: Mapping[str, Any] | None = None)
     Raises
     ------
     StandardError
-        Listing every problem: a resource without a unit cost, a negative or
-        non-numeric cost, an unknown column or override.
+        The standard has no ``[planning]`` table; or, listing every problem
+        (``error.problems``), an override naming an unknown resource or a
+        negative or non-numeric cost.
     """
-    problems: list[str] = []
-    unit_costs = _costs(standard, costs, problems)
-    actions: dict[str, Action] = {}
-    specs = standard.get("planning.actions") or {}
-    if not specs:
-        problems.append(f"standard {standard.name} has no [planning.actions] table")
-    for name, spec in specs.items():
-        table = spec.get("table", "")
-        if table not in ("sections", "facilities"):
-            problems.append(f"planning action {name!r}: table must be 'sections' or 'facilities', got {table!r}")
-            continue
-        resource = spec.get("resource", "")
-        if resource not in unit_costs:
-            problems.append(f"planning action {name!r}: resource {resource!r} has no unit cost in [remediation.unit_costs]")
-        actions[name] = Action(
-            name=name,
-            label=spec.get("label", name),
-            table=table,
-            resource=resource,
-            columns=_columns(name, table, spec, problems),
-            step=exact(spec.get("step", "1")),
-            unit_cost=unit_costs.get(resource, Fraction(0)),
+    if standard.planning is None:
+        raise StandardError(f"standard {standard.name} has no [planning] table (does it extend national-2017?)")
+    unit_costs = _costs(standard, costs)
+    return {
+        name: Action(
+            name=name, label=spec.label, table=spec.table, resource=spec.resource,
+            columns=tuple(spec.columns.items()), step=spec.step, unit_cost=unit_costs[spec.resource],
+            rotation=spec.rotation,
         )
-    rotation = standard.get("planning.rotation") or {}
-    resource = rotation.get("resource", "rotation")
-    if rotation.get("kinds") and resource not in unit_costs:
-        problems.append(f"rotation resource {resource!r} has no unit cost in [remediation.unit_costs]")
-    for kind, spec in (rotation.get("kinds") or {}).items():
-        name = f"{ROTATE}_{kind}"
-        actions[name] = Action(
-            name=name,
-            label=f"{rotation.get('label', '交流轮岗')}（{spec.get('label', kind)}）",
-            table="sections",
-            resource=resource,
-            columns=_columns(name, "sections", spec, problems),
-            step=Fraction(1),
-            unit_cost=unit_costs.get(resource, Fraction(0)),
-            rotation=True,
-        )
-    if problems:
-        raise StandardError(f"{len(problems)} problem(s) in the planning tables of {standard.name}:\n" + "\n".join(f"  - {p}" for p in problems))
-    return actions
+        for name, spec in standard.planning.all_actions().items()
+    }
 
 
 def rotation_share(standard: Standard) -> Fraction:
     """Most a section gives up per year, as a share of its teachers."""
-    return exact(standard.get("planning.rotation.max_out_share_per_year", "0"))
+    rotation = standard.planning.rotation if standard.planning else None
+    return rotation.max_out_share_per_year if rotation else Fraction(0)

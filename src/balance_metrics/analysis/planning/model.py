@@ -6,9 +6,18 @@ Variables (all integers, in units of each action's step):
   of a facility action (area, equipment, rooms) to the school of s, which every
   section of that school receives × its share (STANDARD.md §4);
 - ``out[r, s]`` / ``inn[r, s]``: teachers of rotation kind r leaving / joining
-  section s; per district, stage and kind Σ out = Σ inn. Out-flow is capped by
-  the rotation rule (a share of the section's teachers per year × years) and by
-  the columns the kind carries (a section cannot give more key teachers than it has).
+  section s. Out-flow is capped by the columns the kind carries (a section
+  cannot give more key teachers than it has).
+
+With a deadline of Y years every variable is the sum of Y yearly parts
+(``x = Σ_t x_t``) and the yearly rules hold per year t, per district:
+
+- rotation: Σ out_t = Σ inn_t per stage and kind; each section gives up at most
+  ⌊share × its teachers⌋ a year; moved ``c`` ≥ min_share[c] × moved teachers
+  (key teachers ≥ 20 % of those rotated, plan item 8);
+- each annual cap: Σ over its actions of units (or 元) in year t ≤ its limit.
+
+The verdicts are taken at the deadline, on the totals.
 
 Every section × indicator has the numerator N = N₀ + Σ effects (linear).
 
@@ -26,15 +35,18 @@ values normalised by the threshold (v = N·scale ÷ (students·T))::
 
 which is √(Σ P(v − x̄)²/P) ≤ L·x̄, the 差异系数 limit, with x̄ linear in the
 additions. The objective is the cost in 元 (unit costs × amounts; a rotation
-costs per teacher received).
+costs per teacher received); :mod:`.solve` then refines it lexicographically
+(the rural schools' share, the earliest years) with the cost held.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import ceil, sqrt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,12 +54,12 @@ from pyscipopt import Model, quicksum
 
 from balance_metrics.analysis.planning.actions import Action
 from balance_metrics.standard.loader import Standard
+from balance_metrics.standard.model import AnnualCap
 
 # Margins against the solver's feasibility tolerance (1e-6): the plan is
 # checked exactly afterwards by the engine.
 RELATIVE_MARGIN = 1e-7
 CV_MARGIN = 1e-6
-RURAL_TILT = 1e-6
 
 
 @dataclass
@@ -65,6 +77,29 @@ class PlanningModel:
     cone_scale: dict[tuple[str, str, str], float] = field(default_factory=dict)
     cost: object = None
     actions: dict[str, Action] = field(default_factory=dict)
+    years: int = 1
+    #: (kind, action, key) -> per-year integer variables (kind: "add", "out", "inn").
+    by_year: dict[tuple, list] = field(default_factory=dict)
+    cost_terms: list = field(default_factory=list)
+    rural_terms: list = field(default_factory=list)
+    #: Cost of the rural schools' actions (元): the second objective of ``prefer_rural``.
+    rural: object = 0
+    #: Σ year index × cost: the last objective when there are several years (earliest first).
+    lateness: object = 0
+    share_rows: list = field(default_factory=list)
+    #: Variable name -> value of the plan kept when a later stage ends without a solution.
+    fixed: dict[str, float] | None = None
+
+    @property
+    def solved(self) -> bool:
+        """A plan was found (by the last stage, or kept from an earlier one)."""
+        return self.fixed is not None or self.model.getNSols() > 0
+
+    def value(self, var: Any) -> float:
+        """The plan's value of a variable (a constant part is itself)."""
+        if isinstance(var, (int, float)):
+            return float(var)
+        return self.fixed[var.name] if self.fixed is not None else self.model.getVal(var)
 
 
 def _effects(action: Action, standard: Standard) -> dict[str, Fraction]:
@@ -112,31 +147,84 @@ def _need(frame: pd.DataFrame, ind: str, standard: Standard) -> np.ndarray:
     return np.clip((target - frame[f"N_{ind}"]).to_numpy(float), 0, None)
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What constrains the plan besides the standard's verdict rules.
+
+    Attributes
+    ----------
+    years : int
+        Years from the period to the deadline; every action gets a year.
+    rotation_share : Fraction
+        Most a section gives up per year, as a share of its teachers.
+    min_share : mapping of str to Fraction
+        Column -> least share of the rotated ``share_of`` column, per district and year.
+    share_of : str
+    caps : tuple of AnnualCap
+        Yearly caps per district (only those with a limit).
+    excluded_schools : frozenset of str
+    """
+
+    years: int = 1
+    rotation_share: Fraction = Fraction(0)
+    min_share: Mapping[str, Fraction] = field(default_factory=dict)
+    share_of: str = "teachers"
+    caps: tuple[AnnualCap, ...] = ()
+    excluded_schools: frozenset[str] = frozenset()
+
+
+def _split(pm: PlanningModel, kind: str, key: tuple, total: Any, ub: int, years: int, free: bool = False) -> None:
+    """Per-year integer parts of ``total`` (the total itself when there is one year).
+
+    ``free``: no yearly rule touches it, so the whole amount in the first year is
+    feasible and earliest; the parts are then ``[total, 0, …]`` (no variables).
+    """
+    if years == 1 or free:
+        pm.by_year[(kind, *key)] = [total] + [0] * (years - 1)
+        return
+    parts = [pm.model.addVar(f"{total.name}_y{t}", vtype="I", lb=0, ub=ub) for t in range(years)]
+    pm.model.addCons(total == quicksum(parts))
+    pm.by_year[(kind, *key)] = parts
+
+
 def build_model(
     frame: pd.DataFrame,
     standard: Standard,
     actions: dict[str, Action],
+    rules: Rules = Rules(),
     *,
-    years: int = 1,
-    rotation_share: Fraction = Fraction(0),
-    excluded_schools: frozenset[str] = frozenset(),
     budget: float | None = None,
     soft_sections: bool = False,
     soft_cv: bool = False,
     require_cv: bool = True,
-    prefer_rural: bool = False,
     min_passing: int | None = None,
 ) -> PlanningModel:
     """Build the planning model; see the module docstring for the formulation."""
     m = Model("district-plan")
     m.hideOutput()
-    pm = PlanningModel(model=m, sections=frame, actions=actions)
-    n = len(frame)
+    # No NLP (Ipopt) solves: the cones are handled by outer approximation anyway, and
+    # Ipopt's MUMPS/METIS ordering can corrupt the heap and abort the process
+    # (scipopt/scip#211; seen here on a 200-section district).
+    m.setParam("nlp/disable", True)
+    pm = PlanningModel(model=m, sections=frame, actions=actions, years=rules.years)
+    n, years = len(frame), rules.years
     gains: dict[tuple[int, str], list] = defaultdict(list)  # (section, indicator) -> [coef * var]
-    cost_terms = []
-    allowed = ~frame["school_id"].isin(excluded_schools).to_numpy()
+    allowed = ~frame["school_id"].isin(rules.excluded_schools).to_numpy()
     needs = {ind: _need(frame, ind, standard) for ind in standard.indicator_ids}
-    tilt = np.where(frame["area_type"].to_numpy() == "rural", 1.0, 1.0 + RURAL_TILT) if prefer_rural else np.ones(n)
+    rural = frame["area_type"].to_numpy() == "rural"
+    district_of_school = frame.groupby("school_id", sort=False)["district_id"].first()
+    # (action, district) -> [(per-year vars, cost per step)] for the yearly caps and objectives.
+    spent: dict[tuple[str, str], list] = defaultdict(list)
+
+    capped = {name for cap in rules.caps for name in cap.actions}
+
+    def priced(action: Action, var: Any, key: tuple, ub: int, district: str, is_rural: bool, kind: str = "add") -> None:
+        _split(pm, kind, key, var, ub, years, free=not action.rotation and action.name not in capped)
+        cost = float(action.cost_per_step)
+        spent[(action.name, district)].append((pm.by_year[(kind, *key)], cost))
+        pm.cost_terms.append(cost * var)
+        if is_rural:
+            pm.rural_terms.append(cost * var)
 
     for action in (a for a in actions.values() if not a.rotation):
         effects = {k: float(v) for k, v in _effects(action, standard).items()}
@@ -151,10 +239,10 @@ def build_model(
                 pm.adds[(action.name, int(s))] = var
                 for k, e in effects.items():
                     gains[(int(s), k)].append(e * var)
-                cost_terms.append(float(action.cost_per_step) * tilt[s] * var)
+                priced(action, var, (action.name, int(s)), ub, frame.at[s, "district_id"], bool(rural[s]))
         else:
             for school, idx in frame.groupby("school_id", sort=False).indices.items():
-                if school in excluded_schools:
+                if school in rules.excluded_schools:
                     continue
                 shares = frame["share"].to_numpy(float)[idx]
                 ub = 0
@@ -169,18 +257,20 @@ def build_model(
                 for s, share in zip(idx, shares):
                     for k, e in effects.items():
                         gains[(int(s), k)].append(e * share * var)
-                cost_terms.append(float(action.cost_per_step) * float(tilt[idx].max()) * var)
+                priced(action, var, (action.name, school), ub, district_of_school[school], bool(rural[idx].any()))
 
     rotations = [a for a in actions.values() if a.rotation]
-    if rotations and rotation_share > 0:
-        cap = np.floor(frame["teachers"].to_numpy(float) * float(rotation_share)).astype(int) * years
-        out_total: dict[int, list] = defaultdict(list)
+    if rotations and rules.rotation_share > 0:
+        yearly = np.floor(frame["teachers"].to_numpy(float) * float(rules.rotation_share)).astype(int)
+        out_year: dict[tuple[int, int], list] = defaultdict(list)  # (section, year) -> out vars
         used: dict[tuple[int, str], list] = defaultdict(list)
+        moved: dict[tuple[str, int], list] = defaultdict(list)  # (district, year) -> key-share terms
         for action in rotations:
             effects = {k: float(v) for k, v in _effects(action, standard).items()}
             cols = dict(action.columns)
+            share_terms = sum(float(cols.get(c, 0) - rules.min_share[c] * cols.get(rules.share_of, 0)) for c in rules.min_share)
             avail = np.min([frame[c].to_numpy(float) / float(per) for c, per in cols.items() if per > 0], axis=0)
-            out_ub = np.where(allowed, np.minimum(cap, np.floor(avail)), 0).astype(int)
+            out_ub = np.where(allowed, np.minimum(yearly * years, np.floor(avail)), 0).astype(int)
             for (district, stage), idx in frame.groupby(["district_id", "stage"], sort=False).indices.items():
                 pool = int(out_ub[idx].sum())
                 if pool <= 0:
@@ -190,8 +280,12 @@ def build_model(
                     if out_ub[s] > 0:
                         v = m.addVar(f"out_{action.name}_{s}", vtype="I", lb=0, ub=int(out_ub[s]))
                         pm.outs[(action.name, int(s))] = v
-                        outs.append(v)
-                        out_total[int(s)].append(v)
+                        _split(pm, "out", (action.name, int(s)), v, min(int(out_ub[s]), int(yearly[s])), years)
+                        outs.append(pm.by_year[("out", action.name, int(s))])
+                        for t, part in enumerate(outs[-1]):
+                            out_year[(int(s), t)].append(part)
+                            if rules.min_share:
+                                moved[(district, t)].append(share_terms * part)
                         for c, per in cols.items():
                             used[(int(s), c)].append(float(per) * v)
                         for k, e in effects.items():
@@ -200,19 +294,43 @@ def build_model(
                     if allowed[s] and in_ub > 0:
                         v = m.addVar(f"in_{action.name}_{s}", vtype="I", lb=0, ub=in_ub)
                         pm.inns[(action.name, int(s))] = v
-                        inns.append(v)
+                        priced(action, v, (action.name, int(s)), in_ub, district, bool(rural[s]), kind="inn")
+                        inns.append(pm.by_year[("inn", action.name, int(s))])
                         for k, e in effects.items():
                             gains[(int(s), k)].append(e * v)
-                        cost_terms.append(float(action.cost_per_step) * tilt[s] * v)
+                    if rules.min_share and (action.name, int(s)) in pm.outs and (action.name, int(s)) in pm.inns:
+                        # One direction per section and kind: a move to itself would count towards min_share.
+                        z = m.addVar(f"gives_{action.name}_{s}", vtype="B")
+                        m.addCons(pm.outs[(action.name, int(s))] <= int(out_ub[s]) * z)
+                        m.addCons(pm.inns[(action.name, int(s))] <= in_ub * (1 - z))
                 if outs and inns:
-                    m.addCons(quicksum(outs) == quicksum(inns), name=f"balance_{action.name}_{district}_{stage}")
+                    for t in range(years):
+                        m.addCons(quicksum(o[t] for o in outs) == quicksum(i[t] for i in inns),
+                                  name=f"balance_{action.name}_{district}_{stage}_y{t}")
                 else:
-                    for v in outs:
-                        m.chgVarUb(v, 0)
-        for s, vs in out_total.items():
-            m.addCons(quicksum(vs) <= int(cap[s]), name=f"rotation_cap_{s}")
+                    for o in outs:
+                        for part in o:
+                            m.chgVarUb(part, 0)
+        for (s, t), vs in out_year.items():
+            m.addCons(quicksum(vs) <= int(yearly[s]), name=f"rotation_cap_{s}_y{t}")
         for (s, c), terms in used.items():
             m.addCons(quicksum(terms) <= float(frame.at[s, c]), name=f"available_{c}_{s}")
+        for (district, t), terms in moved.items():
+            pm.share_rows.append(m.addCons(quicksum(terms) >= 0, name=f"rotation_min_share_{district}_y{t}"))
+
+    for cap in rules.caps:
+        for district in frame["district_id"].unique():
+            for t in range(years):
+                terms = [
+                    (cost if cap.measure == "cost" else 1.0) * parts[t]
+                    for name in cap.actions for parts, cost in spent.get((name, district), [])
+                ]
+                if terms:
+                    m.addCons(quicksum(terms) <= float(cap.limit), name=f"cap_{cap.name}_{district}_y{t}")
+    if years > 1:
+        late = [t * cost * parts[t] for entries in spent.values() for parts, cost in entries for t in range(1, years)
+                if not isinstance(parts[t], int)]
+        pm.lateness = quicksum(late) if late else 0
 
     numer = {}
     for s in range(n):
@@ -230,13 +348,17 @@ def build_model(
         for ind in standard.indicator_ids:
             base, terms = numer[(s, ind)]
             thr, flo = float(frame.at[s, f"thrN_{ind}"]), float(frame.at[s, f"floorN_{ind}"])
+            margin = RELATIVE_MARGIN * max(1.0, thr)
+            if _integral(base, terms):
+                # Whole numbers (teachers, rooms): N ≥ ⌈threshold⌉ exactly, no margin needed.
+                thr, flo = _whole_need(standard, ind, frame.at[s, "stage"], frame.at[s, "students"])
+                margin = 0.0
             can_fall = any(True for t in terms if _coefficient_negative(t))
-            if base >= thr * (1 + RELATIVE_MARGIN) + 1e-9 and not can_fall:
+            if base >= thr + margin + (1e-9 if margin else 0.0) and not can_fall:
                 ys.append(1)
                 continue
             y = m.addVar(f"met_{s}_{ind}", vtype="B")
             ys.append(y)
-            margin = RELATIVE_MARGIN * max(1.0, thr)
             m.addCons(base + quicksum(terms) >= (flo + margin) * q + (thr - flo) * y, name=f"rule_{s}_{ind}")
         m.addCons(quicksum(ys) >= min_met * q, name=f"section_{s}")
     if soft_sections and min_passing is not None:
@@ -275,10 +397,22 @@ def build_model(
                 t = m.addVar(lb=0, ub=None)
                 m.addCons(t == rhs)
                 m.addCons(quicksum(u * u for u in us) <= t * t, name=f"cv_{district}_{stage}_{ind}")
-    pm.cost = quicksum(cost_terms) if cost_terms else 0
+    pm.cost = quicksum(pm.cost_terms) if pm.cost_terms else 0
+    pm.rural = quicksum(pm.rural_terms) if pm.rural_terms else 0
     if budget is not None:
         m.addCons(pm.cost <= float(budget), name="budget")
     return pm
+
+
+def _integral(base: float, terms: list) -> bool:
+    """Whether a numerator only takes whole values: a whole base and whole coefficients."""
+    return float(base).is_integer() and all(float(c).is_integer() for t in terms for c in t.terms.values())
+
+
+def _whole_need(standard: Standard, ind: str, stage: str, students: Any) -> tuple[float, float]:
+    """Least whole numerators at the threshold and at the floor (exact: ⌈T·P÷scale⌉)."""
+    per = Fraction(int(students)) / standard.indicators[ind].scale
+    return float(ceil(standard.threshold(ind, stage) * per)), float(ceil(standard.floor(ind, stage) * per))
 
 
 def _coefficient_negative(term) -> bool:

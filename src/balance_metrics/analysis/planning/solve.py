@@ -7,19 +7,26 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import pandas as pd
 from pyscipopt import quicksum
 
-from balance_metrics.analysis.planning.actions import Action, planning_actions, rotation_share
-from balance_metrics.analysis.planning.model import PlanningModel, build_model, section_frame
+from balance_metrics.analysis.planning.actions import Action, planning_actions
+from balance_metrics.analysis.planning.diagnosis import (
+    BLOCKING_COLUMNS, Setup, blocking_constraints, elastic_blocking, relaxations,
+)
+from balance_metrics.analysis.planning.model import PlanningModel, Rules, build_model, section_frame
 from balance_metrics.analysis.scenarios import apply_changes
 from balance_metrics.common.errors import DataValidationError, Problem
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resources
 from balance_metrics.engine.sections import build_sections
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, exact, load_standard
+
+#: Least time (s) a later solver stage gets when the time limit is used up (it starts from the incumbent).
+MIN_STAGE_SECONDS = 2.0
 
 PLAN_COLUMNS = [
     "district_id", "year", "action", "label", "school_id", "school_name", "area_type", "stage", "table", "column",
@@ -38,8 +45,9 @@ class Plan:
         ``amount`` in contract units (signed: a rotated teacher is − at the
         school giving and + at the school receiving, same ``move_id``), ``cost``
         in 元 (carried by the action's first column; a move's by the receiving
-        row), ``year`` (rotation spread over the years by the yearly cap;
-        additions in the first year). ``stage`` is empty for facility columns.
+        row), ``year`` (the calendar year the action happens: every yearly cap
+        and rotation rule holds per year; among equally good plans the
+        earliest years). ``stage`` is empty for facility columns.
     status : str
         "optimal", "gap limit", "time limit", "infeasible", "budget" …
     cost : float
@@ -52,8 +60,12 @@ class Plan:
         The evaluation before and after the plan (``after`` is re-evaluated
         exactly by the engine, not taken from the model).
     blocking : DataFrame
-        When no plan passes: the constraints that cannot be met (kind,
-        district_id, stage, indicator, school_id, detail).
+        When no plan passes (:data:`~.diagnosis.BLOCKING_COLUMNS`): the
+        constraints whose lifting alone makes a plan possible (``kind`` a
+        constraint family, ``constraint`` the option or standard key, e.g.
+        ``planning.annual_caps.hiring``, ``exclude_schools=A``), then the
+        sections and CVs an elastic solve had to give up (``kind`` ``section``
+        or ``cv``). In budget mode: the sections and CVs left failing.
     options : dict
     """
 
@@ -72,12 +84,40 @@ class Plan:
         """The after-plan evaluation passes every section and every CV."""
         return self.after is not None and self.after.passed
 
+    @property
+    def message(self) -> str:
+        """One paragraph for people: the plan's cost, or what blocks every plan."""
+        if self.after is not None:
+            verdict = "全部学校和差异系数达标" if self.passed else "未能全部达标"
+            return f"方案{verdict}：总费用{self.cost:,.0f}元（{self.status}，差距{self.gap:.2%}）。"
+        named = self.blocking[self.blocking["constraint"].astype(str) != ""]
+        unmet = self.blocking[self.blocking["constraint"].astype(str) == ""]
+        lines = ["没有能使全部学校达标、差异系数均在限值以内的方案。"]
+        if len(named):
+            lines.append("阻碍达标的约束：" + "；".join(f"{r.detail}（{r.constraint}）" for r in named.itertuples()) + "。")
+        elif self.status == "infeasible":
+            lines.append("放宽任何一项上限或排除都不足以达标：现有措施无法满足以下规则。")
+        if len(unmet):
+            lines.append("无法满足：" + "；".join(unmet["detail"]) + "。")
+        return "\n".join(lines)
+
     def summary(self) -> pd.DataFrame:
         """Cost per action (元), amounts of the primary column, and the CVs before/after."""
         if self.items.empty:
             return pd.DataFrame(columns=["action", "label", "amount", "cost"])
         primary = self.items[self.items["cost"] > 0] if (self.items["cost"] > 0).any() else self.items
         return primary.groupby(["action", "label"], sort=False).agg(amount=("amount", "sum"), cost=("cost", "sum")).reset_index()
+
+    def schedule(self) -> pd.DataFrame:
+        """Per district, year and action: amount of the action's first column and cost (元)."""
+        columns = ["district_id", "year", "action", "label", "amount", "cost"]
+        if self.items.empty:
+            return pd.DataFrame(columns=columns)
+        first = self.items.groupby("action", sort=False)["column"].transform("first")
+        priced = self.items[(self.items["column"] == first) & (self.items["amount"] > 0)]
+        return (priced.groupby(["district_id", "year", "action", "label"], sort=False)
+                .agg(amount=("amount", "sum"), cost=("cost", "sum")).reset_index()
+                .sort_values(["district_id", "year"], kind="stable").reset_index(drop=True)[columns])
 
     def balance(self) -> pd.DataFrame:
         """CV of every stage × indicator before and after the plan."""
@@ -89,7 +129,8 @@ class Plan:
         return b.merge(a, on=keys, suffixes=("_before", "_after"))
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"plan": self.items, "summary": self.summary(), "balance": self.balance(), "blocking": self.blocking}
+        return {"plan": self.items, "summary": self.summary(), "schedule": self.schedule(), "balance": self.balance(),
+                "blocking": self.blocking}
 
     def as_scenario(self) -> pd.DataFrame:
         """The plan as a scenario change table (every row an ``add``)."""
@@ -133,91 +174,115 @@ def _status(pm: PlanningModel) -> str:
 
 
 def _value(pm: PlanningModel, var: Any) -> int:
-    return int(round(pm.model.getVal(var)))
+    return int(round(pm.value(var)))
 
 
-def _rows(pm: PlanningModel, first_year: int, years: int, share: Any) -> pd.DataFrame:
-    """The solution as plan rows (additions, then moves paired donor → receiver)."""
+def _rows(pm: PlanningModel, first_year: int) -> pd.DataFrame:
+    """The solution as plan rows, each in its year (additions, then moves paired donor → receiver)."""
     frame, rows = pm.sections, []
     school_of = frame.groupby("school_id", sort=False).first()
 
     def base(school: str, stage: str, district: str, action: Action, year: int) -> dict[str, Any]:
         return {
-            "district_id": district, "year": year, "action": action.name, "label": action.label, "school_id": school,
-            "school_name": school_of.at[school, "school_name"], "area_type": school_of.at[school, "area_type"],
-            "stage": stage, "table": action.table, "move_id": "", "counterpart_school_id": "",
+            "district_id": district, "year": first_year + year, "action": action.name, "label": action.label,
+            "school_id": school, "school_name": school_of.at[school, "school_name"],
+            "area_type": school_of.at[school, "area_type"], "stage": stage, "table": action.table, "move_id": "",
+            "counterpart_school_id": "",
         }
 
-    for (name, key), var in pm.adds.items():
-        units = _value(pm, var)
-        if units <= 0:
-            continue
+    for (name, key) in pm.adds:
         action = pm.actions[name]
         if action.table == "sections":
             school, stage, district = frame.at[key, "school_id"], frame.at[key, "stage"], frame.at[key, "district_id"]
         else:
             school, stage, district = key, "", school_of.at[key, "district_id"]
-        amount = exact(units) * action.step
-        for i, (column, per) in enumerate(action.columns):
-            rows.append(base(school, stage, district, action, first_year) | {
-                "column": column, "amount": float(amount * per), "cost": float(amount * action.unit_cost) if i == 0 else 0.0,
-            })
-    # Pair donors with receivers per district, stage and kind; spread over years by the yearly cap.
-    pools: dict[tuple[str, str, str], tuple[list, list]] = defaultdict(lambda: ([], []))
-    for (name, s), var in pm.outs.items():
-        if (units := _value(pm, var)) > 0:
-            pools[(frame.at[s, "district_id"], frame.at[s, "stage"], name)][0].append([s, units])
-    for (name, s), var in pm.inns.items():
-        if (units := _value(pm, var)) > 0:
-            pools[(frame.at[s, "district_id"], frame.at[s, "stage"], name)][1].append([s, units])
-    yearly = {s: int(frame.at[s, "teachers"] * share) for s in range(len(frame))}
-    left = defaultdict(int)  # (donor, year) -> teachers already sent
+        for year, part in enumerate(pm.by_year[("add", name, key)]):
+            if (units := _value(pm, part)) <= 0:
+                continue
+            amount = exact(units) * action.step
+            for i, (column, per) in enumerate(action.columns):
+                rows.append(base(school, stage, district, action, year) | {
+                    "column": column, "amount": float(amount * per),
+                    "cost": float(amount * action.unit_cost) if i == 0 else 0.0,
+                })
+    # Pair donors with receivers per district, stage, kind and year (the model balances each).
+    pools: dict[tuple[str, str, str, int], tuple[list, list]] = defaultdict(lambda: ([], []))
+    for side, kind in ((0, "out"), (1, "inn")):
+        for (name, s) in (pm.outs if kind == "out" else pm.inns):
+            for year, part in enumerate(pm.by_year[(kind, name, s)]):
+                if (units := _value(pm, part)) > 0:
+                    pools[(frame.at[s, "district_id"], frame.at[s, "stage"], name, year)][side].append([s, units])
     move = 0
-    for (district, stage, name), (donors, receivers) in pools.items():
+    for (district, stage, name, year), (donors, receivers) in pools.items():
         action = pm.actions[name]
         donors.sort(key=lambda d: -d[1])
         receivers.sort(key=lambda r: -r[1])
         for receiver in receivers:
             while receiver[1] > 0:
                 donor = next(d for d in donors if d[1] > 0)
-                year = next((y for y in range(years) if left[(donor[0], y)] < yearly[donor[0]]), years - 1)
-                count = min(receiver[1], donor[1], max(1, yearly[donor[0]] - left[(donor[0], year)]))
-                left[(donor[0], year)] += count
+                count = min(receiver[1], donor[1])
                 donor[1] -= count
                 receiver[1] -= count
                 move += 1
                 giver, taker = frame.at[donor[0], "school_id"], frame.at[receiver[0], "school_id"]
                 for i, (column, per) in enumerate(action.columns):
                     common = {"column": column, "move_id": f"M{move:04d}"}
-                    rows.append(base(giver, stage, district, action, first_year + year) | common | {
+                    rows.append(base(giver, stage, district, action, year) | common | {
                         "amount": -float(count * per), "cost": 0.0, "counterpart_school_id": taker})
-                    rows.append(base(taker, stage, district, action, first_year + year) | common | {
+                    rows.append(base(taker, stage, district, action, year) | common | {
                         "amount": float(count * per), "cost": float(count * action.unit_cost) if i == 0 else 0.0,
                         "counterpart_school_id": giver})
-    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
-
-
-def _blocking(pm: PlanningModel) -> pd.DataFrame:
-    """Constraints an elastic solve had to give up: failing sections and CVs over their limit."""
-    frame, rows = pm.sections, []
-    for s, q in pm.passing.items():
-        if pm.model.getVal(q) < 0.5:
-            rows.append({"kind": "section", "district_id": frame.at[s, "district_id"], "stage": frame.at[s, "stage"],
-                         "indicator": "", "school_id": frame.at[s, "school_id"],
-                         "detail": f"{frame.at[s, 'school_name']}（{frame.at[s, 'school_id']}）无法以允许的措施达标"})
-    for (district, stage, ind), sigma in pm.slacks.items():
-        if pm.model.getVal(sigma) > 1e-6:
-            rows.append({"kind": "cv", "district_id": district, "stage": stage, "indicator": ind, "school_id": "",
-                         "detail": f"{stage} {ind} 差异系数无法降到限值以内"})
-    return pd.DataFrame(rows, columns=["kind", "district_id", "stage", "indicator", "school_id", "detail"])
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS).sort_values("year", kind="stable").reset_index(drop=True)
 
 
 def _solve(pm: PlanningModel, objective: Any, sense: str, time_limit: float, gap: float) -> None:
     m = pm.model
     m.setObjective(objective, sense)
-    m.setParam("limits/time", float(time_limit))
+    m.setParam("limits/time", max(float(time_limit), 1.0))
     m.setParam("limits/gap", float(gap))
     m.optimize()
+
+
+def _left(ends: float) -> float:
+    """Seconds a later stage may use: what is left of the time limit, at least :data:`MIN_STAGE_SECONDS`."""
+    return max(MIN_STAGE_SECONDS, ends - time.perf_counter())
+
+
+def _then(pm: PlanningModel, held: Any, sense: str, objective: Any, new_sense: str, ends: float, gap: float) -> None:
+    """Lexicographic next stage: hold ``held`` at the value just found, optimise ``objective``.
+
+    The incumbent is handed to SCIP as a start, so the stage never ends worse
+    than the previous one (a time limit only stops the improvement).
+    """
+    m = pm.model
+    if pm.fixed is not None or not m.getNSols() or isinstance(objective, (int, float)):
+        return
+    variables = m.getVars()
+    start = [m.getVal(v) for v in variables]
+    value = m.getVal(held) if not isinstance(held, (int, float)) else float(held)
+    m.freeTransform()
+    tolerance = 1e-9 * max(1.0, abs(value)) + 1e-6
+    if not isinstance(held, (int, float)):
+        m.addCons(held <= value + tolerance if sense == "minimize" else held >= value - tolerance, name="held")
+    m.setObjective(objective, new_sense)
+    sol = m.createSol()
+    for v, x in zip(variables, start):
+        m.setSolVal(sol, v, x)
+    m.addSol(sol)
+    m.setParam("limits/time", _left(ends))
+    m.setParam("limits/gap", float(gap))
+    m.optimize()
+    if not m.getNSols():  # the start was refused and nothing found in time: keep the previous plan
+        pm.fixed = {v.name: x for v, x in zip(variables, start)}
+
+
+def _refine(pm: PlanningModel, held: Any, sense: str, prefer_rural: bool, ends: float, gap: float) -> None:
+    """After the main objective: the rural schools' share of the cost (largest), then the earliest years."""
+    if prefer_rural:
+        _then(pm, held, sense, pm.rural, "maximize", ends, gap)
+        held, sense = pm.rural, "maximize"
+    if pm.years > 1:
+        _then(pm, held, sense, pm.lateness, "minimize", ends, gap)
 
 
 def plan_remediation(
@@ -265,7 +330,12 @@ def plan_remediation(
     prefer_rural : bool, default False
         Break ties between equally cheap plans in favour of rural (乡村) schools.
     time_limit : float, optional
-        Seconds; default ``planning.time_limit`` of the standard.
+        Seconds for the whole call; default ``planning.time_limit`` of the
+        standard. The first stage may use all of it; each later stage (budget
+        mode's worst CV and cost, the rural share, the earliest years) gets what
+        is left, at least :data:`MIN_STAGE_SECONDS`, starting from the plan found
+        so far. The diagnosis of an infeasible plan re-solves once per
+        relaxable constraint, each with this limit.
     gap : float, optional
         Relative optimality gap to stop at; default ``planning.gap`` (0.001).
 
@@ -274,48 +344,71 @@ def plan_remediation(
     Plan
     """
     std = load_standard(standard)
-    actions = planning_actions(std, costs)
-    exclude_actions = list(exclude_actions)
-    _check_options(dataset, actions, exclude_schools, exclude_actions)
+    all_actions = planning_actions(std, costs)
+    exclude_actions, exclude_schools = list(exclude_actions), list(exclude_schools)
+    _check_options(dataset, all_actions, exclude_schools, exclude_actions)
     actions = {
-        k: a for k, a in actions.items()
+        k: a for k, a in all_actions.items()
         if k not in exclude_actions and not (a.rotation and (not rotation or "rotate" in exclude_actions))
     }
-    time_limit = float(time_limit if time_limit is not None else std.get("planning.time_limit", 60))
-    gap = float(gap if gap is not None else exact(std.get("planning.gap", "0.001")))
+    time_limit = float(time_limit if time_limit is not None else std.planning.time_limit)
+    gap = float(gap if gap is not None else std.planning.gap)
     first_year, years = _years(dataset.period, deadline)
-    share = rotation_share(std)
+    rules = _rules(std, years, exclude_schools)
     before = evaluate_resources(dataset, std)
     frame = section_frame(before.sections, build_sections(dataset, std).sections, std)
-    common = dict(years=years, rotation_share=share, excluded_schools=frozenset(exclude_schools), prefer_rural=prefer_rural)
-    options = dict(budget=budget, costs=dict(costs or {}), exclude_schools=list(exclude_schools), exclude_actions=exclude_actions,
-                   rotation=rotation, deadline=deadline, years=years, prefer_rural=prefer_rural, time_limit=time_limit, gap=gap)
+    options = dict(budget=budget, costs=dict(costs or {}), exclude_schools=exclude_schools, exclude_actions=exclude_actions,
+                   rotation=rotation, deadline=deadline, years=years, prefer_rural=prefer_rural, time_limit=time_limit, gap=gap,
+                   annual_caps={c.name: float(c.limit) for c in rules.caps},
+                   rotation_min_share={c: float(v) for c, v in rules.min_share.items()})
     started = time.perf_counter()
-    blocking = pd.DataFrame(columns=["kind", "district_id", "stage", "indicator", "school_id", "detail"])
+    blocking = pd.DataFrame(columns=BLOCKING_COLUMNS)
     if budget is None:
-        pm = build_model(frame, std, actions, **common)
+        pm = build_model(frame, std, actions, rules)
         _solve(pm, pm.cost, "minimize", time_limit, gap)
-        status = _status(pm)
+        status, found_gap = _status(pm), float(pm.model.getGap())
         if pm.model.getNSols() == 0:
-            elastic = build_model(frame, std, actions, soft_sections=True, soft_cv=True, **common)
+            setup = Setup(actions, rules)
+            candidates = relaxations(setup, all_actions, std, excluded_actions=exclude_actions, rotation=rotation)
+            blocking = blocking_constraints(frame, std, candidates, time_limit)
+            elastic = build_model(frame, std, actions, rules, soft_sections=True, soft_cv=True)
             objective = 1000 * quicksum(1 - q for q in elastic.passing.values()) + quicksum(elastic.slacks.values())
             _solve(elastic, objective, "minimize", time_limit, gap)
-            blocking = _blocking(elastic) if elastic.model.getNSols() else blocking
+            if elastic.model.getNSols():
+                blocking = pd.concat([blocking, elastic_blocking(elastic)], ignore_index=True)
             return Plan(pd.DataFrame(columns=PLAN_COLUMNS), "infeasible" if status == "infeasible" else status,
                         0.0, float("nan"), time.perf_counter() - started, before, None, blocking, options)
+        _refine(pm, pm.cost, "minimize", prefer_rural, started + time_limit, gap)
     else:
-        first = build_model(frame, std, actions, soft_sections=True, require_cv=False, budget=budget, **common)
+        first = build_model(frame, std, actions, rules, soft_sections=True, require_cv=False, budget=budget)
         _solve(first, quicksum(first.passing.values()), "maximize", time_limit, gap)
         best = int(round(first.model.getObjVal())) if first.model.getNSols() else 0
-        pm = build_model(frame, std, actions, soft_sections=True, soft_cv=True, budget=budget, min_passing=best, **common)
+        pm = build_model(frame, std, actions, rules, soft_sections=True, soft_cv=True, budget=budget, min_passing=best)
         worst = pm.model.addVar("worst_cv_excess", lb=0)
         for key, sigma in pm.slacks.items():
             # CV ÷ limit ≤ 1 + σ ÷ (L·x̄); x̄ taken before the plan (additions only raise it).
             pm.model.addCons(worst >= sigma * (1.0 / pm.cone_scale[key]))
-        _solve(pm, worst + 1e-9 * pm.cost, "minimize", time_limit, gap)
-        status = "budget" if pm.model.getNSols() else _status(pm)
-        blocking = _blocking(pm) if pm.model.getNSols() else blocking
-    items = _rows(pm, first_year, years, share)
+        _solve(pm, worst, "minimize", _left(started + time_limit), gap)
+        found_gap = float(pm.model.getGap())
+        # Then, with the worst CV held: the least cost, the rural share, the earliest years.
+        _then(pm, worst, "minimize", pm.cost, "minimize", started + time_limit, gap)
+        _refine(pm, pm.cost, "minimize", prefer_rural, started + time_limit, gap)
+        status = "budget" if pm.solved else _status(pm)
+        if pm.solved:
+            blocking = elastic_blocking(pm)
+    items = _rows(pm, first_year)
     after = evaluate_resources(apply_changes(dataset, items.assign(action="add"), "plan"), std)
-    return Plan(items, status, float(items["cost"].sum()), float(pm.model.getGap()), time.perf_counter() - started,
+    return Plan(items, status, float(items["cost"].sum()), found_gap, time.perf_counter() - started,
                 before, after, blocking, options)
+
+
+def _rules(std: Standard, years: int, exclude_schools: Iterable[str]) -> Rules:
+    rotation = std.planning.rotation
+    return Rules(
+        years=years,
+        rotation_share=rotation.max_out_share_per_year if rotation else Fraction(0),
+        min_share=dict(rotation.min_share) if rotation else {},
+        share_of=rotation.share_of if rotation else "teachers",
+        caps=tuple(c for c in std.planning.annual_caps.values() if c.limit is not None),
+        excluded_schools=frozenset(exclude_schools),
+    )
