@@ -205,31 +205,51 @@ def _sheet_grid(sheet: object, formula: Callable[[int, int], str | None]) -> Gri
     return grid
 
 
+def choose_header(rows: list[list[str]], score: Callable[[list[str]], int]) -> tuple[int, int, list[int]]:
+    """(index of the header row, its score, indices of the non-blank rows) among ``rows``.
+
+    The header is the first of the first ``MAX_TITLE_ROWS + 1`` non-blank rows with the
+    most known column names (``score``); rows above it are titles. The score is 0 when
+    no row names a known column (the first non-blank row is returned then).
+    """
+    nonblank = [i for i, row in enumerate(rows) if any(c.strip() for c in row)]
+    candidates = nonblank[: MAX_TITLE_ROWS + 1]
+    scores = [score(rows[i]) for i in candidates]
+    best = max(scores) if scores else 0
+    head = candidates[scores.index(best)] if candidates and best > 0 else (nonblank[0] if nonblank else 0)
+    return head, best, nonblank
+
+
+def header_cells(cells: list[str]) -> list[str]:
+    """The header row's names, stripped, without trailing empty cells."""
+    headers = [h.strip() for h in cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    return headers
+
+
 def split_header(
     grid: Grid, score: Callable[[list[str]], int], source: str
 ) -> tuple[int, list[str], list[int], list[list[str]], dict[tuple[int, int], str], list[Problem]]:
-    """Find the header row among the first rows, then square the records below it.
+    """Find the header row among the first rows (:func:`choose_header`), then square the records below it.
 
-    The header is the first of the first ``MAX_TITLE_ROWS + 1`` non-blank rows with the
-    most known column names (``score``); rows above it are titles. Returns the header's
-    row number, headers, row numbers, records (each as long as the header), bad cells re-indexed by record,
+    Returns the header's row number, headers, row numbers, the columns (one list of
+    cells per header, each as long as the records), bad cells (record, column) -> rule
     and the problems (ragged rows).
     """
-    nonblank = [i for i, row in enumerate(grid.cells) if any(c.strip() for c in row)]
-    candidates = nonblank[: MAX_TITLE_ROWS + 1]
-    scores = [score(grid.cells[i]) for i in candidates]
-    head = candidates[scores.index(max(scores))] if candidates and max(scores) > 0 else (nonblank[0] if nonblank else 0)
-    headers = [h.strip() for h in grid.cells[head]] if grid.cells else []
-    while headers and not headers[-1]:
-        headers.pop()
+    head, best, _ = choose_header(grid.cells, score)
+    headers = header_cells(grid.cells[head]) if grid.cells else []
     width = len(headers)
     problems: list[Problem] = []
     rows: list[int] = []
     records: list[list[str]] = []
     bad: dict[tuple[int, int], str] = {}
-    if not candidates or max(scores) == 0:
+    bad_in_row: dict[int, list[tuple[int, str]]] = {}
+    for (i, column), rule in grid.bad.items():
+        bad_in_row.setdefault(i, []).append((column, rule))
+    if best == 0:
         # No header: the caller reports that once, not every row as ragged.
-        return (grid.rows[head] if grid.rows else 1), headers, [], [], {}, []
+        return (grid.rows[head] if grid.rows else 1), headers, [], [[] for _ in headers], {}, []
     for index in range(head + 1, len(grid.cells)):
         cells = grid.cells[index]
         if not any(c.strip() for c in cells):
@@ -240,10 +260,10 @@ def split_header(
             problems.append(Problem(source, number, "", ",".join(extra), f"this row has {len(cells)} fields but the header has {width}: an extra delimiter, or a value with a comma that is not quoted"))
         elif len(cells) < width and grid.encoding != "xlsx":
             problems.append(Problem(source, number, "", "", f"this row has {len(cells)} fields but the header has {width}: the row is cut short"))
-        for (i, column), rule in grid.bad.items():
-            if i == index and column < width:
+        for column, rule in bad_in_row.get(index, ()):
+            if column < width:
                 bad[(len(records), column)] = rule
         records.append((cells + [""] * width)[:width])
         rows.append(number)
-    return (grid.rows[head] if grid.rows else 1), headers, rows, records, bad, problems
-
+    columns = [list(column) for column in zip(*records)] if records else [[] for _ in headers]
+    return (grid.rows[head] if grid.rows else 1), headers, rows, columns, bad, problems

@@ -36,17 +36,29 @@ def _texts(values: pd.Series, how=None) -> pd.Series:
     return values.map(how or _text).astype(object)
 
 
-def problems_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, rule: str | Sequence[str] | pd.Series,
-                values: pd.Series | None = None) -> list[Problem]:
+Rule = str | Sequence[str] | pd.Series | Callable[[pd.DataFrame], Sequence[str]]
+
+
+def problems_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, rule: Rule,
+                values: pd.Series | Callable[[pd.DataFrame], Sequence[object]] | None = None) -> list[Problem]:
     """One problem per row of ``frame`` where ``mask`` holds (a whole-column rule's
     result): its file and row, ``column``, the cell (or ``values``) and ``rule``
-    (one text, or one per row of ``frame``)."""
+    (one text, one per row of ``frame``, or a function giving one per offending row,
+    so that texts are built for the offending rows only)."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return []
     bad = frame[mask]
-    shown = (bad[column] if values is None else pd.Series(values, index=frame.index)[mask]) if (values is not None or column in bad) else pd.Series("", index=bad.index)
-    rules = [rule] * len(bad) if isinstance(rule, str) else list(pd.Series(rule, index=frame.index)[mask])
+    if callable(values):
+        shown = list(values(bad))
+    else:
+        shown = (bad[column] if values is None else pd.Series(values, index=frame.index)[mask]) if (values is not None or column in bad) else pd.Series("", index=bad.index)
+    if isinstance(rule, str):
+        rules = [rule] * len(bad)
+    elif callable(rule):
+        rules = list(rule(bad))
+    else:
+        rules = list(pd.Series(rule, index=frame.index)[mask])
     return [Problem(str(f), int(r), column, _text(v), ru) for f, r, v, ru in zip(bad["_source"], bad["_row"], shown, rules)]
 
 
@@ -56,6 +68,22 @@ def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def pair_codes(left: pd.DataFrame, right: pd.DataFrame, key: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row of ``left`` and of ``right`` for its ``key`` pair (equal
+    pairs get equal integers; a missing part gets its own code), for ``np.isin``."""
+    codes = []
+    for column in key:
+        both = np.concatenate([left[column].to_numpy(object), right[column].to_numpy(object)])
+        codes.append(pd.factorize(both, use_na_sentinel=False)[0].astype(np.int64))
+    joined = codes[0] * (int(codes[1].max(initial=0)) + 1) + codes[1]
+    return joined[: len(left)], joined[len(left):]
+
+
+def _school_types(frame: pd.DataFrame, schools: pd.DataFrame) -> pd.Series:
+    """The school type of each row's school (missing for unknown schools)."""
+    return frame["school_id"].map(schools.drop_duplicates("school_id").set_index("school_id")["school_type"])
 
 
 def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> list[Problem]:
@@ -99,7 +127,7 @@ def subsets_within_teachers(sections: pd.DataFrame) -> list[Problem]:
 
 
 def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
-    types = sections["school_id"].map(schools.drop_duplicates("school_id").set_index("school_id")["school_type"])
+    types = _school_types(sections, schools)
     known = types.notna() & sections["students"].notna()
     evaluated = ~types.isin(list(_NOT_EVALUATED_TYPES))
     empty = (known & (sections["students"] == 0) & evaluated).fillna(False)
@@ -109,7 +137,7 @@ def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem
         problems_at(sections, empty, "students", "a section of an evaluated school must have students (omit the row if the stage is not offered)", pd.Series(0, index=sections.index))
         + problems_at(sections, no_class, "classes", "a section with students must have at least one class")
         + problems_at(sections, too_large, "largest_class",
-                      "largest class is larger than the section's students (" + _texts(sections["students"]) + ")")
+                      lambda bad: "largest class is larger than the section's students (" + _texts(bad["students"]) + ")")
     )
 
 
@@ -121,19 +149,20 @@ def _below_average_class(sections: pd.DataFrame) -> pd.Series:
 def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
     """Each school reports exactly the stages its type offers."""
     listed = schools.dropna(subset=["school_id", "school_type"])
-    expected = listed.assign(stage=listed["school_type"].map(STAGES_BY_SCHOOL_TYPE).map(lambda s: sorted(s) or [None]))
+    stages_of = {school_type: sorted(stages) or [None] for school_type, stages in STAGES_BY_SCHOOL_TYPE.items()}
+    expected = listed.assign(stage=listed["school_type"].astype(object).map(stages_of))
     expected = expected.explode("stage").dropna(subset=["stage"])
-    have = pd.MultiIndex.from_frame(sections[["school_id", "stage"]].astype(object))
-    missing = ~pd.MultiIndex.from_frame(expected[["school_id", "stage"]].astype(object)).isin(have)
-    problems = problems_at(expected, missing, "school_type",
-                           "school type " + expected["school_type"].astype(str) + " needs a '" + expected["stage"].astype(str) + "' row in sections, none found")
-    types = sections["school_id"].map(schools.drop_duplicates("school_id").set_index("school_id")["school_type"]).astype(object)
+    want, have = pair_codes(expected, sections, ("school_id", "stage"))
+    problems = problems_at(expected, ~np.isin(want, have), "school_type",
+                           lambda bad: "school type " + bad["school_type"].astype(str) + " needs a '" + bad["stage"].astype(str) + "' row in sections, none found")
+    types = _school_types(sections, schools).astype(object)
     checked = sections["stage"].notna() & types.notna() & ~types.isin(["special_education", "vocational"])
-    offered = pd.Series([False] * len(sections), index=sections.index)
+    offered = pd.Series(False, index=sections.index)
     for school_type, stages in STAGES_BY_SCHOOL_TYPE.items():  # a loop over the eight school types
         offered |= (types == school_type) & sections["stage"].isin(list(stages))
-    return problems + problems_at(sections, (checked & ~offered).to_numpy(bool), "stage",
-                                  "stage not offered by a school of type " + types.astype(str))
+    wrong = (checked & ~offered).to_numpy(bool)
+    return problems + problems_at(sections, wrong, "stage",
+                                  lambda bad: "stage not offered by a school of type " + types[wrong].astype(str).to_numpy(object))
 
 
 def campuses(schools: pd.DataFrame) -> list[Problem]:
@@ -185,18 +214,20 @@ def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> l
     few = (counted & equipment.notna() & (equipment / students < MIN_EQUIPMENT_YUAN_PER_STUDENT)).fillna(False)
     warnings = (
         problems_at(facilities, too_much, "outdoor_sports_area_m2",
-                    f"more than {MAX_SPORTS_M2_PER_STUDENT:g} m² of sports space per student (" + _texts(per, "{:.1f}".format) + "); check the unit")
+                    lambda bad: f"more than {MAX_SPORTS_M2_PER_STUDENT:g} m² of sports space per student (" + _texts(per.loc[bad.index], "{:.1f}".format) + "); check the unit")
         + problems_at(facilities, few, "equipment_value_yuan",
-                      f"under {MIN_EQUIPMENT_YUAN_PER_STUDENT:g} 元 of equipment per student (" + _texts(equipment / students, "{:.2f}".format)
+                      lambda bad: f"under {MIN_EQUIPMENT_YUAN_PER_STUDENT:g} 元 of equipment per student ("
+                      + _texts(equipment.loc[bad.index] / students.loc[bad.index], "{:.2f}".format)
                       + "); was 万元 entered as 元? use column equipment_value_wan for 万元")
     )
     # Impossible as stated, but G5 is judged on the class list when there is
     # one, so the run goes on and the report shows the warning.
     below = _below_average_class(sections)
-    average = _texts(sections["students"].astype(float) / sections["classes"].astype(float), "{:.1f}".format)
     warnings += problems_at(sections, below, "largest_class",
-                            "largest class is smaller than the average class (" + _texts(sections["students"]) + " students / "
-                            + _texts(sections["classes"]) + " classes = " + average + "); check classes and largest_class")
+                            lambda bad: "largest class is smaller than the average class (" + _texts(bad["students"]) + " students / "
+                            + _texts(bad["classes"]) + " classes = "
+                            + _texts(bad["students"].astype(float) / bad["classes"].astype(float), "{:.1f}".format)
+                            + "); check classes and largest_class")
     huge = (sections["largest_class"] > MAX_PLAUSIBLE_CLASS).fillna(False)
     return warnings + problems_at(sections, huge, "largest_class", f"a class of more than {MAX_PLAUSIBLE_CLASS} students is implausible")
 
@@ -247,9 +278,8 @@ def _unknown_stage(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> l
     if sections is None or schools is None:
         return []
     keyed = frame["school_id"].notna() & frame["stage"].notna()
-    have = pd.MultiIndex.from_frame(sections[["school_id", "stage"]].astype(object))
-    known = pd.MultiIndex.from_frame(frame[["school_id", "stage"]].astype(object)).isin(have)
-    bad = keyed & ~known & frame["school_id"].isin(schools["school_id"].dropna().unique())
+    mine, have = pair_codes(frame, sections, ("school_id", "stage"))
+    bad = keyed & ~np.isin(mine, have) & frame["school_id"].isin(schools["school_id"].dropna().unique())
     return problems_at(frame, bad.to_numpy(bool), "stage", "this school has no such stage in the sections table")
 
 

@@ -1,0 +1,119 @@
+"""The fast path for reading a CSV table: whole-file operations on the text, no Python loop per row.
+
+It serves the common file — no quote character, ``\\n`` or ``\\r\\n`` line ends,
+every record on one line with as many fields as the header — and gives up
+(returns ``None``) as soon as a file is anything else. The caller then reads it
+with the careful reader (:func:`~balance_metrics.contract.reading.read_csv` and
+:func:`~balance_metrics.contract.reading.split_header`), which locates every
+problem; so both paths agree on every file the fast path accepts (property test
+``tests/test_fast_reading.py``), and every problem message comes from one place.
+
+The header is found exactly as the careful reader finds it, on the first lines only;
+the records below it are split with one ``str.split`` of the whole text, and the
+shape (fields per line, line length) is checked with numpy on the UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from balance_metrics.contract.columns import nonblank
+from balance_metrics.contract.reading import COMMENT, MAX_TITLE_ROWS, choose_header, decode, header_cells
+
+#: Lines read to find the header (comment and blank lines above it included).
+HEAD_LINES = 64
+#: The csv module's default field size limit: a longer line goes to the careful reader.
+MAX_LINE_BYTES = 131_072
+
+
+@dataclass(frozen=True)
+class FastRead:
+    """A CSV table read by the fast path: what :func:`~balance_metrics.contract.reading.split_header` returns."""
+
+    header_row: int
+    headers: list[str]
+    rows: np.ndarray  # row number (file line) of each record
+    columns: list[list[str]]  # one list of cells per header
+    encoding: str
+
+
+def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> FastRead | None:
+    """Read a plain CSV table, or return ``None`` when the careful reader must do it."""
+    data = path.read_bytes()
+    if not data.strip():
+        return None
+    text, encoding, problems = decode(data, name)
+    if text is None or problems or '"' in text or "\x00" in text:
+        return None
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            return None  # a lone carriage return: the careful reader splits lines as csv does
+        text = text.replace("\r\n", "\n")
+    lines = text.split("\n", HEAD_LINES)
+    more = len(lines) > HEAD_LINES
+    head_lines = lines[:HEAD_LINES] if more else lines
+    skipped = 0
+    while skipped < len(head_lines) and (not head_lines[skipped].strip() or head_lines[skipped].lstrip().startswith(COMMENT)):
+        skipped += 1
+    if skipped == len(head_lines):
+        return None
+    delimiter = "\t" if head_lines[skipped].count("\t") > head_lines[skipped].count(",") else ","
+    rows = [next(csv.reader([line], delimiter=delimiter), []) for line in head_lines[skipped:]]
+    head, best, nonblank_rows = choose_header(rows, score)
+    if best == 0 or (more and len(nonblank_rows) <= MAX_TITLE_ROWS):
+        return None  # no header (the careful reader reports it), or the header search would read further
+    head += skipped
+    fields_per_line = len(rows[head - skipped])
+    headers = header_cells(rows[head - skipped])
+    width = len(headers)
+    if fields_per_line < 2:
+        return None
+    offset = sum(len(line) + 1 for line in lines[: head + 1])
+    body = text[offset:].rstrip("\n")
+    if not body:
+        return FastRead(head + 1, headers, np.zeros(0, np.int64), [[] for _ in headers], encoding)
+    shape = _line_shape(body, delimiter, fields_per_line)
+    if shape is None:
+        return None
+    count, blank_candidates = shape
+    fields = body.replace("\n", delimiter).split(delimiter)
+    columns = [fields[j::fields_per_line] for j in range(fields_per_line)]
+    for extra in columns[width:]:
+        if nonblank(extra).any():
+            return None  # a value beyond the header: the careful reader says where
+    numbers = np.arange(head + 2, head + 2 + count)
+    if len(blank_candidates):
+        blank = [i for i in blank_candidates if not any(c[i].strip() for c in columns)]
+        if blank:
+            keep = np.ones(count, bool)
+            keep[blank] = False
+            numbers = numbers[keep]
+            columns = [list(np.asarray(c, dtype=object)[keep]) for c in columns]
+    return FastRead(head + 1, headers, numbers, columns[:width], encoding)
+
+
+def _line_shape(body: str, delimiter: str, fields: int) -> tuple[int, np.ndarray] | None:
+    """(lines, lines that may be blank) when every line has ``fields`` fields and fits the csv field limit."""
+    buf = np.frombuffer(body.encode("utf-8", "surrogatepass"), np.uint8)
+    newline = buf == 10
+    separators = np.flatnonzero(newline | (buf == ord(delimiter)))
+    line_ends = np.flatnonzero(newline)
+    count = len(line_ends) + 1
+    if len(separators) != count * fields - 1:
+        return None
+    if not np.array_equal(np.flatnonzero(newline[separators]), np.arange(fields - 1, count * fields - 1, fields)):
+        return None
+    bounds = np.concatenate([[-1], line_ends, [len(buf)]])
+    if int(np.diff(bounds).max()) > MAX_LINE_BYTES:
+        return None
+    # A line is blank when every cell is white space: only lines without any visible
+    # ASCII byte can be (non-ASCII bytes may be a full-width space); those are checked by text.
+    visible = (buf > 32) & (buf < 127) & (buf != ord(delimiter))
+    cum = np.concatenate([[0], np.cumsum(visible)])
+    starts, ends = bounds[:-1] + 1, bounds[1:]
+    return count, np.flatnonzero(cum[ends] - cum[starts] == 0)
