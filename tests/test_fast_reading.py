@@ -142,3 +142,26 @@ def test_fast_and_careful_readers_agree_on_random_csv_text(tmp_path_factory, rec
     assert (fast is None) == (slow is None)
     if fast is not None:
         assert _raw(fast) == _raw(slow)
+
+
+def test_calamine_and_openpyxl_read_a_workbook_alike(tmp_path):
+    import datetime as dt
+
+    from conftest import small_district
+
+    from balance_metrics.contract.workbooks import open_workbook
+
+    folder = tmp_path / "2022Q4"
+    folder.mkdir()
+    tables = small_district()
+    evidence = pd.DataFrame({"item_id": ["G1", "G2"], "status": ["met", "not_met"], "reference": ["文件1", "文件2"],
+                             "reviewer": ["张三", "李四"], "date": [dt.datetime(2022, 12, 1), dt.date(2022, 11, 30)]})
+    with pd.ExcelWriter(folder / "统计报表.xlsx") as writer:
+        for name, frame in {**tables, "evidence": evidence}.items():
+            frame.to_excel(writer, sheet_name=TABLES[name].zh, index=False, startrow=1 if name == "sections" else 0)
+    book, _ = open_workbook(folder / "统计报表.xlsx")
+    assert book is not None and book._fast is not None and all(book._plain.values())  # calamine reads these sheets
+    book.close()
+    _compare_folder(folder)
+    frame = parse_table(find_tables(folder, list(TABLES.values()))[0]["evidence"])[0]
+    assert frame["date"].tolist() == ["2022-12-01", "2022-11-30"]

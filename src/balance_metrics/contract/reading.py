@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,86 +121,6 @@ def read_csv(path: Path, name: str) -> tuple[Grid | None, list[Problem]]:
         grid.rows.append(skipped + previous + 1)
         previous = reader.line_num
     return grid, problems
-
-
-def _cell_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return str(int(value))
-    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
-        return value.strftime("%Y-%m-%d")
-    return str(value)
-
-
-def open_workbook(path: Path) -> tuple[object | None, Problem | None]:
-    """Open an ``.xlsx`` workbook (values as last saved), or say why it cannot be read."""
-    import openpyxl
-
-    if path.is_dir():
-        return None, Problem(path.name, None, "", "", "a folder named like a workbook: move it out of the period folder")
-    if path.stat().st_size == 0:
-        return None, Problem(path.name, None, "", "", "the workbook file is empty (0 bytes): remove it or save it again from Excel")
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True), None
-    except Exception as error:  # noqa: BLE001 - any failure of a third-party reader is a file problem
-        return None, Problem(path.name, None, "", "", f"not a readable .xlsx workbook ({type(error).__name__}): save it again from Excel as .xlsx, or move it out of the period folder")
-
-
-def read_sheet(path: Path, book: object, sheet: str, source: str) -> tuple[Grid | None, list[Problem]]:
-    """Read one sheet into a :class:`Grid` with Excel row numbers."""
-    try:
-        grid = _sheet_grid(book[sheet], _formulas(path, sheet))  # type: ignore[index]
-    except Exception as error:  # noqa: BLE001 - a damaged sheet is a file problem
-        return None, [Problem(source, None, "", "", f"cannot read this sheet ({type(error).__name__}: {error}); save the workbook again from Excel")]
-    if not any(any(c.strip() for c in row) for row in grid.cells):
-        return None, [Problem(source, None, "", "", "the sheet is empty: it needs a header row and one row per record")]
-    return grid, []
-
-
-def _formulas(path: Path, sheet: str) -> Callable[[int, int], str | None]:
-    """Look up the formula of a cell (row, column, 1-based) whose saved value is empty."""
-    import openpyxl
-
-    cache: dict[tuple[int, int], str] = {}
-    loaded: list[bool] = []
-
-    def formula(row: int, column: int) -> str | None:
-        if not loaded:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-            for r, values in enumerate(book[sheet].iter_rows(values_only=True), start=1):
-                for c, value in enumerate(values, start=1):
-                    if isinstance(value, str) and value.startswith("="):
-                        cache[(r, c)] = value
-            book.close()
-            loaded.append(True)
-        return cache.get((row, column))
-
-    return formula
-
-
-def _sheet_grid(sheet: object, formula: Callable[[int, int], str | None]) -> Grid:
-    grid = Grid(encoding="xlsx")
-    blanks: list[tuple[int, int]] = []
-    for number, cells in enumerate(sheet.iter_rows(), start=1):  # type: ignore[attr-defined]
-        texts = []
-        for column, cell in enumerate(cells):
-            value = getattr(cell, "value", None)
-            if getattr(cell, "data_type", None) == "e" or (isinstance(value, str) and value.strip() in EXCEL_ERRORS):
-                grid.bad[(len(grid.cells), column)] = f"Excel error value {value}: enter the value (leave the cell empty only if the column is optional)"
-            elif value is None:
-                blanks.append((len(grid.cells), column))
-            texts.append(_cell_text(value))
-        grid.cells.append(texts)
-        grid.rows.append(number)
-    if blanks:
-        for index, column in blanks:
-            text = formula(grid.rows[index], column + 1)
-            if text is not None:
-                grid.bad[(index, column)] = f"formula {text} has no saved value: open the workbook in Excel and save it (or type the value)"
-    return grid
 
 
 def choose_header(rows: list[list[str]], score: Callable[[list[str]], int]) -> tuple[int, int, list[int]]:

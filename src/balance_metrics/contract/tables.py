@@ -21,8 +21,9 @@ import pandas as pd
 from balance_metrics.common.errors import Problem
 from balance_metrics.contract.columns import nonblank, parse_column
 from balance_metrics.contract.fastcsv import read_csv_fast
-from balance_metrics.contract.reading import Grid, open_workbook, read_csv, read_sheet, split_header
+from balance_metrics.contract.reading import Grid, read_csv, split_header
 from balance_metrics.contract.schema import EQUIPMENT_WAN, MAX_AMOUNT, TABLES, Column, Table
+from balance_metrics.contract.workbooks import open_workbook
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def find_tables(folder: Path, tables: list[Table], *, fast: bool = True) -> tupl
     Table files and sheets may use the English or Chinese table name. A file that
     cannot be read (folder, empty, undecodable, corrupt workbook) is a problem, and
     its table counts as given (no second "missing table" problem). ``fast=False``
-    reads every CSV file with the careful reader (to compare both paths).
+    reads every CSV file with the careful reader and every workbook with openpyxl
+    (to compare both paths).
     """
     problems: list[Problem] = []
     found: dict[str, list[RawTable | str]] = {t.name: [] for t in tables}
@@ -123,17 +125,17 @@ def find_tables(folder: Path, tables: list[Table], *, fast: bool = True) -> tupl
     for path in sorted(folder.glob("*.xlsx")):
         if path.name.startswith("~$"):  # Excel lock file
             continue
-        book, problem = open_workbook(path)
+        book, problem = open_workbook(path, fast=fast)
         if problem is not None:
             problems.append(problem)
             continue
         try:
-            for sheet in book.sheetnames:  # type: ignore[attr-defined]
+            for sheet in book.sheetnames:
                 table = by_alias.get(_normalise_header(sheet))
                 if table is None:
                     continue
                 source = f"{path.name}[{sheet}]"
-                grid, read_problems = read_sheet(path, book, sheet, source)
+                grid, read_problems = book.read(sheet, source)
                 problems.extend(read_problems)
                 if grid is None:
                     found[table.name].append(source)
@@ -142,7 +144,7 @@ def find_tables(folder: Path, tables: list[Table], *, fast: bool = True) -> tupl
                 problems.extend(split_problems)
                 found[table.name].append(raw)
         finally:
-            book.close()  # type: ignore[attr-defined]
+            book.close()
 
     result: dict[str, RawTable] = {}
     for table in tables:
