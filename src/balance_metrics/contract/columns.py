@@ -59,15 +59,9 @@ class Cells:
     numbers.
     """
 
-    def __init__(self, texts: Sequence[str]):
-        n = len(texts)
-        joined = _SEP.join(texts)
-        self.buf = buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), np.uint8)
-        sep = np.flatnonzero(buf == 0)
-        if len(sep) != max(n - 1, 0):  # a cell holds NUL itself: classify it cell by cell
-            raise ValueError("NUL in a cell")
-        self.starts = starts = np.concatenate([[0], sep + 1]) if n else np.zeros(0, np.int64)
-        ends = np.concatenate([sep, [len(buf)]]) if n else np.zeros(0, np.int64)
+    def __init__(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+        n = len(starts)
+        self.buf, self.starts = buf, starts
         self.length = length = ends - starts
         some = length > 0
         self.padded = self._padded(buf, starts, ends, length) & some if some.any() else np.zeros(n, bool)
@@ -102,13 +96,15 @@ class Cells:
         short = (self.length > 0) & (self.length <= MAX_DIGITS + 1)
         index = np.flatnonzero(short)
         starts, length = self.starts[index], self.length[index]
+        width = int(length.max(initial=0))
         mantissa = np.zeros(len(index), np.int64)
         digits = np.zeros(len(index), np.int64)
         points = np.zeros(len(index), np.int64)
         point_at = np.full(len(index), -1, np.int64)
-        for j in range(MAX_DIGITS + 1):  # a loop over byte positions, each whole-column
+        last_byte = len(self.buf) - 1
+        for j in range(width):  # a loop over byte positions, each whole-column
             inside = j < length
-            byte = self._at(starts + j)
+            byte = self.buf[np.minimum(starts + j, last_byte)].astype(np.int64)
             digit = inside & (byte >= 48) & (byte <= 57)
             point = inside & (byte == 46)
             mantissa = np.where(digit, mantissa * 10 + (byte - 48), mantissa)
@@ -134,16 +130,65 @@ class Cells:
 _POW10 = 10.0 ** np.arange(MAX_DIGITS + 2)
 
 
-def _cells(texts: list[str]) -> Cells | None:
-    try:
-        return Cells(texts)
-    except ValueError:
+def _cells(texts: Sequence[str]) -> Cells | None:
+    """The :class:`Cells` of a column (None when a cell holds NUL: then cell by cell)."""
+    if isinstance(texts, ByteColumn):
+        return Cells(texts.buf, texts.starts, texts.ends)
+    n = len(texts)
+    buf = np.frombuffer(_SEP.join(texts).encode("utf-8", "surrogatepass"), np.uint8)
+    sep = np.flatnonzero(buf == 0)
+    if len(sep) != max(n - 1, 0):
         return None
+    starts = np.concatenate([[0], sep + 1]) if n else np.zeros(0, np.int64)
+    ends = np.concatenate([sep, [len(buf)]]) if n else np.zeros(0, np.int64)
+    return Cells(buf, starts, ends)
+
+
+class ByteColumn(Sequence[str]):
+    """The cells of one column as byte spans ``[starts, ends)`` of a shared UTF-8 buffer
+    (a CSV file's body); a cell's text is made only when asked for."""
+
+    def __init__(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+        self.buf, self.starts, self.ends = buf, np.ascontiguousarray(starts), np.ascontiguousarray(ends)
+        self._texts: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return self.texts()[index]
+        return self.buf[self.starts[index]: self.ends[index]].tobytes().decode("utf-8", "surrogatepass")
+
+    def __iter__(self):
+        return iter(self.texts())
+
+    def take(self, keep: np.ndarray) -> "ByteColumn":
+        """The cells where ``keep`` holds."""
+        return ByteColumn(self.buf, self.starts[keep], self.ends[keep])
+
+    def texts(self) -> list[str]:
+        """Every cell's text (gathered whole-column: one decode and one split)."""
+        if self._texts is None:
+            n = len(self)
+            if n == 0:
+                self._texts = []
+                return self._texts
+            # Gather each cell with the byte after it (its delimiter), then make those NUL:
+            # one index array built by a cumulative sum of steps (1 inside a cell, a jump between cells).
+            size = self.ends - self.starts + 1
+            where = np.cumsum(size) - size
+            step = np.ones(int(size.sum()), np.int64)
+            step[where] = self.starts - np.concatenate([[0], self.ends[:-1]])
+            step[0] = self.starts[0]
+            out = self.buf[np.minimum(np.cumsum(step), len(self.buf) - 1)]
+            out[where[1:] - 1] = 0  # NUL between cells (a CSV text on the fast path has none)
+            self._texts = out[:-1].tobytes().decode("utf-8", "surrogatepass").split(_SEP)
+        return self._texts
 
 
 def nonblank(texts: Sequence[str]) -> np.ndarray:
     """Whether each cell holds anything but white space."""
-    texts = list(texts)
     cells = _cells(texts)
     if cells is None:
         return np.array([bool(t.strip()) for t in texts], bool)
@@ -179,10 +224,11 @@ def parse_column(col: Column, texts: Sequence[str], known_bad: dict[int, str] | 
         broken) and record -> rule broken, records ascending.
     """
     known_bad = known_bad or {}
-    texts = list(texts)
     n = len(texts)
     kind = col.kind
     cells = _cells(texts)
+    if cells is None or kind not in ("count", "amount"):
+        texts = texts.texts() if isinstance(texts, ByteColumn) else list(texts)
     numeric = kind in ("count", "amount")
     data: np.ndarray = np.zeros(n, np.int64 if kind == "count" else float if kind == "amount" else bool) if numeric or kind == "bool" \
         else np.full(n, None, dtype=object)

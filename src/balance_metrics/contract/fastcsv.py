@@ -9,8 +9,10 @@ problem; so both paths agree on every file the fast path accepts (property test
 ``tests/test_fast_reading.py``), and every problem message comes from one place.
 
 The header is found exactly as the careful reader finds it, on the first lines only;
-the records below it are split with one ``str.split`` of the whole text, and the
-shape (fields per line, line length) is checked with numpy on the UTF-8 bytes.
+the shape of the records below it (fields per line, line length) is checked with
+numpy on the UTF-8 bytes, and each column is kept as byte spans of those bytes
+(:class:`~balance_metrics.contract.columns.ByteColumn`): numbers are parsed from the
+bytes, and texts are made only for the columns that hold texts.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from balance_metrics.contract.columns import nonblank
+from balance_metrics.contract.columns import ByteColumn, nonblank
 from balance_metrics.contract.reading import COMMENT, MAX_TITLE_ROWS, choose_header, decode, header_cells
 
 #: Lines read to find the header (comment and blank lines above it included).
@@ -38,7 +40,7 @@ class FastRead:
     header_row: int
     headers: list[str]
     rows: np.ndarray  # row number (file line) of each record
-    columns: list[list[str]]  # one list of cells per header
+    columns: list[ByteColumn]  # the cells of each header's column
     encoding: str
 
 
@@ -80,40 +82,40 @@ def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> F
     shape = _line_shape(body, delimiter, fields_per_line)
     if shape is None:
         return None
-    count, blank_candidates = shape
-    fields = body.replace("\n", delimiter).split(delimiter)
-    columns = [fields[j::fields_per_line] for j in range(fields_per_line)]
+    buf, separators = shape
+    count = (len(separators) + 1) // fields_per_line
+    starts = np.concatenate([[0], separators + 1]).reshape(count, fields_per_line)
+    ends = np.concatenate([separators, [len(buf)]]).reshape(count, fields_per_line)
+    columns = [ByteColumn(buf, starts[:, j], ends[:, j]) for j in range(fields_per_line)]
     for extra in columns[width:]:
         if nonblank(extra).any():
             return None  # a value beyond the header: the careful reader says where
     numbers = np.arange(head + 2, head + 2 + count)
-    if len(blank_candidates):
-        blank = [i for i in blank_candidates if not any(c[i].strip() for c in columns)]
+    maybe_blank = np.flatnonzero(~nonblank(columns[0]))  # a blank line has a blank first cell
+    if len(maybe_blank):
+        blank = [i for i in maybe_blank if not any(c[i].strip() for c in columns)]
         if blank:
             keep = np.ones(count, bool)
             keep[blank] = False
             numbers = numbers[keep]
-            columns = [list(np.asarray(c, dtype=object)[keep]) for c in columns]
+            columns = [c.take(keep) for c in columns]
     return FastRead(head + 1, headers, numbers, columns[:width], encoding)
 
 
-def _line_shape(body: str, delimiter: str, fields: int) -> tuple[int, np.ndarray] | None:
-    """(lines, lines that may be blank) when every line has ``fields`` fields and fits the csv field limit."""
+def _line_shape(body: str, delimiter: str, fields: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(UTF-8 bytes, positions of every delimiter and line end) when every line has
+    ``fields`` fields and fits the csv field limit."""
     buf = np.frombuffer(body.encode("utf-8", "surrogatepass"), np.uint8)
-    newline = buf == 10
-    separators = np.flatnonzero(newline | (buf == ord(delimiter)))
-    line_ends = np.flatnonzero(newline)
+    line_ends = np.flatnonzero(buf == 10)
+    delimiters = np.flatnonzero(buf == ord(delimiter))
     count = len(line_ends) + 1
-    if len(separators) != count * fields - 1:
+    if len(delimiters) != count * (fields - 1):
         return None
-    if not np.array_equal(np.flatnonzero(newline[separators]), np.arange(fields - 1, count * fields - 1, fields)):
+    # the k-th line end must lie between its line's last delimiter and the next line's first
+    if count > 1 and not ((delimiters[fields - 2:-1:fields - 1][: count - 1] < line_ends).all()
+                          and (line_ends < delimiters[fields - 1::fields - 1]).all()):
         return None
     bounds = np.concatenate([[-1], line_ends, [len(buf)]])
     if int(np.diff(bounds).max()) > MAX_LINE_BYTES:
         return None
-    # A line is blank when every cell is white space: only lines without any visible
-    # ASCII byte can be (non-ASCII bytes may be a full-width space); those are checked by text.
-    visible = (buf > 32) & (buf < 127) & (buf != ord(delimiter))
-    cum = np.concatenate([[0], np.cumsum(visible)])
-    starts, ends = bounds[:-1] + 1, bounds[1:]
-    return count, np.flatnonzero(cum[ends] - cum[starts] == 0)
+    return buf, np.flatnonzero((buf == 10) | (buf == ord(delimiter)))

@@ -32,7 +32,7 @@ class RawTable:
 
     table: Table
     headers: list[str]  # original headers
-    columns: list[list[str]]  # one list of cells per header, one cell per record
+    columns: list[Sequence[str]]  # one sequence of cells per header, one cell per record
     rows: Sequence[int]  # row number of each record in the file
     source: str  # "sections.csv" or "统计报表.xlsx[学段]"
     path: Path
