@@ -58,7 +58,7 @@ def district_key_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
                           "a 不计校数 campus must lie in the district of its parent school")
     elif NAME in schools.columns:
         problems += _rows(schools, schools[NAME].notna(), NAME, "district_name needs district_id (区县代码) on every school")
-    known = set(schools[KEY].dropna()) if multi else set()
+    known = schools[KEY].dropna().unique() if multi else []
     for name in PER_DISTRICT_TABLES:
         frame = tables.get(name)
         if frame is None:

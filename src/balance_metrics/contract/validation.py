@@ -196,7 +196,7 @@ def facility_parts(facilities: pd.DataFrame) -> list[Problem]:
 
 def support_partners(schools: pd.DataFrame) -> list[Problem]:
     """A 帮扶 partner must be another school of the table."""
-    known = set(schools["school_id"].dropna())
+    known = schools["school_id"].dropna().unique()
     rows = schools[schools["partner_school_id"].notna()]
     bad = rows[~rows["partner_school_id"].isin(known) | (rows["partner_school_id"] == rows["school_id"])]
     return [_problem(r, "partner_school_id", r["partner_school_id"], "partner school not found in the schools table (or the school itself)")
