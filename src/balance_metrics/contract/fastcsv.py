@@ -18,6 +18,7 @@ bytes, and texts are made only for the columns that hold texts.
 from __future__ import annotations
 
 import csv
+from codecs import BOM_UTF8
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,15 +51,21 @@ def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> F
     if not data.strip():
         return None
     text, encoding, problems = decode(data, name)
-    if text is None or problems or '"' in text or "\x00" in text:
+    if text is None or problems:
         return None
-    if "\r" in text:
-        if text.count("\r") != text.count("\r\n"):
+    # From here on the UTF-8 bytes (the file itself when it is UTF-8): b"\n", b"," and b'"'
+    # never occur inside a multi-byte character.
+    raw = (data[len(BOM_UTF8):] if data.startswith(BOM_UTF8) else data) if encoding == "utf-8" else text.encode("utf-8", "surrogatepass")
+    del text
+    if b'"' in raw or b"\x00" in raw:
+        return None
+    if b"\r" in raw:
+        if raw.count(b"\r") != raw.count(b"\r\n"):
             return None  # a lone carriage return: the careful reader splits lines as csv does
-        text = text.replace("\r\n", "\n")
-    lines = text.split("\n", HEAD_LINES)
+        raw = raw.replace(b"\r\n", b"\n")
+    lines = raw.split(b"\n", HEAD_LINES)
     more = len(lines) > HEAD_LINES
-    head_lines = lines[:HEAD_LINES] if more else lines
+    head_lines = [line.decode("utf-8", "surrogatepass") for line in (lines[:HEAD_LINES] if more else lines)]
     skipped = 0
     while skipped < len(head_lines) and (not head_lines[skipped].strip() or head_lines[skipped].lstrip().startswith(COMMENT)):
         skipped += 1
@@ -76,16 +83,15 @@ def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> F
     if fields_per_line < 2:
         return None
     offset = sum(len(line) + 1 for line in lines[: head + 1])
-    body = text[offset:].rstrip("\n")
+    del lines
+    body = raw[offset:].rstrip(b"\n")
     if not body:
         return FastRead(head + 1, headers, np.zeros(0, np.int64), [[] for _ in headers], encoding)
     shape = _line_shape(body, delimiter, fields_per_line)
     if shape is None:
         return None
-    buf, separators = shape
-    count = (len(separators) + 1) // fields_per_line
-    starts = np.concatenate([[0], separators + 1]).reshape(count, fields_per_line)
-    ends = np.concatenate([separators, [len(buf)]]).reshape(count, fields_per_line)
+    buf, starts, ends = shape
+    count = len(starts)
     columns = [ByteColumn(buf, starts[:, j], ends[:, j]) for j in range(fields_per_line)]
     for extra in columns[width:]:
         if nonblank(extra).any():
@@ -102,10 +108,10 @@ def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> F
     return FastRead(head + 1, headers, numbers, columns[:width], encoding)
 
 
-def _line_shape(body: str, delimiter: str, fields: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(UTF-8 bytes, positions of every delimiter and line end) when every line has
-    ``fields`` fields and fits the csv field limit."""
-    buf = np.frombuffer(body.encode("utf-8", "surrogatepass"), np.uint8)
+def _line_shape(body: bytes, delimiter: str, fields: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(bytes, field starts, field ends), one row of ``fields`` per line, when every line
+    has ``fields`` fields and fits the csv field limit."""
+    buf = np.frombuffer(body, np.uint8)
     line_ends = np.flatnonzero(buf == 10)
     delimiters = np.flatnonzero(buf == ord(delimiter))
     count = len(line_ends) + 1
@@ -118,4 +124,6 @@ def _line_shape(body: str, delimiter: str, fields: int) -> tuple[np.ndarray, np.
     bounds = np.concatenate([[-1], line_ends, [len(buf)]])
     if int(np.diff(bounds).max()) > MAX_LINE_BYTES:
         return None
-    return buf, np.flatnonzero((buf == 10) | (buf == ord(delimiter)))
+    ends = np.concatenate([delimiters.reshape(count, fields - 1), bounds[1:, None]], axis=1)
+    starts = np.concatenate([bounds[:-1, None] + 1, delimiters.reshape(count, fields - 1) + 1], axis=1)
+    return buf, starts, ends
