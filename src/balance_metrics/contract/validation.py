@@ -81,20 +81,37 @@ def pair_codes(left: pd.DataFrame, right: pd.DataFrame, key: tuple[str, str]) ->
     return joined[: len(left)], joined[len(left):]
 
 
+def school_rows(ids: pd.Series, schools: pd.DataFrame) -> np.ndarray:
+    """Position in ``schools`` of the first row of each id's school (-1: unknown or missing id)."""
+    school_ids = schools["school_id"]
+    first = (~school_ids.duplicated(keep="first") & school_ids.notna()).to_numpy(bool)
+    where = pd.Index(school_ids.to_numpy(object)[first]).get_indexer(ids.to_numpy(object))
+    return np.where(where >= 0, np.flatnonzero(first)[np.maximum(where, 0)] if first.any() else -1, -1)
+
+
+def school_column(ids: pd.Series, schools: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` of the school each id names (missing for unknown schools), indexed like ``ids``."""
+    rows = school_rows(ids, schools)
+    values = schools[column].to_numpy(object)[np.maximum(rows, 0)] if len(schools) else np.full(len(rows), None, object)
+    return pd.Series(np.where(rows >= 0, values, None), index=ids.index, dtype=object)
+
+
 def _school_types(frame: pd.DataFrame, schools: pd.DataFrame) -> pd.Series:
     """The school type of each row's school (missing for unknown schools)."""
-    return frame["school_id"].map(schools.drop_duplicates("school_id").set_index("school_id")["school_type"])
+    return school_column(frame["school_id"], schools, "school_type")
 
 
 def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> list[Problem]:
     """Every row whose key repeats an earlier row's key (key columns absent from
     ``frame`` — an unused district key — are left out)."""
     key = tuple(k for k in key if k in frame.columns)
-    complete = frame.dropna(subset=list(key))
-    dup = complete.duplicated(list(key), keep="first").to_numpy()
+    keys = frame[list(key)]
+    complete = keys.notna().all(axis=1).to_numpy(bool)
+    dup = np.zeros(len(frame), bool)
+    dup[complete] = keys[complete].duplicated(keep="first").to_numpy(bool)
     if not dup.any():
         return []
-    bad = complete[dup]
+    bad = frame[dup]
     value = _texts(bad[key[0]])
     for k in key[1:]:
         value = value + " / " + _texts(bad[k])
@@ -126,8 +143,8 @@ def subsets_within_teachers(sections: pd.DataFrame) -> list[Problem]:
     return [p for col in SUBSET_COLUMNS for p in part_within_whole(sections, col, "teachers")]
 
 
-def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
-    types = _school_types(sections, schools)
+def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Series | None = None) -> list[Problem]:
+    types = _school_types(sections, schools) if types is None else types
     known = types.notna() & sections["students"].notna()
     evaluated = ~types.isin(list(_NOT_EVALUATED_TYPES))
     empty = (known & (sections["students"] == 0) & evaluated).fillna(False)
@@ -146,8 +163,9 @@ def _below_average_class(sections: pd.DataFrame) -> pd.Series:
     return (complete & (sections["largest_class"] * sections["classes"] < sections["students"])).fillna(False)
 
 
-def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
-    """Each school reports exactly the stages its type offers."""
+def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Series | None = None) -> list[Problem]:
+    """Each school reports exactly the stages its type offers (``types``: each section's
+    school type, when already looked up)."""
     listed = schools.dropna(subset=["school_id", "school_type"])
     stages_of = {school_type: sorted(stages) or [None] for school_type, stages in STAGES_BY_SCHOOL_TYPE.items()}
     expected = listed.assign(stage=listed["school_type"].astype(object).map(stages_of))
@@ -155,7 +173,7 @@ def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Proble
     want, have = pair_codes(expected, sections, ("school_id", "stage"))
     problems = problems_at(expected, ~np.isin(want, have), "school_type",
                            lambda bad: "school type " + bad["school_type"].astype(str) + " needs a '" + bad["stage"].astype(str) + "' row in sections, none found")
-    types = _school_types(sections, schools).astype(object)
+    types = (_school_types(sections, schools) if types is None else types).astype(object)
     checked = sections["stage"].notna() & types.notna() & ~types.isin(["special_education", "vocational"])
     offered = pd.Series(False, index=sections.index)
     for school_type, stages in STAGES_BY_SCHOOL_TYPE.items():  # a loop over the eight school types
@@ -167,16 +185,19 @@ def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Proble
 
 def campuses(schools: pd.DataFrame) -> list[Problem]:
     """A 不计校数 campus must point at an existing, top-level parent school."""
-    parents = schools.drop_duplicates("school_id").set_index("school_id")["parent_school_id"]
     parent = schools["parent_school_id"]
-    has = parent.notna() & schools["school_id"].notna()
-    own = has & (parent == schools["school_id"])
-    unknown = has & ~own & ~parent.isin(parents.index)
-    nested = has & ~own & ~unknown & parent.map(parents).notna()
+    has = (parent.notna() & schools["school_id"].notna()).to_numpy(bool)
+    own = has & (parent == schools["school_id"]).fillna(False).to_numpy(bool)
+    campus = np.flatnonzero(has & ~own)  # campus rows only
+    found = school_rows(parent.iloc[campus], schools)
+    unknown = np.zeros(len(schools), bool)
+    unknown[campus] = found < 0
+    nested = np.zeros(len(schools), bool)
+    nested[campus] = (found >= 0) & parent.notna().to_numpy(bool)[np.maximum(found, 0)]
     return (
-        problems_at(schools, own.fillna(False), "parent_school_id", "a campus cannot be its own parent")
-        + problems_at(schools, unknown.fillna(False), "parent_school_id", "parent school not found in the schools table")
-        + problems_at(schools, nested.fillna(False), "parent_school_id", "parent school is itself a campus; point at the top-level school")
+        problems_at(schools, own, "parent_school_id", "a campus cannot be its own parent")
+        + problems_at(schools, unknown, "parent_school_id", "parent school not found in the schools table")
+        + problems_at(schools, nested, "parent_school_id", "parent school is itself a campus; point at the top-level school")
     )
 
 
@@ -234,6 +255,7 @@ def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> l
 
 def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
     """Run every cross-row rule of the core tables."""
+    types = _school_types(sections, schools)
     rules: Iterable[Callable[[], list[Problem]]] = (
         lambda: duplicate_keys(schools, ("school_id",), "school_id"),
         lambda: duplicate_keys(sections, ("school_id", "stage"), "school × stage"),
@@ -241,8 +263,8 @@ def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, faciliti
         lambda: unknown_schools(sections, schools),
         lambda: unknown_schools(facilities, schools),
         lambda: subsets_within_teachers(sections),
-        lambda: section_sizes(sections, schools),
-        lambda: stages_offered(sections, schools),
+        lambda: section_sizes(sections, schools, types),
+        lambda: stages_offered(sections, schools, types),
         lambda: campuses(schools),
         lambda: facilities_present(facilities, schools),
         lambda: facility_parts(facilities),
