@@ -121,7 +121,8 @@ def test_fast_and_careful_readers_agree_on_the_fuzz_corpus(base, tmp_path):
     assert hits > 3 * len(KINDS)  # most plain files went through the fast path
 
 
-LINE_PIECES = st.sampled_from(["P1", " P2 ", "primary", "小学", "", " ", "\u3000", "12", "1,234", "-1", "#x", "a\"b", "１２"])
+LINE_PIECES = st.sampled_from(["P1", " P2 ", "primary", "小学", "", " ", "\u3000", "12", "1,234", "-1", "#x", "a\"b", "１２",
+                              "a\u2028b", "x\x0by\x85", "c\rd", "\u00a0", "5\t"])
 
 
 @settings(max_examples=120, deadline=None)
