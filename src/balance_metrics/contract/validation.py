@@ -327,9 +327,9 @@ def _class_lists_complete(classes: pd.DataFrame, sections: pd.DataFrame) -> list
     wrong_count = (found["classes"].notna() & (found["_count"] != found["classes"])).fillna(False)
     wrong_total = (found["students"].notna() & found["_total"].notna() & (found["_total"] != found["students"])).fillna(False)
     return (
-        problems_at(found, wrong_count, "classes", "the classes table lists " + found["_count"].astype(str) + " classes for this section")
+        problems_at(found, wrong_count, "classes", lambda bad: "the classes table lists " + bad["_count"].astype(str) + " classes for this section")
         + problems_at(found, wrong_total, "students",
-                      "the classes of this section in the classes table add up to " + _texts(found["_total"]) + " students")
+                      lambda bad: "the classes of this section in the classes table add up to " + _texts(bad["_total"]) + " students")
     )
 
 
@@ -352,33 +352,40 @@ def district_rules(district: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -
     """District figures: value types and ranges, years, and counts within their wholes
     (per district when the period holds several)."""
     rows = district.dropna(subset=["item"])
-    kind = rows["item"].map({code: spec.kind for code, spec in DISTRICT_ITEMS.items()})
+    kind = pd.Series(_item_spec(rows["item"], "kind"), index=rows.index)
     value = rows["value"].astype(float)
     given = value.notna()
     percent = (given & (kind == "percent") & (value > 100)).to_numpy(bool)
     fractional = (given & (kind == "count") & (value % 1 != 0)).to_numpy(bool)
-    problems = problems_at(rows, percent, "value", rows["item"].astype(str) + " is a percentage and must lie between 0 and 100")
-    problems += problems_at(rows, fractional, "value", rows["item"].astype(str) + " is a count and must be a whole number")
+    problems = problems_at(rows, percent, "value", lambda bad: bad["item"].astype(str) + " is a percentage and must lie between 0 and 100")
+    problems += problems_at(rows, fractional, "value", lambda bad: bad["item"].astype(str) + " is a count and must be a whole number")
     return problems + _district_years(rows) + _district_subsets(rows)
+
+
+def _item_spec(items: pd.Series, field: str, missing: object = None) -> np.ndarray:
+    """``field`` of each row's district item (``missing`` for an unknown item), by one index lookup."""
+    codes = list(DISTRICT_ITEMS)
+    where = pd.Index(codes, dtype=object).get_indexer(items.to_numpy(object))
+    values = np.array([getattr(DISTRICT_ITEMS[c], field) for c in codes] + [missing], dtype=object)
+    return values[where]  # -1 (unknown) takes the last entry, ``missing``
 
 
 def _district_years(rows: pd.DataFrame) -> list[Problem]:
     by = [c for c in ("district_id",) if c in rows.columns]
-    yearly = rows["item"].map({code: spec.yearly for code, spec in DISTRICT_ITEMS.items()}).fillna(False).to_numpy(bool)
+    yearly = _item_spec(rows["item"], "yearly", False).astype(bool)
     once = rows[~yearly]
     repeated = once.duplicated([*by, "item"], keep="first").to_numpy(bool)
     problems = problems_at(once, repeated, "item",
-                           once["item"].astype(str) + " is given more than once (only yearly items repeat, one row per year)")
+                           lambda bad: bad["item"].astype(str) + " is given more than once (only yearly items repeat, one row per year)")
     return problems + _yearly_series(rows[yearly], by)
 
 
 def _yearly_series(rows: pd.DataFrame, by: list[str]) -> list[Problem]:
-    item = rows["item"].astype(str)
-    problems = problems_at(rows, rows["year"].isna().to_numpy(bool), "year", item + " is given per year: the year is required",
-                           pd.Series("", index=rows.index))
+    problems = problems_at(rows, rows["year"].isna().to_numpy(bool), "year",
+                           lambda bad: bad["item"].astype(str) + " is given per year: the year is required", lambda bad: [""] * len(bad))
     dated = rows[rows["year"].notna()]
     problems += problems_at(dated, dated.duplicated([*by, "item", "year"], keep="first").to_numpy(bool), "year",
-                            "year repeated for " + dated["item"].astype(str))
+                            lambda bad: "year repeated for " + bad["item"].astype(str))
     if dated.empty:
         return problems
     groups = dated.groupby([*by, "item"], sort=False, observed=True)
@@ -406,7 +413,7 @@ DISTRICT_SUBSETS: tuple[tuple[str, str], ...] = (
 
 def _district_subsets(rows: pd.DataFrame) -> list[Problem]:
     by = [c for c in ("district_id",) if c in rows.columns]
-    yearly = rows["item"].map({code: spec.yearly for code, spec in DISTRICT_ITEMS.items()}).fillna(False).to_numpy(bool)
+    yearly = _item_spec(rows["item"], "yearly", False).astype(bool)
     single = rows[~yearly].drop_duplicates([*by, "item"])
     key = single[by[0]].astype(object) if by else pd.Series("", index=single.index, dtype=object)
     wide = pd.Series(single["value"].astype(float).to_numpy(), index=pd.MultiIndex.from_arrays([key, single["item"].astype(object)])).unstack()
