@@ -178,10 +178,13 @@ class ByteColumn(Sequence[str]):
             # one index array built by a cumulative sum of steps (1 inside a cell, a jump between cells).
             size = self.ends - self.starts + 1
             where = np.cumsum(size) - size
-            step = np.ones(int(size.sum()), np.int64)
+            small = np.int32 if len(self.buf) < 2**31 - 1 else np.int64
+            step = np.ones(int(size.sum()), small)
             step[where] = self.starts - np.concatenate([[0], self.ends[:-1]])
             step[0] = self.starts[0]
-            out = self.buf[np.minimum(np.cumsum(step), len(self.buf) - 1)]
+            index = np.cumsum(step, dtype=small)
+            index[-1] = min(int(index[-1]), len(self.buf) - 1)  # the byte after the file's last cell
+            out = self.buf[index]
             out[where[1:] - 1] = 0  # NUL between cells (a CSV text on the fast path has none)
             self._texts = out[:-1].tobytes().decode("utf-8", "surrogatepass").split(_SEP)
         return self._texts
