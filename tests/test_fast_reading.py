@@ -166,3 +166,20 @@ def test_calamine_and_openpyxl_read_a_workbook_alike(tmp_path):
     _compare_folder(folder)
     frame = parse_table(find_tables(folder, list(TABLES.values()))[0]["evidence"])[0]
     assert frame["date"].tolist() == ["2022-12-01", "2022-11-30"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(CELL.filter(lambda t: "\n" not in t and "\x00" not in t), max_size=30), st.sampled_from(range(len(KINDS_OF_COLUMN))))
+def test_parse_column_on_file_bytes_equals_parse_column_on_texts(texts, which):
+    from balance_metrics.contract.columns import ByteColumn
+
+    col = KINDS_OF_COLUMN[which]
+    buf = np.frombuffer("\n".join(texts).encode("utf-8", "surrogatepass"), np.uint8)
+    ends = np.concatenate([np.flatnonzero(buf == 10), [len(buf)]]) if texts else np.zeros(0, np.int64)
+    starts = np.concatenate([[0], ends[:-1] + 1]) if texts else np.zeros(0, np.int64)
+    spans = ByteColumn(buf, starts, ends)
+    assert list(spans) == texts
+    values, problems = parse_column(col, spans)
+    expected, expected_problems = parse_column(col, texts)
+    assert problems == expected_problems
+    pd.testing.assert_extension_array_equal(values, expected)

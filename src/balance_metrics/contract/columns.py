@@ -167,12 +167,33 @@ class ByteColumn(Sequence[str]):
         """The cells where ``keep`` holds."""
         return ByteColumn(self.buf, self.starts[keep], self.ends[keep])
 
+    def lookup(self, mapping: dict[str, object]) -> tuple[np.ndarray, np.ndarray]:
+        """(found, position in ``mapping``) of each cell by exact text, as :func:`_lookup`,
+        without making a text per cell: cells are grouped by their bytes (packed into
+        64-bit words, factorized), and only one cell of each group is decoded."""
+        length = self.ends - self.starts
+        width = int(length.max(initial=0))
+        if width > 32 or width == 0:
+            return _lookup(list(self), mapping)
+        lanes = max(1, -(-width // 8))
+        offsets = np.arange(lanes * 8)
+        index = np.minimum(self.starts[:, None] + offsets, len(self.buf) - 1)
+        packed = np.where(offsets < length[:, None], self.buf[index], 0).astype(np.uint8)
+        words = np.ascontiguousarray(packed).view(np.uint64).reshape(len(self), lanes)
+        group = np.zeros(len(self), np.int64)
+        for lane in range(lanes):  # a loop over at most four 8-byte words
+            codes, uniques = pd.factorize(words[:, lane])
+            group = pd.factorize(group * len(uniques) + codes)[0]
+        first = np.unique(group, return_index=True)[1]  # one cell of each group, in group order
+        found, position = _lookup([self[int(i)] for i in first], mapping)
+        return found[group], position[group]
+
     def texts(self) -> list[str]:
         """Every cell's text (gathered whole-column: one decode and one split)."""
         if self._texts is None:
             n = len(self)
-            if n == 0:
-                self._texts = []
+            if n == 0 or len(self.buf) == 0:
+                self._texts = [""] * n
                 return self._texts
             # Gather each cell with the byte after it (its delimiter), then make those NUL:
             # one index array built by a cumulative sum of steps (1 inside a cell, a jump between cells).
@@ -230,7 +251,7 @@ def parse_column(col: Column, texts: Sequence[str], known_bad: dict[int, str] | 
     n = len(texts)
     kind = col.kind
     cells = _cells(texts)
-    if cells is None or kind not in ("count", "amount"):
+    if cells is None or kind in ("id", "text") or (kind in ("bool", "category") and not isinstance(texts, ByteColumn)):
         texts = texts.texts() if isinstance(texts, ByteColumn) else list(texts)
     numeric = kind in ("count", "amount")
     data: np.ndarray = np.zeros(n, np.int64 if kind == "count" else float if kind == "amount" else bool) if numeric or kind == "bool" \
@@ -247,7 +268,7 @@ def parse_column(col: Column, texts: Sequence[str], known_bad: dict[int, str] | 
         elif kind in ("bool", "category"):
             choices = dict(BOOLEANS) if kind == "bool" else \
                 {label: code for code, label in (col.choices or {}).items()} | {code: code for code in (col.choices or {})}
-            found, position = _lookup(texts, choices)
+            found, position = _lookup(texts, choices) if not isinstance(texts, ByteColumn) else texts.lookup(choices)
             fast = found & clean
             values = np.array(list(choices.values()), dtype=bool if kind == "bool" else object)
             data[fast] = values[position[fast]]
