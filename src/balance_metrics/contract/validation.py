@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
+from balance_metrics.contract.schoolkeys import school_index
 from balance_metrics.contract.schema import DISTRICT_ITEMS, ITEM_IDS, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
 
 # Schools whose sections may legitimately have no pupils: they never enter the
@@ -70,23 +71,19 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def pair_codes(left: pd.DataFrame, right: pd.DataFrame, key: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """One integer per row of ``left`` and of ``right`` for its ``key`` pair (equal
-    pairs get equal integers; a missing part gets its own code), for ``np.isin``."""
-    codes = []
-    for column in key:
-        both = np.concatenate([left[column].to_numpy(object), right[column].to_numpy(object)])
-        codes.append(pd.factorize(both, use_na_sentinel=False)[0].astype(np.int64))
-    joined = codes[0] * (int(codes[1].max(initial=0)) + 1) + codes[1]
-    return joined[: len(left)], joined[len(left):]
+def _school_stage_keys(left: pd.DataFrame, right: pd.DataFrame, schools: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row of ``left`` and ``right`` for its (school, stage): equal for the
+    same known school and stage, -1 for a school not in ``schools`` (never equal to a known one)."""
+    stages = np.concatenate([left["stage"].to_numpy(object), right["stage"].to_numpy(object)])
+    stage = pd.factorize(stages, use_na_sentinel=False)[0].astype(np.int64)
+    school = np.concatenate([school_rows(left["school_id"], schools), school_rows(right["school_id"], schools)])
+    key = np.where(school >= 0, school * (int(stage.max(initial=0)) + 1) + stage, -1)
+    return key[: len(left)], key[len(left):]
 
 
 def school_rows(ids: pd.Series, schools: pd.DataFrame) -> np.ndarray:
     """Position in ``schools`` of the first row of each id's school (-1: unknown or missing id)."""
-    school_ids = schools["school_id"]
-    first = (~school_ids.duplicated(keep="first") & school_ids.notna()).to_numpy(bool)
-    where = pd.Index(school_ids.to_numpy(object)[first]).get_indexer(ids.to_numpy(object))
-    return np.where(where >= 0, np.flatnonzero(first)[np.maximum(where, 0)] if first.any() else -1, -1)
+    return school_index(schools).rows(ids)
 
 
 def school_column(ids: pd.Series, schools: pd.DataFrame, column: str) -> pd.Series:
@@ -119,9 +116,8 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
 
 
 def unknown_schools(frame: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
-    known = schools["school_id"].dropna().unique()
-    return problems_at(frame, frame["school_id"].notna() & ~frame["school_id"].isin(known), "school_id",
-                       "school_id not found in the schools table")
+    unknown = frame["school_id"].notna().to_numpy(bool) & (school_rows(frame["school_id"], schools) < 0)
+    return problems_at(frame, unknown, "school_id", "school_id not found in the schools table")
 
 
 def part_within_whole(frame: pd.DataFrame, part: str, whole: str, rule: Callable[[pd.Series], str] | None = None) -> list[Problem]:
@@ -170,7 +166,7 @@ def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Seri
     stages_of = {school_type: sorted(stages) or [None] for school_type, stages in STAGES_BY_SCHOOL_TYPE.items()}
     expected = listed.assign(stage=listed["school_type"].astype(object).map(stages_of))
     expected = expected.explode("stage").dropna(subset=["stage"])
-    want, have = pair_codes(expected, sections, ("school_id", "stage"))
+    want, have = _school_stage_keys(expected, sections, schools)
     problems = problems_at(expected, ~np.isin(want, have), "school_type",
                            lambda bad: "school type " + bad["school_type"].astype(str) + " needs a '" + bad["stage"].astype(str) + "' row in sections, none found")
     types = (_school_types(sections, schools) if types is None else types).astype(object)
@@ -204,7 +200,11 @@ def campuses(schools: pd.DataFrame) -> list[Problem]:
 def facilities_present(facilities: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
     listed = schools["school_id"].notna() & schools["school_type"].notna()
     needs = listed & ~schools["school_type"].isin(["special_education", "vocational"])
-    lacking = needs & ~schools["school_id"].isin(facilities["school_id"].dropna().unique())
+    with_facilities = np.zeros(len(schools), bool)
+    found = school_rows(facilities["school_id"], schools)
+    with_facilities[found[found >= 0]] = True  # first row of each school with a facilities row
+    first = school_rows(schools["school_id"], schools)
+    lacking = needs & ~((first >= 0) & with_facilities[np.maximum(first, 0)])
     return problems_at(schools, lacking.fillna(False), "school_id", "no row for this school in the facilities table")
 
 
@@ -217,9 +217,8 @@ def facility_parts(facilities: pd.DataFrame) -> list[Problem]:
 
 def support_partners(schools: pd.DataFrame) -> list[Problem]:
     """A 帮扶 partner must be another school of the table."""
-    known = schools["school_id"].dropna().unique()
     rows = schools[schools["partner_school_id"].notna()]
-    bad = rows[~rows["partner_school_id"].isin(known) | (rows["partner_school_id"] == rows["school_id"])]
+    bad = rows[(school_rows(rows["partner_school_id"], schools) < 0) | (rows["partner_school_id"] == rows["school_id"]).fillna(False).to_numpy(bool)]
     return [_problem(r, "partner_school_id", r["partner_school_id"], "partner school not found in the schools table (or the school itself)")
             for _, r in bad.iterrows()]
 
@@ -300,8 +299,8 @@ def _unknown_stage(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> l
     if sections is None or schools is None:
         return []
     keyed = frame["school_id"].notna() & frame["stage"].notna()
-    mine, have = pair_codes(frame, sections, ("school_id", "stage"))
-    bad = keyed & ~np.isin(mine, have) & frame["school_id"].isin(schools["school_id"].dropna().unique())
+    mine, have = _school_stage_keys(frame, sections, schools)
+    bad = keyed & ~np.isin(mine, have) & (school_rows(frame["school_id"], schools) >= 0)
     return problems_at(frame, bad.to_numpy(bool), "stage", "this school has no such stage in the sections table")
 
 
