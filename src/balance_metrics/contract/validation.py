@@ -285,8 +285,7 @@ def _known_schools(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> l
     schools = tables.get("schools")
     if schools is None:
         return []
-    present = frame[frame["school_id"].notna()]
-    return unknown_schools(present, schools)
+    return unknown_schools(frame, schools)  # rows without a school_id are left out there
 
 
 def _percent_range(frame: pd.DataFrame, column: str) -> list[Problem]:
