@@ -98,19 +98,23 @@ class Cells:
         starts, length = self.starts[index], self.length[index]
         width = int(length.max(initial=0))
         mantissa = np.zeros(len(index), np.int64)
-        digits = np.zeros(len(index), np.int64)
-        points = np.zeros(len(index), np.int64)
-        point_at = np.full(len(index), -1, np.int64)
+        digits = np.zeros(len(index), np.int8)
+        points = np.zeros(len(index), np.int8)
+        point_at = np.full(len(index), -1, np.int8)
         last_byte = len(self.buf) - 1
+        furthest = int(starts.max(initial=0))
         for j in range(width):  # a loop over byte positions, each whole-column
             inside = j < length
-            byte = self.buf[np.minimum(starts + j, last_byte)].astype(np.int64)
-            digit = inside & (byte >= 48) & (byte <= 57)
-            point = inside & (byte == 46)
-            mantissa = np.where(digit, mantissa * 10 + (byte - 48), mantissa)
+            at = starts + j
+            byte = self.buf[np.minimum(at, last_byte) if furthest + j > last_byte else at]
+            value = byte - np.uint8(48)  # wraps above 9 for every non-digit byte
+            digit = inside & (value <= 9)
+            mantissa = np.where(digit, mantissa * 10 + value, mantissa)
             digits += digit
-            point_at = np.where(point & (points == 0), j, point_at)
-            points += point
+            point = inside & (byte == 46)
+            if point.any():
+                point_at = np.where(point & (points == 0), j, point_at)
+                points += point
         last = self._at(starts + length - 1)
         ends_digit = (last >= 48) & (last <= 57)
         first = self._at(starts)
@@ -121,7 +125,7 @@ class Cells:
         count[index] = (digits == length) & (length <= MAX_DIGITS)
         amount_here = (digits + points == length) & (points <= 1) & starts_digit & ends_digit & (digits <= MAX_DIGITS)
         amount[index] = amount_here
-        decimals = np.where(points == 1, length - 1 - point_at, 0)
+        decimals = np.where(points == 1, length - 1 - point_at.astype(np.int64), 0)
         good = count[index] | amount_here
         value[index[good]] = mantissa[good] / _POW10[decimals[good]]
         return count, amount, value, (self.length > MAX_DIGITS + 1)
