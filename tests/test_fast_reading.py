@@ -109,16 +109,17 @@ def _compare_folder(folder) -> int:
 @pytest.mark.parametrize("base", ["small", "sample"])
 def test_fast_and_careful_readers_agree_on_the_fuzz_corpus(base, tmp_path):
     hits = 0
-    for i, kind in enumerate(KINDS * (2 if base == "small" else 1)):
+    kinds = KINDS if base == "small" else KINDS[::3]  # the sample period is larger: every third kind
+    for i, kind in enumerate(kinds):
         seed = 500 + i
         folder = tmp_path / f"{seed}" / "2022Q4"
         make_base(base, random.Random(seed), folder)
-        if i % len(KINDS) == 0:
+        if i == 0:
             hits += _compare_folder(folder)  # the clean files too
         MUTATIONS[kind](random.Random(f"{base}-{seed}"), folder)
         hits += _compare_folder(folder)
         shutil.rmtree(folder.parent)
-    assert hits > 3 * len(KINDS)  # most plain files went through the fast path
+    assert hits > 2 * len(kinds)  # most plain files went through the fast path
 
 
 LINE_PIECES = st.sampled_from(["P1", " P2 ", "primary", "小学", "", " ", "\u3000", "12", "1,234", "-1", "#x", "a\"b", "１２",
