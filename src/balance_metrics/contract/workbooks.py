@@ -108,22 +108,35 @@ def _plain_sheets(path: Path) -> dict[str, bool]:
         return {}
 
 
+class _Careful(Exception):
+    """A value openpyxl must read (see the module docstring)."""
+
+
+def _value_text(value: object) -> str:
+    """:func:`cell_text` of a calamine value that is not a text (raises :class:`_Careful` from 2**53 on)."""
+    if type(value) is float:
+        if value != value:  # NaN, as cell_text
+            return ""
+        if abs(value) >= _EXACT:
+            raise _Careful
+        return str(int(value)) if value.is_integer() else str(value)
+    return cell_text(value)
+
+
 def _calamine_grid(rows: list[list[object]]) -> Grid | None:
     """Rows of calamine values as a Grid, or None when openpyxl must read the sheet."""
     grid = Grid(encoding="xlsx")
-    for number, values in enumerate(rows, start=1):
-        texts = []
-        for column, value in enumerate(values):
-            if isinstance(value, str):
-                if value and value.strip() in EXCEL_ERRORS:
-                    grid.bad[(len(grid.cells), column)] = _error_rule(value)
-                texts.append(value)
-            elif isinstance(value, float) and abs(value) >= _EXACT:
-                return None
-            else:
-                texts.append(cell_text(value))
-        grid.cells.append(texts)
-        grid.rows.append(number)
+    try:
+        for number, values in enumerate(rows, start=1):
+            texts = [value if type(value) is str else _value_text(value) for value in values]
+            if "#" in "".join(texts):  # rows that may hold an error value only
+                for column, text in enumerate(texts):
+                    if text and text.strip() in EXCEL_ERRORS:
+                        grid.bad[(len(grid.cells), column)] = _error_rule(text)
+            grid.cells.append(texts)
+            grid.rows.append(number)
+    except _Careful:
+        return None
     return grid
 
 
