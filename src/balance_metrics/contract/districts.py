@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
+from balance_metrics.contract.validation import school_column
 
 KEY = "district_id"
 NAME = "district_name"
@@ -53,12 +54,13 @@ def district_key_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
             names = named.groupby(KEY)[NAME].transform("first")
             problems += _rows(named, named[NAME] != names, NAME, "another row gives this district_id a different district_name")
         parents = schools.dropna(subset=["parent_school_id", KEY])
-        parent_district = parents["parent_school_id"].map(schools.drop_duplicates("school_id").set_index("school_id")[KEY])
-        problems += _rows(parents, parent_district.notna() & (parent_district != parents[KEY]), KEY,
+        parent_district = school_column(parents["parent_school_id"], schools, KEY)
+        other = parent_district.notna().to_numpy(bool) & (parent_district.to_numpy(object) != parents[KEY].to_numpy(object))
+        problems += _rows(parents, pd.Series(other, index=parents.index), KEY,
                           "a 不计校数 campus must lie in the district of its parent school")
     elif NAME in schools.columns:
         problems += _rows(schools, schools[NAME].notna(), NAME, "district_name needs district_id (区县代码) on every school")
-    known = set(schools[KEY].dropna()) if multi else set()
+    known = schools[KEY].dropna().unique() if multi else []
     for name in PER_DISTRICT_TABLES:
         frame = tables.get(name)
         if frame is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
@@ -44,19 +45,52 @@ def file_key(identifier: str) -> str:
     return unicodedata.normalize("NFKC", identifier).casefold()
 
 
+def _plain(ids: list[str]) -> np.ndarray:
+    """Ids that are surely safe file names: 5–100 ASCII letters, digits, ``-`` and ``_``
+    (no forbidden character, dot, space or reserved name); whole-column on the bytes."""
+    if not ids:
+        return np.zeros(0, bool)
+    joined = "\n".join(ids)
+    buf = np.frombuffer(joined.encode("utf-8", "surrogatepass"), np.uint8)
+    separator = buf == 10
+    ends = np.flatnonzero(separator)
+    if len(ends) != len(ids) - 1:
+        return np.zeros(len(ids), bool)
+    starts = np.concatenate([[0], ends + 1])
+    ends = np.concatenate([ends, [len(buf)]])
+    other = ~(_SAFE[buf] | separator)
+    cum = np.concatenate([[0], np.cumsum(other)])
+    length = ends - starts
+    return (cum[ends] - cum[starts] == 0) & (length >= 5) & (length <= MAX_ID_LENGTH)
+
+
+_SAFE = np.zeros(256, bool)
+_SAFE[[ord(c) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"]] = True
+
+
+def _file_keys(ids: list[str]) -> list[str]:
+    """:func:`file_key` of every id (one normalisation of the joined column when that splits back)."""
+    keys = file_key("\x00".join(ids)).split("\x00") if ids else []
+    return keys if len(keys) == len(ids) else [file_key(i) for i in ids]
+
+
 def school_id_problems(schools: pd.DataFrame) -> list[Problem]:
     """Every school id that is not a safe file name, or that names the same file as another id."""
-    problems = []
-    first: dict[str, str] = {}
-    for source, row, identifier in zip(schools["_source"], schools["_row"], schools["school_id"], strict=True):
-        if identifier is None or identifier is pd.NA:
-            continue
-        rule = file_name_rule(identifier)
+    ids = schools["school_id"]
+    given = ids.notna().to_numpy(bool)
+    texts = ids.to_numpy(object)[given].tolist()
+    position = np.flatnonzero(given)
+    rules: dict[int, str] = {}
+    for i in np.flatnonzero(~_plain(texts)):  # ids outside the plain form only
+        rule = file_name_rule(texts[i])
         if rule is not None:
-            problems.append(Problem(str(source), int(row), "school_id", identifier, rule))
-            continue
-        key = file_key(identifier)
-        other = first.setdefault(key, identifier)
-        if other != identifier:
-            problems.append(Problem(str(source), int(row), "school_id", identifier, f"names the same report file as school_id '{other}' where case or character width is ignored (Windows, macOS)"))
-    return problems
+            rules[int(i)] = rule
+    usable = np.ones(len(texts), bool)
+    usable[list(rules)] = False
+    keys = pd.Series(_file_keys(texts), dtype=object)[usable]
+    names = pd.Series(texts, dtype=object)[usable]
+    first = names.groupby(keys.to_numpy(), sort=False).transform("first")
+    for i in np.flatnonzero((names != first).to_numpy(bool)):  # colliding ids only
+        rules[int(names.index[i])] = f"names the same report file as school_id '{first.iloc[i]}' where case or character width is ignored (Windows, macOS)"
+    sources, rows = schools["_source"].to_numpy(object), schools["_row"].to_numpy()
+    return [Problem(str(sources[position[i]]), int(rows[position[i]]), "school_id", texts[i], rules[i]) for i in sorted(rules)]

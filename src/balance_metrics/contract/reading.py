@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,111 +123,51 @@ def read_csv(path: Path, name: str) -> tuple[Grid | None, list[Problem]]:
     return grid, problems
 
 
-def _cell_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return str(int(value))
-    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
-        return value.strftime("%Y-%m-%d")
-    return str(value)
+def choose_header(rows: list[list[str]], score: Callable[[list[str]], int]) -> tuple[int, int, list[int]]:
+    """(index of the header row, its score, indices of the non-blank rows) among ``rows``.
+
+    The header is the first of the first ``MAX_TITLE_ROWS + 1`` non-blank rows with the
+    most known column names (``score``); rows above it are titles. The score is 0 when
+    no row names a known column (the first non-blank row is returned then).
+    """
+    nonblank = [i for i, row in enumerate(rows) if any(c.strip() for c in row)]
+    candidates = nonblank[: MAX_TITLE_ROWS + 1]
+    scores = [score(rows[i]) for i in candidates]
+    best = max(scores) if scores else 0
+    head = candidates[scores.index(best)] if candidates and best > 0 else (nonblank[0] if nonblank else 0)
+    return head, best, nonblank
 
 
-def open_workbook(path: Path) -> tuple[object | None, Problem | None]:
-    """Open an ``.xlsx`` workbook (values as last saved), or say why it cannot be read."""
-    import openpyxl
-
-    if path.is_dir():
-        return None, Problem(path.name, None, "", "", "a folder named like a workbook: move it out of the period folder")
-    if path.stat().st_size == 0:
-        return None, Problem(path.name, None, "", "", "the workbook file is empty (0 bytes): remove it or save it again from Excel")
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True), None
-    except Exception as error:  # noqa: BLE001 - any failure of a third-party reader is a file problem
-        return None, Problem(path.name, None, "", "", f"not a readable .xlsx workbook ({type(error).__name__}): save it again from Excel as .xlsx, or move it out of the period folder")
-
-
-def read_sheet(path: Path, book: object, sheet: str, source: str) -> tuple[Grid | None, list[Problem]]:
-    """Read one sheet into a :class:`Grid` with Excel row numbers."""
-    try:
-        grid = _sheet_grid(book[sheet], _formulas(path, sheet))  # type: ignore[index]
-    except Exception as error:  # noqa: BLE001 - a damaged sheet is a file problem
-        return None, [Problem(source, None, "", "", f"cannot read this sheet ({type(error).__name__}: {error}); save the workbook again from Excel")]
-    if not any(any(c.strip() for c in row) for row in grid.cells):
-        return None, [Problem(source, None, "", "", "the sheet is empty: it needs a header row and one row per record")]
-    return grid, []
-
-
-def _formulas(path: Path, sheet: str) -> Callable[[int, int], str | None]:
-    """Look up the formula of a cell (row, column, 1-based) whose saved value is empty."""
-    import openpyxl
-
-    cache: dict[tuple[int, int], str] = {}
-    loaded: list[bool] = []
-
-    def formula(row: int, column: int) -> str | None:
-        if not loaded:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-            for r, values in enumerate(book[sheet].iter_rows(values_only=True), start=1):
-                for c, value in enumerate(values, start=1):
-                    if isinstance(value, str) and value.startswith("="):
-                        cache[(r, c)] = value
-            book.close()
-            loaded.append(True)
-        return cache.get((row, column))
-
-    return formula
-
-
-def _sheet_grid(sheet: object, formula: Callable[[int, int], str | None]) -> Grid:
-    grid = Grid(encoding="xlsx")
-    blanks: list[tuple[int, int]] = []
-    for number, cells in enumerate(sheet.iter_rows(), start=1):  # type: ignore[attr-defined]
-        texts = []
-        for column, cell in enumerate(cells):
-            value = getattr(cell, "value", None)
-            if getattr(cell, "data_type", None) == "e" or (isinstance(value, str) and value.strip() in EXCEL_ERRORS):
-                grid.bad[(len(grid.cells), column)] = f"Excel error value {value}: enter the value (leave the cell empty only if the column is optional)"
-            elif value is None:
-                blanks.append((len(grid.cells), column))
-            texts.append(_cell_text(value))
-        grid.cells.append(texts)
-        grid.rows.append(number)
-    if blanks:
-        for index, column in blanks:
-            text = formula(grid.rows[index], column + 1)
-            if text is not None:
-                grid.bad[(index, column)] = f"formula {text} has no saved value: open the workbook in Excel and save it (or type the value)"
-    return grid
+def header_cells(cells: list[str]) -> list[str]:
+    """The header row's names, stripped, without trailing empty cells."""
+    headers = [h.strip() for h in cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    return headers
 
 
 def split_header(
     grid: Grid, score: Callable[[list[str]], int], source: str
 ) -> tuple[int, list[str], list[int], list[list[str]], dict[tuple[int, int], str], list[Problem]]:
-    """Find the header row among the first rows, then square the records below it.
+    """Find the header row among the first rows (:func:`choose_header`), then square the records below it.
 
-    The header is the first of the first ``MAX_TITLE_ROWS + 1`` non-blank rows with the
-    most known column names (``score``); rows above it are titles. Returns the header's
-    row number, headers, row numbers, records (each as long as the header), bad cells re-indexed by record,
+    Returns the header's row number, headers, row numbers, the columns (one list of
+    cells per header, each as long as the records), bad cells (record, column) -> rule
     and the problems (ragged rows).
     """
-    nonblank = [i for i, row in enumerate(grid.cells) if any(c.strip() for c in row)]
-    candidates = nonblank[: MAX_TITLE_ROWS + 1]
-    scores = [score(grid.cells[i]) for i in candidates]
-    head = candidates[scores.index(max(scores))] if candidates and max(scores) > 0 else (nonblank[0] if nonblank else 0)
-    headers = [h.strip() for h in grid.cells[head]] if grid.cells else []
-    while headers and not headers[-1]:
-        headers.pop()
+    head, best, _ = choose_header(grid.cells, score)
+    headers = header_cells(grid.cells[head]) if grid.cells else []
     width = len(headers)
     problems: list[Problem] = []
     rows: list[int] = []
     records: list[list[str]] = []
     bad: dict[tuple[int, int], str] = {}
-    if not candidates or max(scores) == 0:
+    bad_in_row: dict[int, list[tuple[int, str]]] = {}
+    for (i, column), rule in grid.bad.items():
+        bad_in_row.setdefault(i, []).append((column, rule))
+    if best == 0:
         # No header: the caller reports that once, not every row as ragged.
-        return (grid.rows[head] if grid.rows else 1), headers, [], [], {}, []
+        return (grid.rows[head] if grid.rows else 1), headers, [], [[] for _ in headers], {}, []
     for index in range(head + 1, len(grid.cells)):
         cells = grid.cells[index]
         if not any(c.strip() for c in cells):
@@ -240,10 +178,10 @@ def split_header(
             problems.append(Problem(source, number, "", ",".join(extra), f"this row has {len(cells)} fields but the header has {width}: an extra delimiter, or a value with a comma that is not quoted"))
         elif len(cells) < width and grid.encoding != "xlsx":
             problems.append(Problem(source, number, "", "", f"this row has {len(cells)} fields but the header has {width}: the row is cut short"))
-        for (i, column), rule in grid.bad.items():
-            if i == index and column < width:
+        for column, rule in bad_in_row.get(index, ()):
+            if column < width:
                 bad[(len(records), column)] = rule
         records.append((cells + [""] * width)[:width])
         rows.append(number)
-    return (grid.rows[head] if grid.rows else 1), headers, rows, records, bad, problems
-
+    columns = [list(column) for column in zip(*records)] if records else [[] for _ in headers]
+    return (grid.rows[head] if grid.rows else 1), headers, rows, columns, bad, problems

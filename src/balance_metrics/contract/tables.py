@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.columns import parse_column
-from balance_metrics.contract.reading import Grid, open_workbook, read_csv, read_sheet, split_header
+from balance_metrics.contract.columns import nonblank, parse_column
+from balance_metrics.contract.fastcsv import read_csv_fast
+from balance_metrics.contract.reading import Grid, read_csv, split_header
 from balance_metrics.contract.schema import EQUIPMENT_WAN, MAX_AMOUNT, TABLES, Column, Table
+from balance_metrics.contract.workbooks import open_workbook
 
 
 @dataclass(frozen=True)
@@ -28,8 +32,8 @@ class RawTable:
 
     table: Table
     headers: list[str]  # original headers
-    cells: list[list[str]]  # one list per record, as long as ``headers``
-    rows: list[int]  # row number of each record in the file
+    columns: list[Sequence[str]]  # one sequence of cells per header, one cell per record
+    rows: Sequence[int]  # row number of each record in the file
     source: str  # "sections.csv" or "统计报表.xlsx[学段]"
     path: Path
     sheet: str | None
@@ -51,16 +55,42 @@ def _accepted_headers(table: Table) -> dict[str, str]:
     return accepted
 
 
-def _raw_table(table: Table, grid: Grid, source: str, path: Path, sheet: str | None) -> tuple[RawTable, list[Problem]]:
+def _scorer(table: Table) -> Callable[[list[str]], int]:
+    """How many of ``table``'s columns a row names (the header row names the most)."""
     accepted = _accepted_headers(table)
 
     def score(cells: list[str]) -> int:
         return len({accepted[h] for h in map(_normalise_header, cells) if h in accepted})
 
-    header_row, headers, rows, cells, bad, problems = split_header(grid, score, source)
-    if table.required and not cells and score(headers):
-        problems.append(Problem(source, None, "", "", f"table '{table.name}' ({table.zh}) has no rows under its header"))
-    return RawTable(table, headers, cells, rows, source, path, sheet, bad, grid.encoding, header_row), problems
+    return score
+
+
+def _raw_table(table: Table, grid: Grid, source: str, path: Path, sheet: str | None) -> tuple[RawTable, list[Problem]]:
+    score = _scorer(table)
+    header_row, headers, rows, columns, bad, problems = split_header(grid, score, source)
+    problems += _no_rows(table, rows, headers, score, source)
+    return RawTable(table, headers, columns, rows, source, path, sheet, bad, grid.encoding, header_row), problems
+
+
+def _no_rows(table: Table, rows: Sequence[int], headers: list[str], score: Callable[[list[str]], int], source: str) -> list[Problem]:
+    if table.required and not len(rows) and score(headers):
+        return [Problem(source, None, "", "", f"table '{table.name}' ({table.zh}) has no rows under its header")]
+    return []
+
+
+def read_csv_table(table: Table, path: Path, *, fast: bool = True) -> tuple[RawTable | None, list[Problem]]:
+    """Read one CSV file as ``table``: the fast path when the file is plain
+    (:mod:`~balance_metrics.contract.fastcsv`), else the careful reader."""
+    score = _scorer(table)
+    quick = read_csv_fast(path, path.name, score) if fast else None
+    if quick is not None:
+        raw = RawTable(table, quick.headers, quick.columns, quick.rows, path.name, path, None, {}, quick.encoding, quick.header_row)
+        return raw, _no_rows(table, quick.rows, quick.headers, score, path.name)
+    grid, problems = read_csv(path, path.name)
+    if grid is None:
+        return None, problems
+    raw, split_problems = _raw_table(table, grid, path.name, path, None)
+    return raw, problems + split_problems
 
 
 def sha256(path: Path) -> str:
@@ -68,12 +98,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def find_tables(folder: Path, tables: list[Table]) -> tuple[dict[str, RawTable], list[Problem]]:
+def find_tables(folder: Path, tables: list[Table], *, fast: bool = True) -> tuple[dict[str, RawTable], list[Problem]]:
     """Locate each table as ``<name>.csv`` or as a sheet of any ``*.xlsx``.
 
     Table files and sheets may use the English or Chinese table name. A file that
     cannot be read (folder, empty, undecodable, corrupt workbook) is a problem, and
-    its table counts as given (no second "missing table" problem).
+    its table counts as given (no second "missing table" problem). ``fast=False``
+    reads every CSV file with the careful reader and every workbook with openpyxl
+    (to compare both paths).
     """
     problems: list[Problem] = []
     found: dict[str, list[RawTable | str]] = {t.name: [] for t in tables}
@@ -87,28 +119,23 @@ def find_tables(folder: Path, tables: list[Table]) -> tuple[dict[str, RawTable],
             problems.append(Problem(path.name, None, "", "", "a folder named like a table file: move it out of the period folder"))
             found[table.name].append(path.name)
             continue
-        grid, read_problems = read_csv(path, path.name)
+        raw, read_problems = read_csv_table(table, path, fast=fast)
         problems.extend(read_problems)
-        if grid is None:
-            found[table.name].append(path.name)
-            continue
-        raw, split_problems = _raw_table(table, grid, path.name, path, None)
-        problems.extend(split_problems)
-        found[table.name].append(raw)
+        found[table.name].append(path.name if raw is None else raw)
     for path in sorted(folder.glob("*.xlsx")):
         if path.name.startswith("~$"):  # Excel lock file
             continue
-        book, problem = open_workbook(path)
+        book, problem = open_workbook(path, fast=fast)
         if problem is not None:
             problems.append(problem)
             continue
         try:
-            for sheet in book.sheetnames:  # type: ignore[attr-defined]
+            for sheet in book.sheetnames:
                 table = by_alias.get(_normalise_header(sheet))
                 if table is None:
                     continue
                 source = f"{path.name}[{sheet}]"
-                grid, read_problems = read_sheet(path, book, sheet, source)
+                grid, read_problems = book.read(sheet, source)
                 problems.extend(read_problems)
                 if grid is None:
                     found[table.name].append(source)
@@ -117,7 +144,7 @@ def find_tables(folder: Path, tables: list[Table]) -> tuple[dict[str, RawTable],
                 problems.extend(split_problems)
                 found[table.name].append(raw)
         finally:
-            book.close()  # type: ignore[attr-defined]
+            book.close()
 
     result: dict[str, RawTable] = {}
     for table in tables:
@@ -144,7 +171,7 @@ def _column_map(raw: RawTable) -> tuple[dict[int, str], list[Problem], list[str]
     for index, header in enumerate(raw.headers):
         name = accepted.get(_normalise_header(header))
         if name is None:
-            if header.strip() or any(r[index].strip() for r in raw.cells):
+            if header.strip() or nonblank(raw.columns[index]).any():
                 unused.append(header if header.strip() else f"(column {index + 1} without a header)")
         elif name in mapping.values():
             problems.append(Problem(raw.source, None, header, "", f"column '{name}' appears more than once"))
@@ -176,28 +203,30 @@ def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     """
     table = raw.table
     mapping, problems, unused = _column_map(raw)
-    columns: dict[str, list[object]] = {}
+    columns: dict[str, pd.api.extensions.ExtensionArray] = {}
+    bad_in: dict[int, dict[int, str]] = {}
+    for (record, column), rule in raw.bad.items():
+        bad_in.setdefault(column, {})[record] = rule
     for index, name in mapping.items():
         col = EQUIPMENT_WAN if name == EQUIPMENT_WAN.name else table.column(name)
-        texts = [cells[index] for cells in raw.cells]
-        known_bad = {record: rule for (record, column), rule in raw.bad.items() if column == index}
-        values, broken = parse_column(col, texts, known_bad)
-        problems.extend(Problem(raw.source, raw.rows[record], name, texts[record], rule) for record, rule in broken.items())
+        texts = raw.columns[index]
+        values, broken = parse_column(col, texts, bad_in.get(index, {}))
+        problems.extend(Problem(raw.source, int(raw.rows[record]), name, texts[record], rule) for record, rule in broken.items())
         columns[name] = values
     for wan, (yuan, factor) in table.converted.items():
         if wan in columns:
-            columns[yuan] = [None if v is None else v * factor for v in columns.pop(wan)]
-            for row, value in zip(raw.rows, columns[yuan]):
-                if value is not None and value > MAX_AMOUNT:
-                    problems.append(Problem(raw.source, row, wan, f"{value / factor:g}", f"larger than the largest amount accepted once converted to {yuan} ({MAX_AMOUNT:,.0f})"))
+            columns[yuan] = converted = columns.pop(wan) * factor
+            over = np.flatnonzero((converted > MAX_AMOUNT).fillna(False).to_numpy(bool))
+            for i in over:  # offending rows only
+                value = float(converted[i])
+                problems.append(Problem(raw.source, int(raw.rows[i]), wan, f"{value / factor:g}", f"larger than the largest amount accepted once converted to {yuan} ({MAX_AMOUNT:,.0f})"))
     frame = pd.DataFrame(columns, index=range(len(raw.rows)))
     for col in table.columns:
         if col.name not in frame:
-            frame[col.name] = None
-        frame[col.name] = _typed(frame[col.name], col)
+            frame[col.name] = _typed(pd.Series(None, index=frame.index, dtype=object), col)
     frame = frame[list(table.names)]
     frame["_source"] = raw.source
-    frame["_row"] = raw.rows
+    frame["_row"] = np.asarray(raw.rows, dtype=np.int64)
     return frame, problems, unused
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
+from balance_metrics.contract.schoolkeys import school_index
 from balance_metrics.contract.schema import DISTRICT_ITEMS, ITEM_IDS, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
 
 # Schools whose sections may legitimately have no pupils: they never enter the
@@ -36,17 +37,29 @@ def _texts(values: pd.Series, how=None) -> pd.Series:
     return values.map(how or _text).astype(object)
 
 
-def problems_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, rule: str | Sequence[str] | pd.Series,
-                values: pd.Series | None = None) -> list[Problem]:
+Rule = str | Sequence[str] | pd.Series | Callable[[pd.DataFrame], Sequence[str]]
+
+
+def problems_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, rule: Rule,
+                values: pd.Series | Callable[[pd.DataFrame], Sequence[object]] | None = None) -> list[Problem]:
     """One problem per row of ``frame`` where ``mask`` holds (a whole-column rule's
     result): its file and row, ``column``, the cell (or ``values``) and ``rule``
-    (one text, or one per row of ``frame``)."""
+    (one text, one per row of ``frame``, or a function giving one per offending row,
+    so that texts are built for the offending rows only)."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return []
     bad = frame[mask]
-    shown = (bad[column] if values is None else pd.Series(values, index=frame.index)[mask]) if (values is not None or column in bad) else pd.Series("", index=bad.index)
-    rules = [rule] * len(bad) if isinstance(rule, str) else list(pd.Series(rule, index=frame.index)[mask])
+    if callable(values):
+        shown = list(values(bad))
+    else:
+        shown = (bad[column] if values is None else pd.Series(values, index=frame.index)[mask]) if (values is not None or column in bad) else pd.Series("", index=bad.index)
+    if isinstance(rule, str):
+        rules = [rule] * len(bad)
+    elif callable(rule):
+        rules = list(rule(bad))
+    else:
+        rules = list(pd.Series(rule, index=frame.index)[mask])
     return [Problem(str(f), int(r), column, _text(v), ru) for f, r, v, ru in zip(bad["_source"], bad["_row"], shown, rules)]
 
 
@@ -58,15 +71,44 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def _school_stage_keys(left: pd.DataFrame, right: pd.DataFrame, schools: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row of ``left`` and ``right`` for its (school, stage): equal for the
+    same known school and stage, -1 for a school not in ``schools`` (never equal to a known one)."""
+    stages = np.concatenate([left["stage"].to_numpy(object), right["stage"].to_numpy(object)])
+    stage = pd.factorize(stages, use_na_sentinel=False)[0].astype(np.int64)
+    school = np.concatenate([school_rows(left["school_id"], schools), school_rows(right["school_id"], schools)])
+    key = np.where(school >= 0, school * (int(stage.max(initial=0)) + 1) + stage, -1)
+    return key[: len(left)], key[len(left):]
+
+
+def school_rows(ids: pd.Series, schools: pd.DataFrame) -> np.ndarray:
+    """Position in ``schools`` of the first row of each id's school (-1: unknown or missing id)."""
+    return school_index(schools).rows(ids)
+
+
+def school_column(ids: pd.Series, schools: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` of the school each id names (missing for unknown schools), indexed like ``ids``."""
+    rows = school_rows(ids, schools)
+    values = schools[column].to_numpy(object)[np.maximum(rows, 0)] if len(schools) else np.full(len(rows), None, object)
+    return pd.Series(np.where(rows >= 0, values, None), index=ids.index, dtype=object)
+
+
+def _school_types(frame: pd.DataFrame, schools: pd.DataFrame) -> pd.Series:
+    """The school type of each row's school (missing for unknown schools)."""
+    return school_column(frame["school_id"], schools, "school_type")
+
+
 def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> list[Problem]:
     """Every row whose key repeats an earlier row's key (key columns absent from
     ``frame`` — an unused district key — are left out)."""
     key = tuple(k for k in key if k in frame.columns)
-    complete = frame.dropna(subset=list(key))
-    dup = complete.duplicated(list(key), keep="first").to_numpy()
+    keys = frame[list(key)]
+    complete = keys.notna().all(axis=1).to_numpy(bool)
+    dup = np.zeros(len(frame), bool)
+    dup[complete] = keys[complete].duplicated(keep="first").to_numpy(bool)
     if not dup.any():
         return []
-    bad = complete[dup]
+    bad = frame[dup]
     value = _texts(bad[key[0]])
     for k in key[1:]:
         value = value + " / " + _texts(bad[k])
@@ -74,9 +116,8 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
 
 
 def unknown_schools(frame: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
-    known = schools["school_id"].dropna().unique()
-    return problems_at(frame, frame["school_id"].notna() & ~frame["school_id"].isin(known), "school_id",
-                       "school_id not found in the schools table")
+    unknown = frame["school_id"].notna().to_numpy(bool) & (school_rows(frame["school_id"], schools) < 0)
+    return problems_at(frame, unknown, "school_id", "school_id not found in the schools table")
 
 
 def part_within_whole(frame: pd.DataFrame, part: str, whole: str, rule: Callable[[pd.Series], str] | None = None) -> list[Problem]:
@@ -98,8 +139,8 @@ def subsets_within_teachers(sections: pd.DataFrame) -> list[Problem]:
     return [p for col in SUBSET_COLUMNS for p in part_within_whole(sections, col, "teachers")]
 
 
-def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
-    types = sections["school_id"].map(schools.drop_duplicates("school_id").set_index("school_id")["school_type"])
+def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Series | None = None) -> list[Problem]:
+    types = _school_types(sections, schools) if types is None else types
     known = types.notna() & sections["students"].notna()
     evaluated = ~types.isin(list(_NOT_EVALUATED_TYPES))
     empty = (known & (sections["students"] == 0) & evaluated).fillna(False)
@@ -109,7 +150,7 @@ def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem
         problems_at(sections, empty, "students", "a section of an evaluated school must have students (omit the row if the stage is not offered)", pd.Series(0, index=sections.index))
         + problems_at(sections, no_class, "classes", "a section with students must have at least one class")
         + problems_at(sections, too_large, "largest_class",
-                      "largest class is larger than the section's students (" + _texts(sections["students"]) + ")")
+                      lambda bad: "largest class is larger than the section's students (" + _texts(bad["students"]) + ")")
     )
 
 
@@ -118,43 +159,52 @@ def _below_average_class(sections: pd.DataFrame) -> pd.Series:
     return (complete & (sections["largest_class"] * sections["classes"] < sections["students"])).fillna(False)
 
 
-def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
-    """Each school reports exactly the stages its type offers."""
+def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Series | None = None) -> list[Problem]:
+    """Each school reports exactly the stages its type offers (``types``: each section's
+    school type, when already looked up)."""
     listed = schools.dropna(subset=["school_id", "school_type"])
-    expected = listed.assign(stage=listed["school_type"].map(STAGES_BY_SCHOOL_TYPE).map(lambda s: sorted(s) or [None]))
+    stages_of = {school_type: sorted(stages) or [None] for school_type, stages in STAGES_BY_SCHOOL_TYPE.items()}
+    expected = listed.assign(stage=listed["school_type"].astype(object).map(stages_of))
     expected = expected.explode("stage").dropna(subset=["stage"])
-    have = pd.MultiIndex.from_frame(sections[["school_id", "stage"]].astype(object))
-    missing = ~pd.MultiIndex.from_frame(expected[["school_id", "stage"]].astype(object)).isin(have)
-    problems = problems_at(expected, missing, "school_type",
-                           "school type " + expected["school_type"].astype(str) + " needs a '" + expected["stage"].astype(str) + "' row in sections, none found")
-    types = sections["school_id"].map(schools.drop_duplicates("school_id").set_index("school_id")["school_type"]).astype(object)
+    want, have = _school_stage_keys(expected, sections, schools)
+    problems = problems_at(expected, ~np.isin(want, have), "school_type",
+                           lambda bad: "school type " + bad["school_type"].astype(str) + " needs a '" + bad["stage"].astype(str) + "' row in sections, none found")
+    types = (_school_types(sections, schools) if types is None else types).astype(object)
     checked = sections["stage"].notna() & types.notna() & ~types.isin(["special_education", "vocational"])
-    offered = pd.Series([False] * len(sections), index=sections.index)
+    offered = pd.Series(False, index=sections.index)
     for school_type, stages in STAGES_BY_SCHOOL_TYPE.items():  # a loop over the eight school types
         offered |= (types == school_type) & sections["stage"].isin(list(stages))
-    return problems + problems_at(sections, (checked & ~offered).to_numpy(bool), "stage",
-                                  "stage not offered by a school of type " + types.astype(str))
+    wrong = (checked & ~offered).to_numpy(bool)
+    return problems + problems_at(sections, wrong, "stage",
+                                  lambda bad: "stage not offered by a school of type " + types[wrong].astype(str).to_numpy(object))
 
 
 def campuses(schools: pd.DataFrame) -> list[Problem]:
     """A 不计校数 campus must point at an existing, top-level parent school."""
-    parents = schools.drop_duplicates("school_id").set_index("school_id")["parent_school_id"]
     parent = schools["parent_school_id"]
-    has = parent.notna() & schools["school_id"].notna()
-    own = has & (parent == schools["school_id"])
-    unknown = has & ~own & ~parent.isin(parents.index)
-    nested = has & ~own & ~unknown & parent.map(parents).notna()
+    has = (parent.notna() & schools["school_id"].notna()).to_numpy(bool)
+    own = has & (parent == schools["school_id"]).fillna(False).to_numpy(bool)
+    campus = np.flatnonzero(has & ~own)  # campus rows only
+    found = school_rows(parent.iloc[campus], schools)
+    unknown = np.zeros(len(schools), bool)
+    unknown[campus] = found < 0
+    nested = np.zeros(len(schools), bool)
+    nested[campus] = (found >= 0) & parent.notna().to_numpy(bool)[np.maximum(found, 0)]
     return (
-        problems_at(schools, own.fillna(False), "parent_school_id", "a campus cannot be its own parent")
-        + problems_at(schools, unknown.fillna(False), "parent_school_id", "parent school not found in the schools table")
-        + problems_at(schools, nested.fillna(False), "parent_school_id", "parent school is itself a campus; point at the top-level school")
+        problems_at(schools, own, "parent_school_id", "a campus cannot be its own parent")
+        + problems_at(schools, unknown, "parent_school_id", "parent school not found in the schools table")
+        + problems_at(schools, nested, "parent_school_id", "parent school is itself a campus; point at the top-level school")
     )
 
 
 def facilities_present(facilities: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
     listed = schools["school_id"].notna() & schools["school_type"].notna()
     needs = listed & ~schools["school_type"].isin(["special_education", "vocational"])
-    lacking = needs & ~schools["school_id"].isin(facilities["school_id"].dropna().unique())
+    with_facilities = np.zeros(len(schools), bool)
+    found = school_rows(facilities["school_id"], schools)
+    with_facilities[found[found >= 0]] = True  # first row of each school with a facilities row
+    first = school_rows(schools["school_id"], schools)
+    lacking = needs & ~((first >= 0) & with_facilities[np.maximum(first, 0)])
     return problems_at(schools, lacking.fillna(False), "school_id", "no row for this school in the facilities table")
 
 
@@ -167,9 +217,8 @@ def facility_parts(facilities: pd.DataFrame) -> list[Problem]:
 
 def support_partners(schools: pd.DataFrame) -> list[Problem]:
     """A 帮扶 partner must be another school of the table."""
-    known = set(schools["school_id"].dropna())
     rows = schools[schools["partner_school_id"].notna()]
-    bad = rows[~rows["partner_school_id"].isin(known) | (rows["partner_school_id"] == rows["school_id"])]
+    bad = rows[(school_rows(rows["partner_school_id"], schools) < 0) | (rows["partner_school_id"] == rows["school_id"]).fillna(False).to_numpy(bool)]
     return [_problem(r, "partner_school_id", r["partner_school_id"], "partner school not found in the schools table (or the school itself)")
             for _, r in bad.iterrows()]
 
@@ -185,24 +234,27 @@ def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> l
     few = (counted & equipment.notna() & (equipment / students < MIN_EQUIPMENT_YUAN_PER_STUDENT)).fillna(False)
     warnings = (
         problems_at(facilities, too_much, "outdoor_sports_area_m2",
-                    f"more than {MAX_SPORTS_M2_PER_STUDENT:g} m² of sports space per student (" + _texts(per, "{:.1f}".format) + "); check the unit")
+                    lambda bad: f"more than {MAX_SPORTS_M2_PER_STUDENT:g} m² of sports space per student (" + _texts(per.loc[bad.index], "{:.1f}".format) + "); check the unit")
         + problems_at(facilities, few, "equipment_value_yuan",
-                      f"under {MIN_EQUIPMENT_YUAN_PER_STUDENT:g} 元 of equipment per student (" + _texts(equipment / students, "{:.2f}".format)
+                      lambda bad: f"under {MIN_EQUIPMENT_YUAN_PER_STUDENT:g} 元 of equipment per student ("
+                      + _texts(equipment.loc[bad.index] / students.loc[bad.index], "{:.2f}".format)
                       + "); was 万元 entered as 元? use column equipment_value_wan for 万元")
     )
     # Impossible as stated, but G5 is judged on the class list when there is
     # one, so the run goes on and the report shows the warning.
     below = _below_average_class(sections)
-    average = _texts(sections["students"].astype(float) / sections["classes"].astype(float), "{:.1f}".format)
     warnings += problems_at(sections, below, "largest_class",
-                            "largest class is smaller than the average class (" + _texts(sections["students"]) + " students / "
-                            + _texts(sections["classes"]) + " classes = " + average + "); check classes and largest_class")
+                            lambda bad: "largest class is smaller than the average class (" + _texts(bad["students"]) + " students / "
+                            + _texts(bad["classes"]) + " classes = "
+                            + _texts(bad["students"].astype(float) / bad["classes"].astype(float), "{:.1f}".format)
+                            + "); check classes and largest_class")
     huge = (sections["largest_class"] > MAX_PLAUSIBLE_CLASS).fillna(False)
     return warnings + problems_at(sections, huge, "largest_class", f"a class of more than {MAX_PLAUSIBLE_CLASS} students is implausible")
 
 
 def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
     """Run every cross-row rule of the core tables."""
+    types = _school_types(sections, schools)
     rules: Iterable[Callable[[], list[Problem]]] = (
         lambda: duplicate_keys(schools, ("school_id",), "school_id"),
         lambda: duplicate_keys(sections, ("school_id", "stage"), "school × stage"),
@@ -210,8 +262,8 @@ def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, faciliti
         lambda: unknown_schools(sections, schools),
         lambda: unknown_schools(facilities, schools),
         lambda: subsets_within_teachers(sections),
-        lambda: section_sizes(sections, schools),
-        lambda: stages_offered(sections, schools),
+        lambda: section_sizes(sections, schools, types),
+        lambda: stages_offered(sections, schools, types),
         lambda: campuses(schools),
         lambda: facilities_present(facilities, schools),
         lambda: facility_parts(facilities),
@@ -233,8 +285,7 @@ def _known_schools(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> l
     schools = tables.get("schools")
     if schools is None:
         return []
-    present = frame[frame["school_id"].notna()]
-    return unknown_schools(present, schools)
+    return unknown_schools(frame, schools)  # rows without a school_id are left out there
 
 
 def _percent_range(frame: pd.DataFrame, column: str) -> list[Problem]:
@@ -247,9 +298,8 @@ def _unknown_stage(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> l
     if sections is None or schools is None:
         return []
     keyed = frame["school_id"].notna() & frame["stage"].notna()
-    have = pd.MultiIndex.from_frame(sections[["school_id", "stage"]].astype(object))
-    known = pd.MultiIndex.from_frame(frame[["school_id", "stage"]].astype(object)).isin(have)
-    bad = keyed & ~known & frame["school_id"].isin(schools["school_id"].dropna().unique())
+    mine, have = _school_stage_keys(frame, sections, schools)
+    bad = keyed & ~np.isin(mine, have) & (school_rows(frame["school_id"], schools) >= 0)
     return problems_at(frame, bad.to_numpy(bool), "stage", "this school has no such stage in the sections table")
 
 
@@ -275,9 +325,9 @@ def _class_lists_complete(classes: pd.DataFrame, sections: pd.DataFrame) -> list
     wrong_count = (found["classes"].notna() & (found["_count"] != found["classes"])).fillna(False)
     wrong_total = (found["students"].notna() & found["_total"].notna() & (found["_total"] != found["students"])).fillna(False)
     return (
-        problems_at(found, wrong_count, "classes", "the classes table lists " + found["_count"].astype(str) + " classes for this section")
+        problems_at(found, wrong_count, "classes", lambda bad: "the classes table lists " + bad["_count"].astype(str) + " classes for this section")
         + problems_at(found, wrong_total, "students",
-                      "the classes of this section in the classes table add up to " + _texts(found["_total"]) + " students")
+                      lambda bad: "the classes of this section in the classes table add up to " + _texts(bad["_total"]) + " students")
     )
 
 
@@ -300,33 +350,40 @@ def district_rules(district: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -
     """District figures: value types and ranges, years, and counts within their wholes
     (per district when the period holds several)."""
     rows = district.dropna(subset=["item"])
-    kind = rows["item"].map({code: spec.kind for code, spec in DISTRICT_ITEMS.items()})
+    kind = pd.Series(_item_spec(rows["item"], "kind"), index=rows.index)
     value = rows["value"].astype(float)
     given = value.notna()
     percent = (given & (kind == "percent") & (value > 100)).to_numpy(bool)
     fractional = (given & (kind == "count") & (value % 1 != 0)).to_numpy(bool)
-    problems = problems_at(rows, percent, "value", rows["item"].astype(str) + " is a percentage and must lie between 0 and 100")
-    problems += problems_at(rows, fractional, "value", rows["item"].astype(str) + " is a count and must be a whole number")
+    problems = problems_at(rows, percent, "value", lambda bad: bad["item"].astype(str) + " is a percentage and must lie between 0 and 100")
+    problems += problems_at(rows, fractional, "value", lambda bad: bad["item"].astype(str) + " is a count and must be a whole number")
     return problems + _district_years(rows) + _district_subsets(rows)
+
+
+def _item_spec(items: pd.Series, field: str, missing: object = None) -> np.ndarray:
+    """``field`` of each row's district item (``missing`` for an unknown item), by one index lookup."""
+    codes = list(DISTRICT_ITEMS)
+    where = pd.Index(codes, dtype=object).get_indexer(items.to_numpy(object))
+    values = np.array([getattr(DISTRICT_ITEMS[c], field) for c in codes] + [missing], dtype=object)
+    return values[where]  # -1 (unknown) takes the last entry, ``missing``
 
 
 def _district_years(rows: pd.DataFrame) -> list[Problem]:
     by = [c for c in ("district_id",) if c in rows.columns]
-    yearly = rows["item"].map({code: spec.yearly for code, spec in DISTRICT_ITEMS.items()}).fillna(False).to_numpy(bool)
+    yearly = _item_spec(rows["item"], "yearly", False).astype(bool)
     once = rows[~yearly]
     repeated = once.duplicated([*by, "item"], keep="first").to_numpy(bool)
     problems = problems_at(once, repeated, "item",
-                           once["item"].astype(str) + " is given more than once (only yearly items repeat, one row per year)")
+                           lambda bad: bad["item"].astype(str) + " is given more than once (only yearly items repeat, one row per year)")
     return problems + _yearly_series(rows[yearly], by)
 
 
 def _yearly_series(rows: pd.DataFrame, by: list[str]) -> list[Problem]:
-    item = rows["item"].astype(str)
-    problems = problems_at(rows, rows["year"].isna().to_numpy(bool), "year", item + " is given per year: the year is required",
-                           pd.Series("", index=rows.index))
+    problems = problems_at(rows, rows["year"].isna().to_numpy(bool), "year",
+                           lambda bad: bad["item"].astype(str) + " is given per year: the year is required", lambda bad: [""] * len(bad))
     dated = rows[rows["year"].notna()]
     problems += problems_at(dated, dated.duplicated([*by, "item", "year"], keep="first").to_numpy(bool), "year",
-                            "year repeated for " + dated["item"].astype(str))
+                            lambda bad: "year repeated for " + bad["item"].astype(str))
     if dated.empty:
         return problems
     groups = dated.groupby([*by, "item"], sort=False, observed=True)
@@ -354,7 +411,7 @@ DISTRICT_SUBSETS: tuple[tuple[str, str], ...] = (
 
 def _district_subsets(rows: pd.DataFrame) -> list[Problem]:
     by = [c for c in ("district_id",) if c in rows.columns]
-    yearly = rows["item"].map({code: spec.yearly for code, spec in DISTRICT_ITEMS.items()}).fillna(False).to_numpy(bool)
+    yearly = _item_spec(rows["item"], "yearly", False).astype(bool)
     single = rows[~yearly].drop_duplicates([*by, "item"])
     key = single[by[0]].astype(object) if by else pd.Series("", index=single.index, dtype=object)
     wide = pd.Series(single["value"].astype(float).to_numpy(), index=pd.MultiIndex.from_arrays([key, single["item"].astype(object)])).unstack()
