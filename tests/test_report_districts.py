@@ -43,7 +43,7 @@ def province(tmp_path_factory):
 def test_every_district_gets_its_report_set(province):
     proc, out = province["proc"], province["out"]
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "4/4" in proc.stdout
+    assert "4/4" in proc.stdout and "2 个区县" in proc.stdout
     for district_id, school_id in SCHOOLS.items():
         folder = out / district_id
         for name in ("district.html", "district.pdf", "district.provenance.json", "index.html",
@@ -122,3 +122,22 @@ def test_bad_district_choices_exit_2_with_a_clear_message(province, tmp_path):
     proc = run_cli("report", "--period", PERIOD, "--data-dir", SAMPLE, "--out", tmp_path / "s", "--districts", "120113",
                    timeout=300)  # fmt: skip
     assert proc.returncode == 2 and "holds one district" in proc.stderr
+
+
+def test_a_notebook_run_by_hand_evaluates_its_district_with_the_same_numbers(province):
+    from pandas.testing import assert_frame_equal
+
+    from balance_metrics.reporting.context import load_context
+
+    ctx = load_context(province["data"], PERIOD, district="120114")
+    mine = province["evaluation"].district("120114")
+    assert (ctx.district_id, ctx.district_name, ctx.panel) == ("120114", "东丽区", None)
+    assert set(ctx.dataset.schools["district_id"]) == {"120114"}
+    assert_frame_equal(ctx.resources.balance, mine.resources.balance)
+    assert_frame_equal(ctx.evaluation.items, mine.items)
+    with pytest.raises(ValueError, match="holds 2 districts"):
+        load_context(province["data"], PERIOD)
+    with pytest.raises(ValueError, match="unknown district '999999'"):
+        load_context(province["data"], PERIOD, district="999999")
+    with pytest.raises(ValueError, match="holds one district"):
+        load_context(SAMPLE, PERIOD, district="120114", with_panel=False)

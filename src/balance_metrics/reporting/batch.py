@@ -169,11 +169,16 @@ class ReportRun:
         ]
         if skipped:
             lines.append(f"跳过 {skipped} 份：输入文件、参数、评估标准和程序版本均未改变，且上次生成的文件齐全（--force 可全部重新生成）。")
+        if self.districts is not None:
+            ready = int(self.districts["passed"].sum())
+            lines.append(f"{len(self.districts)} 个区县，{ready} 个具备申报条件；区县排名见索引页。本次未生成多期监测数据（尚不支持多区县）。")
         lines.append(f"输出目录：{self.out_dir}")
         if self.index is not None:
             lines.append(f"索引页：{self.index}")
         for row in self.failed.to_dict("records"):
             who = "全区报告" if row["kind"] == "district" else f"学校报告 {row['school_id']}"
+            if row["district_id"]:
+                who = f"{row['district_id']} {who.replace('全区', '区县')}"
             notebook = row["paths"].get("failed_notebook", "") if isinstance(row["paths"], dict) else ""
             lines.append(f"失败：{who}：{row['error']}")
             if notebook:
