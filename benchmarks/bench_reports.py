@@ -328,6 +328,15 @@ def report(results: dict, path: Path | None) -> str:
         "district reports weigh less); the per-report cost does not depend on the batch size once the workers are warm.",
         "",
     ]
+    work_ratio = prov.get("dask_worker_seconds", 0.0) / max(prov.get("processes_worker_seconds", 0.0), 1e-9)
+    if not 0.87 <= work_ratio <= 1.15:
+        lines[-1:-1] = [
+            "",
+            f"Caution: the same {prov['reports']} reports took {work_ratio:.2f}× the worker seconds under Dask as under "
+            "the process pool (last column). A worker renders a report the same way under either executor, so the "
+            "machine's load differed between the two runs and this wall-clock ratio does not compare the executors; "
+            "rerun on a quiet machine.",
+        ]
     if chart:
         lines += [
             "## SVG or PNG charts in the PDF",
