@@ -98,11 +98,11 @@ def test_cached_warm_report_equals_cold_report_computed_by_hand(rendered, tmp_pa
     monkeypatch.setenv(COLD_ENV, "1")
     cold = render_one(_task(data, tmp_path / "cold", first))
     monkeypatch.delenv(COLD_ENV)
-    assert cold["status"] == "ok", cold["error"]
+    assert cold["status"] == "rendered", cold["error"]
 
     cached = {"context_cache": str(cache), "context_sha256": sha}
     kernel = process_kernel(SCHOOL_NB.parent)
-    assert render_one(_task(data, tmp_path / "other", second, **cached))["status"] == "ok"
+    assert render_one(_task(data, tmp_path / "other", second, **cached))["status"] == "rendered"
     polluter = nbformat.v4.new_notebook()
     polluter.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     polluter.cells = [nbformat.v4.new_code_cell(
@@ -115,7 +115,7 @@ def test_cached_warm_report_equals_cold_report_computed_by_hand(rendered, tmp_pa
     kernel.execute(tmp_path / "polluter.ipynb", tmp_path / "polluted.ipynb", {})
     runs = kernel.runs
     warm = render_one(_task(data, tmp_path / "warm", first, **cached))
-    assert warm["status"] == "ok", warm["error"]
+    assert warm["status"] == "rendered", warm["error"]
     assert kernel.runs == runs + 1, "rendered in the same warm kernel"
 
     cold_html = Path(cold["paths"]["html"]).read_text(encoding="utf-8")
@@ -188,11 +188,11 @@ def test_changed_input_renders_again(rendered, tmp_path):
                  progress=False, processed_dir=None)  # fmt: skip
     # Another data folder is another input: rendered again.
     run = render_reports(jobs=1, **tasks)
-    assert list(run.reports["status"]) == ["ok"]
+    assert list(run.reports["status"]) == ["rendered"]
     assert render_reports(jobs=1, **tasks).reports["status"].tolist() == ["skipped"]
     sections = data / PERIOD / "sections.csv"
     sections.write_text(sections.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # same rows, new bytes
-    assert render_reports(jobs=1, **tasks).reports["status"].tolist() == ["ok"]
+    assert render_reports(jobs=1, **tasks).reports["status"].tolist() == ["rendered"]
 
 
 # --------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def test_dask_batch_same_outputs_and_failure_isolation(rendered, shared_root, cl
     run = render_reports(PERIOD, bad_data, tmp_path / "bad", schools=[bad, good], formats="html", district=False,
                          executor="dask", scheduler=cluster.scheduler_address, progress=False, processed_dir=None)  # fmt: skip
     status = dict(zip(run.reports["school_id"], run.reports["status"], strict=True))
-    assert status == {bad: "failed", good: "ok"}
+    assert status == {bad: "failed", good: "rendered"}
     assert "U+E000" in run.failed.iloc[0]["error"]
     assert (tmp_path / "bad" / PERIOD / "notebooks" / f"school_{bad}.failed.ipynb").is_file()
     assert not (tmp_path / "bad" / PERIOD / "schools" / f"{bad}.html").exists()
@@ -230,7 +230,7 @@ def test_dask_batch_same_outputs_and_failure_isolation(rendered, shared_root, cl
     run = render_reports(PERIOD, rendered["data"], tmp_path / "good", schools=[good], formats="html,pdf",
                          district=False, executor="dask", scheduler=cluster.scheduler_address, progress=False,
                          processed_dir=None)  # fmt: skip
-    assert run.ok and run.executor == "dask"
+    assert run.passed and run.executor == "dask"
     for suffix in ("html",):
         dask_html = (tmp_path / "good" / PERIOD / "schools" / f"{good}.{suffix}").read_text(encoding="utf-8")
         pool_html = (rendered["out"] / "schools" / f"{good}.{suffix}").read_text(encoding="utf-8")
@@ -251,16 +251,16 @@ def test_skipped_reports_are_not_sent_to_workers(rendered, tmp_path, monkeypatch
 
     def fake_run(_self, tasks, *_args, **_kwargs):
         sent.extend(tasks)
-        return [failed_row(t, "", status="ok") for t in tasks]
+        return [failed_row(t, "", status="rendered") for t in tasks]
 
     monkeypatch.setattr("balance_metrics.reporting.executors.Workers.run", fake_run)
     run = render_reports(PERIOD, rendered["data"], out, schools=rendered["schools"], formats="html,pdf", jobs=1,
                          progress=False, processed_dir=None)  # fmt: skip
-    assert sent == [] and run.ok and len(run.skipped) == 3
+    assert sent == [] and run.passed and len(run.skipped) == 3
     assert "跳过 3 份" in run.summary()
     forced = render_reports(PERIOD, rendered["data"], out, schools=rendered["schools"][:1], formats="html", jobs=1,
                             progress=False, processed_dir=None, district=False, force=True)  # fmt: skip
-    assert [t.school_id for t in sent] == rendered["schools"][:1] and forced.reports["status"].tolist() == ["ok"]
+    assert [t.school_id for t in sent] == rendered["schools"][:1] and forced.reports["status"].tolist() == ["rendered"]
     assert all(t.context_cache and t.font_file and len(t.render_key) == 64 for t in sent)
 
 

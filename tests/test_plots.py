@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from balance_metrics import evaluate_resources, load_period
 from balance_metrics.reporting import plots
+from balance_metrics.reporting.chart_style import PRINT_DPI
 from balance_metrics.reporting.findings import school_comparison
 from balance_metrics.reporting.fonts import MissingGlyphError
 
@@ -100,11 +101,35 @@ def test_svg_is_deterministic_text_as_paths(small_res):
     assert "dc:date" not in first and "Matplotlib v" not in first
 
 
+def test_png_is_savefig_in_one_draw_deterministic_and_200_dpi(small_res):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    fig = plots.trend_chart(
+        pd.DataFrame({"period": ["2022Q3", "2022Q4"] * 2, "stage": "primary", "indicator": ["R1", "R1", "R2", "R2"],
+                      "value": [4.0, 4.5, 1.0, 0.9], "threshold": [4.2, 4.2, 1.0, 1.0]}),  # fmt: skip
+        "value",
+    )
+    png = plots.figure_png(fig)
+    assert png == plots.figure_png(fig), "same figure, same bytes"
+    reference = io.BytesIO()
+    fig.savefig(reference, format="png", dpi=PRINT_DPI, metadata={"Software": None})
+    ours, theirs = Image.open(io.BytesIO(png)), Image.open(reference)
+    assert ours.size == theirs.size == (round(7.0 * PRINT_DPI), round(fig.get_figheight() * PRINT_DPI))
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs)), "one draw must paint the pixels savefig paints"
+    assert round(ours.info["dpi"][0]) == PRINT_DPI and fig.dpi == 100, "the figure's own dpi is restored"
+    assert b"Software" not in png and b"tEXt" not in png
+
+
 def test_missing_glyph_in_a_chart_is_an_error_naming_the_character(small_res):
     fig = plots.cv_chart(small_res.balance, title="差异系数\ue000")
     with pytest.raises(MissingGlyphError) as info:
         plots.figure_svg(fig)
     assert "U+E000" in str(info.value)
+    with pytest.raises(MissingGlyphError, match="U\\+E000"):
+        plots.figure_png(fig)
 
 
 def test_house_style_is_applied():

@@ -174,7 +174,11 @@ def test_district_html_has_every_section_and_no_code(rendered):
     assert not page.select(".input, .input_area, .prompt, .jp-InputArea, .jp-InputPrompt, .jp-OutputPrompt")
     assert not re.search(r"(In|Out)\s*\[\d*\]", text)
     assert "report.overview(ctx)" not in page.decode()
-    assert page.select("figure.bm-figure img[src^='data:image/svg+xml;base64,']"), "charts are embedded SVG"
+    # Charts are one embedded 200 dpi PNG each (no SVG copy any more: drawing every chart twice cost more
+    # than WeasyPrint saved; docs/performance.md "SVG or PNG charts").
+    images = page.select("figure.bm-figure img")
+    assert images and all(img["src"].startswith("data:image/png;base64,") for img in images), "charts are embedded PNG"
+    assert not page.select("figure.bm-figure img[src^='data:image/svg']") and not page.select("figure svg")
     style = page.find("style", attrs={"data-balance-metrics": "font"})
     assert style is not None and "@font-face" in style.text, "the Chinese font subset is embedded"
 

@@ -122,12 +122,13 @@ def cmd_report(args: argparse.Namespace) -> int:
             executor=args.executor,
             scheduler=args.scheduler,
             force=args.force,
+            districts=args.districts,
         )
     except (ReportError, FileNotFoundError) as error:
         print(f"report error: {error}", file=sys.stderr)
         return EXIT_INVALID_DATA
     print(run.summary())
-    return EXIT_OK if run.ok else EXIT_REPORT_FAILED
+    return EXIT_OK if run.passed else EXIT_REPORT_FAILED
 
 
 EXIT_NO_PLAN = 1
@@ -259,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser(
         "report",
-        help="render the district and school reports (HTML, PDF) of one period",
+        help="render the district and school reports (HTML, PDF) of one period (of every district for a province)",
         description="Render reports/<period>/district.{html,pdf}, schools/<id>.{html,pdf}, the executed "
         "notebooks, JSON provenance sidecars and index.html. Reports whose inputs, parameters, standard and "
         "program version are unchanged since the last run, and whose files exist, are skipped (--force renders "
@@ -282,7 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="render every report, also those whose inputs and outputs are unchanged since the last run")
     rp.add_argument("--standard", default=DEFAULT_STANDARD, help="built-in standard name or a TOML file")
     rp.add_argument("--out", default="reports", help="reports root; files go to <out>/<period>/ (default reports)")
-    rp.add_argument("--no-district", action="store_true", help="skip the district report")
+    rp.add_argument("--no-district", action="store_true", help="skip the district report(s)")
+    rp.add_argument("--districts", nargs="+", default=None, metavar="ID",
+                    help="for a period holding many districts (schools.district_id; required there): 'all' or "
+                    "district ids; each district's reports go to <out>/<period>/<district_id>/ and "
+                    "<out>/<period>/index.html ranks the districts")
     rp.set_defaults(func=cmd_report)
     return parser
 

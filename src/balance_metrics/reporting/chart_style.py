@@ -4,11 +4,11 @@
   小学/初中, status colours for 达标 / 未达标但不低于底线 / 低于底线, one grey
   for reference lines (threshold, floor, limit);
 * Chinese text through :func:`balance_metrics.reporting.chart_fonts.use_chinese_font`;
-* on paper and in PDFs the same chart as a 200 dpi PNG (:func:`figure_html`);
+* charts in reports as 200 dpi PNG (:func:`figure_html`), on screen, on paper and in PDFs;
 * categories in their natural order — 小学 before 初中, R1..R7 (R10 after
   R9), 城区/镇区/乡村, periods chronologically — never code-point order;
-* SVG with text as paths (no font needed by the browser or WeasyPrint) and
-  ids derived from a fixed salt, so the same data always give the same bytes;
+* deterministic output: PNG without software/date metadata; SVG (:func:`figure_svg`)
+  with text as paths (no font needed by the viewer) and ids derived from a fixed salt;
 * matplotlib's "missing glyph" warning is an error
   (:class:`balance_metrics.reporting.fonts.MissingGlyphError`) naming the character.
 
@@ -228,7 +228,7 @@ def figure_svg(fig: Figure, *, context: str = "") -> str:
 
 
 def figure_html(fig: Figure, caption: str | None = None, *, context: str = "") -> Html:
-    """A chart as an SVG image for a report page, with an optional caption.
+    """A chart as a PNG image for a report page, with an optional caption.
 
     Parameters
     ----------
@@ -242,15 +242,15 @@ def figure_html(fig: Figure, caption: str | None = None, *, context: str = "") -
     Returns
     -------
     balance_metrics.presentation.Html
-        ``<figure>`` with two ``<img>`` of the chart as ``data:`` URIs: SVG
-        (class ``bm-chart-screen``, sharp at any zoom) shown on screen, and a
-        :data:`PRINT_DPI` PNG (class ``bm-chart-print``) shown in print and
-        drawn into the PDF. WeasyPrint draws the SVG's thousands of glyph
-        paths slowly: a school report's PDF took twice as long with SVG
-        charts as with PNG (``benchmarks/bench_charts.py``,
-        ``docs/performance.md``), and 200 dpi is print quality for a chart
-        18 cm wide. Images rather than inline ``<svg>`` keep the HTML
-        self-contained and spare WeasyPrint the CSS cascade over the paths.
+        ``<figure>`` with one ``<img>`` of the chart as a :data:`PRINT_DPI`
+        PNG ``data:`` URI (class ``bm-chart``), the same on screen, in print
+        and in the PDF. PNG rather than SVG: WeasyPrint draws an SVG chart's
+        thousands of glyph paths slowly (a school report's PDF took twice as
+        long), and drawing each figure once instead of as SVG + PNG makes
+        the whole report cheapest (``benchmarks/bench_charts.py``,
+        ``docs/performance.md``). 200 dpi is print quality for a chart 18 cm
+        wide and sharp on screen at normal zoom; :func:`figure_svg` still
+        gives vector output for other uses.
 
     Raises
     ------
@@ -258,15 +258,10 @@ def figure_html(fig: Figure, caption: str | None = None, *, context: str = "") -
         If the chart has text the Chinese font cannot draw.
     """
     where = context or (caption or "chart")
-    svg = figure_svg(fig, context=where)
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     png = base64.b64encode(figure_png(fig, context=where)).decode("ascii")
     alt = escape(caption or "图表")
     cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
-    return Html(
-        f'<figure class="bm-figure"><img class="bm-chart-screen" alt="{alt}" src="data:image/svg+xml;base64,{data}">'
-        f'<img class="bm-chart-print" alt="{alt}" src="data:image/png;base64,{png}">{cap}</figure>'
-    )
+    return Html(f'<figure class="bm-figure"><img class="bm-chart" alt="{alt}" src="data:image/png;base64,{png}">{cap}</figure>')
 
 
 #: Resolution of the PNG charts drawn into PDFs and printed pages.
@@ -276,13 +271,32 @@ PRINT_DPI = 200
 def figure_png(fig: Figure, *, dpi: int = PRINT_DPI, context: str = "") -> bytes:
     """Render ``fig`` as deterministic PNG bytes (no software/date metadata).
 
+    The figure is drawn once on an Agg canvas and the pixels are encoded with
+    Pillow. ``Figure.savefig`` would draw a constrained-layout figure twice
+    (once to lay it out, once to paint); drawing once lays out and paints in
+    one pass and gives the same pixels, in about 2/3 of the time for the
+    report charts (profiled: the trend chart's small multiples are most of a
+    school report's chart time).
+
     Raises
     ------
     MissingGlyphError
         If some text of the figure cannot be drawn with the Chinese font.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
     use_house_style()
+    original = fig.dpi
     buffer = io.BytesIO()
-    with glyph_warnings_as_errors(context or "chart"):
-        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    try:
+        with glyph_warnings_as_errors(context or "chart"):
+            fig.set_dpi(dpi)
+            canvas = FigureCanvasAgg(fig)
+            canvas.draw()
+            width, height = canvas.get_width_height()
+            image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+            image.save(buffer, format="png", dpi=(dpi, dpi))
+    finally:
+        fig.set_dpi(original)
     return buffer.getvalue()

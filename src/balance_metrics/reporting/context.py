@@ -39,6 +39,7 @@ from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_sta
 __all__ = [
     "ContextCacheError",
     "ReportContext",
+    "district_context",
     "inputs_key",
     "load_context",
     "load_panel",
@@ -243,8 +244,16 @@ class ReportContext:
     evaluation : balance_metrics.evaluation.Evaluation
         :func:`balance_metrics.evaluation.evaluate` result.
     panel : balance_metrics.monitoring.Panel or None
-        The panel up to this period (None when loaded with ``with_panel=False``).
+        The panel up to this period (None when loaded with ``with_panel=False``,
+        and for one district of a period holding many: the panel is not
+        district-aware yet).
     lang : str
+    district_id : str
+        For a period holding many districts: the district this context is
+        about (``dataset``, ``resources`` and ``evaluation`` are that
+        district's); empty for a one-district period.
+    district_name : str
+        Its name (``schools.district_name``), empty if not given.
     """
 
     period: str
@@ -255,6 +264,8 @@ class ReportContext:
     evaluation: Evaluation
     panel: monitoring.Panel | None
     lang: str = "zh-CN"
+    district_id: str = ""
+    district_name: str = ""
 
     @property
     def decimals(self) -> int:
@@ -271,6 +282,7 @@ def load_context(
     with_panel: bool = True,
     cache: str | os.PathLike[str] | None = None,
     cache_sha256: str | None = None,
+    district: str | None = None,
 ) -> ReportContext:
     """Load, validate and evaluate one period for a report.
 
@@ -292,6 +304,10 @@ def load_context(
         parameters (the batch runner passes one): read instead of evaluating.
     cache_sha256 : str, optional
         Its SHA-256, checked before it is read (required with ``cache``).
+    district : str, optional
+        For a period holding many districts (``schools.district_id``): the
+        district to report on (required there; must be None for a
+        one-district period). Its context has no multi-period panel.
 
     Returns
     -------
@@ -304,7 +320,8 @@ def load_context(
     StandardError
         The standard cannot be loaded.
     FileNotFoundError, ValueError
-        No such data folder or period.
+        No such data folder or period; a district missing, unknown or given
+        for a one-district period.
     ContextCacheError
         The cache file is not the one named by ``cache_sha256`` or holds
         another period, standard or data folder.
@@ -321,6 +338,7 @@ def load_context(
                 ("period", ctx.period, label),
                 ("data folder", str(ctx.data_dir), str(folder)),
                 ("standard", ctx.standard.name, standard_name or ctx.standard.name),
+                ("district", ctx.district_id, district or ""),
             )
             if have != want
         ]
@@ -333,6 +351,8 @@ def load_context(
         return replace(ctx, lang=language)
     std = load_standard(standard)
     dataset = load_period(folder / label)
+    if dataset.multi_district or district is not None:
+        return district_context(dataset, std, folder, district, lang=language)
     evaluation = evaluate(dataset, std)
     panel = load_panel(folder, label, std) if with_panel else None
     return ReportContext(
@@ -345,6 +365,58 @@ def load_context(
         panel=panel,
         lang=language,
     )
+
+
+def district_context(
+    dataset: Dataset, standard: Standard, data_dir: Path, district: str | None, *, lang: str = "zh-CN",
+    evaluation: Any = None,
+) -> ReportContext:
+    """The context of one district of a period holding many.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The whole period (every district).
+    standard : Standard
+    data_dir : Path
+        Folder of period folders.
+    district : str
+        ``schools.district_id`` of the district.
+    lang : str, default "zh-CN"
+    evaluation : ProvinceEvaluation, optional
+        The period's evaluation (:func:`balance_metrics.evaluate`) if already
+        made (a batch evaluates once); else the district is evaluated here.
+
+    Returns
+    -------
+    ReportContext
+        ``dataset``, ``resources`` and ``evaluation`` restricted to the
+        district; no panel.
+
+    Raises
+    ------
+    ValueError
+        The period holds one district, no district is given, or it is unknown.
+    """
+    known = dataset.districts() if dataset.multi_district else None
+    if known is None:
+        raise ValueError(f"period {dataset.period} holds one district (no schools.district_id column): leave the district out")
+    ids = list(known["district_id"])
+    if not district:
+        raise ValueError(
+            f"period {dataset.period} holds {len(ids)} districts (schools.district_id): choose one "
+            f"(e.g. {', '.join(ids[:5])})"
+        )
+    if district not in ids:
+        raise ValueError(f"unknown district {district!r} in period {dataset.period} (districts: {', '.join(ids[:20])})")
+    if evaluation is None:
+        evaluation = evaluate(dataset, standard, district=[district])
+    mine = evaluation.district(district)
+    name = str(known.set_index("district_id").at[district, "district_name"] or "")
+    return ReportContext(
+        period=dataset.period, data_dir=Path(data_dir).resolve(), dataset=dataset.select(district), standard=standard,
+        resources=mine.resources, evaluation=mine, panel=None, lang=lang, district_id=district, district_name=name,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------

@@ -52,10 +52,12 @@ def _by_stage(frame: pd.DataFrame, ctx: ReportContext) -> list[tuple[str, pd.Dat
 def title(ctx: ReportContext) -> Html:
     """Report title with period and standard."""
     std = ctx.standard
-    return pres.title_block(
-        f"义务教育优质均衡发展监测报告（全区）· {ctx.period}",
-        [f"评估标准：{std.title}（{std.name} v{std.version}）", f"数据期次：{ctx.period}"],
-    )
+    # One district of a period holding many: named (its id when the data give no name).
+    who = ctx.district_name or ctx.district_id or "全区"
+    lines = [f"评估标准：{std.title}（{std.name} v{std.version}）", f"数据期次：{ctx.period}"]
+    if ctx.district_id:
+        lines.append(f"区县代码：{ctx.district_id}")
+    return pres.title_block(f"义务教育优质均衡发展监测报告（{who}）· {ctx.period}", lines)
 
 
 def overview(ctx: ReportContext) -> Html:

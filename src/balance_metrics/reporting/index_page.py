@@ -26,7 +26,6 @@ from balance_metrics.standard.loader import Standard
 
 __all__ = ["index_html", "write_index"]
 
-_STATUS = {"ok": "成功", "failed": "失败"}
 
 
 def _links(out: Path, base: str, notebook: str) -> str:
@@ -48,7 +47,7 @@ def _status(reports: pd.DataFrame, kind: str, school_id: str) -> str:
     if rows.empty:
         return '<span class="bm-empty">本次未生成</span>'
     row = rows.iloc[0]
-    if row["status"] == "ok":
+    if row["status"] == "rendered":
         return '<span class="bm-pass">成功</span>'
     if row["status"] == "skipped":
         return '<span class="bm-pass">未变化</span>（沿用上次生成的报告）'
@@ -106,7 +105,7 @@ def index_html(out: Path, res: ResourceEvaluation, reports: pd.DataFrame, *, sta
     )
     passed = int(verdicts["passed"].sum())
     cv_over = int((~res.balance["passed"]).sum())
-    failed = reports[~reports["status"].isin(["ok", "skipped"])]
+    failed = reports[~reports["status"].isin(["rendered", "skipped"])]
     blocks: list[Html | None] = [
         pres.title_block(
             f"义务教育优质均衡发展监测报告 · {res.period}",

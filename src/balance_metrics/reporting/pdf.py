@@ -215,15 +215,15 @@ def renderable_text(html: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _font_css(text: str, font: FontSubset | None) -> str:
+def _font_css(text: str, font: FontSubset | None, linked: bool = False) -> str:
     # The batch's shared subset when it covers the text (the usual case),
     # else a subset of exactly this text.
     if font is not None and font.covers(text):
-        return font.css
+        return font.linked_css if linked else font.css
     return font_face_css(text, flavor=None)
 
 
-def _font_rules(text: str, font: FontSubset | None = None) -> str:
+def _font_rules(text: str, font: FontSubset | None = None, linked: bool = False) -> str:
     # One selector per rule: a selector the engine does not know (::marker in
     # an old engine) would otherwise invalidate the whole rule.
     forced = f"font-family: {CSS_FONT_STACK} !important;"
@@ -236,7 +236,7 @@ def _font_rules(text: str, font: FontSubset | None = None) -> str:
     # "description" of the same file would be embedded a second time).
     regular = "font-weight: normal !important; font-style: normal !important;"
     return (
-        _font_css(text, font)
+        _font_css(text, font, linked)
         + f"@page {{ {forced} {margins} }}\n"
         + f"html {{ {forced} }}\n"
         + f"* {{ {forced} {regular} }}\n"
@@ -260,7 +260,7 @@ def _force_font_in_svgs(html: str) -> str:
     return _SVG_OPEN.sub(lambda match: match.group(0) + rule, html)
 
 
-def inject_font_css(html: str, text: str | None = None, *, font: FontSubset | None = None) -> str:
+def inject_font_css(html: str, text: str | None = None, *, font: FontSubset | None = None, linked: bool = False) -> str:
     """Add the embedded-font stylesheet to the head of ``html``.
 
     Parameters
@@ -272,6 +272,9 @@ def inject_font_css(html: str, text: str | None = None, *, font: FontSubset | No
     font : FontSubset, optional
         A batch's shared subset (:func:`balance_metrics.reporting.font_subsets.batch_subset`),
         embedded instead of a subset of ``text`` when it covers ``text``.
+    linked : bool, default False
+        Name ``font``'s file instead of inlining it (:attr:`FontSubset.linked_css`):
+        for documents rendered to PDF right away, never for HTML that is kept.
 
     Returns
     -------
@@ -291,7 +294,7 @@ def inject_font_css(html: str, text: str | None = None, *, font: FontSubset | No
         If the text contains characters the font cannot draw.
     """
     subset_text = renderable_text(html) if text is None else text
-    style = f'<style data-balance-metrics="font">\n{_font_rules(subset_text, font)}</style>'
+    style = f'<style data-balance-metrics="font">\n{_font_rules(subset_text, font, linked)}</style>'
     html = _force_font_in_svgs(html)
     head = _HEAD_TAG.search(html)
     if head:
@@ -331,7 +334,9 @@ def _weasyprint() -> tuple[Any, Any]:
 def _render_once(html: str, text: str, base_url: str | None, font: FontSubset | None = None) -> tuple[bytes, Any]:
     HTML, FontConfiguration = _weasyprint()  # noqa: N806 - class objects
 
-    prepared = inject_font_css(html, text, font=font)
+    # The batch's subset is read from its file (same bytes as inlined, without
+    # WeasyPrint tokenising a ~200 KB data: URI for every document).
+    prepared = inject_font_css(html, text, font=font, linked=True)
     # A fresh FontConfiguration per document: @font-face rules are added to
     # it, and a shared one would let one report's subset serve another's text.
     document = HTML(string=prepared, base_url=base_url).render(font_config=FontConfiguration())

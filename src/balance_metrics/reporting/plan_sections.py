@@ -33,6 +33,8 @@ def _key(ctx: ReportContext) -> str:
     std = ctx.standard
     digest.update(json.dumps([std.name, list(std.chain), std.data], sort_keys=True, default=str).encode())
     _hash_folder(digest, ctx.dataset.path)
+    # One plan per district of a period holding many (empty id: one-district period, key unchanged).
+    digest.update(ctx.district_id.encode())
     return digest.hexdigest()[:32]
 
 

@@ -131,7 +131,7 @@ def render_one(task: ReportTask) -> dict[str, Any]:
     -------
     dict
         One row of :attr:`balance_metrics.reporting.batch.ReportRun.reports`:
-        kind, school_id, school_name, status ("ok" or "failed"), seconds,
+        kind, school_id, school_name, status ("rendered" or "failed"), seconds,
         execute_seconds, html_seconds, pdf_seconds, paths (dict: what → path
         of the files written), error.
     """
@@ -177,7 +177,7 @@ def render_one(task: ReportTask) -> dict[str, Any]:
             record["extra"]["font_subset"] = font.path.name
         paths["provenance"] = str(write_sidecar(record, task.path("provenance")))
         row["paths"] = paths
-        row["status"] = "ok"
+        row["status"] = "rendered"
     except Exception as error:  # noqa: BLE001 - one failing report must not stop the others
         row["error"] = error_text(error)
         if not getattr(error, "ename", None) and os.environ.get("BALANCE_METRICS_DEBUG"):

@@ -9,7 +9,7 @@ Every rendered report records a *render key* in its provenance sidecar
 * the package version and the versions of the font package;
 * the notebook file;
 * the report's parameters (kind, school, period, standard, data folder,
-  formats, language).
+  formats, language; the district of a period holding many).
 
 A rerun renders a report again only if its key differs from the recorded one,
 an output file is missing, or its last render failed (a
@@ -51,6 +51,8 @@ def render_key(task: ReportTask, inputs_key: str) -> str:
         "report": [task.kind, task.school_id, task.school_name, task.period, task.standard, task.data_dir,
                    list(task.formats), task.lang],
     }  # fmt: skip
+    if task.district_id:  # a period holding many districts (one-district keys unchanged)
+        data["district"] = [task.district_id, task.district_name]
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

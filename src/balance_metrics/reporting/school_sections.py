@@ -49,10 +49,10 @@ def _name(ctx: ReportContext, school_id: str) -> str:
 def title(ctx: ReportContext, school_id: str) -> Html:
     """Report title: school name and id, period, standard."""
     std = ctx.standard
-    return pres.title_block(
-        f"义务教育优质均衡发展监测报告 · {_name(ctx, school_id)}（{school_id}）· {ctx.period}",
-        [f"评估标准：{std.title}（{std.name} v{std.version}）", f"数据期次：{ctx.period}"],
-    )
+    lines = [f"评估标准：{std.title}（{std.name} v{std.version}）", f"数据期次：{ctx.period}"]
+    if ctx.district_id:  # one district of a period holding many
+        lines.append(f"所属区县：{ctx.district_name or ctx.district_id}（{ctx.district_id}）")
+    return pres.title_block(f"义务教育优质均衡发展监测报告 · {_name(ctx, school_id)}（{school_id}）· {ctx.period}", lines)
 
 
 def overview(ctx: ReportContext, school_id: str) -> Html:

@@ -33,7 +33,7 @@ NOTEBOOKS = {"district": "district_report.ipynb", "school": "school_report.ipynb
 _NOTEBOOK_ENV = "BALANCE_METRICS_NOTEBOOKS"
 #: Columns of :attr:`balance_metrics.reporting.batch.ReportRun.reports`.
 REPORT_COLUMNS = [
-    "kind", "school_id", "school_name", "status", "seconds", "execute_seconds", "html_seconds", "pdf_seconds",
+    "district_id", "kind", "school_id", "school_name", "status", "seconds", "execute_seconds", "html_seconds", "pdf_seconds",
     "paths", "error",
 ]  # fmt: skip
 
@@ -94,6 +94,9 @@ class ReportTask:
         empty: each report gets a subset of its own text.
     render_key : str
         Hash of everything the report depends on (:mod:`balance_metrics.reporting.rerun`).
+    district_id, district_name : str
+        For a period holding many districts: the report's district (its
+        reports go to ``<period>/<district_id>/``); empty for a one-district period.
     """
 
     kind: str
@@ -110,6 +113,8 @@ class ReportTask:
     context_sha256: str = ""
     font_file: str = ""
     render_key: str = ""
+    district_id: str = ""
+    district_name: str = ""
 
     @property
     def stem(self) -> str:
@@ -132,7 +137,11 @@ class ReportTask:
 
     @property
     def title(self) -> str:
-        who = "全区" if self.kind == "district" else f"{self.school_name}（{self.school_id}）"
+        district = self.district_name or self.district_id
+        if self.kind == "district":
+            who = district or "全区"
+        else:
+            who = (f"{district} · " if district else "") + f"{self.school_name}（{self.school_id}）"
         return f"义务教育优质均衡发展监测报告 · {who} · {self.period}"
 
     def parameters(self, provenance_out: str) -> dict[str, Any]:
@@ -140,6 +149,8 @@ class ReportTask:
         params: dict[str, Any] = {"period": self.period, "standard": self.standard, "data_dir": self.data_dir, "lang": self.lang}
         if self.kind == "school":
             params["school_id"] = self.school_id
+        if self.district_id:
+            params["district_id"] = self.district_id
         params["provenance_out"] = provenance_out
         if self.context_cache:
             params["context_cache"] = self.context_cache
@@ -150,6 +161,6 @@ class ReportTask:
 def failed_row(task: ReportTask, error: str, status: str = "failed") -> dict[str, Any]:
     """A row of the run's report table for a report that was not rendered."""
     return {
-        "kind": task.kind, "school_id": task.school_id, "school_name": task.school_name, "status": status,
+        "district_id": task.district_id, "kind": task.kind, "school_id": task.school_id, "school_name": task.school_name, "status": status,
         "seconds": 0.0, "execute_seconds": 0.0, "html_seconds": 0.0, "pdf_seconds": 0.0, "paths": {}, "error": error,
     }  # fmt: skip
