@@ -91,7 +91,7 @@ def read_period(folder: Path) -> dict[str, pd.DataFrame]:
             df = pd.read_csv(csv, comment="#", dtype={"school_id": str, "parent_school_id": str, "partner_school_id": str},
                              keep_default_na=False, na_values=[""])
         elif books:
-            df = pd.read_excel(books[0], sheet_name=table.zh, dtype={"学校代码": str, "所属学校代码": str, "结对帮扶学校代码": str})
+            df = pd.read_excel(books[0], engine="openpyxl", sheet_name=table.zh, dtype={"学校代码": str, "所属学校代码": str, "结对帮扶学校代码": str})
         elif table.required:
             raise FileNotFoundError(f"{folder}: no {table.name}")
         else:

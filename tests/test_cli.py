@@ -37,7 +37,7 @@ def test_evaluate_sample_data(tmp_path):
         assert raw.startswith(b"\xef\xbb\xbf"), "CSV must carry a UTF-8 BOM for Excel"
     balance = pd.read_csv(out / "balance.csv", encoding="utf-8-sig")
     assert balance["cv"].tolist() == pytest.approx(expected.balance["cv"].tolist())
-    sheets = pd.read_excel(out / "evaluation.xlsx", sheet_name=None)
+    sheets = pd.read_excel(out / "evaluation.xlsx", sheet_name=None, engine="openpyxl")
     assert {"各校指标", "各校判定", "差异系数"} <= set(sheets)  # Chinese by default (--lang en: table names)
     assert len(sheets["各校判定"]) == len(expected.verdicts)
 

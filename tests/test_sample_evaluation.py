@@ -90,7 +90,7 @@ def test_cli_writes_every_table_and_the_issue_list(tmp_path):
     issues = pd.read_csv(out / "问题清单.csv", encoding="utf-8-sig")
     assert list(issues.columns[:4]) == ["序号", "严重程度", "问题类别", "评估方面"]
     assert issues["严重程度"].is_monotonic_increasing
-    sheets = pd.read_excel(out / "evaluation.xlsx", sheet_name=None)
+    sheets = pd.read_excel(out / "evaluation.xlsx", sheet_name=None, engine="openpyxl")
     assert {"评估项目", "区定目标", "问题清单", "各校指标", "差异系数"} <= set(sheets)
 
 

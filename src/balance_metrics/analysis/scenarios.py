@@ -61,7 +61,7 @@ def read_scenario(path: str | Path) -> pd.DataFrame:
             data = tomllib.load(fh)
         return pd.DataFrame(data.get("change", []))
     if path.suffix.lower() in (".xlsx", ".xls"):
-        return pd.read_excel(path, dtype=str)
+        return pd.read_excel(path, dtype=str, engine="calamine")
     return pd.read_csv(path, dtype=str, comment="#", keep_default_na=False)
 
 

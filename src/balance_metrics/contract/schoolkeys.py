@@ -47,8 +47,9 @@ _CURRENT: list[tuple[weakref.ref, SchoolIndex]] = []
 def school_index(schools: pd.DataFrame) -> SchoolIndex:
     """The :class:`SchoolIndex` of ``schools`` (built once per schools table)."""
     array = schools["school_id"].array
-    if _CURRENT and _CURRENT[0][0]() is array:
-        return _CURRENT[0][1]
+    current = next(iter(_CURRENT), None)  # one read: another thread may replace it meanwhile
+    if current is not None and current[0]() is array:
+        return current[1]
     index = SchoolIndex(schools)
     try:
         _CURRENT[:] = [(weakref.ref(array), index)]
