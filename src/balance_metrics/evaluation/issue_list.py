@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
-from balance_metrics.evaluation.checks import COMPARISON_LABELS, DATA_MISSING, FAIL, MISSING, fmt, requirement_text
-from balance_metrics.evaluation.items import AREA_ORDER, label_of
+from balance_metrics.common.grouped import first_rows, join_by_group
+from balance_metrics.evaluation.checks import COMPARISON_LABELS, DATA_MISSING, FAIL, MISSING, fmt, fmt_by_unit, requirement_text, requirement_texts
+from balance_metrics.evaluation.items import AREA_ORDER, label_of, labels_of
 
 SEVERITY_LABELS: dict[int, str] = {1: "一票否决", 2: "未达标", 3: "缺少佐证或数据", 4: "区定目标未完成"}
 DISTRICT_WIDE = "全区"
@@ -50,6 +52,7 @@ def _line(severity: int, item: pd.Series, group: pd.DataFrame) -> dict[str, obje
     single = len(group) == 1
     first = group.iloc[0]
     return {
+        "district_id": first["district_id"] if "district_id" in group else "",
         "severity": severity,
         "severity_label": SEVERITY_LABELS[severity],
         "area_name": item["area_name"],
@@ -67,35 +70,95 @@ def _line(severity: int, item: pd.Series, group: pd.DataFrame) -> dict[str, obje
     }
 
 
-def item_issues(items: pd.DataFrame, checks: pd.DataFrame) -> list[dict[str, object]]:
-    """Lines for the items' failing and missing checks, per school (or 全区)."""
-    by_id = items.reset_index(drop=True).set_index("id", drop=False)
-    by_id.index.name = None
-    by_id = by_id.assign(position=range(len(by_id)))
-    lines = []
-    open_checks = checks[checks["status"].isin([FAIL, MISSING])]
-    for (item_id, school_id, status), group in open_checks.groupby(["item_id", "school_id", "status"], sort=False):
-        item = by_id.loc[item_id]
-        veto = item["area"] == "veto"
-        severity = (1 if veto else 2) if status == FAIL else 3
-        line = _line(severity, item.rename(int(item["position"])), group)
-        line["_order"] = (0 if veto else 1, *line["_order"])
-        lines.append(line)
-    return lines
+def describe_many(checks: pd.DataFrame) -> np.ndarray:
+    """:func:`describe` of every check."""
+    status = checks["status"].to_numpy(object)
+    note = checks["note"].astype(str).to_numpy(object)
+    has_note = note != ""
+    fail = status == FAIL
+    measured = checks["measured"].to_numpy(float)
+    requirement = checks["requirement"].to_numpy(float)
+    shortfall = checks["shortfall"].to_numpy(float)
+    units = checks["unit"].to_numpy(object)
+    comparison = checks["comparison"].to_numpy(object)
+    prefix = np.where(fail, "未达标", "缺少佐证").astype(object)
+    documents = np.where(has_note, prefix + "：" + note, prefix + "材料")
+    required = requirement_texts(comparison, requirement, units)
+    label = labels_of(checks)
+    unmeasured = label + np.where(fail, "无法计算", "缺少数据").astype(object) + "（要求" + required + "）" + np.where(has_note, "：" + note, "")
+    gap_word = np.where(np.isin(comparison, [">=", ">"]), "差", "超出").astype(object)
+    text = label + "为" + fmt_by_unit(measured, units) + "，要求" + required
+    text = text + np.where(fail & (shortfall > 0), "，" + gap_word + fmt_by_unit(shortfall, units), "")
+    text = text + np.where(has_note, "（" + note + "）", "")
+    return np.where(np.isnan(requirement), documents, np.where(np.isnan(measured), unmeasured, text)).astype(object)
+
+
+def item_issues(items: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+    """Lines for the items' failing and missing checks, per district and school (or 全区).
+
+    Returns the lines (:data:`ISSUE_COLUMNS` but ``no``, with ``district_id``)
+    and the sort keys ``_k1``–``_k3`` (veto first, area, item order).
+    """
+    info = items.drop_duplicates("id").set_index("id")
+    position = pd.Series(np.arange(len(info)), index=info.index)
+    open_checks = checks[checks["status"].isin([FAIL, MISSING]).to_numpy(bool)]
+    keys = pd.MultiIndex.from_arrays([open_checks[c].to_numpy(object) for c in ("district_id", "item_id", "school_id", "status")])
+    codes, uniques = pd.factorize(keys)
+    n = len(uniques)
+    first = first_rows(codes, n)
+    size = np.bincount(codes, minlength=n)
+    head = open_checks.iloc[first]
+    item_id = head["item_id"].to_numpy(object)
+    area = info["area"].reindex(item_id).to_numpy(object)
+    veto = area == "veto"
+    failed = head["status"].to_numpy(object) == FAIL
+    severity = np.where(failed, np.where(veto, 1, 2), 3)
+    single = size == 1
+    school_name = head["school_name"].astype(str).to_numpy(object)
+    return pd.DataFrame({
+        "district_id": head["district_id"].to_numpy(object),
+        "severity": severity,
+        "severity_label": pd.Series(severity).map(SEVERITY_LABELS).to_numpy(object),
+        "area_name": info["area_name"].reindex(item_id).to_numpy(object),
+        "item_id": item_id,
+        "item_name": info["name"].reindex(item_id).to_numpy(object),
+        "responsible": info["responsible"].reindex(item_id).to_numpy(object),
+        "school_id": head["school_id"].to_numpy(object),
+        "school_name": np.where(school_name != "", school_name, DISTRICT_WIDE),
+        "description": join_by_group(codes, describe_many(open_checks), n, sep="；"),
+        "measured": np.where(single, head["measured"].to_numpy(float), np.nan),
+        "requirement": np.where(single, head["requirement"].to_numpy(float), np.nan),
+        "shortfall": np.where(single, head["shortfall"].to_numpy(float), np.nan),
+        "unit": np.where(single, head["unit"].to_numpy(object), ""),
+        "_k1": np.where(veto, 0, 1),
+        "_k2": pd.Series(area).map({a: i for i, a in enumerate(AREA_ORDER)}).to_numpy(np.int64),
+        "_k3": position.reindex(item_id).to_numpy(np.int64),
+    })
 
 
 def plan_issues(targets: pd.DataFrame, details: pd.DataFrame) -> list[dict[str, object]]:
     """Lines for plan targets not met or not reported (per school where the target is)."""
-    lines = []
-    for position, target in targets.reset_index(drop=True).iterrows():
+    lines: list[dict[str, object]] = []
+    targets = targets.reset_index(drop=True)
+    if targets.empty:
+        return lines
+    if "district_id" not in targets.columns:
+        targets = targets.assign(district_id="")
+    if "district_id" not in details.columns or details["district_id"].isna().all():
+        details = details.assign(district_id="")
+    positions = targets.groupby("district_id", sort=False).cumcount().to_numpy()
+    open_details = details[details["status"].isin([FAIL, MISSING]).to_numpy(bool)]
+    by_target = open_details.groupby(["district_id", "item_id"], sort=False).indices if len(open_details) else {}
+    for row, target in targets.iterrows():  # plan targets that are not met (a few per district)
         if target["status"] not in (FAIL, DATA_MISSING):
             continue
+        position = int(positions[row])
         item = pd.Series({"area_name": "区定目标", "id": target["target_id"], "name": target["name"],
                           "responsible": target["responsible"], "area": "resources"}, name=position)
-        open_rows = details[(details["item_id"] == target["target_id"]) & details["status"].isin([FAIL, MISSING])]
+        open_rows = open_details.iloc[by_target.get((target["district_id"], target["target_id"]), [])]
         if target["scope"] == "school" and len(open_rows):
             for _, group in open_rows.groupby("school_id", sort=False):
-                lines.append(_line(4, item, group) | {"_order": (2, position)})
+                lines.append(_line(4, item, group) | {"_order": (2, position, 0)})
             continue
         lines.append(_target_line(item, target, position))
     return lines
@@ -114,29 +177,46 @@ def _target_line(item: pd.Series, target: pd.Series, position: int) -> dict[str,
     if target["detail"]:
         text += f"；{target['detail']}"
     return {
-        "severity": 4, "severity_label": SEVERITY_LABELS[4], "area_name": item["area_name"],
+        "district_id": target.get("district_id", ""), "severity": 4, "severity_label": SEVERITY_LABELS[4], "area_name": item["area_name"],
         "item_id": item["id"], "item_name": item["name"], "responsible": item["responsible"],
         "school_id": "", "school_name": DISTRICT_WIDE, "description": text,
         "measured": target["measured"], "requirement": target["requirement"], "shortfall": gap, "unit": target["unit"],
-        "_order": (2, position),
+        "_order": (2, position, 0),
     }
 
 
-def issue_list(items: pd.DataFrame, checks: pd.DataFrame, targets: pd.DataFrame, target_checks: pd.DataFrame) -> pd.DataFrame:
-    """The 问题清单, ordered by severity, then area and item, then school.
+def issue_list(items: pd.DataFrame, checks: pd.DataFrame, targets: pd.DataFrame, target_checks: pd.DataFrame,
+               ids: object = ("",)) -> pd.DataFrame:
+    """The 问题清单 of every district, each ordered by severity, then area and
+    item, then school.
+
+    Parameters
+    ----------
+    targets, target_checks : DataFrame
+        The plan targets and their checks (with ``district_id`` when there are
+        several districts).
+    ids : array of str
+        The districts, in order ("" for a one-district period).
 
     Returns
     -------
     DataFrame
-        Columns :data:`ISSUE_COLUMNS`; ``measured``, ``requirement`` and
-        ``shortfall`` (in ``unit``) are filled when the line has one check.
+        Columns ``district_id`` and :data:`ISSUE_COLUMNS` (``no`` counts from 1
+        in each district); ``measured``, ``requirement`` and ``shortfall`` (in
+        ``unit``) are filled when the line has one check.
     """
-    lines = item_issues(items, checks) + plan_issues(targets, target_checks)
-    frame = pd.DataFrame(lines, columns=[*ISSUE_COLUMNS[1:], "_order"])
+    lines = item_issues(items, checks)
+    planned = plan_issues(targets, target_checks)
+    if planned:
+        plan = pd.DataFrame(planned)
+        order = plan.pop("_order")
+        plan = plan.assign(_k1=[o[0] for o in order], _k2=[o[1] for o in order], _k3=[o[2] for o in order])
+        lines = pd.concat([lines, plan], ignore_index=True)
+    lines = lines.assign(_district=pd.Index(np.asarray(ids, dtype=object)).get_indexer(lines["district_id"].to_numpy(object)))
     # "" (全区) sorts before school ids: district lines first within an item.
-    frame = frame.sort_values(["severity", "_order", "school_id"], kind="stable").drop(columns="_order")
-    frame.insert(0, "no", range(1, len(frame) + 1))
-    return frame.reset_index(drop=True)
+    lines = lines.sort_values(["_district", "severity", "_k1", "_k2", "_k3", "school_id"], kind="stable")
+    lines.insert(0, "no", lines.groupby("_district").cumcount().to_numpy() + 1)
+    return lines[["district_id", *ISSUE_COLUMNS]].reset_index(drop=True)
 
 
 def issue_list_zh(issues: pd.DataFrame) -> pd.DataFrame:

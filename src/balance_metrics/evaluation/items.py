@@ -22,7 +22,9 @@ from balance_metrics.evaluation import guarantee
 from balance_metrics.evaluation import quality
 from balance_metrics.evaluation import resource_items
 from balance_metrics.evaluation import survey
-from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, MISSING, PASS, STATUS_LABELS, checks_frame, combine, fmt, requirement_text
+from balance_metrics.evaluation.checks import (
+    CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS, checks_frame, fmt, fmt_by_unit, requirement_texts,
+)
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.contract.schema import STAGES
 from balance_metrics.standard.checking import AREAS
@@ -49,39 +51,60 @@ def item_specs(standard: Standard) -> dict[str, Mapping[str, Any]]:
 
 
 def run_items(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """Every item's checks (see :data:`balance_metrics.checks.CHECK_COLUMNS`)."""
+    """Every item's checks for every district of ``ctx`` (see
+    :data:`balance_metrics.checks.CHECK_COLUMNS`), district by district in
+    ``ctx.ids`` order, then item by item."""
     parts: list[pd.DataFrame] = []
     for item_id, spec in specs.items():  # a loop over the item definitions
         source_id = spec.get("same_as", item_id)
         source = specs[source_id]
-        found = RULES[source["rule"]](ctx, source_id, source)
-        frame = found if isinstance(found, pd.DataFrame) else checks_frame(found)
+        frame = RULES[source["rule"]](ctx, source_id, source)
         if source.get("evidence_part") and source["rule"] != "evidence":
             # A computed item with a part judged on documents: both must pass.
             documents = evidence.evidence_rule(ctx, source_id, source)
-            documents = documents if isinstance(documents, pd.DataFrame) else checks_frame(documents)
             frame = pd.concat([frame, documents.assign(part_name=str(source["evidence_part"]))], ignore_index=True)
         parts.append(frame.assign(item_id=item_id))
-    return checks_frame([]) if not parts else pd.concat(parts, ignore_index=True)[CHECK_COLUMNS]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return checks_frame([])
+    checks = pd.concat(parts, ignore_index=True)[CHECK_COLUMNS]
+    if len(ctx.ids) > 1:
+        checks = checks.iloc[np.argsort(ctx.position(checks["district_id"].to_numpy(object)), kind="stable")].reset_index(drop=True)
+    return checks
 
 
-def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], checks: pd.DataFrame, references: Mapping[str, str]) -> pd.DataFrame:
-    """One row per item: measured and requirement as text, status, failing schools.
+def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], checks: pd.DataFrame, references: pd.Series,
+                    ids: object = ("",)) -> pd.DataFrame:
+    """One row per district × item: measured and requirement as text, status, failing schools.
+
+    Parameters
+    ----------
+    references : Series
+        (district_id, item id) -> evidence documents (:func:`~balance_metrics.evaluation.evidence.evidence_references`).
+    ids : array of str
+        The districts, in order ("" for a one-district period).
 
     Returns
     -------
     DataFrame
-        Columns :data:`ITEM_COLUMNS`. ``status`` is pass / fail / evidence
+        Columns ``district_id`` and :data:`ITEM_COLUMNS`, district by district,
+        items in the standard's order. ``status`` is pass / fail / evidence
         missing / not applicable; ``status_label`` its Chinese label.
     """
-    rows = []
-    groups = dict(tuple(checks.groupby("item_id", sort=False))) if len(checks) else {}
+    ids = np.asarray(ids, dtype=object)
+    n = len(ids)
+    where = pd.Index(ids).get_indexer(checks["district_id"].to_numpy(object))
+    by_item = checks.groupby("item_id", sort=False).indices if len(checks) else {}
+    frames = []
     for item_id, spec in specs.items():  # a loop over the item definitions
-        mine = groups.get(item_id, checks.iloc[0:0])
+        rows = by_item.get(item_id, np.zeros(0, dtype=np.int64))
+        mine = _Checks(checks.iloc[rows], where[rows], n)
         item = standard.items[item_id]
-        status = combine(mine["status"])
+        status = _combine(mine)
         evidence_based = specs[spec.get("same_as", item_id)].get("rule") == "evidence"
-        rows.append({
+        evidence_text = references.reindex(pd.MultiIndex.from_arrays([ids, np.full(n, item_id, dtype=object)])).fillna("")
+        frames.append(pd.DataFrame({
+            "district_id": ids,
             "id": item_id,
             "area": spec["area"],
             "area_name": item.area_name,
@@ -89,16 +112,20 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
             "scope": spec["scope"],
             "rule": spec.get("rule", f"same_as {spec.get('same_as')}"),
             "measured": _evidence_measured(mine) if evidence_based else _measured(mine, spec),
-            "requirement": _evidence_requirement(spec) if evidence_based else _requirement(mine, spec),
+            "requirement": np.full(n, _evidence_requirement(spec), dtype=object) if evidence_based else _requirement(mine, spec),
             "status": status,
-            "status_label": STATUS_LABELS[status],
+            "status_label": pd.Series(status).map(STATUS_LABELS).to_numpy(object),
             "failing_schools": _failing_schools(mine),
             "detail": _detail(mine),
-            "evidence": references.get(item_id, ""),
+            "evidence": evidence_text.to_numpy(object),
             "responsible": spec.get("responsible", ""),
             "source": spec.get("source", ""),
-        })
-    return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+        }))
+    if not frames:
+        return pd.DataFrame(columns=["district_id", *ITEM_COLUMNS])
+    whole = pd.concat(frames, ignore_index=True)
+    order = np.arange(len(whole)).reshape(len(frames), n).T.ravel()  # district by district
+    return whole.iloc[order].reset_index(drop=True)[["district_id", *ITEM_COLUMNS]]
 
 
 def label_of(row: pd.Series) -> str:
@@ -107,70 +134,151 @@ def label_of(row: pd.Series) -> str:
     return f"{stage}{row['target']}{row['part_name']}"
 
 
+def labels_of(checks: pd.DataFrame) -> np.ndarray:
+    """:func:`label_of` of every check."""
+    stage = checks["stage"].astype(str).map(lambda s: STAGES.get(s, s)).to_numpy(object)
+    return stage + checks["target"].astype(str).to_numpy(object) + checks["part_name"].astype(str).to_numpy(object)
+
+
 def value_text(row: pd.Series) -> str:
     return f"{label_of(row)}{fmt(row['measured'], row['unit'])}"
 
 
-def _measured(mine: pd.DataFrame, spec: Mapping[str, Any]) -> str:
-    documents = mine["part"].isin(EVIDENCE_PARTS)
-    if documents.any():  # the documented part of a computed item (evidence_part)
-        text = _measured(mine[~documents], {})
-        return "；".join(t for t in (text, f"{spec.get('evidence_part', '')}{_evidence_measured(mine[documents])}") if t)
-    district = mine[mine["school_id"] == ""]
-    schools = mine[mine["school_id"] != ""]
-    parts = []
-    if len(district) > _MAX_LISTED:
-        failing = district[district["status"] == FAIL]
-        parts.append(f"{len(failing)}/{len(district)}项未达标" + ("：" + "；".join(value_text(r) for r in failing.to_dict("records")) if len(failing) else ""))
-    else:
-        parts += [value_text(r) for r in district.to_dict("records") if r["status"] in (PASS, FAIL)]
-    if len(schools) and not len(district):
-        failing = schools.loc[schools["status"] == FAIL, "school_id"].nunique()
-        parts.append(f"{failing}所学校未达标（共{schools['school_id'].nunique()}所）")
-    missing = mine[mine["status"] == MISSING]
-    if len(missing):
-        parts.append(f"{len(missing)}项缺少数据")
-    return "；".join(parts)
+def value_texts(checks: pd.DataFrame) -> np.ndarray:
+    """:func:`value_text` of every check."""
+    return labels_of(checks) + fmt_by_unit(checks["measured"].to_numpy(float), checks["unit"].to_numpy(object))
 
 
-def _requirement(mine: pd.DataFrame, spec: Mapping[str, Any]) -> str:
+class _Checks:
+    """One item's checks with each row's district position (0 … n − 1)."""
+
+    def __init__(self, frame: pd.DataFrame, where: np.ndarray, n: int):
+        self.frame, self.where, self.n = frame, where, n
+        self.status = frame["status"].to_numpy(object)
+        self.part = frame["part"].to_numpy(object)
+        self.school_id = frame["school_id"].to_numpy(object)
+
+    def __getitem__(self, mask: np.ndarray) -> "_Checks":
+        return _Checks(self.frame[mask], self.where[mask], self.n)
+
+    def count(self, mask: np.ndarray | None = None) -> np.ndarray:
+        where = self.where if mask is None else self.where[mask]
+        return np.bincount(where, minlength=self.n)
+
+    def join(self, mask: np.ndarray, texts: np.ndarray, sep: str) -> np.ndarray:
+        return join_by_group(self.where[mask], texts, self.n, sep=sep)
+
+
+def _join_nonempty(parts: list[np.ndarray], sep: str = "；") -> np.ndarray:
+    out = np.asarray(parts[0], dtype=object)
+    for part in parts[1:]:
+        part = np.asarray(part, dtype=object)
+        out = np.where(out == "", part, np.where(part == "", out, out + sep + part))
+    return out.astype(object)
+
+
+def _ints(values: np.ndarray) -> np.ndarray:
+    return values.astype(str).astype(object)
+
+
+def _combine(mine: _Checks) -> np.ndarray:
+    """:func:`~balance_metrics.evaluation.checks.combine` per district."""
+    fail = mine.count(mine.status == FAIL)
+    missing = mine.count(np.isin(mine.status, [MISSING, DATA_MISSING]))
+    na = mine.count(mine.status == NOT_APPLICABLE)
+    total = mine.count()
+    return np.where(fail > 0, FAIL, np.where(missing > 0, MISSING, np.where((total == 0) | (na == total), NOT_APPLICABLE, PASS))).astype(object)
+
+
+def _measured(mine: _Checks, spec: Mapping[str, Any]) -> np.ndarray:
+    documents = np.isin(mine.part, EVIDENCE_PARTS)
+    text = _measured_computed(mine[~documents])
+    if not documents.any():
+        return text
+    # the documented part of a computed item (evidence_part)
+    evidence_text = str(spec.get("evidence_part", "")) + _evidence_measured(mine[documents])
+    return np.where(mine.count(documents) > 0, _join_nonempty([text, evidence_text]), text).astype(object)
+
+
+def _measured_computed(mine: _Checks) -> np.ndarray:
+    district = mine.school_id == ""
+    n_district = mine.count(district)
+    failing = district & (mine.status == FAIL)
+    n_failing = mine.count(failing)
+    texts = value_texts(mine.frame)
+    summary = _ints(n_failing) + "/" + _ints(n_district) + "项未达标"
+    summary = np.where(n_failing > 0, summary + "：" + mine.join(failing, texts[failing], "；"), summary)
+    many = n_district > _MAX_LISTED
+    listed = district & np.isin(mine.status, [PASS, FAIL]) & ~many[mine.where]
+    parts = [np.where(many, summary, ""), mine.join(listed, texts[listed], "；")]
+    schools = ~district
+    frame = pd.DataFrame({"where": mine.where, "school_id": mine.school_id})
+    n_schools = np.bincount(frame[schools].drop_duplicates()["where"].to_numpy(np.int64), minlength=mine.n)
+    failing_schools = schools & (mine.status == FAIL)
+    n_failing_schools = np.bincount(frame[failing_schools].drop_duplicates()["where"].to_numpy(np.int64), minlength=mine.n)
+    parts.append(np.where((n_schools > 0) & (n_district == 0), _ints(n_failing_schools) + "所学校未达标（共" + _ints(n_schools) + "所）", ""))
+    n_missing = mine.count(mine.status == MISSING)
+    parts.append(np.where(n_missing > 0, _ints(n_missing) + "项缺少数据", ""))
+    return _join_nonempty(parts)
+
+
+def _requirement(mine: _Checks, spec: Mapping[str, Any]) -> np.ndarray:
     if spec.get("evidence_part"):
-        text = _requirement(mine[~mine["part"].isin(EVIDENCE_PARTS)], {})
-        return "；".join(t for t in (text, f"{spec['evidence_part']}：{_evidence_requirement(spec)}") if t)
-    texts = []
-    distinct = mine.dropna(subset=["requirement"]).drop_duplicates(["stage", "part_name", "comparison", "requirement", "unit"])
-    for r in distinct.to_dict("records"):  # distinct requirements only
-        text = f"{STAGES.get(str(r['stage']), str(r['stage']))}{r['part_name']}{requirement_text(r['comparison'], r['requirement'], r['unit'])}"
-        if text not in texts:
-            texts.append(text)
-    return "；".join(texts) if len(texts) <= 3 else "按各校情况核定（见 checks 表）"
+        text = _requirement_computed(mine[~np.isin(mine.part, EVIDENCE_PARTS)])
+        return _join_nonempty([text, np.full(mine.n, f"{spec['evidence_part']}：{_evidence_requirement(spec)}", dtype=object)])
+    return _requirement_computed(mine)
 
 
-def _failing_schools(mine: pd.DataFrame) -> str:
-    failing = mine[(mine["status"] == FAIL) & (mine["school_id"] != "")]
-    if failing.empty:
-        return ""
-    code, schools = pd.factorize(failing["school_id"])
-    values = join_by_group(code, np.asarray([value_text(r) for r in failing.to_dict("records")], dtype=object), len(schools), sep="、")
-    names = failing["school_name"].to_numpy(object)[first_rows(code, len(schools))]
-    return "；".join(f"{name}（{school}）{text}" for name, school, text in zip(names, schools, values))
+def _requirement_computed(mine: _Checks) -> np.ndarray:
+    frame = mine.frame.assign(_where=mine.where)
+    frame = frame[frame["requirement"].notna().to_numpy(bool)]
+    distinct = frame.drop_duplicates(["_where", "stage", "part_name", "comparison", "requirement", "unit"])  # distinct requirements only
+    stage = distinct["stage"].astype(str).map(lambda s: STAGES.get(s, s)).to_numpy(object)
+    texts = stage + distinct["part_name"].astype(str).to_numpy(object) + requirement_texts(
+        distinct["comparison"].to_numpy(object), distinct["requirement"].to_numpy(float), distinct["unit"].to_numpy(object))
+    unique = pd.DataFrame({"where": distinct["_where"].to_numpy(np.int64), "text": texts}).drop_duplicates()
+    where = unique["where"].to_numpy(np.int64)
+    joined = join_by_group(where, unique["text"].to_numpy(object), mine.n, sep="；")
+    return np.where(np.bincount(where, minlength=mine.n) <= 3, joined, "按各校情况核定（见 checks 表）").astype(object)
 
 
-def _detail(mine: pd.DataFrame) -> str:
-    missing = mine[mine["status"] == MISSING]
-    notes = [f"{name or '全区'}：{note}" for name, note in zip(missing["school_name"], missing["note"]) if note]
-    district = mine[(mine["school_id"] == "") & (mine["status"].isin([PASS, FAIL]))]
-    if len(district) <= _MAX_LISTED:  # longer lists are summarised in `measured`
-        notes += [str(note) for note in district["note"] if note]
-    return "；".join(dict.fromkeys(notes))
+def _failing_schools(mine: _Checks) -> np.ndarray:
+    failing = (mine.status == FAIL) & (mine.school_id != "")
+    if not failing.any():
+        return np.full(mine.n, "", dtype=object)
+    rows = mine.frame[failing]
+    code, schools = pd.factorize(rows["school_id"].to_numpy(object))
+    values = join_by_group(code, value_texts(rows), len(schools), sep="、")
+    first = first_rows(code, len(schools))
+    names = rows["school_name"].to_numpy(object)[first]
+    texts = names + "（" + schools.astype(object) + "）" + values
+    return join_by_group(mine.where[failing][first], texts, mine.n, sep="；")
 
 
-def _evidence_measured(mine: pd.DataFrame) -> str:
-    documents = mine[mine["part"] == "document"]
-    if documents.empty:
-        return "无佐证材料"
-    counts = documents["status"].map(STATUS_LABELS).value_counts()
-    return f"佐证材料{len(documents)}份：" + "、".join(f"{label}{n}" for label, n in counts.items())
+def _detail(mine: _Checks) -> np.ndarray:
+    note = mine.frame["note"].astype(str).to_numpy(object)
+    name = mine.frame["school_name"].astype(str).to_numpy(object)
+    missing = (mine.status == MISSING) & (note != "")
+    district = (mine.school_id == "") & np.isin(mine.status, [PASS, FAIL])
+    # longer lists are summarised in `measured`
+    listed = district & (mine.count(district) <= _MAX_LISTED)[mine.where] & (note != "")
+    texts = pd.DataFrame({
+        "where": np.concatenate([mine.where[missing], mine.where[listed]]),
+        "text": np.concatenate([np.where(name[missing] != "", name[missing], "全区") + "：" + note[missing], note[listed]]),
+    }).drop_duplicates()
+    return join_by_group(texts["where"].to_numpy(np.int64), texts["text"].to_numpy(object), mine.n, sep="；")
+
+
+def _evidence_measured(mine: _Checks) -> np.ndarray:
+    documents = mine.part == "document"
+    n_documents = mine.count(documents)
+    labels = pd.Series(mine.status[documents]).map(STATUS_LABELS).to_numpy(object)
+    counts = pd.DataFrame({"where": mine.where[documents], "label": labels, "first": np.arange(len(labels))})
+    counts = counts.groupby(["where", "label"], sort=False).agg(n=("first", "size"), first=("first", "min")).reset_index()
+    counts = counts.sort_values(["where", "n", "first"], ascending=[True, False, True], kind="stable")
+    listed = join_by_group(counts["where"].to_numpy(np.int64), counts["label"].to_numpy(object) + _ints(counts["n"].to_numpy()),
+                           mine.n, sep="、")
+    return np.where(n_documents == 0, "无佐证材料", "佐证材料" + _ints(n_documents) + "份：" + listed).astype(object)
 
 
 def _evidence_requirement(spec: Mapping[str, Any]) -> str:
