@@ -178,40 +178,45 @@ def requirement_text(comparison: str, requirement: float | Fraction | None, unit
 
 
 def fmt_many(values: object, unit: str = "", digits: int | None = None) -> np.ndarray:
-    """:func:`fmt` of a whole column of numbers in one unit (object array of str)."""
+    """:func:`fmt` of a whole column of numbers in one unit (object array of str).
+
+    Each distinct value is formatted once (codes from :func:`pandas.factorize`).
+    """
     x = np.asarray(values, dtype=float).reshape(-1)
-    money = unit in _MONEY_UNITS
-    places = unit_decimals(unit)[0] if digits is None else digits
-    s = pd.Series(x)
-    text = s.map(("{:,.%df}" if money else "{:.%df}").__mod__(places).format).to_numpy(object)
-    has_dot = np.char.find(text.astype(str), ".") >= 0 if len(text) else np.zeros(0, dtype=bool)
-    if has_dot.any():
-        text[has_dot] = pd.Series(text[has_dot]).str.rstrip("0").str.rstrip(".").to_numpy(object)
-    if unit in _WHOLE_UNITS:
-        whole = np.isfinite(x) & (np.mod(np.where(np.isfinite(x), x, 0), 1) == 0)
-        if whole.any():
-            text[whole] = s[whole].map("{:,.0f}".format if money else "{:.0f}".format).to_numpy(object)
-    text = text + unit
-    text[np.isnan(x)] = "—"
-    return text
+    codes, uniques = pd.factorize(x, use_na_sentinel=False)
+    texts = np.array([fmt(v, unit, digits) for v in uniques.tolist()], dtype=object)  # one per distinct value
+    return texts[codes] if len(x) else np.zeros(0, dtype=object)
 
 
 def fmt_by_unit(values: object, units: object, digits: int | None = None) -> np.ndarray:
     """:func:`fmt` of a column whose unit varies by row (one pass per unit)."""
     x = np.asarray(values, dtype=float).reshape(-1)
     units = np.asarray(units, dtype=object).reshape(-1)
+    unit_codes, unit_names = pd.factorize(units)
+    if len(unit_names) == 1:
+        return fmt_many(x, str(unit_names[0]), digits)
     out = np.empty(len(x), dtype=object)
-    for unit in pd.unique(units):  # a loop over the few units
-        mask = units == unit
+    for k, unit in enumerate(unit_names):  # a loop over the few units
+        mask = unit_codes == k
         out[mask] = fmt_many(x[mask], str(unit), digits)
     return out
 
 
 def requirement_texts(comparisons: object, requirements: object, units: object) -> np.ndarray:
     """:func:`requirement_text` of whole columns."""
-    comparisons = pd.Series(np.asarray(comparisons, dtype=object).reshape(-1))
-    labels = comparisons.map(lambda c: COMPARISON_LABELS.get(c, c)).to_numpy(object)
+    labels = lookup(comparisons, lambda c: COMPARISON_LABELS.get(c, c))
     return labels + fmt_by_unit(requirements, units)
+
+
+def lookup(values: object, function: Callable[[object], object]) -> np.ndarray:
+    """``function`` of each value, computed once per distinct value (object array)."""
+    values = np.asarray(values, dtype=object).reshape(-1)
+    if not len(values):
+        return np.zeros(0, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    out = np.empty(len(uniques), dtype=object)
+    out[:] = [function(u) for u in uniques]  # one per distinct value
+    return out[codes]
 
 
 def _column(value: object, n: int) -> np.ndarray:

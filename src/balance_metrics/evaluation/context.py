@@ -54,12 +54,29 @@ class Context:
         return self.figures.ids
 
     @property
+    def positions(self) -> np.ndarray:
+        """0 … len(ids) − 1: the district of each row of a per-district array.
+
+        Check rows name their district by this position while the rules run
+        (``district_id`` becomes the id in :func:`~balance_metrics.evaluation.items.run_items`).
+        """
+        return np.arange(len(self.ids))
+
+    @property
     def district(self) -> DistrictFigures:
         if len(self.ids) != 1:
             raise ValueError("district figures of one district: use a one-district context (per_district)")
         if not self._district:
             self._district.append(district_figures(self.dataset))
         return self._district[0]
+
+    def school_positions(self, school_ids: object) -> np.ndarray:
+        """District position of each school of the period (campuses too)."""
+        schools = self.dataset.schools.drop_duplicates("school_id")
+        if "district_id" not in schools.columns:
+            return np.zeros(len(np.asarray(school_ids)), dtype=np.int64)
+        where = pd.Series(self.position(schools["district_id"].to_numpy(object)), index=schools["school_id"].to_numpy(object))
+        return where.reindex(np.asarray(school_ids, dtype=object)).to_numpy()
 
     def position(self, district_ids: object) -> np.ndarray:
         """Position in :attr:`ids` of each district id (-1 for an unknown one)."""
@@ -85,11 +102,13 @@ def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvalu
     district_of = district_of["district_id"].astype(object) if "district_id" in district_of.columns else None
     key = schools["school_id"].map(district_of).to_numpy(object) if district_of is not None else np.full(len(schools), "", dtype=object)
     schools.insert(0, "district_id", key)
+    ids = np.asarray(ids, dtype=object)
+    schools["_district"] = pd.Index(ids).get_indexer(key)
     return Context(
         dataset=dataset,
         standard=standard,
         schools=schools,
-        figures=district_table(dataset, np.asarray(ids, dtype=object)),
+        figures=district_table(dataset, ids),
         resources=evaluate_resources(dataset, standard) if resources is None else resources,
     )
 
@@ -98,7 +117,7 @@ def per_district(ctx: Context, datasets: Mapping[str, Dataset]) -> dict[str, Con
     """One-district contexts (for measures that work one district at a time)."""
     if len(ctx.ids) == 1 and ctx.ids[0] == "":
         return {"": ctx}
-    schools = dict(tuple(ctx.schools.groupby("district_id", sort=False)))
+    schools = dict(tuple(ctx.schools.assign(_district=0).groupby("district_id", sort=False)))
     return {
         d: Context(datasets[d], ctx.standard, schools.get(d, ctx.schools.iloc[0:0]).reset_index(drop=True),
                    district_table(datasets[d], np.array([d], dtype=object)), ctx.resources.select(d))

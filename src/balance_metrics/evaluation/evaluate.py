@@ -23,7 +23,7 @@ from balance_metrics.evaluation.cross_checks import cross_check_warnings, cross_
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.evidence import evidence_references
 from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
-from balance_metrics.evaluation.items import item_specs, run_items, summarise_items
+from balance_metrics.evaluation.items import item_specs, run_items_whole, summarise_items
 from balance_metrics.evaluation.plan_targets import PLAN_COLUMNS, evaluate_plan
 from balance_metrics.engine.resources import ResourceEvaluation
 from balance_metrics.evaluation.province import ProvinceEvaluation, WholeEvaluation, split_by_district
@@ -216,8 +216,8 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
     """Every item, plan target, readiness and 问题清单 of every district of ``ids`` at once."""
     specs = item_specs(std)
     ctx = build_context(dataset, std, ids=ids)
-    checks = run_items(ctx, specs)
-    items = summarise_items(std, specs, checks, evidence_references(dataset), ids)
+    checks, where = run_items_whole(ctx, specs)
+    items = summarise_items(std, specs, checks, evidence_references(dataset), ids, where)
     targets, target_checks, warnings = _plan_targets(ctx)
     return WholeEvaluation(
         ids=ids,
@@ -228,7 +228,7 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
         plan_checks=target_checks,
         satisfaction=satisfaction(dataset, std, ids),
         blocking=blocking_items(items, std, ids),
-        issue_list=issue_list(items, checks, targets, target_checks, ids),
+        issue_list=issue_list(items, checks, targets, target_checks, ids, where),
         standard=std,
         period=dataset.period,
         warnings=dataset.warnings,

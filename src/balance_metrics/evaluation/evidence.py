@@ -28,13 +28,13 @@ def evidence_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Dat
     """One check per evidence document of the item (none: evidence missing)."""
     table = ctx.dataset.table("evidence")
     if table is None:
-        return check_frame(item_id, "evidence", "佐证材料", ctx.ids, None, None, "", "", note="未提供佐证材料表（evidence）")
+        return check_frame(item_id, "evidence", "佐证材料", ctx.positions, None, None, "", "", note="未提供佐证材料表（evidence）")
     documents = table[(table["item_id"] == item_id).to_numpy(bool)]
     where = ctx.position(district_key(documents))
     documents, where = documents[where >= 0], where[where >= 0]
     lacking = np.bincount(where, minlength=len(ctx.ids)) == 0
-    none = check_frame(item_id, "evidence", "佐证材料", ctx.ids[lacking], None, None, "", "", note="无佐证材料记录")
-    found = check_frame(item_id, "document", "佐证材料", district_key(documents), None, None, "", "",
+    none = check_frame(item_id, "evidence", "佐证材料", ctx.positions[lacking], None, None, "", "", note="无佐证材料记录")
+    found = check_frame(item_id, "document", "佐证材料", where, None, None, "", "",
                         status=documents["status"].astype(object).map(_STATUS).to_numpy(object),
                         target=_texts(documents["reference"]), note=document_texts(documents))
     return stack_checks([none, found])

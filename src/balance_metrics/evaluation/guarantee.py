@@ -34,7 +34,7 @@ _ROOM_KINDS: dict[str, str] = {"music": "音乐专用教室", "art": "美术专�
 
 
 def _school_columns(schools: pd.DataFrame) -> dict[str, np.ndarray]:
-    return {"district_id": schools["district_id"].to_numpy(object), "school_id": schools["school_id"].astype(str).to_numpy(object),
+    return {"district": schools["_district"].to_numpy(np.int64), "school_id": schools["school_id"].astype(str).to_numpy(object),
             "school_name": schools["school_name"].astype(str).to_numpy(object)}
 
 
@@ -47,7 +47,7 @@ def district_checks(ctx: Context, item_id: str, code: str, requirement: Fraction
     item = DISTRICT_ITEMS[code]
     value = ctx.figures.exact(code)
     note = np.where(value.missing, f"区级指标表未填报 {code}（{item.zh}）", "").astype(object)
-    return check_frame(item_id, code, item.zh, ctx.ids, value, requirement, comparison, item.unit, note=note)
+    return check_frame(item_id, code, item.zh, ctx.positions, value, requirement, comparison, item.unit, note=note)
 
 
 def district_minimums(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
@@ -78,13 +78,13 @@ def music_art_rooms(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.D
     position = np.arange(len(schools)) * 4
     for k, (kind, label) in enumerate(_ROOM_KINDS.items()):
         count = Ratios.of(_float_column(schools, f"{kind}_rooms"))
-        frames.append(check_frame(item_id, f"{kind}_rooms", f"{label}数", ids["district_id"], count, Ratios.whole(needed), ">=", "间",
+        frames.append(check_frame(item_id, f"{kind}_rooms", f"{label}数", ids["district"], count, Ratios.whole(needed), ">=", "间",
                                   school_id=ids["school_id"], school_name=ids["school_name"], note=note))
         order.append(position + 2 * k)
         has = ~count.missing & ~count.is_zero()
         size = Ratios.of(_float_column(schools, f"smallest_{kind}_room_m2")).take(has)
         frames.append(check_frame(
-            item_id, f"{kind}_room_area", f"最小{label}面积", ids["district_id"][has], size, exact(spec[f"min_{kind}_room_m2"]), ">=", "m²",
+            item_id, f"{kind}_room_area", f"最小{label}面积", ids["district"][has], size, exact(spec[f"min_{kind}_room_m2"]), ">=", "m²",
             school_id=ids["school_id"][has], school_name=ids["school_name"][has],
             status=np.where(exempt[has], NOT_APPLICABLE, "").astype(object), note=np.where(exempt[has], built_note[has], "").astype(object),
         ))
@@ -100,7 +100,7 @@ def school_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataF
     note = np.where(campuses != "", "含不计校数校区 " + campuses, "").astype(object)
     requirement = Ratios.mapped(schools["school_type"].astype(object), {t: exact(v) for t, v in limits.items()})
     ids = _school_columns(schools)
-    return check_frame(item_id, "students", "义务教育阶段在校生数", ids["district_id"], Ratios.whole(schools["students"].to_numpy(np.int64)),
+    return check_frame(item_id, "students", "义务教育阶段在校生数", ids["district"], Ratios.whole(schools["students"].to_numpy(np.int64)),
                        requirement, "<=", "人", school_id=ids["school_id"], school_name=ids["school_name"], note=note)
 
 
@@ -115,7 +115,6 @@ def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFr
     limits = {stage: exact(v) for stage, v in spec["max_class"].items()}
     scoped = in_scope(ctx.dataset.schools, spec).drop_duplicates("school_id").set_index("school_id")
     names = scoped["school_name"]
-    district_of = scoped["district_id"].astype(object) if "district_id" in scoped.columns else pd.Series("", index=scoped.index, dtype=object)
     scoped = scoped.index
     sections = ctx.dataset.sections
     keep = (sections["stage"].isin(list(limits)) & sections["school_id"].isin(scoped) & (sections["students"] != 0)).fillna(False)
@@ -154,7 +153,7 @@ def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFr
     passed = largest <= whole_limit
     requirement = sec["stage"].map({stage: float(limit) for stage, limit in limits.items()}).to_numpy(float)
     frame = pd.DataFrame({
-        "district_id": sec["school_id"].map(district_of).to_numpy(object),
+        "district_id": ctx.school_positions(sec["school_id"].to_numpy(object)),
         "item_id": item_id, "part": "class_size", "part_name": "最大班额",
         "school_id": sec["school_id"].astype(str).to_numpy(object),
         "school_name": sec["school_id"].map(names).astype(str).to_numpy(object),
@@ -183,7 +182,7 @@ def small_school_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> p
     schools, total = schools[keep], total[keep]
     pupils = {st: p[keep] for st, p in pupils.items()}
     n = len(schools)
-    where = ctx.position(schools["district_id"].to_numpy(object))
+    where = schools["_district"].to_numpy(np.int64)
     lacking = np.full(n, "", dtype=object)
     quota_sum = Ratios.whole(np.zeros(n, dtype=np.int64))
     for st in stages:  # a loop over the stages
@@ -204,7 +203,7 @@ def small_school_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> p
             + "折合" + fmt_many(funded.floats(), "人") + f"；应按{minimum}人核定，即不少于" + fmt_many((quota * minimum).floats(), "元"))
     note = np.where(missing, "缺少" + why, note).astype(object)
     ids = _school_columns(schools)
-    return check_frame(item_id, "funded_students", "公用经费核定学生数", ids["district_id"], funded, Fraction(minimum), ">=", "人",
+    return check_frame(item_id, "funded_students", "公用经费核定学生数", ids["district"], funded, Fraction(minimum), ">=", "人",
                        school_id=ids["school_id"], school_name=ids["school_name"], note=note)
 
 
@@ -216,7 +215,7 @@ def special_education_funds(ctx: Context, item_id: str, spec: Mapping[str, Any])
     """
     minimum = exact(spec["min_yuan_per_student"])
     special = in_scope(ctx.schools, spec)
-    where = ctx.position(special["district_id"].to_numpy(object))
+    where = special["_district"].to_numpy(np.int64)
     any_finance = np.bincount(where, weights=special["has_finance"].to_numpy(bool), minlength=len(ctx.ids)) > 0
     reported = ~np.isnan(ctx.figures.get("special_ed_funds_per_student_yuan"))
     by_figure = reported & ~any_finance
@@ -230,7 +229,7 @@ def special_education_funds(ctx: Context, item_id: str, spec: Mapping[str, Any])
     note = np.where(~per.missing, "公用经费" + money + "，在校生" + pupils.astype(str).astype(object) + "人",
                     np.where(funds.missing, "缺少该校学校经费数据", "缺少该校在校生数")).astype(object)
     ids = _school_columns(special)
-    schools = check_frame(item_id, "funds_per_student", "生均公用经费", ids["district_id"], per, minimum, ">=", "元/生·年",
+    schools = check_frame(item_id, "funds_per_student", "生均公用经费", ids["district"], per, minimum, ">=", "元/生·年",
                           school_id=ids["school_id"], school_name=ids["school_name"], note=note)
     return stack_checks([district, schools])
 
@@ -242,7 +241,7 @@ def teacher_pay(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataF
     required = civil * Ratios.const(exact(spec["min_pay_ratio"]), len(ctx.ids))
     note = np.where(civil.missing, "区级指标表未填报公务员年平均工资收入", "当地公务员年平均工资收入" + fmt_many(civil.floats(), "元"))
     note = np.where(teacher.missing, "区级指标表未填报教师年平均工资收入", note).astype(object)
-    pay = check_frame(item_id, "teacher_avg_pay_yuan", DISTRICT_ITEMS["teacher_avg_pay_yuan"].zh, ctx.ids, teacher.with_missing(civil.missing),
+    pay = check_frame(item_id, "teacher_avg_pay_yuan", DISTRICT_ITEMS["teacher_avg_pay_yuan"].zh, ctx.positions, teacher.with_missing(civil.missing),
                       required, ">=", "元", note=note)
     performance = district_checks(ctx, item_id, "performance_pay_approved_percent", exact(spec["min_performance_pay_percent"]))
     return stack_checks([pay, performance], [np.arange(len(ctx.ids)) * 2, np.arange(len(ctx.ids)) * 2 + 1])
@@ -256,12 +255,12 @@ def rotation(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFram
     share = (rotated * 100 / eligible).with_missing(eligible.missing | eligible.is_zero() | rotated.missing)
     note = np.where(share.missing, "区级指标表缺少交流轮岗人数",
                     "交流轮岗" + fmt_many(rotated.floats(), "人") + "，符合条件" + fmt_many(eligible.floats(), "人")).astype(object)
-    first = check_frame(item_id, "rotation_share", "交流轮岗教师比例", ctx.ids, share, exact(spec["min_rotation_percent"]), ">=", "%", note=note)
+    first = check_frame(item_id, "rotation_share", "交流轮岗教师比例", ctx.positions, share, exact(spec["min_rotation_percent"]), ">=", "%", note=note)
     none = rotated.is_zero()
     key_share = (key * 100 / rotated).with_missing(key.missing | rotated.missing | none)
     note = np.where(none, "本年度无交流轮岗教师", np.where(key_share.missing, "区级指标表缺少交流轮岗骨干教师数",
                     "骨干教师" + fmt_many(key.floats(), "人") + "，交流轮岗" + fmt_many(rotated.floats(), "人"))).astype(object)
-    second = check_frame(item_id, "key_share", "交流轮岗教师中骨干教师比例", ctx.ids, key_share, exact(spec["min_key_percent"]), ">=", "%",
+    second = check_frame(item_id, "key_share", "交流轮岗教师中骨干教师比例", ctx.positions, key_share, exact(spec["min_key_percent"]), ">=", "%",
                          status=np.where(none, NOT_APPLICABLE, "").astype(object), note=note)
     return stack_checks([first, second], [np.arange(len(ctx.ids)) * 2, np.arange(len(ctx.ids)) * 2 + 1])
 
@@ -273,19 +272,19 @@ def certified_teachers(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> p
     """
     minimum = exact(spec["min_percent"])
     schools = ctx.schools[ctx.schools["teachers"].to_numpy() > 0]
-    where = ctx.position(schools["district_id"].to_numpy(object))
+    where = schools["_district"].to_numpy(np.int64)
     n = len(ctx.ids)
     teachers_all = schools["teachers"].to_numpy(np.int64)
     certified_all = schools["certified_teachers"].to_numpy(np.int64)
     teachers = np.bincount(where, weights=teachers_all, minlength=n).astype(np.int64)
     certified = np.bincount(where, weights=certified_all, minlength=n).astype(np.int64)
     share = Ratios.whole(certified * 100) / Ratios.whole(teachers)
-    district = check_frame(item_id, "certified_share", "专任教师持证上岗率", ctx.ids, share, minimum, ">=", "%",
+    district = check_frame(item_id, "certified_share", "专任教师持证上岗率", ctx.positions, share, minimum, ">=", "%",
                            note="持证" + certified.astype(str).astype(object) + "人，专任教师" + teachers.astype(str).astype(object) + "人")
     lacking = teachers_all - certified_all
     listed = lacking != 0
     ids = _school_columns(schools[listed])
-    per_school = check_frame(item_id, "certified_share", "专任教师持证上岗率", ids["district_id"],
+    per_school = check_frame(item_id, "certified_share", "专任教师持证上岗率", ids["district"],
                              Ratios.whole(certified_all[listed] * 100) / Ratios.whole(teachers_all[listed]), minimum, ">=", "%",
                              school_id=ids["school_id"], school_name=ids["school_name"],
                              note=lacking[listed].astype(str).astype(object) + "名专任教师未持教师资格证")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.grouped import first_rows, join_by_group
-from balance_metrics.evaluation.checks import COMPARISON_LABELS, DATA_MISSING, FAIL, MISSING, fmt, fmt_by_unit, requirement_text, requirement_texts
+from balance_metrics.evaluation.checks import COMPARISON_LABELS, DATA_MISSING, FAIL, MISSING, fmt, fmt_by_unit, lookup, requirement_text, requirement_texts
 from balance_metrics.evaluation.items import AREA_ORDER, label_of, labels_of
 
 SEVERITY_LABELS: dict[int, str] = {1: "一票否决", 2: "未达标", 3: "缺少佐证或数据", 4: "区定目标未完成"}
@@ -73,27 +73,46 @@ def _line(severity: int, item: pd.Series, group: pd.DataFrame) -> dict[str, obje
 def describe_many(checks: pd.DataFrame) -> np.ndarray:
     """:func:`describe` of every check."""
     status = checks["status"].to_numpy(object)
-    note = checks["note"].astype(str).to_numpy(object)
+    note = checks["note"].to_numpy(object)
     has_note = note != ""
     fail = status == FAIL
     measured = checks["measured"].to_numpy(float)
     requirement = checks["requirement"].to_numpy(float)
-    shortfall = checks["shortfall"].to_numpy(float)
     units = checks["unit"].to_numpy(object)
     comparison = checks["comparison"].to_numpy(object)
-    prefix = np.where(fail, "未达标", "缺少佐证").astype(object)
-    documents = np.where(has_note, prefix + "：" + note, prefix + "材料")
-    required = requirement_texts(comparison, requirement, units)
-    label = labels_of(checks)
-    unmeasured = label + np.where(fail, "无法计算", "缺少数据").astype(object) + "（要求" + required + "）" + np.where(has_note, "：" + note, "")
-    gap_word = np.where(np.isin(comparison, [">=", ">"]), "差", "超出").astype(object)
-    text = label + "为" + fmt_by_unit(measured, units) + "，要求" + required
-    text = text + np.where(fail & (shortfall > 0), "，" + gap_word + fmt_by_unit(shortfall, units), "")
-    text = text + np.where(has_note, "（" + note + "）", "")
-    return np.where(np.isnan(requirement), documents, np.where(np.isnan(measured), unmeasured, text)).astype(object)
+    out = np.empty(len(checks), dtype=object)
+    documents = np.isnan(requirement)
+    if documents.any():  # evidence documents
+        prefix = np.where(fail[documents], "未达标", "缺少佐证").astype(object)
+        out[documents] = np.where(has_note[documents], prefix + "：" + note[documents], prefix + "材料")
+    rest = ~documents
+    if not rest.any():
+        return out
+    # Requirement and label texts once per distinct requirement / label.
+    required = requirement_texts(comparison[rest], requirement[rest], units[rest])
+    label = labels_of(checks[["stage", "target", "part_name"]][rest])
+    unmeasured = np.isnan(measured[rest])
+    part = np.empty(rest.sum(), dtype=object)
+    if unmeasured.any():
+        u = unmeasured
+        part[u] = (label[u] + np.where(fail[rest][u], "无法计算", "缺少数据").astype(object) + "（要求" + required[u] + "）"
+                   + np.where(has_note[rest][u], "：" + note[rest][u], ""))
+    m = ~unmeasured
+    if m.any():
+        shortfall = checks["shortfall"].to_numpy(float)[rest][m]
+        gap = fail[rest][m] & (shortfall > 0)
+        gap_word = np.where(np.isin(comparison[rest][m], [">=", ">"]), "，差", "，超出").astype(object)
+        gap_text = np.full(m.sum(), "", dtype=object)
+        gap_text[gap] = gap_word[gap] + fmt_by_unit(shortfall[gap], units[rest][m][gap])
+        text = label[m] + "为" + fmt_by_unit(measured[rest][m], units[rest][m]) + "，要求" + required[m] + gap_text
+        with_note = has_note[rest][m]
+        text[with_note] = text[with_note] + "（" + note[rest][m][with_note] + "）"
+        part[m] = text
+    out[rest] = part
+    return out
 
 
-def item_issues(items: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+def item_issues(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | None = None) -> pd.DataFrame:
     """Lines for the items' failing and missing checks, per district and school (or 全区).
 
     Returns the lines (:data:`ISSUE_COLUMNS` but ``no``, with ``district_id``)
@@ -101,9 +120,16 @@ def item_issues(items: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
     """
     info = items.drop_duplicates("id").set_index("id")
     position = pd.Series(np.arange(len(info)), index=info.index)
-    open_checks = checks[checks["status"].isin([FAIL, MISSING]).to_numpy(bool)]
-    keys = pd.MultiIndex.from_arrays([open_checks[c].to_numpy(object) for c in ("district_id", "item_id", "school_id", "status")])
-    codes, uniques = pd.factorize(keys)
+    is_open = checks["status"].isin([FAIL, MISSING]).to_numpy(bool)
+    open_checks = checks[is_open]
+    if where is None:
+        where = pd.factorize(checks["district_id"].to_numpy(object))[0]
+    # One line per district × item × school × status, in order of first appearance.
+    item_code, item_names = pd.factorize(open_checks["item_id"].to_numpy(object))
+    school_code, school_names = pd.factorize(open_checks["school_id"].to_numpy(object))
+    failed_rows = open_checks["status"].to_numpy(object) == FAIL
+    key = ((where[is_open].astype(np.int64) * max(len(item_names), 1) + item_code) * max(len(school_names), 1) + school_code) * 2 + failed_rows
+    codes, uniques = pd.factorize(key)
     n = len(uniques)
     first = first_rows(codes, n)
     size = np.bincount(codes, minlength=n)
@@ -111,14 +137,14 @@ def item_issues(items: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
     item_id = head["item_id"].to_numpy(object)
     area = info["area"].reindex(item_id).to_numpy(object)
     veto = area == "veto"
-    failed = head["status"].to_numpy(object) == FAIL
+    failed = failed_rows[first]
     severity = np.where(failed, np.where(veto, 1, 2), 3)
     single = size == 1
-    school_name = head["school_name"].astype(str).to_numpy(object)
+    school_name = head["school_name"].to_numpy(object)
     return pd.DataFrame({
         "district_id": head["district_id"].to_numpy(object),
         "severity": severity,
-        "severity_label": pd.Series(severity).map(SEVERITY_LABELS).to_numpy(object),
+        "severity_label": lookup(severity, SEVERITY_LABELS.get),
         "area_name": info["area_name"].reindex(item_id).to_numpy(object),
         "item_id": item_id,
         "item_name": info["name"].reindex(item_id).to_numpy(object),
@@ -130,8 +156,9 @@ def item_issues(items: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
         "requirement": np.where(single, head["requirement"].to_numpy(float), np.nan),
         "shortfall": np.where(single, head["shortfall"].to_numpy(float), np.nan),
         "unit": np.where(single, head["unit"].to_numpy(object), ""),
+        "_district": where[is_open][first],
         "_k1": np.where(veto, 0, 1),
-        "_k2": pd.Series(area).map({a: i for i, a in enumerate(AREA_ORDER)}).to_numpy(np.int64),
+        "_k2": lookup(area, AREA_ORDER.index).astype(np.int64),
         "_k3": position.reindex(item_id).to_numpy(np.int64),
     })
 
@@ -186,7 +213,7 @@ def _target_line(item: pd.Series, target: pd.Series, position: int) -> dict[str,
 
 
 def issue_list(items: pd.DataFrame, checks: pd.DataFrame, targets: pd.DataFrame, target_checks: pd.DataFrame,
-               ids: object = ("",)) -> pd.DataFrame:
+               ids: object = ("",), where: np.ndarray | None = None) -> pd.DataFrame:
     """The 问题清单 of every district, each ordered by severity, then area and
     item, then school.
 
@@ -205,14 +232,17 @@ def issue_list(items: pd.DataFrame, checks: pd.DataFrame, targets: pd.DataFrame,
         in each district); ``measured``, ``requirement`` and ``shortfall`` (in
         ``unit``) are filled when the line has one check.
     """
-    lines = item_issues(items, checks)
+    index = pd.Index(np.asarray(ids, dtype=object))
+    if where is None:
+        where = index.get_indexer(checks["district_id"].to_numpy(object))
+    lines = item_issues(items, checks, where)
     planned = plan_issues(targets, target_checks)
     if planned:
         plan = pd.DataFrame(planned)
         order = plan.pop("_order")
-        plan = plan.assign(_k1=[o[0] for o in order], _k2=[o[1] for o in order], _k3=[o[2] for o in order])
+        plan = plan.assign(_k1=[o[0] for o in order], _k2=[o[1] for o in order], _k3=[o[2] for o in order],
+                           _district=index.get_indexer(plan["district_id"].to_numpy(object)))
         lines = pd.concat([lines, plan], ignore_index=True)
-    lines = lines.assign(_district=pd.Index(np.asarray(ids, dtype=object)).get_indexer(lines["district_id"].to_numpy(object)))
     # "" (全区) sorts before school ids: district lines first within an item.
     lines = lines.sort_values(["_district", "severity", "_k1", "_k2", "_k3", "school_id"], kind="stable")
     lines.insert(0, "no", lines.groupby("_district").cumcount().to_numpy() + 1)

@@ -23,7 +23,7 @@ from balance_metrics.evaluation import quality
 from balance_metrics.evaluation import resource_items
 from balance_metrics.evaluation import survey
 from balance_metrics.evaluation.checks import (
-    CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS, checks_frame, fmt, fmt_by_unit, requirement_texts,
+    CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS, checks_frame, fmt, fmt_by_unit, lookup, requirement_texts,
 )
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.contract.schema import STAGES
@@ -52,8 +52,13 @@ def item_specs(standard: Standard) -> dict[str, Mapping[str, Any]]:
 
 def run_items(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """Every item's checks for every district of ``ctx`` (see
-    :data:`balance_metrics.checks.CHECK_COLUMNS`), district by district in
-    ``ctx.ids`` order, then item by item."""
+    :data:`balance_metrics.checks.CHECK_COLUMNS`), item by item; within one
+    district the rows are in the order the rules give them."""
+    return run_items_whole(ctx, specs)[0]
+
+
+def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`run_items` and each check's district position in ``ctx.ids``."""
     parts: list[pd.DataFrame] = []
     for item_id, spec in specs.items():  # a loop over the item definitions
         source_id = spec.get("same_as", item_id)
@@ -66,15 +71,15 @@ def run_items(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFr
         parts.append(frame.assign(item_id=item_id))
     parts = [p for p in parts if len(p)]
     if not parts:
-        return checks_frame([])
+        return checks_frame([]), np.zeros(0, dtype=np.int64)
     checks = pd.concat(parts, ignore_index=True)[CHECK_COLUMNS]
-    if len(ctx.ids) > 1:
-        checks = checks.iloc[np.argsort(ctx.position(checks["district_id"].to_numpy(object)), kind="stable")].reset_index(drop=True)
-    return checks
+    where = checks["district_id"].to_numpy(np.int64)  # rules name districts by position
+    checks["district_id"] = ctx.ids[where]
+    return checks, where
 
 
 def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], checks: pd.DataFrame, references: pd.Series,
-                    ids: object = ("",)) -> pd.DataFrame:
+                    ids: object = ("",), where: np.ndarray | None = None) -> pd.DataFrame:
     """One row per district × item: measured and requirement as text, status, failing schools.
 
     Parameters
@@ -83,6 +88,8 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
         (district_id, item id) -> evidence documents (:func:`~balance_metrics.evaluation.evidence.evidence_references`).
     ids : array of str
         The districts, in order ("" for a one-district period).
+    where : array of int, optional
+        Each check's district position in ``ids`` (computed when not given).
 
     Returns
     -------
@@ -93,12 +100,17 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
     """
     ids = np.asarray(ids, dtype=object)
     n = len(ids)
-    where = pd.Index(ids).get_indexer(checks["district_id"].to_numpy(object))
-    by_item = checks.groupby("item_id", sort=False).indices if len(checks) else {}
+    if where is None:
+        where = pd.Index(ids).get_indexer(checks["district_id"].to_numpy(object))
+    columns = {c: checks[c].to_numpy() for c in CHECK_COLUMNS if c != "district_id"}
+    item_codes, item_names = pd.factorize(columns["item_id"])
+    order = np.argsort(item_codes, kind="stable")
+    bounds = np.searchsorted(item_codes[order], np.arange(len(item_names) + 1))
+    by_item = {name: order[bounds[k]:bounds[k + 1]] for k, name in enumerate(item_names)}
     frames = []
     for item_id, spec in specs.items():  # a loop over the item definitions
         rows = by_item.get(item_id, np.zeros(0, dtype=np.int64))
-        mine = _Checks(checks.iloc[rows], where[rows], n)
+        mine = _Checks({c: v[rows] for c, v in columns.items()}, where[rows], n)
         item = standard.items[item_id]
         status = _combine(mine)
         evidence_based = specs[spec.get("same_as", item_id)].get("rule") == "evidence"
@@ -114,7 +126,7 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
             "measured": _evidence_measured(mine) if evidence_based else _measured(mine, spec),
             "requirement": np.full(n, _evidence_requirement(spec), dtype=object) if evidence_based else _requirement(mine, spec),
             "status": status,
-            "status_label": pd.Series(status).map(STATUS_LABELS).to_numpy(object),
+            "status_label": lookup(status, STATUS_LABELS.get),
             "failing_schools": _failing_schools(mine),
             "detail": _detail(mine),
             "evidence": evidence_text.to_numpy(object),
@@ -136,8 +148,8 @@ def label_of(row: pd.Series) -> str:
 
 def labels_of(checks: pd.DataFrame) -> np.ndarray:
     """:func:`label_of` of every check."""
-    stage = checks["stage"].astype(str).map(lambda s: STAGES.get(s, s)).to_numpy(object)
-    return stage + checks["target"].astype(str).to_numpy(object) + checks["part_name"].astype(str).to_numpy(object)
+    stage = lookup(np.asarray(checks["stage"], dtype=object), lambda s: STAGES.get(str(s), str(s)))
+    return stage + np.asarray(checks["target"], dtype=object) + np.asarray(checks["part_name"], dtype=object)
 
 
 def value_text(row: pd.Series) -> str:
@@ -146,20 +158,22 @@ def value_text(row: pd.Series) -> str:
 
 def value_texts(checks: pd.DataFrame) -> np.ndarray:
     """:func:`value_text` of every check."""
-    return labels_of(checks) + fmt_by_unit(checks["measured"].to_numpy(float), checks["unit"].to_numpy(object))
+    return labels_of(checks) + fmt_by_unit(np.asarray(checks["measured"], dtype=float), np.asarray(checks["unit"], dtype=object))
 
 
 class _Checks:
-    """One item's checks with each row's district position (0 … n − 1)."""
+    """One item's checks (column arrays) with each row's district position (0 … n − 1)."""
 
-    def __init__(self, frame: pd.DataFrame, where: np.ndarray, n: int):
-        self.frame, self.where, self.n = frame, where, n
-        self.status = frame["status"].to_numpy(object)
-        self.part = frame["part"].to_numpy(object)
-        self.school_id = frame["school_id"].to_numpy(object)
+    def __init__(self, columns: dict[str, np.ndarray], where: np.ndarray, n: int):
+        self.columns, self.where, self.n = columns, where, n
+        self.status = columns["status"]
+        self.part = columns["part"]
+        self.school_id = columns["school_id"]
 
-    def __getitem__(self, mask: np.ndarray) -> "_Checks":
-        return _Checks(self.frame[mask], self.where[mask], self.n)
+    def __getitem__(self, mask: object) -> "_Checks":
+        if isinstance(mask, str):
+            return self.columns[mask]
+        return _Checks({c: v[mask] for c, v in self.columns.items()}, self.where[mask], self.n)
 
     def count(self, mask: np.ndarray | None = None) -> np.ndarray:
         where = self.where if mask is None else self.where[mask]
@@ -205,21 +219,28 @@ def _measured_computed(mine: _Checks) -> np.ndarray:
     n_district = mine.count(district)
     failing = district & (mine.status == FAIL)
     n_failing = mine.count(failing)
-    texts = value_texts(mine.frame)
     summary = _ints(n_failing) + "/" + _ints(n_district) + "项未达标"
-    summary = np.where(n_failing > 0, summary + "：" + mine.join(failing, texts[failing], "；"), summary)
+    summary = np.where(n_failing > 0, summary + "：" + mine.join(failing, value_texts(mine[failing]), "；"), summary)
     many = n_district > _MAX_LISTED
     listed = district & np.isin(mine.status, [PASS, FAIL]) & ~many[mine.where]
-    parts = [np.where(many, summary, ""), mine.join(listed, texts[listed], "；")]
+    parts = [np.where(many, summary, ""), mine.join(listed, value_texts(mine[listed]), "；")]
     schools = ~district
-    frame = pd.DataFrame({"where": mine.where, "school_id": mine.school_id})
-    n_schools = np.bincount(frame[schools].drop_duplicates()["where"].to_numpy(np.int64), minlength=mine.n)
+    n_schools = _distinct_schools(mine, schools)
     failing_schools = schools & (mine.status == FAIL)
-    n_failing_schools = np.bincount(frame[failing_schools].drop_duplicates()["where"].to_numpy(np.int64), minlength=mine.n)
+    n_failing_schools = _distinct_schools(mine, failing_schools)
     parts.append(np.where((n_schools > 0) & (n_district == 0), _ints(n_failing_schools) + "所学校未达标（共" + _ints(n_schools) + "所）", ""))
     n_missing = mine.count(mine.status == MISSING)
     parts.append(np.where(n_missing > 0, _ints(n_missing) + "项缺少数据", ""))
     return _join_nonempty(parts)
+
+
+def _distinct_schools(mine: _Checks, mask: np.ndarray) -> np.ndarray:
+    """Distinct schools per district among the rows of ``mask`` (a school lies in one district)."""
+    codes = pd.factorize(mine.school_id[mask])[0]
+    if not len(codes):
+        return np.zeros(mine.n, dtype=np.int64)
+    first = first_rows(codes, int(codes.max()) + 1)
+    return np.bincount(mine.where[mask][first], minlength=mine.n)
 
 
 def _requirement(mine: _Checks, spec: Mapping[str, Any]) -> np.ndarray:
@@ -230,11 +251,11 @@ def _requirement(mine: _Checks, spec: Mapping[str, Any]) -> np.ndarray:
 
 
 def _requirement_computed(mine: _Checks) -> np.ndarray:
-    frame = mine.frame.assign(_where=mine.where)
+    frame = pd.DataFrame({c: mine.columns[c] for c in ("stage", "part_name", "comparison", "requirement", "unit")}).assign(_where=mine.where)
     frame = frame[frame["requirement"].notna().to_numpy(bool)]
     distinct = frame.drop_duplicates(["_where", "stage", "part_name", "comparison", "requirement", "unit"])  # distinct requirements only
-    stage = distinct["stage"].astype(str).map(lambda s: STAGES.get(s, s)).to_numpy(object)
-    texts = stage + distinct["part_name"].astype(str).to_numpy(object) + requirement_texts(
+    stage = lookup(distinct["stage"].to_numpy(object), lambda s: STAGES.get(str(s), str(s)))
+    texts = stage + distinct["part_name"].to_numpy(object) + requirement_texts(
         distinct["comparison"].to_numpy(object), distinct["requirement"].to_numpy(float), distinct["unit"].to_numpy(object))
     unique = pd.DataFrame({"where": distinct["_where"].to_numpy(np.int64), "text": texts}).drop_duplicates()
     where = unique["where"].to_numpy(np.int64)
@@ -246,18 +267,18 @@ def _failing_schools(mine: _Checks) -> np.ndarray:
     failing = (mine.status == FAIL) & (mine.school_id != "")
     if not failing.any():
         return np.full(mine.n, "", dtype=object)
-    rows = mine.frame[failing]
-    code, schools = pd.factorize(rows["school_id"].to_numpy(object))
+    rows = mine[failing]
+    code, schools = pd.factorize(rows.school_id)
     values = join_by_group(code, value_texts(rows), len(schools), sep="、")
     first = first_rows(code, len(schools))
-    names = rows["school_name"].to_numpy(object)[first]
+    names = rows["school_name"][first]
     texts = names + "（" + schools.astype(object) + "）" + values
     return join_by_group(mine.where[failing][first], texts, mine.n, sep="；")
 
 
 def _detail(mine: _Checks) -> np.ndarray:
-    note = mine.frame["note"].astype(str).to_numpy(object)
-    name = mine.frame["school_name"].astype(str).to_numpy(object)
+    note = mine["note"]
+    name = mine["school_name"]
     missing = (mine.status == MISSING) & (note != "")
     district = (mine.school_id == "") & np.isin(mine.status, [PASS, FAIL])
     # longer lists are summarised in `measured`
@@ -272,7 +293,7 @@ def _detail(mine: _Checks) -> np.ndarray:
 def _evidence_measured(mine: _Checks) -> np.ndarray:
     documents = mine.part == "document"
     n_documents = mine.count(documents)
-    labels = pd.Series(mine.status[documents]).map(STATUS_LABELS).to_numpy(object)
+    labels = lookup(mine.status[documents], STATUS_LABELS.get)
     counts = pd.DataFrame({"where": mine.where[documents], "label": labels, "first": np.arange(len(labels))})
     counts = counts.groupby(["where", "label"], sort=False).agg(n=("first", "size"), first=("first", "min")).reset_index()
     counts = counts.sort_values(["where", "n", "first"], ascending=[True, False, True], kind="stable")

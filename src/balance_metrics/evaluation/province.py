@@ -254,7 +254,7 @@ class ProvinceEvaluation:
             "balance": whole.by_district(resources.balance),
             "excluded": whole.by_district(resources.excluded),
             "items": whole.items,
-            "checks": whole.checks,
+            "checks": whole.by_district(whole.checks),
             "plan_targets": whole.plan_targets,
             "plan_checks": whole.by_district(whole.plan_checks),
             "satisfaction": whole.satisfaction,

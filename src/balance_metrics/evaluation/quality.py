@@ -58,7 +58,7 @@ def retention(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFra
     note = ("(" + text["retention_graduates"] + " − " + text["retention_transfers_in"] + " + " + text["retention_transfers_out"]
             + ") ÷ (" + text["retention_grade7_enrolment"] + " − " + text["retention_deaths"] + ")")
     note = np.where(lacking != "", "区级指标表缺少 " + lacking, np.where(rate.missing, "三年前初一入学人数为0", note)).astype(object)
-    return check_frame(item_id, "retention", "初中三年巩固率", ctx.ids, rate, minimum, ">=", "%", note=note)
+    return check_frame(item_id, "retention", "初中三年巩固率", ctx.positions, rate, minimum, ">=", "%", note=note)
 
 
 def disabled_enrolment(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
@@ -69,7 +69,7 @@ def disabled_enrolment(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> p
     rate = (enrolled * 100 / school_age).with_missing(none)
     note = np.where(none, "区内无适龄残疾儿童少年", np.where(rate.missing, "区级指标表缺少残疾儿童少年人数",
                     "入学" + fmt_many(enrolled.floats(), "人") + "，适龄" + fmt_many(school_age.floats(), "人"))).astype(object)
-    return check_frame(item_id, "disabled_enrolment", "残疾儿童少年入学率", ctx.ids, rate, minimum, ">=", "%",
+    return check_frame(item_id, "disabled_enrolment", "残疾儿童少年入学率", ctx.positions, rate, minimum, ">=", "%",
                        status=np.where(none, NOT_APPLICABLE, "").astype(object), note=note)
 
 
@@ -84,7 +84,7 @@ def training_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Da
     note = ("培训经费" + fmt_many(training.floats(), "元") + "，公用经费" + fmt_many(public.floats(), "元") + "，应不少于"
             + fmt_many((public * Ratios.const(minimum / 100, len(schools))).floats(), "元"))
     note = np.where(lacking, "缺少该校学校经费数据", note).astype(object)
-    return check_frame(item_id, "training_share", "教师培训经费占公用经费比例", schools["district_id"].to_numpy(object), rate, minimum, ">=", "%",
+    return check_frame(item_id, "training_share", "教师培训经费占公用经费比例", schools["_district"].to_numpy(np.int64), rate, minimum, ">=", "%",
                        school_id=schools["school_id"].astype(str).to_numpy(object), school_name=schools["school_name"].astype(str).to_numpy(object),
                        note=note)
 
@@ -196,16 +196,17 @@ def quality_monitoring(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> p
     definition = str(spec["difference_rate"])
     table = ctx.dataset.table("quality")
     if table is None:
-        return check_frame(item_id, "level3", "Ⅲ级及以上学生比例", ctx.ids, None, minimum, ">=", "%", note="未提供质量监测结果（quality 表）")
+        return check_frame(item_id, "level3", "Ⅲ级及以上学生比例", ctx.positions, None, minimum, ">=", "%", note="未提供质量监测结果（quality 表）")
     if ctx.dataset.multi_district and "district_id" not in table.columns:
         district_of = ctx.dataset.schools.drop_duplicates("school_id").set_index("school_id")["district_id"]
         table = table.assign(district_id=table["school_id"].map(district_of).astype(object))
     rates = difference_rates_by_district(table, definition)
-    rates = rates[ctx.position(rates["district_id"].to_numpy(object)) >= 0]
+    where = ctx.position(rates["district_id"].to_numpy(object))
+    rates, where = rates[where >= 0], where[where >= 0]
     stage = rates["stage"].astype(str).to_numpy(object)
     subject = rates["subject"].astype(str).to_numpy(object)
     label = pd.Series(stage).map(lambda s: STAGES.get(s, s)).to_numpy(object) + subject
-    district = rates["district_id"].to_numpy(object) if "district_id" in rates else ""
+    district = where
     level3 = check_frame(item_id, "level3", "Ⅲ级及以上学生比例", district, _settled(rates["level3_percent"]), minimum, ">=", "%",
                          stage=stage, target=subject,
                          note=label + "，" + rates["schools"].astype(str).to_numpy(object) + "所学校，测试" + rates["students_tested"].astype(str).to_numpy(object) + "人")

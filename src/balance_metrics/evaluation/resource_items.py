@@ -43,7 +43,7 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
     below = verdicts["indicators_below_floor"].to_numpy(int)
     met_ok, below_ok = met >= minimum, below <= 0
     frame = pd.DataFrame({
-        "district_id": np.repeat(district_key(verdicts), 2),
+        "district_id": np.repeat(ctx.position(district_key(verdicts)), 2),
         "item_id": item_id,
         "part": np.tile(np.array(["indicators_met", "below_floor"], dtype=object), n),
         "part_name": np.tile(np.array(["达到要求的指标数", f"低于{floor_label}的指标数"], dtype=object), n),
@@ -82,7 +82,7 @@ def balance_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
     stage = balance["stage"].astype(str).to_numpy(object)
     limits = Ratios.mapped(stage, {s: std.cv_limit(s) for s in pd.unique(stage)})
     measured = Ratios.binary(cv)
-    return check_frame(item_id, "cv", "差异系数", district_key(balance), measured, limits, "<=", "",
+    return check_frame(item_id, "cv", "差异系数", ctx.position(district_key(balance)), measured, limits, "<=", "",
                        stage=stage, target=balance["indicator"].astype(str).to_numpy(object),
                        status=np.where(balance["passed"].to_numpy(bool), PASS, FAIL).astype(object), note=note)
 

@@ -150,19 +150,19 @@ def satisfaction_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd
     minimum = exact(spec["min_percent"])
     table = satisfaction(ctx.dataset, ctx.standard, ctx.ids)
     if table.empty:
-        return check_frame(item_id, "satisfaction", "社会认可度", ctx.ids, None, minimum, ">=", "%", note="未提供满意度调查数据（survey 表）")
+        return check_frame(item_id, "satisfaction", "社会认可度", ctx.positions, None, minimum, ">=", "%", note="未提供满意度调查数据（survey 表）")
     decide_on = str(spec.get("decide_on", "rate"))  # checked at load
     width = len(SURVEY_GROUPS) + 1
     frames, order = [], []
     overall = table.iloc[width - 1::width].reset_index(drop=True)
-    frames.append(check_frame(item_id, "satisfaction", "社会认可度", ctx.ids, _decisive(overall, decide_on), minimum, ">=", "%",
+    frames.append(check_frame(item_id, "satisfaction", "社会认可度", ctx.positions, _decisive(overall, decide_on), minimum, ">=", "%",
                               note=_overall_notes(table, overall, width, float(exact(spec["confidence"])))))
     order.append(np.arange(len(ctx.ids)) * (width + 1))
     for k, group in enumerate(spec.get("required_groups", [])):  # a loop over the required groups
         rows = table.iloc[list(SURVEY_GROUPS).index(group)::width].reset_index(drop=True)
         listed = ((rows["respondents"] == 0) | bool(spec.get("require_each_group", False))).to_numpy(bool)
         rows = rows[listed]
-        frames.append(check_frame(item_id, "group_satisfaction", "群体满意度", rows["district_id"].to_numpy(object), _decisive(rows, decide_on),
+        frames.append(check_frame(item_id, "group_satisfaction", "群体满意度", ctx.position(rows["district_id"].to_numpy(object)), _decisive(rows, decide_on),
                                   minimum, ">=", "%", target=rows["group_name"].astype(str).to_numpy(object),
                                   note=np.where(rows["note"] != "", rows["note"], rows["respondents"].astype(str) + "人").astype(object)))
         order.append(np.flatnonzero(listed) * (width + 1) + k + 1)
