@@ -102,6 +102,8 @@ def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvalu
     district_of = district_of["district_id"].astype(object) if "district_id" in district_of.columns else None
     key = schools["school_id"].map(district_of).to_numpy(object) if district_of is not None else np.full(len(schools), "", dtype=object)
     schools.insert(0, "district_id", key)
+    for column in ("school_id", "school_name"):  # plain str objects: the rules copy them into every check
+        schools[column] = schools[column].astype(str).astype(object)
     ids = np.asarray(ids, dtype=object)
     schools["_district"] = pd.Index(ids).get_indexer(key)
     return Context(

@@ -135,7 +135,12 @@ def item_issues(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
     size = np.bincount(codes, minlength=n)
     head = open_checks.iloc[first]
     item_id = head["item_id"].to_numpy(object)
-    area = info["area"].reindex(item_id).to_numpy(object)
+    head_item = item_code[first]
+
+    def of_item(column: str) -> np.ndarray:
+        return info[column].reindex(item_names).to_numpy()[head_item]
+
+    area = of_item("area")
     veto = area == "veto"
     failed = failed_rows[first]
     severity = np.where(failed, np.where(veto, 1, 2), 3)
@@ -145,10 +150,10 @@ def item_issues(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
         "district_id": head["district_id"].to_numpy(object),
         "severity": severity,
         "severity_label": lookup(severity, SEVERITY_LABELS.get),
-        "area_name": info["area_name"].reindex(item_id).to_numpy(object),
+        "area_name": of_item("area_name"),
         "item_id": item_id,
-        "item_name": info["name"].reindex(item_id).to_numpy(object),
-        "responsible": info["responsible"].reindex(item_id).to_numpy(object),
+        "item_name": of_item("name"),
+        "responsible": of_item("responsible"),
         "school_id": head["school_id"].to_numpy(object),
         "school_name": np.where(school_name != "", school_name, DISTRICT_WIDE),
         "description": join_by_group(codes, describe_many(open_checks), n, sep="；"),
@@ -159,7 +164,7 @@ def item_issues(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
         "_district": where[is_open][first],
         "_k1": np.where(veto, 0, 1),
         "_k2": lookup(area, AREA_ORDER.index).astype(np.int64),
-        "_k3": position.reindex(item_id).to_numpy(np.int64),
+        "_k3": position.reindex(item_names).to_numpy(np.int64)[head_item],
     })
 
 

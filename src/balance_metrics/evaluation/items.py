@@ -107,6 +107,9 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
     order = np.argsort(item_codes, kind="stable")
     bounds = np.searchsorted(item_codes[order], np.arange(len(item_names) + 1))
     by_item = {name: order[bounds[k]:bounds[k + 1]] for k, name in enumerate(item_names)}
+    ref_where = pd.Index(ids).get_indexer(references.index.get_level_values(0).to_numpy(object)) if len(references) else np.zeros(0, dtype=np.int64)
+    ref_items = references.index.get_level_values(1).to_numpy(object) if len(references) else np.zeros(0, dtype=object)
+    ref_texts = references.to_numpy(object)
     frames = []
     for item_id, spec in specs.items():  # a loop over the item definitions
         rows = by_item.get(item_id, np.zeros(0, dtype=np.int64))
@@ -114,7 +117,9 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
         item = standard.items[item_id]
         status = _combine(mine)
         evidence_based = specs[spec.get("same_as", item_id)].get("rule") == "evidence"
-        evidence_text = references.reindex(pd.MultiIndex.from_arrays([ids, np.full(n, item_id, dtype=object)])).fillna("")
+        evidence_text = np.full(n, "", dtype=object)
+        mask = (ref_items == item_id) & (ref_where >= 0)
+        evidence_text[ref_where[mask]] = ref_texts[mask]
         frames.append(pd.DataFrame({
             "district_id": ids,
             "id": item_id,
@@ -129,7 +134,7 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
             "status_label": lookup(status, STATUS_LABELS.get),
             "failing_schools": _failing_schools(mine),
             "detail": _detail(mine),
-            "evidence": evidence_text.to_numpy(object),
+            "evidence": evidence_text,
             "responsible": spec.get("responsible", ""),
             "source": spec.get("source", ""),
         }))
