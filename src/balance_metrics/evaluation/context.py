@@ -47,6 +47,13 @@ class Context:
     figures: DistrictTable
     resources: ResourceEvaluation
     _district: list = field(default_factory=list, repr=False, compare=False)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, computed once per context (views several rules share)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     @property
     def ids(self) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
-from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, check_frame, stack_checks
+from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, check_frame, lookup, stack_checks
 from balance_metrics.evaluation.context import Context, Rule, district_key
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.contract.schema import EVIDENCE_STATUSES
@@ -29,15 +29,23 @@ def evidence_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Dat
     table = ctx.dataset.table("evidence")
     if table is None:
         return check_frame(item_id, "evidence", "佐证材料", ctx.positions, None, None, "", "", note="未提供佐证材料表（evidence）")
-    documents = table[(table["item_id"] == item_id).to_numpy(bool)]
-    where = ctx.position(district_key(documents))
-    documents, where = documents[where >= 0], where[where >= 0]
+    every = ctx.once("evidence", lambda: _documents(ctx, table))
+    mine = (every["item_id"] == item_id) & (every["where"] >= 0)
+    where = every["where"][mine]
     lacking = np.bincount(where, minlength=len(ctx.ids)) == 0
     none = check_frame(item_id, "evidence", "佐证材料", ctx.positions[lacking], None, None, "", "", note="无佐证材料记录")
     found = check_frame(item_id, "document", "佐证材料", where, None, None, "", "",
-                        status=documents["status"].astype(object).map(_STATUS).to_numpy(object),
-                        target=_texts(documents["reference"]), note=document_texts(documents))
+                        status=every["status"][mine], target=every["reference"][mine], note=every["text"][mine])
     return stack_checks([none, found])
+
+
+def _documents(ctx: Context, table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Every document of the evidence table, its district position and text (once for all items)."""
+    return {
+        "item_id": table["item_id"].to_numpy(object), "where": ctx.position(district_key(table)),
+        "status": lookup(table["status"].to_numpy(object), _STATUS.get), "reference": _texts(table["reference"]),
+        "text": document_texts(table),
+    }
 
 
 def document_texts(documents: pd.DataFrame) -> np.ndarray:
@@ -51,7 +59,7 @@ def document_texts(documents: pd.DataFrame) -> np.ndarray:
     reference = _texts(documents["reference"])
     text = np.where(reference != "", reference, "（未注明材料）").astype(object)
     text = np.where(who != "", text + "（" + who + "）", text)
-    text = text + "：" + documents["status"].astype(object).map(EVIDENCE_STATUSES).to_numpy(object)
+    text = text + "：" + lookup(documents["status"].to_numpy(object), EVIDENCE_STATUSES.get)
     note = _texts(documents["note"])
     return np.where(note != "", text + "；" + note, text).astype(object)
 

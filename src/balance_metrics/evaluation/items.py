@@ -298,12 +298,18 @@ def _detail(mine: _Checks) -> np.ndarray:
 def _evidence_measured(mine: _Checks) -> np.ndarray:
     documents = mine.part == "document"
     n_documents = mine.count(documents)
-    labels = lookup(mine.status[documents], STATUS_LABELS.get)
-    counts = pd.DataFrame({"where": mine.where[documents], "label": labels, "first": np.arange(len(labels))})
-    counts = counts.groupby(["where", "label"], sort=False).agg(n=("first", "size"), first=("first", "min")).reset_index()
-    counts = counts.sort_values(["where", "n", "first"], ascending=[True, False, True], kind="stable")
-    listed = join_by_group(counts["where"].to_numpy(np.int64), counts["label"].to_numpy(object) + _ints(counts["n"].to_numpy()),
-                           mine.n, sep="、")
+    if not documents.any():
+        return np.full(mine.n, "无佐证材料", dtype=object)
+    label_code, labels = pd.factorize(lookup(mine.status[documents], STATUS_LABELS.get))
+    cell = mine.where[documents] * len(labels) + label_code
+    counts = np.bincount(cell, minlength=mine.n * len(labels))
+    first = np.full(mine.n * len(labels), len(cell), dtype=np.int64)
+    np.minimum.at(first, cell, np.arange(len(cell)))
+    used = np.flatnonzero(counts)
+    # Per district: most documents first, ties in order of first appearance (as value_counts).
+    used = used[np.lexsort((first[used], -counts[used], used // len(labels)))]
+    texts = np.asarray(labels, dtype=object)[used % len(labels)] + _ints(counts[used])
+    listed = join_by_group(used // len(labels), texts, mine.n, sep="、")
     return np.where(n_documents == 0, "无佐证材料", "佐证材料" + _ints(n_documents) + "份：" + listed).astype(object)
 
 

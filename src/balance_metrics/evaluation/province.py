@@ -151,6 +151,26 @@ class ProvinceEvaluation:
         return self.whole.standard
 
     @property
+    def items(self) -> pd.DataFrame:
+        """Every district's items (district_id, then the columns of Evaluation.items)."""
+        return self.whole.items
+
+    @property
+    def checks(self) -> pd.DataFrame:
+        """Every district's checks (district_id, then the columns of Evaluation.checks)."""
+        return self.whole.checks
+
+    @property
+    def plan_targets(self) -> pd.DataFrame:
+        """Every district's plan targets (district_id, then the columns of Evaluation.plan_targets)."""
+        return self.whole.plan_targets
+
+    @property
+    def issue_list(self) -> pd.DataFrame:
+        """Every district's 问题清单 (district_id; ``no`` counts from 1 in each district)."""
+        return self.whole.issue_list
+
+    @property
     def period(self) -> str:
         return self.whole.period
 

@@ -148,7 +148,7 @@ def satisfaction_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd
     with ``require_each_group`` every group's rate must reach the minimum too.
     """
     minimum = exact(spec["min_percent"])
-    table = satisfaction(ctx.dataset, ctx.standard, ctx.ids)
+    table = ctx.once("satisfaction", lambda: satisfaction(ctx.dataset, ctx.standard, ctx.ids))
     if table.empty:
         return check_frame(item_id, "satisfaction", "社会认可度", ctx.positions, None, minimum, ">=", "%", note="未提供满意度调查数据（survey 表）")
     decide_on = str(spec.get("decide_on", "rate"))  # checked at load
