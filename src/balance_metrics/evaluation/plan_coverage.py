@@ -59,7 +59,7 @@ def _per_school(ctx: Context, spec: Mapping[str, Any], table: str, columns: list
     if table == "schools":
         values = frame.set_index("school_id")[columns]
     else:
-        owner = owner_of(ctx.dataset, ctx.standard)
+        owner = ctx.once("owner", lambda: owner_of(ctx.dataset, ctx.standard))
         rows = frame.assign(_owner=frame["school_id"].map(owner))
         numeric = rows[columns].astype("float64")
         grouped = numeric.groupby(rows["_owner"])
