@@ -256,13 +256,19 @@ def _requirement(mine: _Checks, spec: Mapping[str, Any]) -> np.ndarray:
 
 
 def _requirement_computed(mine: _Checks) -> np.ndarray:
-    frame = pd.DataFrame({c: mine.columns[c] for c in ("stage", "part_name", "comparison", "requirement", "unit")}).assign(_where=mine.where)
-    frame = frame[frame["requirement"].notna().to_numpy(bool)]
-    distinct = frame.drop_duplicates(["_where", "stage", "part_name", "comparison", "requirement", "unit"])  # distinct requirements only
-    stage = lookup(distinct["stage"].to_numpy(object), lambda s: STAGES.get(str(s), str(s)))
-    texts = stage + distinct["part_name"].to_numpy(object) + requirement_texts(
-        distinct["comparison"].to_numpy(object), distinct["requirement"].to_numpy(float), distinct["unit"].to_numpy(object))
-    unique = pd.DataFrame({"where": distinct["_where"].to_numpy(np.int64), "text": texts}).drop_duplicates()
+    present = ~np.isnan(np.asarray(mine["requirement"], dtype=float))
+    columns = ("stage", "part_name", "comparison", "requirement", "unit")
+    # distinct requirements only: one integer key per (district, stage, part, comparison, requirement, unit)
+    key = mine.where[present].astype(np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(np.asarray(mine[column])[present])
+        key = key * max(len(uniques), 1) + codes
+    first = np.sort(np.unique(key, return_index=True)[1])
+    rows = np.flatnonzero(present)[first]
+    values = {c: np.asarray(mine[c])[rows] for c in columns}
+    stage = lookup(values["stage"], lambda s: STAGES.get(str(s), str(s)))
+    texts = stage + values["part_name"].astype(object) + requirement_texts(values["comparison"], values["requirement"].astype(float), values["unit"])
+    unique = pd.DataFrame({"where": mine.where[rows], "text": texts}).drop_duplicates()
     where = unique["where"].to_numpy(np.int64)
     joined = join_by_group(where, unique["text"].to_numpy(object), mine.n, sep="；")
     return np.where(np.bincount(where, minlength=mine.n) <= 3, joined, "按各校情况核定（见 checks 表）").astype(object)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from balance_metrics.standard.loader import exact
 
-_MAX_DECIMALS = 9
+_MAX_DECIMALS = 12
 
 
 def _ints(values: np.ndarray) -> np.ndarray:
