@@ -264,7 +264,7 @@ def _plan_targets(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, p
 
 def _view(whole: WholeEvaluation, district_id: str) -> Evaluation:
     """One district's :class:`Evaluation`: its rows of the whole tables."""
-    resources = whole.resources if not whole.keyed else whole.resources.select(district_id)
+    resources = whole.resources if not whole.keyed else whole.district_resources(district_id)
     found = whole.district_warnings.get(district_id)
     warnings = pd.concat([whole.warnings, found], ignore_index=True) if found is not None else whole.warnings
     blocking = whole.rows("blocking", district_id)

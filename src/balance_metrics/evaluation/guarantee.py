@@ -18,7 +18,7 @@ import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
 
-from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, NOT_APPLICABLE, check_frame, fmt, fmt_many, stack_checks
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, NOT_APPLICABLE, check_frame, fmt, fmt_many, lookup, stack_checks
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.contract.schema import DISTRICT_ITEMS
@@ -68,7 +68,7 @@ def music_art_rooms(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.D
     schools = schools[schools["classes"].to_numpy() != 0]
     classes = schools["classes"].to_numpy(np.int64)
     needed = -(-classes // per)
-    note = (schools["classes"].astype(str).to_numpy(object) + f"个班，按每{per}个班1间需" + needed.astype(str).astype(object) + "间")
+    note = lookup(classes, lambda c: f"{c}个班，按每{per}个班1间需{-(-c // per)}间")  # one text per class count
     ids = _school_columns(schools)
     built = schools["year_built"]
     exempt = (built < exempt_before).fillna(False).to_numpy(bool) if exempt_before else np.zeros(len(schools), dtype=bool)

@@ -23,6 +23,7 @@ from balance_metrics.evaluation.issue_list import issue_list_zh
 
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.engine.resources import ResourceEvaluation
+from balance_metrics.engine.sections import Sections
 from balance_metrics.standard.loader import Standard
 
 RANKING_COLUMNS = [
@@ -86,6 +87,25 @@ class WholeEvaluation:
             self._cache[key] = frame.groupby("district_id", sort=False).indices if len(frame) else {}
         positions = self._cache[key].get(district_id, np.zeros(0, dtype=np.int64))
         return frame.iloc[positions].drop(columns="district_id").reset_index(drop=True)
+
+    def district_rows(self, frame: pd.DataFrame, key: object, district_id: str) -> pd.DataFrame:
+        """One district's rows of any table with district_id (kept), row positions grouped once per table."""
+        if key not in self._cache:
+            self._cache[key] = frame.groupby("district_id", sort=False).indices if len(frame) and "district_id" in frame else {}
+        if not len(frame) or "district_id" not in frame:
+            return frame
+        return frame.iloc[self._cache[key].get(district_id, np.zeros(0, dtype=np.int64))].reset_index(drop=True)
+
+    def district_resources(self, district_id: str) -> ResourceEvaluation:
+        """One district's resource evaluation (as :meth:`ResourceEvaluation.select`, grouped once)."""
+        r = self.resources
+
+        def rows(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+            return self.district_rows(frame, ("resources", name), district_id)
+
+        basis = None if r.basis is None else Sections(rows("basis.sections", r.basis.sections), rows("basis.excluded", r.basis.excluded))
+        return ResourceEvaluation(rows("sections", r.sections), rows("verdicts", r.verdicts), rows("balance", r.balance),
+                                  rows("excluded", r.excluded), r.standard, r.period, basis)
 
     def district(self, district_id: str):
         """One district's Evaluation (built once, when first asked for)."""
