@@ -52,6 +52,10 @@ def test_ratios_read_data_as_written_decimals():
     assert floor.compare(Ratios.of([3.825]), ">=").tolist() == [True]
     assert (Ratios.of([1.955]) - Ratios.of([1.954])).floats().tolist() == [float(Fraction(1, 1000))]
     assert Ratios.of([np.nan, 2.0]).missing.tolist() == [True, False]
+    # Products beyond int64 switch to Python integers and stay exact.
+    big = Ratios.of([123456789012.345]) * Ratios.of([987654321098.765]) / Ratios.of([3.0])
+    assert big.floats().tolist() == [float(exact("123456789012.345") * exact("987654321098.765") / 3)]
+    assert big.compare(Ratios.const(exact("123456789012.345") * exact("987654321098.765") / 3, 1), ">=").tolist() == [True]
 
 
 @settings(max_examples=200, deadline=None)
