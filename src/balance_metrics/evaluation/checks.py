@@ -183,9 +183,23 @@ def fmt_many(values: object, unit: str = "", digits: int | None = None) -> np.nd
     Each distinct value is formatted once (codes from :func:`pandas.factorize`).
     """
     x = np.asarray(values, dtype=float).reshape(-1)
+    if not len(x):
+        return np.zeros(0, dtype=object)
     codes, uniques = pd.factorize(x, use_na_sentinel=False)
-    texts = np.array([fmt(v, unit, digits) for v in uniques.tolist()], dtype=object)  # one per distinct value
-    return texts[codes] if len(x) else np.zeros(0, dtype=object)
+    money = unit in _MONEY_UNITS
+    places = unit_decimals(unit)[0] if digits is None else digits
+    spec = ("{:,.%df}" if money else "{:.%df}") % places
+    # One text per distinct value, as fmt writes it: fixed decimals, trailing zeros dropped.
+    texts = [spec.format(v) for v in uniques.tolist()]
+    texts = [t.rstrip("0").rstrip(".") + unit if "." in t else t + unit for t in texts]
+    out = np.empty(len(uniques), dtype=object)
+    out[:] = texts
+    if unit in _WHOLE_UNITS:
+        whole = np.isfinite(uniques) & (np.mod(np.where(np.isfinite(uniques), uniques, 0), 1) == 0)
+        whole_spec = "{:,.0f}" if money else "{:.0f}"
+        out[whole] = [whole_spec.format(v) + unit for v in uniques[whole].tolist()]
+    out[np.isnan(uniques)] = "—"
+    return out[codes]
 
 
 def fmt_by_unit(values: object, units: object, digits: int | None = None) -> np.ndarray:
