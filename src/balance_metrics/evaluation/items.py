@@ -113,7 +113,7 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
     frames = []
     for item_id, spec in specs.items():  # a loop over the item definitions
         rows = by_item.get(item_id, np.zeros(0, dtype=np.int64))
-        mine = _Checks({c: v[rows] for c, v in columns.items()}, where[rows], n)
+        mine = _Checks(columns, rows, where[rows], n)
         item = standard.items[item_id]
         status = _combine(mine)
         evidence_based = specs[spec.get("same_as", item_id)].get("rule") == "evidence"
@@ -167,18 +167,31 @@ def value_texts(checks: pd.DataFrame) -> np.ndarray:
 
 
 class _Checks:
-    """One item's checks (column arrays) with each row's district position (0 … n − 1)."""
+    """One item's checks: row positions into the whole check columns (taken
+    when a column is asked for) and each row's district position (0 … n − 1)."""
 
-    def __init__(self, columns: dict[str, np.ndarray], where: np.ndarray, n: int):
-        self.columns, self.where, self.n = columns, where, n
-        self.status = columns["status"]
-        self.part = columns["part"]
-        self.school_id = columns["school_id"]
+    def __init__(self, base: dict[str, np.ndarray], rows: np.ndarray, where: np.ndarray, n: int):
+        self.base, self.rows, self.where, self.n = base, rows, where, n
+        self._taken: dict[str, np.ndarray] = {}
 
-    def __getitem__(self, mask: object) -> "_Checks":
-        if isinstance(mask, str):
-            return self.columns[mask]
-        return _Checks({c: v[mask] for c, v in self.columns.items()}, self.where[mask], self.n)
+    def __getitem__(self, key: object) -> object:
+        if isinstance(key, str):
+            if key not in self._taken:
+                self._taken[key] = self.base[key][self.rows]
+            return self._taken[key]
+        return _Checks(self.base, self.rows[key], self.where[key], self.n)
+
+    @property
+    def status(self) -> np.ndarray:
+        return self["status"]
+
+    @property
+    def part(self) -> np.ndarray:
+        return self["part"]
+
+    @property
+    def school_id(self) -> np.ndarray:
+        return self["school_id"]
 
     def count(self, mask: np.ndarray | None = None) -> np.ndarray:
         where = self.where if mask is None else self.where[mask]
