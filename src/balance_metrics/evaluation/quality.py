@@ -130,29 +130,13 @@ def difference_rates(quality: pd.DataFrame, definition: str = "cv") -> pd.DataFr
         weighted, %), mean_score, difference_rate (dimensionless; NaN when the
         definition needs score_sd and a school lacks it).
     """
-    if definition not in DIFFERENCE_RATES:
-        raise StandardError(f"unknown 校际差异率 definition {definition!r}; use one of {', '.join(DIFFERENCE_RATES)}")
-    rows = []
-    for (stage, subject), group in quality.groupby(["stage", "subject"], sort=False):
-        weights = group["students_tested"].to_numpy(float)
-        means = group["mean_score"].to_numpy(float)
-        sds = group["score_sd"].to_numpy(float) if "score_sd" in group else np.full(len(group), np.nan)
-        needs_sd = definition == "variance_share"
-        rate = np.nan if needs_sd and np.isnan(sds).any() else DIFFERENCE_RATES[definition](means, sds, weights)
-        rows.append({
-            "stage": stage,
-            "subject": subject,
-            "schools": len(group),
-            "students_tested": int(weights.sum()),
-            "level3_percent": float(np.dot(weights, group["level3_percent"].to_numpy(float)) / weights.sum()),
-            "mean_score": float(np.dot(weights, means) / weights.sum()),
-            "difference_rate": float(rate),
-        })
-    return pd.DataFrame(rows, columns=["stage", "subject", "schools", "students_tested", "level3_percent", "mean_score", "difference_rate"])
+    rates = difference_rates_by_district(quality.drop(columns="district_id", errors="ignore"), definition)
+    return rates.drop(columns="district_id")
 
 
 def difference_rates_by_district(quality: pd.DataFrame, definition: str = "cv") -> pd.DataFrame:
-    """:func:`difference_rates` of every district at once (grouped sums).
+    """:func:`difference_rates` of every district at once (grouped sums with
+    ``np.bincount``; the formulas of :func:`cv_of_means` and :func:`variance_share`).
 
     Returns
     -------

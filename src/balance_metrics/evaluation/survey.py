@@ -12,7 +12,6 @@ Wilson score interval (without continuity correction) at the standard's
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
