@@ -5,6 +5,7 @@ describe); one call over many districts gives each district its own tables."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from fractions import Fraction
 
 import numpy as np
@@ -112,3 +113,34 @@ def test_province_views_are_the_rows_of_the_whole_tables(tmp_path):
     assert tables["checks"]["district_id"].tolist() == sorted(tables["checks"]["district_id"])
     assert len(tables["items"]) == 2 * len(together.district("120113").items)
     assert together.passed == all(e.passed for e in together.districts.values())
+
+
+@pytest.mark.parametrize("standard", ["national-2017", "beichen-2021"])
+def test_generated_province_each_district_equals_it_alone(tmp_path, standard):
+    """Seeded synthetic districts (benchmarks/national.py: combined schools, campuses,
+    teaching points, special schools): every table of each district evaluated with
+    the others equals the same district evaluated alone."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from national import make_national, write
+
+    tables = make_national(300, seed=3)
+    province = load_period(write(tables, tmp_path / "province" / "2022Q4"))
+    together = evaluate(province, standard)
+    ids = list(together.districts)
+    assert len(ids) >= 3
+    school_district = tables["schools"].set_index("school_id")["district_id"]
+    for district_id in ids:
+        mine = {}
+        for name, frame in tables.items():
+            key = frame["district_id"] if "district_id" in frame else frame["school_id"].map(school_district)
+            mine[name] = frame[(key == district_id).to_numpy(bool)].drop(columns=["district_id", "district_name"], errors="ignore")
+        alone = evaluate(load_period(write(mine, tmp_path / district_id / "2022Q4")), standard)
+        view = together.district(district_id)
+        for name, table in alone.tables().items():
+            if name == "summary":
+                continue
+            got = view.tables()[name].drop(columns=["district_id", "district_name"], errors="ignore")
+            pd.testing.assert_frame_equal(got.reset_index(drop=True), table.reset_index(drop=True), check_dtype=False, obj=f"{district_id} {name}")
+        pd.testing.assert_frame_equal(view.summary(), alone.summary())
