@@ -61,8 +61,12 @@ def dense_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def first_rows(codes: np.ndarray, n_groups: int) -> np.ndarray:
     """Position of each group's first row (codes 0 … n_groups − 1, all present)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size == 0:
+        return np.zeros(0, dtype=np.int64)
     if is_sorted(codes):
         return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     first = np.full(n_groups, codes.size, dtype=np.int64)
     np.minimum.at(first, codes, np.arange(codes.size))
     return first
+

@@ -14,9 +14,11 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from balance_metrics.common.labels import ITEM_STATUS_LABELS
+from balance_metrics.evaluation.ratios import Ratios
 
 PASS = "pass"
 FAIL = "fail"
@@ -36,7 +38,7 @@ COMPARISONS: dict[str, Callable[[Fraction, Fraction], bool]] = {
 COMPARISON_LABELS: dict[str, str] = {">=": "≥", "<=": "≤", "<": "<", ">": ">"}
 
 CHECK_COLUMNS: list[str] = [
-    "item_id", "part", "part_name", "school_id", "school_name", "stage", "target",
+    "district_id", "item_id", "part", "part_name", "school_id", "school_name", "stage", "target",
     "measured", "requirement", "comparison", "unit", "status", "shortfall", "note",
 ]
 
@@ -93,6 +95,7 @@ def check_row(
             status = PASS if compare(measured, requirement, comparison) else FAIL
     gap = shortfall(measured, requirement, comparison) if measured is not None and requirement is not None else None
     return {
+        "district_id": "",
         "item_id": item_id,
         "part": part,
         "part_name": part_name,
@@ -169,3 +172,148 @@ def fmt(value: float | Fraction | None, unit: str = "", digits: int | None = Non
 def requirement_text(comparison: str, requirement: float | Fraction | None, unit: str) -> str:
     """``"≥95%"`` for a check's requirement."""
     return f"{COMPARISON_LABELS.get(comparison, comparison)}{fmt(requirement, unit)}"
+
+
+# -- whole columns ---------------------------------------------------------------
+
+
+def fmt_many(values: object, unit: str = "", digits: int | None = None) -> np.ndarray:
+    """:func:`fmt` of a whole column of numbers in one unit (object array of str).
+
+    Each distinct value is formatted once (codes from :func:`pandas.factorize`).
+    """
+    x = np.asarray(values, dtype=float).reshape(-1)
+    if not len(x):
+        return np.zeros(0, dtype=object)
+    codes, uniques = pd.factorize(x, use_na_sentinel=False)
+    money = unit in _MONEY_UNITS
+    places = unit_decimals(unit)[0] if digits is None else digits
+    spec = ("{:,.%df}" if money else "{:.%df}") % places
+    # One text per distinct value, as fmt writes it: fixed decimals, trailing zeros dropped.
+    texts = [spec.format(v) for v in uniques.tolist()]
+    texts = [t.rstrip("0").rstrip(".") + unit if "." in t else t + unit for t in texts]
+    out = np.empty(len(uniques), dtype=object)
+    out[:] = texts
+    if unit in _WHOLE_UNITS:
+        whole = np.isfinite(uniques) & (np.mod(np.where(np.isfinite(uniques), uniques, 0), 1) == 0)
+        whole_spec = "{:,.0f}" if money else "{:.0f}"
+        out[whole] = [whole_spec.format(v) + unit for v in uniques[whole].tolist()]
+    out[np.isnan(uniques)] = "—"
+    return out[codes]
+
+
+def fmt_by_unit(values: object, units: object, digits: int | None = None) -> np.ndarray:
+    """:func:`fmt` of a column whose unit varies by row (one pass per unit)."""
+    x = np.asarray(values, dtype=float).reshape(-1)
+    units = np.asarray(units, dtype=object).reshape(-1)
+    unit_codes, unit_names = pd.factorize(units)
+    if len(unit_names) == 1:
+        return fmt_many(x, str(unit_names[0]), digits)
+    out = np.empty(len(x), dtype=object)
+    for k, unit in enumerate(unit_names):  # a loop over the few units
+        mask = unit_codes == k
+        out[mask] = fmt_many(x[mask], str(unit), digits)
+    return out
+
+
+def requirement_texts(comparisons: object, requirements: object, units: object) -> np.ndarray:
+    """:func:`requirement_text` of whole columns."""
+    labels = lookup(comparisons, lambda c: COMPARISON_LABELS.get(c, c))
+    return labels + fmt_by_unit(requirements, units)
+
+
+def lookup(values: object, function: Callable[[object], object]) -> np.ndarray:
+    """``function`` of each value, computed once per distinct value (object array)."""
+    values = np.asarray(values, dtype=object).reshape(-1)
+    if not len(values):
+        return np.zeros(0, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    out = np.empty(len(uniques), dtype=object)
+    out[:] = [function(u) for u in uniques]  # one per distinct value
+    return out[codes]
+
+
+def _column(value: object, n: int) -> np.ndarray:
+    if isinstance(value, (np.ndarray, pd.Series, pd.Index, list)):
+        out = np.asarray(value, dtype=object).reshape(-1)
+        if len(out) != n:
+            raise ValueError(f"column of length {len(out)} for {n} checks")
+        return out
+    return np.full(n, value, dtype=object)
+
+
+def check_frame(
+    item_id: str,
+    part: object,
+    part_name: object,
+    district_id: object,
+    measured: Ratios | None,
+    requirement: Ratios | Fraction | None,
+    comparison: str,
+    unit: object,
+    *,
+    school_id: object = "",
+    school_name: object = "",
+    stage: object = "",
+    target: object = "",
+    note: object = "",
+    status: object = None,
+) -> pd.DataFrame:
+    """Many checks at once, judged exactly like :func:`check_row`.
+
+    Parameters
+    ----------
+    district_id : str or array
+        One value per check, or one for all (the length of the frame is that of
+        ``measured`` or of the first array given).
+    measured, requirement : Ratios, Fraction or None
+        Exact values in ``unit``; missing (or None) means "evidence missing".
+    status : array of str, optional
+        A given status per check (``""`` or None: judge it here).
+    """
+    lengths = [len(v) for v in (measured, requirement, district_id, school_id, status, note) if isinstance(v, (Ratios, np.ndarray, pd.Series, list))]
+    n = lengths[0] if lengths else 1
+    measured = Ratios(np.zeros(n, dtype=object), np.ones(n, dtype=object), np.ones(n, dtype=bool)) if measured is None else measured
+    if requirement is None:
+        requirement = Ratios(np.zeros(n, dtype=object), np.ones(n, dtype=object), np.ones(n, dtype=bool))
+    elif not isinstance(requirement, Ratios):
+        requirement = Ratios.const(requirement, n)
+    both = ~measured.missing & ~requirement.missing
+    met = measured.compare(requirement, comparison) if both.any() else np.zeros(n, dtype=bool)
+    judged = np.where(~both, MISSING, np.where(met, PASS, FAIL)).astype(object)
+    given = _column(status, n) if status is not None else np.full(n, None, dtype=object)
+    has_given = (pd.Series(given, dtype=object).fillna("").to_numpy(object) != "").astype(bool)
+    final = np.where(has_given, given, judged).astype(object)
+    gap = (requirement - measured) if comparison in (">=", ">") else (measured - requirement)
+    gap_f = gap.clip0().floats()
+    shortfall = np.where(final == FAIL, np.where(both, gap_f, np.nan), np.where(final == PASS, 0.0, np.nan))
+    return pd.DataFrame({
+        "district_id": _column(district_id, n),
+        "item_id": item_id,
+        "part": _column(part, n),
+        "part_name": _column(part_name, n),
+        "school_id": _column(school_id, n),
+        "school_name": _column(school_name, n),
+        "stage": _column(stage, n),
+        "target": _column(target, n),
+        "measured": measured.floats(),
+        "requirement": requirement.floats(),
+        "comparison": comparison,
+        "unit": _column(unit, n),
+        "status": final,
+        "shortfall": shortfall.astype(float),
+        "note": _column(note, n),
+    }, columns=CHECK_COLUMNS)
+
+
+def stack_checks(frames: list[pd.DataFrame], order: list[np.ndarray] | None = None) -> pd.DataFrame:
+    """Concatenate check frames; with ``order`` (one key array per frame), rows are
+    put in ascending key order (stable), e.g. a school's checks kept together."""
+    frames_kept = [f for f in frames if len(f)]
+    if not frames_kept:
+        return checks_frame([])
+    frame = pd.concat(frames_kept, ignore_index=True)
+    if order is not None:
+        keys = np.concatenate([k for f, k in zip(frames, order) if len(f)])
+        frame = frame.iloc[np.argsort(keys, kind="stable")].reset_index(drop=True)
+    return frame

@@ -1,18 +1,29 @@
-"""What every evaluation rule gets: the period, the standard and shared views of it."""
+"""What every evaluation rule gets: the period (one district or many), the
+standard and shared views of it.
+
+Rules run once over every district of the period: their check rows carry
+``district_id`` ("" for a one-district period), and district-level figures come
+as one row per district (:class:`~balance_metrics.evaluation.district.DistrictTable`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from balance_metrics.contract.dataset import Dataset
-from balance_metrics.evaluation.district import DistrictFigures, district_figures
+from balance_metrics.evaluation.district import DistrictFigures, DistrictTable, district_figures, district_table
 from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resources
 from balance_metrics.engine.schoolview import schools_view
 from balance_metrics.standard.loader import Standard
+
+
+#: Per-school counts of :func:`~balance_metrics.engine.schoolview.schools_view` (besides students_* / classes_*).
+COUNT_COLUMNS = ("teachers", "key_teachers", "certified_teachers", "all_students")
 
 
 @dataclass(frozen=True)
@@ -24,28 +35,113 @@ class Context:
     dataset : Dataset
     standard : Standard
     schools : DataFrame
-        :func:`balance_metrics.schoolview.schools_view` of the period.
-    district : DistrictFigures
+        :func:`balance_metrics.schoolview.schools_view` of the period, with
+        ``district_id`` ("" for a one-district period).
+    figures : DistrictTable
+        The districts evaluated (``figures.ids``) and their once-only figures.
     resources : ResourceEvaluation
+    district : DistrictFigures
+        The district figures (yearly series and sources too) of a one-district
+        context; built when asked for.
     """
 
     dataset: Dataset
     standard: Standard
     schools: pd.DataFrame
-    district: DistrictFigures
+    figures: DistrictTable
     resources: ResourceEvaluation
+    _district: list = field(default_factory=list, repr=False, compare=False)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, computed once per context (views several rules share)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The districts evaluated, in order."""
+        return self.figures.ids
+
+    @property
+    def positions(self) -> np.ndarray:
+        """0 … len(ids) − 1: the district of each row of a per-district array.
+
+        Check rows name their district by this position while the rules run
+        (``district_id`` becomes the id in :func:`~balance_metrics.evaluation.items.run_items`).
+        """
+        return np.arange(len(self.ids))
+
+    @property
+    def district(self) -> DistrictFigures:
+        if len(self.ids) != 1:
+            raise ValueError("district figures of one district: use a one-district context (per_district)")
+        if not self._district:
+            self._district.append(district_figures(self.dataset))
+        return self._district[0]
+
+    def school_positions(self, school_ids: object) -> np.ndarray:
+        """District position of each school of the period (campuses too)."""
+        schools = self.dataset.schools.drop_duplicates("school_id")
+        if "district_id" not in schools.columns:
+            return np.zeros(len(np.asarray(school_ids)), dtype=np.int64)
+        where = pd.Series(self.position(schools["district_id"].to_numpy(object)), index=schools["school_id"].to_numpy(object))
+        return where.reindex(np.asarray(school_ids, dtype=object)).to_numpy()
+
+    def position(self, district_ids: object) -> np.ndarray:
+        """Position in :attr:`ids` of each district id (-1 for an unknown one)."""
+        index = pd.Index(self.ids)
+        return index.get_indexer(np.asarray(district_ids, dtype=object))
 
 
-def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvaluation | None = None) -> Context:
-    """Compute the shared views once for all rules (``resources`` when already computed)."""
+def district_key(frame: pd.DataFrame) -> np.ndarray:
+    """A table's ``district_id`` column as an object array ("" when it has none)."""
+    if "district_id" in frame.columns:
+        return frame["district_id"].astype(object).to_numpy()
+    return np.full(len(frame), "", dtype=object)
+
+
+def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvaluation | None = None,
+                  ids: object | None = None) -> Context:
+    """Compute the shared views once for all rules (``resources`` when already
+    computed; ``ids``: the districts, by default every one in the period)."""
+    if ids is None:
+        ids = dataset.districts()["district_id"].to_numpy(object)
+    schools = schools_view(dataset, standard)
+    district_of = dataset.schools.drop_duplicates("school_id").set_index("school_id")
+    district_of = district_of["district_id"].astype(object) if "district_id" in district_of.columns else None
+    key = schools["school_id"].map(district_of).to_numpy(object) if district_of is not None else np.full(len(schools), "", dtype=object)
+    schools.insert(0, "district_id", key)
+    # A school without sections (e.g. vocational) has no pupil or class counts: 0, as
+    # whole numbers whatever other schools the period holds.
+    counts = [c for c in schools.columns if c.split("_")[0] in ("students", "classes") or c in COUNT_COLUMNS]
+    schools[counts] = schools[counts].fillna(0).astype("int64")
+    for column in ("school_id", "school_name"):  # plain str objects: the rules copy them into every check
+        schools[column] = schools[column].astype(str).astype(object)
+    ids = np.asarray(ids, dtype=object)
+    schools["_district"] = pd.Index(ids).get_indexer(key)
     return Context(
         dataset=dataset,
         standard=standard,
-        schools=schools_view(dataset, standard),
-        district=district_figures(dataset),
+        schools=schools,
+        figures=district_table(dataset, ids),
         resources=evaluate_resources(dataset, standard) if resources is None else resources,
     )
 
 
-#: An item rule: (context, item id, the item's standard entry) -> check rows.
-Rule = Callable[[Context, str, Mapping[str, Any]], list[dict[str, object]]]
+def per_district(ctx: Context, datasets: Mapping[str, Dataset]) -> dict[str, Context]:
+    """One-district contexts (for measures that work one district at a time)."""
+    if len(ctx.ids) == 1 and ctx.ids[0] == "":
+        return {"": ctx}
+    schools = dict(tuple(ctx.schools.assign(_district=0).groupby("district_id", sort=False)))
+    return {
+        d: Context(datasets[d], ctx.standard, schools.get(d, ctx.schools.iloc[0:0]).reset_index(drop=True),
+                   district_table(datasets[d], np.array([d], dtype=object)), ctx.resources.select(d))
+        for d in ctx.ids  # only for plan targets and cross-checks (see evaluate)
+    }
+
+
+#: An item rule: (context, item id, the item's standard entry) -> check rows (a
+#: DataFrame with :data:`~balance_metrics.evaluation.checks.CHECK_COLUMNS`).
+Rule = Callable[[Context, str, Mapping[str, Any]], pd.DataFrame]

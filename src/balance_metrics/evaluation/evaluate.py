@@ -10,21 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from balance_metrics.common.labels import READY_LABELS
 from balance_metrics.common.results import Result
 from balance_metrics.evaluation.checks import FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS
 from balance_metrics.common.errors import problems_frame
-from balance_metrics.evaluation.context import build_context
+from balance_metrics.evaluation.checks import CHECK_COLUMNS
+from balance_metrics.evaluation.context import Context, build_context, per_district
 from balance_metrics.evaluation.cross_checks import cross_check_warnings, cross_checks
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.evidence import evidence_references
 from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
-from balance_metrics.evaluation.items import item_specs, run_items, summarise_items
-from balance_metrics.evaluation.plan_targets import evaluate_plan
-from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resources
-from balance_metrics.evaluation.province import ProvinceEvaluation, split_by_district
+from balance_metrics.evaluation.items import item_specs, run_items_whole, summarise_items
+from balance_metrics.evaluation.plan_targets import PLAN_COLUMNS, evaluate_plan
+from balance_metrics.engine.resources import ResourceEvaluation
+from balance_metrics.evaluation.province import ProvinceEvaluation, WholeEvaluation, split_by_district
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
 from balance_metrics.evaluation.survey import satisfaction
 
@@ -153,14 +155,27 @@ class Evaluation(Result):
 
 def assess_readiness(items: pd.DataFrame, standard: Standard) -> Readiness:
     """Ready when no item has a blocking status (``[evaluation] blocking_statuses``)."""
-    blocking_statuses = list(standard.blocking_statuses)
-    blocking = items[items["status"].isin(blocking_statuses)].assign(veto=lambda f: f["area"] == "veto")
-    blocking = blocking.sort_values("veto", ascending=False, kind="stable")[BLOCKING_COLUMNS].reset_index(drop=True)
-    return Readiness(passed=blocking.empty, blocking=blocking)
+    blocking = blocking_items(items, standard)
+    return Readiness(passed=blocking.empty, blocking=blocking[BLOCKING_COLUMNS].reset_index(drop=True))
+
+
+def blocking_items(items: pd.DataFrame, standard: Standard, ids: object = None) -> pd.DataFrame:
+    """The items blocking recognition, district by district (in ``ids`` order), vetoes first."""
+    blocking = items[items["status"].isin(list(standard.blocking_statuses)).to_numpy(bool)].assign(veto=lambda f: f["area"] == "veto")
+    if ids is None or "district_id" not in blocking.columns:
+        return blocking.sort_values("veto", ascending=False, kind="stable").reset_index(drop=True)
+    district = pd.Index(np.asarray(ids, dtype=object)).get_indexer(blocking["district_id"].to_numpy(object))
+    blocking = blocking.assign(_district=district).sort_values(["_district", "veto"], ascending=[True, False], kind="stable")
+    return blocking[["district_id", *BLOCKING_COLUMNS]].reset_index(drop=True)
 
 
 def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD, district: str | list[str] | None = None):
     """Evaluate a period against every item of a standard.
+
+    Every rule runs once over all the districts of the period (whole-column);
+    a one-district period gives an :class:`Evaluation`, a period holding many
+    a :class:`~balance_metrics.evaluation.province.ProvinceEvaluation` whose
+    per-district Evaluations are views of the same whole tables.
 
     Parameters
     ----------
@@ -185,44 +200,85 @@ def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD, dist
     if not dataset.multi_district:
         if district is not None:
             raise ValueError("this period holds one district (no schools.district_id column); leave district out")
-        return _evaluate_one(dataset, std)
+        return evaluate_whole(dataset, std, np.array([""], dtype=object)).district("")
     known = dataset.districts()
     ids = list(known["district_id"]) if district is None else ([district] if isinstance(district, str) else list(district))
     unknown = sorted(set(ids) - set(known["district_id"]))
     if unknown:
         raise ValueError(f"unknown district_id(s) {unknown}")
     part = dataset if district is None else dataset.select(ids)
-    resources = evaluate_resources(part, std)
-    datasets = split_by_district(part, ids)
-    evaluations = {d: _evaluate_one(datasets[d], std, resources.select(d)) for d in ids}
+    whole = evaluate_whole(part, std, np.asarray(ids, dtype=object))
     names = dict(zip(known["district_id"], known["district_name"]))
-    return ProvinceEvaluation(evaluations, resources, names, std, dataset.period)
+    return ProvinceEvaluation(whole, names)
 
 
-def _evaluate_one(dataset: Dataset, std: Standard, resources: ResourceEvaluation | None = None) -> Evaluation:
+def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEvaluation:
+    """Every item, plan target, readiness and 问题清单 of every district of ``ids`` at once."""
     specs = item_specs(std)
-    ctx = build_context(dataset, std, resources)
-    checks = run_items(ctx, specs)
-    items = summarise_items(std, specs, checks, evidence_references(dataset))
-    targets, target_checks = evaluate_plan(ctx)
-    totals = cross_checks(ctx)
-    disagreeing = {c.target_id: c.text() for c in totals if not c.agrees}
-    if disagreeing:
-        extra = targets["target_id"].map(disagreeing).fillna("")
-        targets = targets.assign(detail=["；".join(t for t in pair if t) for pair in zip(targets["detail"], extra)])
-    found = cross_check_warnings(ctx, totals)
-    warnings = pd.concat([dataset.warnings, found], ignore_index=True) if len(found) else dataset.warnings
-    return Evaluation(
+    ctx = build_context(dataset, std, ids=ids)
+    checks, where = run_items_whole(ctx, specs)
+    items = summarise_items(std, specs, checks, evidence_references(dataset), ids, where)
+    targets, target_checks, warnings = _plan_targets(ctx)
+    return WholeEvaluation(
+        ids=ids,
         resources=ctx.resources,
         items=items,
         checks=checks,
         plan_targets=targets,
         plan_checks=target_checks,
-        satisfaction=satisfaction(dataset, std),
-        readiness=assess_readiness(items, std),
-        issue_list=issue_list(items, checks, targets, target_checks),
+        satisfaction=satisfaction(dataset, std, ids),
+        blocking=blocking_items(items, std, ids),
+        issue_list=issue_list(items, checks, targets, target_checks, ids, where),
         standard=std,
         period=dataset.period,
+        warnings=dataset.warnings,
+        district_warnings=warnings,
+        make=_view,
+    )
+
+
+def _plan_targets(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The plan targets and cross-checks, one district at a time (a local plan
+    is one district's; none for the national standard)."""
+    if not ctx.standard.plan_targets:
+        targets, target_checks = evaluate_plan(ctx)
+        return targets.assign(district_id="")[["district_id", *PLAN_COLUMNS]].iloc[0:0], target_checks, {}
+    multi = ctx.dataset.multi_district
+    contexts = per_district(ctx, split_by_district(ctx.dataset, list(ctx.ids))) if multi else {"": ctx}
+    all_targets, all_checks, warnings = [], [], {}
+    for district_id, one in contexts.items():  # per district: plan targets only
+        targets, target_checks = evaluate_plan(one)
+        totals = cross_checks(one)
+        disagreeing = {c.target_id: c.text() for c in totals if not c.agrees}
+        if disagreeing:
+            extra = targets["target_id"].map(disagreeing).fillna("")
+            targets = targets.assign(detail=["；".join(t for t in pair if t) for pair in zip(targets["detail"], extra)])
+        found = cross_check_warnings(one, totals)
+        if len(found):
+            warnings[district_id] = found
+        all_targets.append(targets.assign(district_id=district_id))
+        all_checks.append(target_checks.assign(district_id=district_id))
+    targets = pd.concat(all_targets, ignore_index=True)
+    return targets[["district_id", *PLAN_COLUMNS]], pd.concat(all_checks, ignore_index=True)[CHECK_COLUMNS], warnings
+
+
+def _view(whole: WholeEvaluation, district_id: str) -> Evaluation:
+    """One district's :class:`Evaluation`: its rows of the whole tables."""
+    resources = whole.resources if not whole.keyed else whole.district_resources(district_id)
+    found = whole.district_warnings.get(district_id)
+    warnings = pd.concat([whole.warnings, found], ignore_index=True) if found is not None else whole.warnings
+    blocking = whole.rows("blocking", district_id)
+    return Evaluation(
+        resources=resources,
+        items=whole.rows("items", district_id),
+        checks=whole.rows("checks", district_id),
+        plan_targets=whole.rows("plan_targets", district_id),
+        plan_checks=whole.rows("plan_checks", district_id),
+        satisfaction=whole.rows("satisfaction", district_id),
+        readiness=Readiness(passed=blocking.empty, blocking=blocking),
+        issue_list=whole.rows("issue_list", district_id),
+        standard=whole.standard,
+        period=whole.period,
         warnings=warnings,
     )
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, check_row
-from balance_metrics.evaluation.context import Context, Rule
+from balance_metrics.common.grouped import join_by_group
+from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, check_frame, lookup, stack_checks
+from balance_metrics.evaluation.context import Context, Rule, district_key
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.contract.schema import EVIDENCE_STATUSES
 from balance_metrics.contract.validation import iso_date
@@ -22,44 +24,64 @@ from balance_metrics.contract.validation import iso_date
 _STATUS = {"met": PASS, "not_met": FAIL, "pending": MISSING}
 
 
-def evidence_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def evidence_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """One check per evidence document of the item (none: evidence missing)."""
     table = ctx.dataset.table("evidence")
     if table is None:
-        return [check_row(item_id, "evidence", "佐证材料", None, None, "", "", note="未提供佐证材料表（evidence）")]
-    documents = table[table["item_id"] == item_id]
-    if documents.empty:
-        return [check_row(item_id, "evidence", "佐证材料", None, None, "", "", note="无佐证材料记录")]
-    return [
-        check_row(item_id, "document", "佐证材料", None, None, "", "", status=_STATUS[row["status"]],
-                  target=_text(row["reference"]), note=document_text(row))
-        for _, row in documents.iterrows()
-    ]
+        return check_frame(item_id, "evidence", "佐证材料", ctx.positions, None, None, "", "", note="未提供佐证材料表（evidence）")
+    every = ctx.once("evidence", lambda: _documents(ctx, table))
+    mine = (every["item_id"] == item_id) & (every["where"] >= 0)
+    where = every["where"][mine]
+    lacking = np.bincount(where, minlength=len(ctx.ids)) == 0
+    none = check_frame(item_id, "evidence", "佐证材料", ctx.positions[lacking], None, None, "", "", note="无佐证材料记录")
+    found = check_frame(item_id, "document", "佐证材料", where, None, None, "", "",
+                        status=every["status"][mine], target=every["reference"][mine], note=every["text"][mine])
+    return stack_checks([none, found])
+
+
+def _documents(ctx: Context, table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Every document of the evidence table, its district position and text (once for all items)."""
+    return {
+        "item_id": table["item_id"].to_numpy(object), "where": ctx.position(district_key(table)),
+        "status": lookup(table["status"].to_numpy(object), _STATUS.get), "reference": _texts(table["reference"]),
+        "text": document_texts(table),
+    }
+
+
+def document_texts(documents: pd.DataFrame) -> np.ndarray:
+    """:func:`document_text` of every row of an evidence table."""
+    date = _texts(documents["date"])
+    unique = pd.unique(date)
+    iso = pd.Series([iso_date(d) or d if d else "" for d in unique], index=unique, dtype=object)  # one per distinct date
+    date = iso.reindex(date).to_numpy(object)
+    reviewer = _texts(documents["reviewer"])
+    who = np.where((reviewer != "") & (date != ""), reviewer + "，" + date, reviewer + date).astype(object)
+    reference = _texts(documents["reference"])
+    text = np.where(reference != "", reference, "（未注明材料）").astype(object)
+    text = np.where(who != "", text + "（" + who + "）", text)
+    text = text + "：" + lookup(documents["status"].to_numpy(object), EVIDENCE_STATUSES.get)
+    note = _texts(documents["note"])
+    return np.where(note != "", text + "；" + note, text).astype(object)
 
 
 def document_text(row: pd.Series) -> str:
     """``《…》（审核人 张三，2022-11-05）：待定；备注`` for one evidence row."""
-    date = iso_date(_text(row["date"])) or _text(row["date"]) if _text(row["date"]) else ""
-    who = "，".join(x for x in (_text(row["reviewer"]), date) if x)
-    text = _text(row["reference"]) or "（未注明材料）"
-    if who:
-        text += f"（{who}）"
-    text += f"：{EVIDENCE_STATUSES[row['status']]}"
-    if _text(row["note"]):
-        text += f"；{row['note']}"
-    return text
+    return str(document_texts(pd.DataFrame([row]))[0])
 
 
-def evidence_references(dataset: Dataset) -> dict[str, str]:
-    """Item id -> its evidence documents as one line each (for any item, computed or not)."""
+def evidence_references(dataset: Dataset) -> pd.Series:
+    """(district_id, item id) -> the item's evidence documents, one line each
+    (for any item, computed or not); district_id "" for a one-district period."""
     table = dataset.table("evidence")
-    if table is None:
-        return {}
-    return {item: "\n".join(document_text(r) for _, r in group.iterrows()) for item, group in table.groupby("item_id", sort=False)}
+    if table is None or table.empty:
+        return pd.Series([], index=pd.MultiIndex.from_arrays([[], []], names=["district_id", "item_id"]), dtype=object)
+    keys = pd.MultiIndex.from_arrays([district_key(table), table["item_id"].astype(object).to_numpy()], names=["district_id", "item_id"])
+    codes, uniques = pd.factorize(keys)
+    return pd.Series(join_by_group(codes, document_texts(table), len(uniques), sep="\n"), index=uniques)
 
 
-def _text(value: object) -> str:
-    return "" if value is None or pd.isna(value) else str(value)
+def _texts(values: pd.Series) -> np.ndarray:
+    return values.astype(object).where(values.notna(), "").astype(str).to_numpy(object)
 
 
 RULES: dict[str, Rule] = {"evidence": evidence_rule}

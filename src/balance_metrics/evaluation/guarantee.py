@@ -18,8 +18,9 @@ import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
 
-from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, NOT_APPLICABLE, check_row, fmt
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, NOT_APPLICABLE, check_frame, fmt, fmt_many, lookup, stack_checks
 from balance_metrics.evaluation.context import Context, Rule
+from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.contract.schema import DISTRICT_ITEMS
 from balance_metrics.engine.schoolview import in_scope
 from balance_metrics.standard.loader import exact
@@ -32,27 +33,30 @@ QUOTA_ITEMS: dict[str, str] = {
 _ROOM_KINDS: dict[str, str] = {"music": "音乐专用教室", "art": "美术专用教室"}
 
 
-def _frac(value: object) -> Fraction | None:
-    """A data value as an exact number; ``None`` for a missing one."""
-    if value is None or pd.isna(value):
-        return None
-    return exact(float(value))
+def _school_columns(schools: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {"district": schools["_district"].to_numpy(np.int64), "school_id": schools["school_id"].astype(str).to_numpy(object),
+            "school_name": schools["school_name"].astype(str).to_numpy(object)}
 
 
-def district_row(ctx: Context, item_id: str, code: str, requirement: Fraction, comparison: str = ">=") -> dict[str, object]:
-    """Check one district figure (see :data:`~balance_metrics.schema.DISTRICT_ITEMS`)."""
+def _float_column(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].astype("float64").to_numpy(float, na_value=np.nan)
+
+
+def district_checks(ctx: Context, item_id: str, code: str, requirement: Fraction, comparison: str = ">=") -> pd.DataFrame:
+    """Check one district figure of every district (see :data:`~balance_metrics.schema.DISTRICT_ITEMS`)."""
     item = DISTRICT_ITEMS[code]
-    value = ctx.district.get(code)
-    note = "" if value is not None else f"区级指标表未填报 {code}（{item.zh}）"
-    return check_row(item_id, code, item.zh, value, requirement, comparison, item.unit, note=note)
+    value = ctx.figures.exact(code)
+    note = np.where(value.missing, f"区级指标表未填报 {code}（{item.zh}）", "").astype(object)
+    return check_frame(item_id, code, item.zh, ctx.positions, value, requirement, comparison, item.unit, note=note)
 
 
-def district_minimums(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def district_minimums(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """Each district figure of ``spec["minimums"]`` (item code -> minimum) must reach it."""
-    return [district_row(ctx, item_id, code, exact(minimum)) for code, minimum in spec["minimums"].items()]
+    frames = [district_checks(ctx, item_id, code, exact(minimum)) for code, minimum in spec["minimums"].items()]
+    return stack_checks(frames, [np.arange(len(ctx.ids)) * len(frames) + k for k in range(len(frames))])
 
 
-def music_art_rooms(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def music_art_rooms(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """G3: music and art rooms per ``classes_per_room`` classes, and their sizes.
 
     Rooms needed = ceil(compulsory classes / classes_per_room). A school built
@@ -60,38 +64,44 @@ def music_art_rooms(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list
     """
     per = int(spec["classes_per_room"])
     exempt_before = int(spec.get("area_exempt_built_before", 0))
-    rows = []
-    for _, school in in_scope(ctx.schools, spec).iterrows():
-        classes = int(school["classes"])
-        if classes == 0:
-            continue
-        needed = -(-classes // per)
-        note = f"{classes}个班，按每{per}个班1间需{needed}间"
-        for kind, label in _ROOM_KINDS.items():
-            count = _frac(school[f"{kind}_rooms"])
-            rows.append(check_row(item_id, f"{kind}_rooms", f"{label}数", count, Fraction(needed), ">=", "间", school=school, note=note))
-            if count:
-                minimum = exact(spec[f"min_{kind}_room_m2"])
-                exempt = bool(exempt_before) and pd.notna(school["year_built"]) and school["year_built"] < exempt_before
-                rows.append(check_row(
-                    item_id, f"{kind}_room_area", f"最小{label}面积", _frac(school[f"smallest_{kind}_room_m2"]), minimum, ">=", "m²",
-                    school=school, status=NOT_APPLICABLE if exempt else None,
-                    note=f"{school['year_built']}年建校，面积要求不适用" if exempt else "",
-                ))
-    return rows
+    schools = in_scope(ctx.schools, spec)
+    schools = schools[schools["classes"].to_numpy() != 0]
+    classes = schools["classes"].to_numpy(np.int64)
+    needed = -(-classes // per)
+    note = lookup(classes, lambda c: f"{c}个班，按每{per}个班1间需{-(-c // per)}间")  # one text per class count
+    ids = _school_columns(schools)
+    built = schools["year_built"]
+    exempt = (built < exempt_before).fillna(False).to_numpy(bool) if exempt_before else np.zeros(len(schools), dtype=bool)
+    built_note = np.full(len(schools), "", dtype=object)
+    built_note[exempt] = built[exempt].astype(object).map(str).to_numpy(object) + "年建校，面积要求不适用"
+    frames, order = [], []
+    position = np.arange(len(schools)) * 4
+    for k, (kind, label) in enumerate(_ROOM_KINDS.items()):
+        count = Ratios.of(_float_column(schools, f"{kind}_rooms"))
+        frames.append(check_frame(item_id, f"{kind}_rooms", f"{label}数", ids["district"], count, Ratios.whole(needed), ">=", "间",
+                                  school_id=ids["school_id"], school_name=ids["school_name"], note=note))
+        order.append(position + 2 * k)
+        has = ~count.missing & ~count.is_zero()
+        size = Ratios.of(_float_column(schools, f"smallest_{kind}_room_m2")).take(has)
+        frames.append(check_frame(
+            item_id, f"{kind}_room_area", f"最小{label}面积", ids["district"][has], size, exact(spec[f"min_{kind}_room_m2"]), ">=", "m²",
+            school_id=ids["school_id"][has], school_name=ids["school_name"][has],
+            status=np.where(exempt[has], NOT_APPLICABLE, "").astype(object), note=np.where(exempt[has], built_note[has], "").astype(object),
+        ))
+        order.append(position[has] + 2 * k + 1)
+    return stack_checks(frames, order)
 
 
-def school_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def school_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """G4: compulsory-stage pupils of a school ≤ the limit for its type (``limits``)."""
     limits = spec["limits"]
-    rows = []
-    for _, school in ctx.schools[ctx.schools["school_type"].isin(list(limits))].iterrows():
-        note = f"含不计校数校区 {school['campuses']}" if school["campuses"] else ""
-        rows.append(check_row(
-            item_id, "students", "义务教育阶段在校生数", Fraction(int(school["students"])), exact(limits[school["school_type"]]), "<=", "人",
-            school=school, note=note,
-        ))
-    return rows
+    schools = ctx.schools[ctx.schools["school_type"].isin(list(limits)).to_numpy(bool)]
+    campuses = schools["campuses"].astype(object).fillna("").to_numpy(object)
+    note = np.where(campuses != "", "含不计校数校区 " + campuses, "").astype(object)
+    requirement = Ratios.mapped(schools["school_type"].astype(object), {t: exact(v) for t, v in limits.items()})
+    ids = _school_columns(schools)
+    return check_frame(item_id, "students", "义务教育阶段在校生数", ids["district"], Ratios.whole(schools["students"].to_numpy(np.int64)),
+                       requirement, "<=", "人", school_id=ids["school_id"], school_name=ids["school_name"], note=note)
 
 
 def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
@@ -103,9 +113,11 @@ def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFr
     class lists are reduced per section with grouped max / count.
     """
     limits = {stage: exact(v) for stage, v in spec["max_class"].items()}
-    names = in_scope(ctx.dataset.schools, spec).drop_duplicates("school_id").set_index("school_id")["school_name"]
+    scoped = in_scope(ctx.dataset.schools, spec).drop_duplicates("school_id").set_index("school_id")
+    names = scoped["school_name"]
+    scoped = scoped.index
     sections = ctx.dataset.sections
-    keep = (sections["stage"].isin(list(limits)) & sections["school_id"].isin(names.index) & (sections["students"] != 0)).fillna(False)
+    keep = (sections["stage"].isin(list(limits)) & sections["school_id"].isin(scoped) & (sections["students"] != 0)).fillna(False)
     sec = sections[keep.to_numpy(bool)].reset_index(drop=True)
     # Class sizes are whole pupils: ≤ limit ⇔ ≤ floor(limit), exactly.
     whole_limit = sec["stage"].map({stage: floor(limit) for stage, limit in limits.items()}).to_numpy(np.int64)
@@ -141,6 +153,7 @@ def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFr
     passed = largest <= whole_limit
     requirement = sec["stage"].map({stage: float(limit) for stage, limit in limits.items()}).to_numpy(float)
     frame = pd.DataFrame({
+        "district_id": ctx.school_positions(sec["school_id"].to_numpy(object)),
         "item_id": item_id, "part": "class_size", "part_name": "最大班额",
         "school_id": sec["school_id"].astype(str).to_numpy(object),
         "school_name": sec["school_id"].map(names).astype(str).to_numpy(object),
@@ -153,7 +166,7 @@ def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFr
     return frame[CHECK_COLUMNS]
 
 
-def small_school_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def small_school_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """G6: schools under ``min_students`` pupils are funded as if they had that many.
 
     Measured: the pupils the school's public funds pay for at the district's
@@ -161,104 +174,121 @@ def small_school_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> l
     ``min_students``.
     """
     minimum = int(spec["min_students"])
-    rows = []
-    for _, school in in_scope(ctx.schools, spec).iterrows():
-        pupils = {st: int(school[f"students_{st}"]) for st in ctx.standard.stages if school[f"students_{st}"] > 0}
-        total = sum(pupils.values())
-        if total == 0 or total >= minimum:
-            continue
-        rows.append(_funding_row(ctx, item_id, school, pupils, minimum))
-    return rows
+    schools = in_scope(ctx.schools, spec)
+    stages = list(ctx.standard.stages)
+    pupils = {st: schools[f"students_{st}"].to_numpy(np.int64) for st in stages}
+    total = sum(np.where(p > 0, p, 0) for p in pupils.values())
+    keep = (total != 0) & (total < minimum)
+    schools, total = schools[keep], total[keep]
+    pupils = {st: p[keep] for st, p in pupils.items()}
+    n = len(schools)
+    where = schools["_district"].to_numpy(np.int64)
+    lacking = np.full(n, "", dtype=object)
+    quota_sum = Ratios.whole(np.zeros(n, dtype=np.int64))
+    for st in stages:  # a loop over the stages
+        has_pupils = pupils[st] > 0
+        quota = ctx.figures.exact(QUOTA_ITEMS[st]).take(where)
+        lacks = has_pupils & (quota.missing | quota.is_zero())
+        name = DISTRICT_ITEMS[QUOTA_ITEMS[st]].zh
+        lacking = np.where(lacks, np.where(lacking == "", name, lacking + "、" + name), lacking).astype(object)
+        weighted = quota.with_missing(~has_pupils) * Ratios.whole(pupils[st])
+        quota_sum = quota_sum + weighted.where(has_pupils, Ratios.whole(np.zeros(n, dtype=np.int64)))
+    funds = Ratios.of(_float_column(schools, "public_funds_yuan"))
+    missing = (lacking != "") | funds.missing
+    quota = (quota_sum / Ratios.whole(total)).with_missing(missing)
+    funded = (funds / quota).with_missing(missing)
+    why = np.where(lacking != "", lacking, "该校学校经费数据").astype(object)
+    money = funds.floats()
+    note = ("在校生" + total.astype(str).astype(object) + "人，公用经费" + fmt_many(money, "元") + "，按生均" + fmt_many(quota.floats(), "元")
+            + "折合" + fmt_many(funded.floats(), "人") + f"；应按{minimum}人核定，即不少于" + fmt_many((quota * minimum).floats(), "元"))
+    note = np.where(missing, "缺少" + why, note).astype(object)
+    ids = _school_columns(schools)
+    return check_frame(item_id, "funded_students", "公用经费核定学生数", ids["district"], funded, Fraction(minimum), ">=", "人",
+                       school_id=ids["school_id"], school_name=ids["school_name"], note=note)
 
 
-def _funding_row(ctx: Context, item_id: str, school: pd.Series, pupils: dict[str, int], minimum: int) -> dict[str, object]:
-    total = sum(pupils.values())
-    quotas = {st: ctx.district.get(QUOTA_ITEMS[st]) for st in pupils}
-    lacking = [DISTRICT_ITEMS[QUOTA_ITEMS[st]].zh for st, q in quotas.items() if not q]
-    funds = _frac(school["public_funds_yuan"])
-    if lacking or funds is None:
-        why = "、".join(lacking) if lacking else "该校学校经费数据"
-        return check_row(item_id, "funded_students", "公用经费核定学生数", None, Fraction(minimum), ">=", "人", school=school, note=f"缺少{why}")
-    quota = sum(quotas[st] * n for st, n in pupils.items()) / total
-    funded = funds / quota
-    note = (f"在校生{total}人，公用经费{fmt(funds, '元')}，按生均{fmt(quota, '元')}折合{fmt(funded, '人')}；"
-            f"应按{minimum}人核定，即不少于{fmt(quota * minimum, '元')}")
-    return check_row(item_id, "funded_students", "公用经费核定学生数", funded, Fraction(minimum), ">=", "人", school=school, note=note)
-
-
-def special_education_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def special_education_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """G7: public funds per pupil of special-education schools ≥ ``min_yuan_per_student``.
 
-    From the schools' budgets; when none of them has one, from the district
-    figure ``special_ed_funds_per_student_yuan``; no school and no figure: n/a.
+    From the schools' budgets; when none of a district's has one, from the
+    district figure ``special_ed_funds_per_student_yuan``; no school and no figure: n/a.
     """
     minimum = exact(spec["min_yuan_per_student"])
     special = in_scope(ctx.schools, spec)
-    reported = ctx.district.get("special_ed_funds_per_student_yuan")
-    if reported is not None and not special["has_finance"].any():
-        return [district_row(ctx, item_id, "special_ed_funds_per_student_yuan", minimum)]
-    rows = []
-    for _, school in special.iterrows():
-        # A special-education school may have no sections row (its sections are optional).
-        pupils = 0 if pd.isna(school["all_students"]) else int(school["all_students"])
-        funds = _frac(school["public_funds_yuan"])
-        per = funds / pupils if funds is not None and pupils else None
-        note = f"公用经费{fmt(funds, '元')}，在校生{pupils}人" if per is not None else "缺少该校学校经费数据" if funds is None else "缺少该校在校生数"
-        rows.append(check_row(item_id, "funds_per_student", "生均公用经费", per, minimum, ">=", "元/生·年", school=school, note=note))
-    return rows
+    where = special["_district"].to_numpy(np.int64)
+    any_finance = np.bincount(where, weights=special["has_finance"].to_numpy(bool), minlength=len(ctx.ids)) > 0
+    reported = ~np.isnan(ctx.figures.get("special_ed_funds_per_student_yuan"))
+    by_figure = reported & ~any_finance
+    district = district_checks(ctx, item_id, "special_ed_funds_per_student_yuan", minimum)[by_figure]
+    special = special[~by_figure[where]]
+    # A special-education school may have no sections row (its sections are optional).
+    pupils = special["all_students"].astype("float64").fillna(0).to_numpy(np.int64)
+    funds = Ratios.of(_float_column(special, "public_funds_yuan"))
+    per = funds / Ratios.whole(pupils)
+    money = fmt_many(funds.floats(), "元")
+    note = np.where(~per.missing, "公用经费" + money + "，在校生" + pupils.astype(str).astype(object) + "人",
+                    np.where(funds.missing, "缺少该校学校经费数据", "缺少该校在校生数")).astype(object)
+    ids = _school_columns(special)
+    schools = check_frame(item_id, "funds_per_student", "生均公用经费", ids["district"], per, minimum, ">=", "元/生·年",
+                          school_id=ids["school_id"], school_name=ids["school_name"], note=note)
+    return stack_checks([district, schools])
 
 
-def teacher_pay(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def teacher_pay(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """G8: teachers' average pay ≥ ``min_pay_ratio`` × civil servants'; performance pay approved."""
-    teacher = ctx.district.get("teacher_avg_pay_yuan")
-    civil = ctx.district.get("civil_servant_avg_pay_yuan")
-    ratio = exact(spec["min_pay_ratio"])
-    required = None if civil is None else civil * ratio
-    note = f"当地公务员年平均工资收入{fmt(civil, '元')}" if civil is not None else "区级指标表未填报公务员年平均工资收入"
-    if teacher is None:
-        note = "区级指标表未填报教师年平均工资收入"
-    pay = check_row(item_id, "teacher_avg_pay_yuan", DISTRICT_ITEMS["teacher_avg_pay_yuan"].zh, teacher if required is not None else None,
-                    required, ">=", "元", note=note)
-    performance = district_row(ctx, item_id, "performance_pay_approved_percent", exact(spec["min_performance_pay_percent"]))
-    return [pay, performance]
+    teacher = ctx.figures.exact("teacher_avg_pay_yuan")
+    civil = ctx.figures.exact("civil_servant_avg_pay_yuan")
+    required = civil * Ratios.const(exact(spec["min_pay_ratio"]), len(ctx.ids))
+    note = np.where(civil.missing, "区级指标表未填报公务员年平均工资收入", "当地公务员年平均工资收入" + fmt_many(civil.floats(), "元"))
+    note = np.where(teacher.missing, "区级指标表未填报教师年平均工资收入", note).astype(object)
+    pay = check_frame(item_id, "teacher_avg_pay_yuan", DISTRICT_ITEMS["teacher_avg_pay_yuan"].zh, ctx.positions, teacher.with_missing(civil.missing),
+                      required, ">=", "元", note=note)
+    performance = district_checks(ctx, item_id, "performance_pay_approved_percent", exact(spec["min_performance_pay_percent"]))
+    return stack_checks([pay, performance], [np.arange(len(ctx.ids)) * 2, np.arange(len(ctx.ids)) * 2 + 1])
 
 
-def rotation(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def rotation(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """G11: rotated ÷ eligible ≥ ``min_rotation_percent``; key ÷ rotated ≥ ``min_key_percent`` (%)."""
-    eligible = ctx.district.get("rotation_eligible_teachers")
-    rotated = ctx.district.get("rotation_rotated_teachers")
-    key = ctx.district.get("rotation_key_teachers")
-    share = rotated / eligible * 100 if eligible and rotated is not None else None
-    note = f"交流轮岗{fmt(rotated, '人')}，符合条件{fmt(eligible, '人')}" if share is not None else "区级指标表缺少交流轮岗人数"
-    rows = [check_row(item_id, "rotation_share", "交流轮岗教师比例", share, exact(spec["min_rotation_percent"]), ">=", "%", note=note)]
-    key_minimum = exact(spec["min_key_percent"])
-    if rotated == 0:
-        rows.append(check_row(item_id, "key_share", "交流轮岗教师中骨干教师比例", None, key_minimum, ">=", "%",
-                              status=NOT_APPLICABLE, note="本年度无交流轮岗教师"))
-    else:
-        key_share = key / rotated * 100 if key is not None and rotated is not None else None
-        note = f"骨干教师{fmt(key, '人')}，交流轮岗{fmt(rotated, '人')}" if key_share is not None else "区级指标表缺少交流轮岗骨干教师数"
-        rows.append(check_row(item_id, "key_share", "交流轮岗教师中骨干教师比例", key_share, key_minimum, ">=", "%", note=note))
-    return rows
+    eligible = ctx.figures.exact("rotation_eligible_teachers")
+    rotated = ctx.figures.exact("rotation_rotated_teachers")
+    key = ctx.figures.exact("rotation_key_teachers")
+    share = (rotated * 100 / eligible).with_missing(eligible.missing | eligible.is_zero() | rotated.missing)
+    note = np.where(share.missing, "区级指标表缺少交流轮岗人数",
+                    "交流轮岗" + fmt_many(rotated.floats(), "人") + "，符合条件" + fmt_many(eligible.floats(), "人")).astype(object)
+    first = check_frame(item_id, "rotation_share", "交流轮岗教师比例", ctx.positions, share, exact(spec["min_rotation_percent"]), ">=", "%", note=note)
+    none = rotated.is_zero()
+    key_share = (key * 100 / rotated).with_missing(key.missing | rotated.missing | none)
+    note = np.where(none, "本年度无交流轮岗教师", np.where(key_share.missing, "区级指标表缺少交流轮岗骨干教师数",
+                    "骨干教师" + fmt_many(key.floats(), "人") + "，交流轮岗" + fmt_many(rotated.floats(), "人"))).astype(object)
+    second = check_frame(item_id, "key_share", "交流轮岗教师中骨干教师比例", ctx.positions, key_share, exact(spec["min_key_percent"]), ">=", "%",
+                         status=np.where(none, NOT_APPLICABLE, "").astype(object), note=note)
+    return stack_checks([first, second], [np.arange(len(ctx.ids)) * 2, np.arange(len(ctx.ids)) * 2 + 1])
 
 
-def certified_teachers(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def certified_teachers(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """G12: full-time teachers with a teaching certificate ÷ full-time teachers (compulsory stages, %).
 
     The district share decides; schools with uncertified teachers are listed too.
     """
     minimum = exact(spec["min_percent"])
-    schools = ctx.schools[ctx.schools["teachers"] > 0]
-    teachers, certified = int(schools["teachers"].sum()), int(schools["certified_teachers"].sum())
-    share = Fraction(certified * 100, teachers) if teachers else None
-    rows = [check_row(item_id, "certified_share", "专任教师持证上岗率", share, minimum, ">=", "%",
-                      note=f"持证{certified}人，专任教师{teachers}人")]
-    for _, school in schools.iterrows():
-        lacking = int(school["teachers"] - school["certified_teachers"])
-        if lacking:
-            rows.append(check_row(item_id, "certified_share", "专任教师持证上岗率", Fraction(int(school["certified_teachers"]) * 100, int(school["teachers"])),
-                                  minimum, ">=", "%", school=school, note=f"{lacking}名专任教师未持教师资格证"))
-    return rows
+    schools = ctx.schools[ctx.schools["teachers"].to_numpy() > 0]
+    where = schools["_district"].to_numpy(np.int64)
+    n = len(ctx.ids)
+    teachers_all = schools["teachers"].to_numpy(np.int64)
+    certified_all = schools["certified_teachers"].to_numpy(np.int64)
+    teachers = np.bincount(where, weights=teachers_all, minlength=n).astype(np.int64)
+    certified = np.bincount(where, weights=certified_all, minlength=n).astype(np.int64)
+    share = Ratios.whole(certified * 100) / Ratios.whole(teachers)
+    district = check_frame(item_id, "certified_share", "专任教师持证上岗率", ctx.positions, share, minimum, ">=", "%",
+                           note="持证" + certified.astype(str).astype(object) + "人，专任教师" + teachers.astype(str).astype(object) + "人")
+    lacking = teachers_all - certified_all
+    listed = lacking != 0
+    ids = _school_columns(schools[listed])
+    per_school = check_frame(item_id, "certified_share", "专任教师持证上岗率", ids["district"],
+                             Ratios.whole(certified_all[listed] * 100) / Ratios.whole(teachers_all[listed]), minimum, ">=", "%",
+                             school_id=ids["school_id"], school_name=ids["school_name"],
+                             note=lacking[listed].astype(str).astype(object) + "名专任教师未持教师资格证")
+    return stack_checks([district, per_school], [np.arange(n), where[listed]])
 
 
 RULES: dict[str, Rule] = {

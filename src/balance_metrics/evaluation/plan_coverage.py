@@ -59,7 +59,7 @@ def _per_school(ctx: Context, spec: Mapping[str, Any], table: str, columns: list
     if table == "schools":
         values = frame.set_index("school_id")[columns]
     else:
-        owner = owner_of(ctx.dataset, ctx.standard)
+        owner = ctx.once("owner", lambda: owner_of(ctx.dataset, ctx.standard))
         rows = frame.assign(_owner=frame["school_id"].map(owner))
         numeric = rows[columns].astype("float64")
         grouped = numeric.groupby(rows["_owner"])
@@ -74,7 +74,7 @@ def _details(target_id: str, part: str, part_name: str, schools: pd.DataFrame, *
              note: pd.Series, stage: pd.Series | str = "") -> list[dict[str, object]]:
     """Check rows for every school of ``schools`` (index school_id), built column-wise."""
     frame = pd.DataFrame({
-        "item_id": target_id, "part": part, "part_name": part_name,
+        "district_id": "", "item_id": target_id, "part": part, "part_name": part_name,
         "school_id": schools.index.astype(str), "school_name": schools["school_name"].astype(str).to_numpy(),
         "stage": stage, "target": "", "measured": measured, "requirement": requirement, "comparison": comparison,
         "unit": unit, "status": status, "shortfall": shortfall, "note": note,
@@ -104,8 +104,7 @@ def item_value(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measure
     item = ctx.standard.data.get("items", {}).get(item_id)
     if item is None or item.get("rule") not in RULES:
         raise StandardError(f"plan target {target_id}: item {item_id!r} is not a computed item of the standard")
-    rows = RULES[item["rule"]](ctx, target_id, item)
-    first = rows[0]
+    first = RULES[item["rule"]](ctx, target_id, item).iloc[0]
     if first["measured"] is None or math.isnan(float(first["measured"])):
         return Measurement(None, note=str(first["note"]))
     return Measurement(exact(round(float(first["measured"]), 12)), note=f"同{item_id}：{first['note']}" if first["note"] else f"同{item_id}")

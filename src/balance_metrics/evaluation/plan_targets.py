@@ -121,12 +121,12 @@ def music_art_room_shortfall(ctx: Context, target_id: str, spec: Mapping[str, An
     per = int(spec["classes_per_room"])
 
     def judge(school: pd.Series) -> tuple[dict[str, object], Fraction] | None:
-        if int(school["classes"]) == 0 or pd.isna(school["music_rooms"]):
+        if int(school["classes"]) == 0 or pd.isna(school["music_rooms"]) or pd.isna(school["art_rooms"]):
             return None
         needed = -(-int(school["classes"]) // per)
         gap = Fraction(max(0, needed - int(school["music_rooms"])) + max(0, needed - int(school["art_rooms"])))
         row = check_row(target_id, "rooms_missing", "音乐、美术专用教室缺口", gap, Fraction(0), "<=", "间", school=school,
-                        note=f"{school['classes']}个班需音乐、美术教室各{needed}间，现有音乐{school['music_rooms']}间、美术{school['art_rooms']}间")
+                        note=f"{int(school['classes'])}个班需音乐、美术教室各{needed}间，现有音乐{int(school['music_rooms'])}间、美术{int(school['art_rooms'])}间")
         return row, gap
 
     return _school_shortfalls(ctx, target_id, spec, judge)

@@ -19,14 +19,15 @@ has two definitions in circulation (STANDARD.md §6); the standard names one in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from balance_metrics.evaluation.checks import NOT_APPLICABLE, check_row, fmt
+from balance_metrics.common.grouped import first_rows
+from balance_metrics.evaluation.checks import NOT_APPLICABLE, check_frame, fmt_many, stack_checks
 from balance_metrics.evaluation.context import Context, Rule
+from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.engine.cv import pupil_weighted_cv
 from balance_metrics.common.errors import StandardError
 from balance_metrics.contract.schema import STAGES
@@ -39,52 +40,53 @@ RETENTION_ITEMS = (
 )
 
 
-def retention(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def retention(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """Q1: junior three-year retention (巩固率), %.
 
     ``(graduates − transfers in + transfers out) ÷ (grade-7 enrolment three
     years earlier − deaths) × 100`` (STANDARD.md §6, practitioner formula).
     """
     minimum = exact(spec["min_percent"])
-    v = {name: ctx.district.get(name) for name in RETENTION_ITEMS}
-    lacking = [name for name, value in v.items() if value is None]
-    base = None if lacking else v["retention_grade7_enrolment"] - v["retention_deaths"]
-    if lacking or not base:
-        note = f"区级指标表缺少 {', '.join(lacking)}" if lacking else "三年前初一入学人数为0"
-        return [check_row(item_id, "retention", "初中三年巩固率", None, minimum, ">=", "%", note=note)]
+    v = {name: ctx.figures.exact(name) for name in RETENTION_ITEMS}
+    lacking = np.full(len(ctx.ids), "", dtype=object)
+    for name in RETENTION_ITEMS:  # a loop over the five figures
+        lacking = np.where(v[name].missing, np.where(lacking == "", name, lacking + ", " + name), lacking).astype(object)
+    base = v["retention_grade7_enrolment"] - v["retention_deaths"]
     kept = v["retention_graduates"] - v["retention_transfers_in"] + v["retention_transfers_out"]
-    note = (f"({fmt(v['retention_graduates'], '人')} − {fmt(v['retention_transfers_in'], '人')} + {fmt(v['retention_transfers_out'], '人')})"
-            f" ÷ ({fmt(v['retention_grade7_enrolment'], '人')} − {fmt(v['retention_deaths'], '人')})")
-    return [check_row(item_id, "retention", "初中三年巩固率", kept / base * 100, minimum, ">=", "%", note=note)]
+    rate = (kept * 100 / base).with_missing(lacking != "")
+    text = {name: fmt_many(v[name].floats(), "人") for name in RETENTION_ITEMS}
+    note = ("(" + text["retention_graduates"] + " − " + text["retention_transfers_in"] + " + " + text["retention_transfers_out"]
+            + ") ÷ (" + text["retention_grade7_enrolment"] + " − " + text["retention_deaths"] + ")")
+    note = np.where(lacking != "", "区级指标表缺少 " + lacking, np.where(rate.missing, "三年前初一入学人数为0", note)).astype(object)
+    return check_frame(item_id, "retention", "初中三年巩固率", ctx.positions, rate, minimum, ">=", "%", note=note)
 
 
-def disabled_enrolment(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def disabled_enrolment(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """Q2: enrolled ÷ school-age children with disabilities × 100 ≥ ``min_percent``."""
     minimum = exact(spec["min_percent"])
-    enrolled, school_age = ctx.district.get("disabled_enrolled"), ctx.district.get("disabled_school_age")
-    if school_age == 0:
-        return [check_row(item_id, "disabled_enrolment", "残疾儿童少年入学率", None, minimum, ">=", "%",
-                          status=NOT_APPLICABLE, note="区内无适龄残疾儿童少年")]
-    rate = enrolled / school_age * 100 if enrolled is not None and school_age is not None else None
-    note = f"入学{fmt(enrolled, '人')}，适龄{fmt(school_age, '人')}" if rate is not None else "区级指标表缺少残疾儿童少年人数"
-    return [check_row(item_id, "disabled_enrolment", "残疾儿童少年入学率", rate, minimum, ">=", "%", note=note)]
+    enrolled, school_age = ctx.figures.exact("disabled_enrolled"), ctx.figures.exact("disabled_school_age")
+    none = school_age.is_zero()
+    rate = (enrolled * 100 / school_age).with_missing(none)
+    note = np.where(none, "区内无适龄残疾儿童少年", np.where(rate.missing, "区级指标表缺少残疾儿童少年人数",
+                    "入学" + fmt_many(enrolled.floats(), "人") + "，适龄" + fmt_many(school_age.floats(), "人"))).astype(object)
+    return check_frame(item_id, "disabled_enrolment", "残疾儿童少年入学率", ctx.positions, rate, minimum, ">=", "%",
+                       status=np.where(none, NOT_APPLICABLE, "").astype(object), note=note)
 
 
-def training_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def training_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """Q4: each school's teacher-training funds ÷ its public funds × 100 ≥ ``min_percent``."""
     minimum = exact(spec["min_percent"])
-    rows = []
-    for _, school in in_scope(ctx.schools, spec).iterrows():
-        public, training = school["public_funds_yuan"], school["training_funds_yuan"]
-        if not school["has_finance"] or pd.isna(public) or pd.isna(training) or public == 0:
-            rows.append(check_row(item_id, "training_share", "教师培训经费占公用经费比例", None, minimum, ">=", "%",
-                                  school=school, note="缺少该校学校经费数据"))
-            continue
-        public, training = exact(float(public)), exact(float(training))
-        note = f"培训经费{fmt(training, '元')}，公用经费{fmt(public, '元')}，应不少于{fmt(public * minimum / 100, '元')}"
-        rows.append(check_row(item_id, "training_share", "教师培训经费占公用经费比例", training / public * 100, minimum, ">=", "%",
-                              school=school, note=note))
-    return rows
+    schools = in_scope(ctx.schools, spec)
+    public = Ratios.of(schools["public_funds_yuan"].to_numpy(float))
+    training = Ratios.of(schools["training_funds_yuan"].to_numpy(float))
+    lacking = ~schools["has_finance"].to_numpy(bool) | public.missing | training.missing | public.is_zero()
+    rate = (training * 100 / public).with_missing(lacking)
+    note = ("培训经费" + fmt_many(training.floats(), "元") + "，公用经费" + fmt_many(public.floats(), "元") + "，应不少于"
+            + fmt_many((public * Ratios.const(minimum / 100, len(schools))).floats(), "元"))
+    note = np.where(lacking, "缺少该校学校经费数据", note).astype(object)
+    return check_frame(item_id, "training_share", "教师培训经费占公用经费比例", schools["_district"].to_numpy(np.int64), rate, minimum, ">=", "%",
+                       school_id=schools["school_id"].astype(str).to_numpy(object), school_name=schools["school_name"].astype(str).to_numpy(object),
+                       note=note)
 
 
 # -- 校际差异率 ---------------------------------------------------------------
@@ -128,51 +130,81 @@ def difference_rates(quality: pd.DataFrame, definition: str = "cv") -> pd.DataFr
         weighted, %), mean_score, difference_rate (dimensionless; NaN when the
         definition needs score_sd and a school lacks it).
     """
+    rates = difference_rates_by_district(quality.drop(columns="district_id", errors="ignore"), definition)
+    return rates.drop(columns="district_id")
+
+
+def difference_rates_by_district(quality: pd.DataFrame, definition: str = "cv") -> pd.DataFrame:
+    """:func:`difference_rates` of every district at once (grouped sums with
+    ``np.bincount``; the formulas of :func:`cv_of_means` and :func:`variance_share`).
+
+    Returns
+    -------
+    DataFrame
+        district_id and the columns of :func:`difference_rates`, the groups of
+        each district in order of first appearance.
+    """
     if definition not in DIFFERENCE_RATES:
         raise StandardError(f"unknown 校际差异率 definition {definition!r}; use one of {', '.join(DIFFERENCE_RATES)}")
-    rows = []
-    for (stage, subject), group in quality.groupby(["stage", "subject"], sort=False):
-        weights = group["students_tested"].to_numpy(float)
-        means = group["mean_score"].to_numpy(float)
-        sds = group["score_sd"].to_numpy(float) if "score_sd" in group else np.full(len(group), np.nan)
-        needs_sd = definition == "variance_share"
-        rate = np.nan if needs_sd and np.isnan(sds).any() else DIFFERENCE_RATES[definition](means, sds, weights)
-        rows.append({
-            "stage": stage,
-            "subject": subject,
-            "schools": len(group),
-            "students_tested": int(weights.sum()),
-            "level3_percent": float(np.dot(weights, group["level3_percent"].to_numpy(float)) / weights.sum()),
-            "mean_score": float(np.dot(weights, means) / weights.sum()),
-            "difference_rate": float(rate),
-        })
-    return pd.DataFrame(rows, columns=["stage", "subject", "schools", "students_tested", "level3_percent", "mean_score", "difference_rate"])
+    keys = ["district_id", "stage", "subject"] if "district_id" in quality.columns else ["stage", "subject"]
+    codes = quality.groupby(keys, sort=False).ngroup().to_numpy(np.int64)
+    n = int(codes.max()) + 1 if len(codes) else 0
+    first = quality.iloc[first_rows(codes, n)]
+    w = quality["students_tested"].to_numpy(float)
+    means = quality["mean_score"].to_numpy(float)
+    sds = quality["score_sd"].to_numpy(float) if "score_sd" in quality else np.full(len(quality), np.nan)
+    total = np.bincount(codes, weights=w, minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grand = np.bincount(codes, weights=w * means, minlength=n) / total
+        between = np.bincount(codes, weights=w * (means - grand[codes]) ** 2, minlength=n) / total
+        if definition == "cv":
+            rate = np.sqrt(between) / np.abs(grand)
+            rate[grand == 0] = np.nan
+        else:
+            within = np.bincount(codes, weights=w * sds**2, minlength=n) / total
+            rate = np.where(between + within > 0, between / (between + within), 0.0)
+            rate[np.bincount(codes, weights=np.isnan(sds), minlength=n) > 0] = np.nan
+        level3 = np.bincount(codes, weights=w * quality["level3_percent"].to_numpy(float), minlength=n) / total
+    return pd.DataFrame({
+        "district_id": first["district_id"].astype(object).to_numpy() if "district_id" in first else "",
+        "stage": first["stage"].to_numpy(object), "subject": first["subject"].to_numpy(object),
+        "schools": np.bincount(codes, minlength=n), "students_tested": total.astype(np.int64),
+        "level3_percent": level3, "mean_score": grand, "difference_rate": rate,
+    })
 
 
-def quality_monitoring(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def quality_monitoring(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """Q9: per stage × subject, the share at level Ⅲ or above ≥ ``min_level3_percent``
     and the 校际差异率 < ``max_difference_rate`` (definition ``difference_rate``)."""
     minimum, limit = exact(spec["min_level3_percent"]), exact(spec["max_difference_rate"])
     definition = str(spec["difference_rate"])
     table = ctx.dataset.table("quality")
     if table is None:
-        return [check_row(item_id, "level3", "Ⅲ级及以上学生比例", None, minimum, ">=", "%", note="未提供质量监测结果（quality 表）")]
-    rows = []
-    for _, r in difference_rates(table, definition).iterrows():
-        stage = str(r["stage"])
-        label = f"{STAGES.get(stage, stage)}{r['subject']}"
-        rows.append(check_row(item_id, "level3", "Ⅲ级及以上学生比例", _settled(r["level3_percent"]), minimum, ">=", "%",
-                              stage=stage, target=str(r["subject"]), note=f"{label}，{r['schools']}所学校，测试{r['students_tested']}人"))
-        rate = None if np.isnan(r["difference_rate"]) else _settled(r["difference_rate"])
-        note = f"{label}，定义：{definition}" if rate is not None else f"{label}：缺少分校标准差（score_sd），无法按 {definition} 计算"
-        rows.append(check_row(item_id, "difference_rate", "校际差异率", rate, limit, "<", "", stage=stage, target=str(r["subject"]), note=note))
-    return rows
+        return check_frame(item_id, "level3", "Ⅲ级及以上学生比例", ctx.positions, None, minimum, ">=", "%", note="未提供质量监测结果（quality 表）")
+    if ctx.dataset.multi_district and "district_id" not in table.columns:
+        district_of = ctx.dataset.schools.drop_duplicates("school_id").set_index("school_id")["district_id"]
+        table = table.assign(district_id=table["school_id"].map(district_of).astype(object))
+    rates = difference_rates_by_district(table, definition)
+    where = ctx.position(rates["district_id"].to_numpy(object))
+    rates, where = rates[where >= 0], where[where >= 0]
+    stage = rates["stage"].astype(str).to_numpy(object)
+    subject = rates["subject"].astype(str).to_numpy(object)
+    label = pd.Series(stage).map(lambda s: STAGES.get(s, s)).to_numpy(object) + subject
+    district = where
+    level3 = check_frame(item_id, "level3", "Ⅲ级及以上学生比例", district, _settled(rates["level3_percent"]), minimum, ">=", "%",
+                         stage=stage, target=subject,
+                         note=label + "，" + rates["schools"].astype(str).to_numpy(object) + "所学校，测试" + rates["students_tested"].astype(str).to_numpy(object) + "人")
+    rate = _settled(rates["difference_rate"])
+    note = np.where(rate.missing, label + f"：缺少分校标准差（score_sd），无法按 {definition} 计算", label + f"，定义：{definition}").astype(object)
+    difference = check_frame(item_id, "difference_rate", "校际差异率", district, rate, limit, "<", "", stage=stage, target=subject, note=note)
+    order = np.arange(len(rates)) * 2
+    return stack_checks([level3, difference], [order, order + 1])
 
 
-def _settled(value: float) -> Fraction:
-    """A floating-point result as an exact number, rounded to 12 decimals first so
+def _settled(values: object) -> Ratios:
+    """Floating-point results as exact numbers, rounded to 12 decimals first so
     that a value computed as 0.15 ± 1e-17 is judged as exactly 0.15."""
-    return exact(round(float(value), 12))
+    return Ratios.of([round(v, 12) for v in np.asarray(values, dtype=float).tolist()])  # one per stage × subject
 
 
 RULES: dict[str, Rule] = {

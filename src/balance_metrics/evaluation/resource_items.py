@@ -7,17 +7,16 @@ the rest ≥ 85 %); RC: every 差异系数 within its limit. The numbers come fr
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
-from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, check_row, checks_frame, fmt
-from balance_metrics.evaluation.context import Context, Rule
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, check_frame, checks_frame, fmt_by_unit
+from balance_metrics.evaluation.context import Context, Rule, district_key
+from balance_metrics.evaluation.ratios import Ratios
 
 
 def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
@@ -38,12 +37,13 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
     notes = {}
     for column in ("met", "above_floor"):
         short = ~sections[column].to_numpy(bool)
-        texts = [_indicator_text(r, floor_label, digits) for r in sections[short].to_dict("records")]  # short rows only
-        notes[column] = join_by_group(group[short], np.asarray(texts, dtype=object), n, sep="；")
+        texts = _indicator_texts(sections[short], floor_label, digits)
+        notes[column] = join_by_group(group[short], texts, n, sep="；")
     met = verdicts["indicators_met"].to_numpy(int)
     below = verdicts["indicators_below_floor"].to_numpy(int)
     met_ok, below_ok = met >= minimum, below <= 0
     frame = pd.DataFrame({
+        "district_id": np.repeat(ctx.position(district_key(verdicts)), 2),
         "item_id": item_id,
         "part": np.tile(np.array(["indicators_met", "below_floor"], dtype=object), n),
         "part_name": np.tile(np.array(["达到要求的指标数", f"低于{floor_label}的指标数"], dtype=object), n),
@@ -62,26 +62,29 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
     return frame[CHECK_COLUMNS]
 
 
-def _indicator_text(r: Mapping[str, Any], floor_label: str, digits: int) -> str:
+def _indicator_texts(rows: pd.DataFrame, floor_label: str, digits: int) -> np.ndarray:
     # Floors such as 3.825 need the standard's display precision: at two
     # decimals a value just below the floor would print equal to it.
-    return (f"{r['indicator']}{r['name']}{fmt(r['value'], r['unit'], digits)}，要求≥{fmt(r['threshold'], r['unit'], digits)}"
-            f"，{floor_label}{fmt(r['floor'], r['unit'], digits)}")
+    units = rows["unit"].astype(str).to_numpy(object)
+    return (rows["indicator"].astype(str).to_numpy(object) + rows["name"].astype(str).to_numpy(object)
+            + fmt_by_unit(rows["value"].to_numpy(float), units, digits) + "，要求≥" + fmt_by_unit(rows["threshold"].to_numpy(float), units, digits)
+            + f"，{floor_label}" + fmt_by_unit(rows["floor"].to_numpy(float), units, digits))
 
 
-def balance_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def balance_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """RC: one check per stage × indicator: pupil-weighted CV ≤ the stage's limit."""
-    rows = []
-    for _, r in ctx.resources.balance.iterrows():
-        defined = not math.isnan(float(r["cv"]))
-        note = str(r["name"]) if defined else f"{r['name']}：全区合计为0（均值为0），差异系数无法计算，按未达标处理"
-        rows.append(check_row(
-            item_id, "cv", "差异系数", Fraction(float(r["cv"])) if defined else None, ctx.resources.standard.cv_limit(r["stage"]), "<=", "",
-            stage=str(r["stage"]), target=str(r["indicator"]),
-            status=PASS if r["passed"] else FAIL,
-            note=note,
-        ))
-    return rows
+    balance = ctx.resources.balance
+    std = ctx.resources.standard
+    cv = balance["cv"].to_numpy(float)
+    defined = ~np.isnan(cv)
+    name = balance["name"].astype(str).to_numpy(object)
+    note = np.where(defined, name, name + "：全区合计为0（均值为0），差异系数无法计算，按未达标处理").astype(object)
+    stage = balance["stage"].astype(str).to_numpy(object)
+    limits = Ratios.mapped(stage, {s: std.cv_limit(s) for s in pd.unique(stage)})
+    measured = Ratios.binary(cv)
+    return check_frame(item_id, "cv", "差异系数", ctx.position(district_key(balance)), measured, limits, "<=", "",
+                       stage=stage, target=balance["indicator"].astype(str).to_numpy(object),
+                       status=np.where(balance["passed"].to_numpy(bool), PASS, FAIL).astype(object), note=note)
 
 
 RULES: dict[str, Rule] = {"resource_sections": section_rule, "resource_balance": balance_rule}

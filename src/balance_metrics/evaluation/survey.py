@@ -12,16 +12,18 @@ Wilson score interval (without continuity correction) at the standard's
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 from scipy.stats import binomtest
 
-from balance_metrics.evaluation.checks import check_row
+from balance_metrics.common.grouped import join_by_group
+from balance_metrics.evaluation.checks import check_frame, stack_checks
 from balance_metrics.evaluation.context import Context, Rule
+from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.contract.schema import SURVEY_GROUPS
 from balance_metrics.standard.loader import Standard, exact
@@ -62,8 +64,33 @@ def _satisfied(survey: pd.DataFrame, cutoff: int) -> pd.Series:
     return by_answer | by_score
 
 
-def satisfaction(dataset: Dataset, standard: Standard) -> pd.DataFrame:
+def wilson_intervals(successes: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`wilson_interval` of many proportions at once (NaN where ``n`` is 0);
+    the same arithmetic as :func:`scipy.stats.binomtest`'s Wilson interval."""
+    k = np.asarray(successes, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    z = ndtri(0.5 + 0.5 * confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        denom = 2 * (n + z**2)
+        center = (2 * n * p + z**2) / denom
+        q = 1 - p
+        delta = z / denom * np.sqrt(4 * n * p * q + z**2)
+        low = np.where(k == 0, 0.0, center - delta)
+        high = np.where(k == n, 1.0, center + delta)
+    empty = n == 0
+    return np.where(empty, np.nan, np.maximum(0.0, low)), np.where(empty, np.nan, np.minimum(1.0, high))
+
+
+def satisfaction(dataset: Dataset, standard: Standard, ids: object | None = None) -> pd.DataFrame:
     """Satisfaction per respondent group and overall.
+
+    Parameters
+    ----------
+    ids : array of str, optional
+        For a period holding many districts: the districts (each gets its own
+        rows, and the table starts with ``district_id``); default: a
+        one-district period.
 
     Returns
     -------
@@ -75,31 +102,44 @@ def satisfaction(dataset: Dataset, standard: Standard) -> pd.DataFrame:
         ``min_group_sample``: the rate means little), note. Empty when the
         period has no ``survey`` table.
     """
+    keyed = ids is not None
+    ids = np.array([""], dtype=object) if ids is None else np.asarray(ids, dtype=object)
     survey = dataset.table("survey")
+    columns = ["district_id", *SATISFACTION_COLUMNS] if keyed else SATISFACTION_COLUMNS
     if survey is None:
-        return pd.DataFrame(columns=SATISFACTION_COLUMNS)
+        return pd.DataFrame(columns=columns)
     settings = standard.survey
     confidence, minimum = float(settings.confidence), settings.min_group_sample
-    survey = survey.assign(ok=_satisfied(survey, settings.score_cutoff))
-    rows = [_rate_row(code, name, survey[survey["group"] == code], confidence, minimum) for code, name in SURVEY_GROUPS.items()]
-    rows.append(_rate_row(OVERALL, "总体", survey, confidence, minimum))
-    return pd.DataFrame(rows, columns=SATISFACTION_COLUMNS)
-
-
-def _rate_row(code: str, name: str, answers: pd.DataFrame, confidence: float, minimum: int) -> dict[str, object]:
-    n, ok = len(answers), int(answers["ok"].sum())
-    low, high = wilson_interval(ok, n, confidence) if n else (math.nan, math.nan)
+    groups = [*SURVEY_GROUPS, OVERALL]
+    names = [*SURVEY_GROUPS.values(), "总体"]
+    key = survey["district_id"].astype(object) if "district_id" in survey.columns else pd.Series("", index=survey.index, dtype=object)
+    where = pd.Index(ids).get_indexer(key.to_numpy(object))
+    group = pd.Index(list(SURVEY_GROUPS)).get_indexer(survey["group"].astype(object).to_numpy())
+    ok = _satisfied(survey, settings.score_cutoff).to_numpy(bool)
+    kept = (where >= 0) & (group >= 0)
+    size = len(ids) * len(groups)
+    cell = where[kept] * len(groups) + group[kept]
+    n = np.bincount(cell, minlength=size).reshape(len(ids), len(groups))
+    yes = np.bincount(cell, weights=ok[kept], minlength=size).astype(np.int64).reshape(len(ids), len(groups))
+    overall = (where >= 0)
+    n[:, -1] = np.bincount(where[overall], minlength=len(ids))
+    yes[:, -1] = np.bincount(where[overall], weights=ok[overall], minlength=len(ids)).astype(np.int64)
+    n, yes = n.ravel(), yes.ravel()
+    low, high = wilson_intervals(yes, n, confidence)
     small = n < minimum
-    note = "无样本" if n == 0 else f"样本量{n}少于{minimum}，比率仅供参考" if small else ""
-    return {
-        "group": code, "group_name": name, "respondents": n, "satisfied": ok,
-        "rate_percent": 100 * ok / n if n else math.nan,
-        "ci_low_percent": 100 * low, "ci_high_percent": 100 * high,
-        "small_sample": small, "note": note,
-    }
+    note = np.where(n == 0, "无样本", np.where(small, "样本量" + n.astype(str).astype(object) + f"少于{minimum}，比率仅供参考", "")).astype(object)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, 100 * yes / n, np.nan)
+    frame = pd.DataFrame({
+        "district_id": np.repeat(ids, len(groups)),
+        "group": np.tile(np.array(groups, dtype=object), len(ids)), "group_name": np.tile(np.array(names, dtype=object), len(ids)),
+        "respondents": n, "satisfied": yes, "rate_percent": rate,
+        "ci_low_percent": 100 * low, "ci_high_percent": 100 * high, "small_sample": small, "note": note,
+    })
+    return frame[columns]
 
 
-def satisfaction_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> list[dict[str, object]]:
+def satisfaction_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """S1: the overall satisfaction rate ≥ ``min_percent``.
 
     ``decide_on`` = ``"rate"`` judges the point estimate, ``"lower_bound"`` the
@@ -107,41 +147,46 @@ def satisfaction_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> li
     with ``require_each_group`` every group's rate must reach the minimum too.
     """
     minimum = exact(spec["min_percent"])
-    table = satisfaction(ctx.dataset, ctx.standard)
+    table = ctx.once("satisfaction", lambda: satisfaction(ctx.dataset, ctx.standard, ctx.ids))
     if table.empty:
-        return [check_row(item_id, "satisfaction", "社会认可度", None, minimum, ">=", "%", note="未提供满意度调查数据（survey 表）")]
+        return check_frame(item_id, "satisfaction", "社会认可度", ctx.positions, None, minimum, ">=", "%", note="未提供满意度调查数据（survey 表）")
     decide_on = str(spec.get("decide_on", "rate"))  # checked at load
-    by_group = table.set_index("group")
-    rows = []
-    for group in spec.get("required_groups", []):
-        r = by_group.loc[group]
-        if r["respondents"] == 0 or spec.get("require_each_group", False):
-            rows.append(check_row(item_id, "group_satisfaction", "群体满意度", _decisive(r, decide_on), minimum, ">=", "%",
-                                  target=str(r["group_name"]), note=r["note"] or f"{r['respondents']}人"))
-    overall = by_group.loc[OVERALL]
-    rows.insert(0, check_row(item_id, "satisfaction", "社会认可度", _decisive(overall, decide_on), minimum, ">=", "%",
-                             note=_overall_note(table, float(exact(spec["confidence"])))))
-    return rows
+    width = len(SURVEY_GROUPS) + 1
+    frames, order = [], []
+    overall = table.iloc[width - 1::width].reset_index(drop=True)
+    frames.append(check_frame(item_id, "satisfaction", "社会认可度", ctx.positions, _decisive(overall, decide_on), minimum, ">=", "%",
+                              note=_overall_notes(table, overall, width, float(exact(spec["confidence"])))))
+    order.append(np.arange(len(ctx.ids)) * (width + 1))
+    for k, group in enumerate(spec.get("required_groups", [])):  # a loop over the required groups
+        rows = table.iloc[list(SURVEY_GROUPS).index(group)::width].reset_index(drop=True)
+        listed = ((rows["respondents"] == 0) | bool(spec.get("require_each_group", False))).to_numpy(bool)
+        rows = rows[listed]
+        frames.append(check_frame(item_id, "group_satisfaction", "群体满意度", ctx.position(rows["district_id"].to_numpy(object)), _decisive(rows, decide_on),
+                                  minimum, ">=", "%", target=rows["group_name"].astype(str).to_numpy(object),
+                                  note=np.where(rows["note"] != "", rows["note"], rows["respondents"].astype(str) + "人").astype(object)))
+        order.append(np.flatnonzero(listed) * (width + 1) + k + 1)
+    return stack_checks(frames, order)
 
 
-def _decisive(row: pd.Series, decide_on: str) -> Fraction | None:
+def _decisive(rows: pd.DataFrame, decide_on: str) -> Ratios:
     """The rate judged (%): exact point estimate, or the Wilson lower bound."""
-    if row["respondents"] == 0:
-        return None
+    n = rows["respondents"].to_numpy(np.int64)
     if decide_on == "rate":
-        return Fraction(100 * int(row["satisfied"]), int(row["respondents"]))
-    return Fraction(float(row["ci_low_percent"]))
+        return Ratios.whole(100 * rows["satisfied"].to_numpy(np.int64)) / Ratios.whole(n)
+    return Ratios.binary(rows["ci_low_percent"].to_numpy(float)).with_missing(n == 0)
 
 
-def _overall_note(table: pd.DataFrame, confidence: float) -> str:
-    overall = table.set_index("group").loc[OVERALL]
-    if overall["respondents"] == 0:
-        return "满意度调查无有效样本"
-    note = f"{overall['respondents']}人，{confidence * 100:g}%置信区间{overall['ci_low_percent']:.1f}%–{overall['ci_high_percent']:.1f}%"
-    small = table[(table["group"] != OVERALL) & table["small_sample"] & (table["respondents"] > 0)]
-    if len(small):
-        note += "；样本过小：" + "、".join(f"{g}{n}人" for g, n in zip(small["group_name"], small["respondents"]))
-    return note
+def _overall_notes(table: pd.DataFrame, overall: pd.DataFrame, width: int, confidence: float) -> np.ndarray:
+    n = overall["respondents"].to_numpy(np.int64)
+    note = (overall["respondents"].astype(str).to_numpy(object) + f"人，{confidence * 100:g}%置信区间"
+            + overall["ci_low_percent"].map("{:.1f}".format).to_numpy(object) + "%–"
+            + overall["ci_high_percent"].map("{:.1f}".format).to_numpy(object) + "%")
+    district = np.repeat(np.arange(len(overall)), width)
+    small = ((table["group"] != OVERALL) & table["small_sample"] & (table["respondents"] > 0)).to_numpy(bool)
+    texts = table["group_name"].astype(str).to_numpy(object)[small] + table["respondents"].astype(str).to_numpy(object)[small] + "人"
+    listed = join_by_group(district[small], texts, len(overall), sep="、")
+    note = np.where(listed != "", note + "；样本过小：" + listed, note)
+    return np.where(n == 0, "满意度调查无有效样本", note).astype(object)
 
 
 RULES: dict[str, Rule] = {"satisfaction": satisfaction_rule}

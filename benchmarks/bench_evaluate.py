@@ -1,0 +1,135 @@
+"""Whole-evaluation benchmark (issue #8): ``evaluate`` — every item, readiness and
+问题清单 of every district — on national-size periods, side by side with the floor.
+
+    python benchmarks/bench_evaluate.py [--sizes 10000 50000 200000] [--data /work/bench]
+                                        [--panel-size 10000] [--periods 8] [--repeat 2]
+
+Datasets are ``--data/n<size>/2022Q4`` (written by ``benchmarks/national.py`` when
+missing). Each size is measured in a fresh subprocess (peak memory ``ru_maxrss``
+is that size's alone); the period is loaded once (``load_period`` is measured
+by ``bench_engine.py``), then best of ``--repeat``:
+
+- ``floor``: ``pd.read_csv`` of the CSVs + the fourteen pupil-weighted CVs of
+  every district with ``np.bincount`` (``bench_engine.floor_read`` / ``floor_cv``);
+- ``evaluate_resources``: the resource engine alone;
+- ``evaluate``: the whole evaluation; ``items`` = evaluate − evaluate_resources
+  (items, plan targets, readiness, 问题清单: the part this benchmark is about).
+
+Also: the sample district (``data/raw/2022Q4``, beichen-2021) ``load_period`` +
+``evaluate``; and the monitoring panel (:func:`balance_metrics.analysis.monitoring.build_panel`,
+full evaluation per period) over ``--periods`` period folders that are links to
+the ``--panel-size`` dataset (the same data under eight period labels).
+Prints a Markdown table and the growth exponent ``log(t_max / t_min) / log(n_max / n_min)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_engine import _best, exponent, floor_cv, floor_read  # noqa: E402
+
+PERIOD_LABELS = ("2021Q1", "2021Q2", "2021Q3", "2021Q4", "2022Q1", "2022Q2", "2022Q3", "2022Q4",
+                 "2023Q1", "2023Q2", "2023Q3", "2023Q4")
+
+
+def measure(folder: Path, repeat: int) -> dict[str, float]:
+    from balance_metrics import evaluate, evaluate_resources, load_period
+
+    floor, _ = _best(lambda: floor_cv(floor_read(folder)), repeat)
+    dataset = load_period(folder)
+    resources, _ = _best(lambda: evaluate_resources(dataset), repeat)
+    whole, result = _best(lambda: evaluate(dataset), repeat)
+    districts = len(result.whole.ids) if hasattr(result, "whole") else 1
+    return {
+        "sections": len(dataset.sections), "districts": districts, "checks": len(result.whole.checks) if districts > 1 else len(result.checks),
+        "floor": floor, "evaluate_resources": resources, "evaluate": whole, "items": whole - resources,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def sample(folder: Path, repeat: int) -> dict[str, float]:
+    from balance_metrics import evaluate, load_period
+
+    load, dataset = _best(lambda: load_period(folder), repeat)
+    whole, _ = _best(lambda: evaluate(dataset, "beichen-2021"), repeat)
+    return {"load_period": load, "evaluate": whole}
+
+
+def panel(folder: Path, periods: int) -> dict[str, float]:
+    from balance_metrics.analysis.monitoring import build_panel
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for label in PERIOD_LABELS[:periods]:
+            (Path(tmp) / label).symlink_to(folder.resolve(), target_is_directory=True)
+        start = time.perf_counter()
+        built = build_panel(tmp)
+        seconds = time.perf_counter() - start
+    return {"periods": len(built.periods), "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def dataset_for(size: int, data: Path) -> Path:
+    folder = data / f"n{size}" / "2022Q4"
+    if not (folder / "schools.csv").exists():
+        subprocess.run([sys.executable, str(HERE / "national.py"), "--sections", str(size), "--out", str(folder)], check=True)
+    return folder
+
+
+def _run(*args: str) -> dict[str, float]:
+    done = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000])
+    parser.add_argument("--data", type=Path, default=Path("/work/bench"))
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--panel-size", type=int, default=10_000, help="sections of each panel period (0: no panel)")
+    parser.add_argument("--periods", type=int, default=8)
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--sample", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--panel", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.repeat)))
+        return
+    if args.sample:
+        print(json.dumps(sample(args.sample, max(args.repeat, 3))))
+        return
+    if args.panel:
+        print(json.dumps(panel(args.panel, args.periods)))
+        return
+    one = _run("--sample", str(HERE.parent / "data" / "raw" / "2022Q4"), "--repeat", str(args.repeat))
+    print(f"sample district (beichen-2021): load_period {one['load_period']:.3f} s + evaluate {one['evaluate']:.3f} s "
+          f"= {one['load_period'] + one['evaluate']:.3f} s")
+    rows = []
+    for size in args.sizes:
+        rows.append(_run("--one", str(dataset_for(size, args.data)), "--repeat", str(args.repeat)))
+        print(rows[-1], file=sys.stderr)
+    print()
+    print("| sections (districts) | checks | floor (read + CVs) | evaluate_resources | evaluate (whole) | items part | ÷ floor | peak MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['sections']:,} ({r['districts']:,}) | {r['checks']:,} | {r['floor']:.2f} s | {r['evaluate_resources']:.2f} s | "
+              f"{r['evaluate']:.2f} s | {r['items']:.2f} s | {r['evaluate'] / r['floor']:.1f}× | {r['peak_mb']:.0f} |")
+    print()
+    print("growth exponents (time ∝ sections^k): " + ", ".join(
+        f"{key} {exponent(rows, key):.2f}" for key in ("floor", "evaluate_resources", "evaluate", "items")))
+    if args.panel_size:
+        built = _run("--panel", str(dataset_for(args.panel_size, args.data)), "--periods", str(args.periods))
+        print(f"monitoring panel: {built['periods']} periods × {args.panel_size:,} sections (links to one dataset), "
+              f"build_panel {built['seconds']:.1f} s (load + full evaluate per period), peak {built['peak_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
