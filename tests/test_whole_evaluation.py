@@ -66,6 +66,13 @@ def test_fmt_many_is_fmt_of_each_value(values, unit, digits):
     assert fmt_many(values, unit, digits).tolist() == [fmt(v, unit, digits) for v in values]
 
 
+def test_a_value_rounding_to_zero_is_written_without_a_sign():
+    # pandas.factorize takes -0.0 for 0.0; both writers must agree on "0" (found by hypothesis).
+    assert fmt_many([0.0, -0.0, -0.0001], "", 2).tolist() == ["0", "0", "0"]
+    assert [fmt(v, "", 2) for v in (0.0, -0.0, -0.0001)] == ["0", "0", "0"]
+    assert fmt(-0.0, "元") == "0元" and fmt(-0.3, "%") == "-0.3%"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.one_of(decimals, st.just(math.nan)), decimals), min_size=1, max_size=15),
        st.sampled_from([">=", "<=", "<", ">"]))

@@ -166,7 +166,12 @@ def fmt(value: float | Fraction | None, unit: str = "", digits: int | None = Non
         text = f"{number:,.{digits}f}" if unit in _MONEY_UNITS else f"{number:.{digits}f}"
         if "." in text:
             text = text.rstrip("0").rstrip(".")
-    return f"{text}{unit}"
+    return f"{_unsigned_zero(text)}{unit}"
+
+
+def _unsigned_zero(text: str) -> str:
+    """``"0"`` for ``"-0"``: a value that rounds to zero is written without a sign."""
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
 
 
 def requirement_text(comparison: str, requirement: float | Fraction | None, unit: str) -> str:
@@ -191,13 +196,13 @@ def fmt_many(values: object, unit: str = "", digits: int | None = None) -> np.nd
     spec = ("{:,.%df}" if money else "{:.%df}") % places
     # One text per distinct value, as fmt writes it: fixed decimals, trailing zeros dropped.
     texts = [spec.format(v) for v in uniques.tolist()]
-    texts = [t.rstrip("0").rstrip(".") + unit if "." in t else t + unit for t in texts]
+    texts = [_unsigned_zero(t.rstrip("0").rstrip(".") if "." in t else t) + unit for t in texts]
     out = np.empty(len(uniques), dtype=object)
     out[:] = texts
     if unit in _WHOLE_UNITS:
         whole = np.isfinite(uniques) & (np.mod(np.where(np.isfinite(uniques), uniques, 0), 1) == 0)
         whole_spec = "{:,.0f}" if money else "{:.0f}"
-        out[whole] = [whole_spec.format(v) + unit for v in uniques[whole].tolist()]
+        out[whole] = [_unsigned_zero(whole_spec.format(v)) + unit for v in uniques[whole].tolist()]
     out[np.isnan(uniques)] = "—"
     return out[codes]
 
