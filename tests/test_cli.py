@@ -48,6 +48,18 @@ def test_evaluate_with_standard_name(district_dir, tmp_path):
     assert "beichen-2021" in proc.stdout
 
 
+def test_evaluate_without_workbook_writes_the_same_csvs_and_no_xlsx(district_dir, tmp_path):
+    both, csv_only = tmp_path / "both", tmp_path / "csv"
+    assert run_cli("evaluate", str(district_dir), "--out", str(both)).returncode == 0
+    proc = run_cli("evaluate", str(district_dir), "--out", str(csv_only), "--no-workbook")
+    assert proc.returncode == 0, proc.stderr
+    assert not (csv_only / "evaluation.xlsx").exists() and (both / "evaluation.xlsx").is_file()
+    csvs = sorted(p.name for p in both.glob("*.csv"))
+    assert csvs == sorted(p.name for p in csv_only.glob("*.csv")) and "问题清单.csv" in csvs
+    for name in ("balance.csv", "items.csv", "问题清单.csv"):
+        assert (csv_only / name).read_bytes() == (both / name).read_bytes()
+
+
 def test_invalid_period_exits_2_and_writes_nothing(district_dir, tmp_path):
     bad = tmp_path / "bad" / "2022Q4"
     shutil.copytree(district_dir, bad)

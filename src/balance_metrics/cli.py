@@ -63,12 +63,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     warnings = getattr(evaluation, "warnings", dataset.warnings)
     tables = {**evaluation.tables(), "warnings": warnings}
     # The tables are one set: written into a staging folder that replaces `out` whole.
-    expected = [f"{name}.csv" for name in tables] + ["evaluation.xlsx"]
+    workbook = None if args.no_workbook else "evaluation.xlsx"
+    expected = [f"{name}.csv" for name in tables] + ([workbook] if workbook else [])
     about = {"period": dataset.period, "standard": result.standard.label, "data": str(dataset.path)}
     record = recorder.finish(dataset, evaluation.standard)
     written = write_set(
         out,
-        lambda folder: write_tables(tables, folder, lang=args.lang, csv_lang=args.csv_lang,
+        lambda folder: write_tables(tables, folder, workbook, lang=args.lang, csv_lang=args.csv_lang,
                                     standard=evaluation.standard, provenance=record),
         expected=expected,
         about=about,
@@ -216,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "(the canonical English table and column names)")
     ev.add_argument("--csv-lang", choices=("en", "zh"), default="en",
                     help="CSV headers: en (default: canonical English column names) or zh (the workbook's Chinese headers)")
+    ev.add_argument("--no-workbook", action="store_true",
+                    help="write the CSV tables only, no evaluation.xlsx (for a province: the formatted "
+                         "workbook of every check row takes minutes; the CSVs hold the same values)")
     ev.add_argument("--district", nargs="+", default=None, metavar="ID",
                     help="for a period holding many districts: evaluate only these district_id(s) (default all)")
     ev.set_defaults(func=cmd_evaluate)

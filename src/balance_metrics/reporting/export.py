@@ -35,7 +35,7 @@ def csv_frame(name: str, frame: pd.DataFrame, lang: str = "en", standard: Standa
 def write_tables(
     tables: Mapping[str, pd.DataFrame],
     out_dir: str | Path,
-    workbook: str = "evaluation.xlsx",
+    workbook: str | None = "evaluation.xlsx",
     *,
     lang: str = "zh",
     csv_lang: str = "en",
@@ -50,8 +50,9 @@ def write_tables(
         Result tables by name.
     out_dir : str or Path
         Destination folder (created if needed).
-    workbook : str, default "evaluation.xlsx"
-        File name of the workbook.
+    workbook : str or None, default "evaluation.xlsx"
+        File name of the workbook; None writes the CSV files only (a province's
+        workbook of millions of formatted cells takes minutes to write).
     lang : {"zh", "en"}, default "zh"
         Language of the workbook.
     csv_lang : {"en", "zh"}, default "en"
@@ -71,7 +72,8 @@ def write_tables(
     written = []
     for name, frame in tables.items():
         written.append(write_csv(out / f"{name}.csv", csv_frame(name, frame, csv_lang, standard)))
-    written.append(write_workbook(out / workbook, tables, lang=lang, standard=standard, provenance=provenance))
+    if workbook is not None:
+        written.append(write_workbook(out / workbook, tables, lang=lang, standard=standard, provenance=provenance))
     return written
 
 
