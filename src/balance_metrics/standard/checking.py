@@ -34,12 +34,6 @@ from balance_metrics.standard.planning_rules import parse_planning
 __all__ = ["AREAS", "ITEM_RULE_PARAMS", "PLAN_MEASURE_PARAMS", "parse"]
 
 Path = tuple[str, ...]
-AREAS: tuple[str, ...] = ("resources", "guarantee", "quality", "recognition", "veto")
-ITEM_SCOPES: tuple[str, ...] = ("district", "school")
-COMPARISONS: tuple[str, ...] = (">=", "<=")
-DECIDE_ON: tuple[str, ...] = ("rate", "lower_bound")
-DIFFERENCE_RATES: tuple[str, ...] = ("cv", "variance_share")
-ITEM_STATUSES: tuple[str, ...] = ("pass", "fail", "evidence missing", "not applicable")
 
 
 class _Reader:
