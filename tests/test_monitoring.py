@@ -7,7 +7,6 @@ between quarters; every expected number is derived in the comments.
 from __future__ import annotations
 
 import dataclasses
-import types
 from pathlib import Path
 
 import pandas as pd
@@ -337,7 +336,7 @@ def test_invalid_period_skipped_and_recorded(with_bad_quarter):
 def test_plan_targets_used_when_evaluation_exists(quarters, monkeypatch):
     measured = {"2022Q1": 1400.0, "2022Q2": 1600.0, "2022Q3": 1800.0}
 
-    def evaluate(dataset, standard):
+    def evaluate(dataset, standard):  # stands in for evaluate_plan_targets
         frame = pd.DataFrame(
             [
                 ("P-EQ", "生均教学仪器设备值", "primary", measured[dataset.period], 2000.0, "元/生", ">=", "2022-12-31",
@@ -346,10 +345,11 @@ def test_plan_targets_used_when_evaluation_exists(quarters, monkeypatch):
             ],
             columns=["target_id", "name", "scope", "measured", "requirement", "unit", "comparison", "deadline", "status"],
         )
-        return types.SimpleNamespace(plan_targets=frame, resources=evaluate_resources(dataset, standard))
+        return evaluate_resources(dataset, standard), frame
 
-    monkeypatch.setattr(monitoring.panel, "evaluate", evaluate)
-    panel = build_panel(quarters, "beichen-2021")
+    # jobs=1: the periods are evaluated in this process, where the patch applies.
+    monkeypatch.setattr(monitoring.pieces, "plan_targets", evaluate)
+    panel = build_panel(quarters, "beichen-2021", jobs=1)
     assert panel.plan_targets_available
     assert panel.plan_targets.query("target_id == 'P-EQ'")["measured"].tolist() == [1400.0, 1600.0, 1800.0]
     prog = progress(panel).set_index("target_id")
@@ -363,14 +363,12 @@ def test_plan_targets_used_when_evaluation_exists(quarters, monkeypatch):
 
 def test_plan_targets_missing_columns_named(quarters, monkeypatch):
     monkeypatch.setattr(
-        monitoring.panel,
-        "evaluate",
-        lambda dataset, standard: types.SimpleNamespace(
-            plan_targets=pd.DataFrame({"target_id": ["X"]}), resources=evaluate_resources(dataset, standard)
-        ),
+        monitoring.pieces,
+        "plan_targets",
+        lambda dataset, standard: (evaluate_resources(dataset, standard), pd.DataFrame({"target_id": ["X"]})),
     )
     with pytest.raises(ValueError, match="period 2022Q1: evaluation .plan_targets lacks column"):
-        build_panel(quarters)
+        build_panel(quarters, "beichen-2021", jobs=1)
 
 
 # -- writing -----------------------------------------------------------------------------------------------

@@ -237,6 +237,35 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
     )
 
 
+def evaluate_plan_targets(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD) -> tuple[ResourceEvaluation, pd.DataFrame]:
+    """The resource evaluation and the plan targets of every district of a period, without the items.
+
+    The same code as :func:`evaluate` (the same context, the same plan-target
+    rules and cross-checks), for callers that need only these two results
+    (the monitoring panel): the items, readiness and 问题清单 are not computed.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    standard : str, Path or Standard, default "national-2017"
+
+    Returns
+    -------
+    (ResourceEvaluation, DataFrame)
+        As :attr:`Evaluation.resources` and :attr:`Evaluation.plan_targets`
+        for a one-district period; for a period holding many, the resource
+        tables and the plan targets carry ``district_id`` (as
+        :class:`~balance_metrics.evaluation.province.ProvinceEvaluation`).
+    """
+    std = load_standard(standard)
+    ids = dataset.districts()["district_id"].to_numpy(object) if dataset.multi_district else np.array([""], dtype=object)
+    ctx = build_context(dataset, std, ids=ids)
+    targets, _, _ = _plan_targets(ctx)
+    if not dataset.multi_district:
+        targets = targets.drop(columns="district_id").reset_index(drop=True)
+    return ctx.resources, targets
+
+
 def _plan_targets(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
     """The plan targets and cross-checks, one district at a time (a local plan
     is one district's; none for the national standard)."""

@@ -7,48 +7,49 @@ Period discovery is :mod:`balance_metrics.contract.periods`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
+from balance_metrics.analysis.monitoring import cache
+from balance_metrics.analysis.monitoring.pieces import (
+    BALANCE_COLUMNS,
+    EXCLUDED_COLUMNS,
+    INDICATOR_COLUMNS,
+    PLAN_TARGET_COLUMNS,
+    SOURCE_COLUMNS,
+    VERDICT_COLUMNS,
+    WARNING_COLUMNS,
+    PeriodFailure,
+    PeriodPieces,
+    period_pieces,
+)
+from balance_metrics.analysis.monitoring.roster import CHANGE_COLUMNS, CHANGE_KINDS, ROSTER_COLUMNS, school_changes, stage_zh
+from balance_metrics.common.errors import PROBLEM_COLUMNS
 from balance_metrics.common.results import Result, verdict_word
-from balance_metrics.common.errors import PROBLEM_COLUMNS, DataValidationError
-from balance_metrics.contract.dataset import Dataset, load_period
 from balance_metrics.contract.periods import Frequency, check_period_list, find_periods, period_sort_key
-from balance_metrics.contract.schema import SCHOOL_TYPES, STAGES
-from balance_metrics.engine.resources import SECTION_COLUMNS, ResourceEvaluation, evaluate_resources
-from balance_metrics.evaluation.evaluate import evaluate
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
 
-ROSTER_COLUMNS = [
-    "period", "school_id", "school_name", "school_type", "area_type", "ownership", "boarding",
-    "parent_school_id", "year_built", "stages", "students",
-]
-VERDICT_COLUMNS = [
-    "period", "school_id", "stage", "school_name", "school_type", "area_type", "students",
-    "indicators_met", "indicators_below_floor", "failed_indicators", "passed",
-]
-BALANCE_COLUMNS = [
-    "period", "stage", "indicator", "name", "sections", "students", "district_value", "cv", "limit",
-    "passed", "sections_met", "sections_below_floor",
-]
-EXCLUDED_COLUMNS = ["period", "school_id", "school_name", "school_type", "stage", "students", "reason"]
-CHANGE_COLUMNS = [
-    "period", "previous_period", "school_id", "school_name", "change", "stage", "before", "after",
-    "students", "description",
-]
-PLAN_TARGET_COLUMNS = [
-    "period", "target_id", "name", "scope", "measured", "requirement", "unit", "comparison", "deadline", "status",
-]
 FAILED_COLUMNS = ["period", "folder", *PROBLEM_COLUMNS]
-SOURCE_COLUMNS = ["period", "table", "file", "sheet", "sha256", "rows"]
-WARNING_COLUMNS = ["period", *PROBLEM_COLUMNS]
+#: Above this many bytes of input in all, periods are evaluated in worker processes
+#: by default (below it, starting the workers costs more than it saves).
+PARALLEL_BYTES = 16 * 2**20
+#: At most this many worker processes by default (each holds one period in memory).
+MAX_JOBS = 4
 
-# Order in which change kinds are listed within a period.
-CHANGE_KINDS = ("opened", "closed", "type_changed", "renamed", "stage_added", "stage_removed")
+__all__ = [
+    "BALANCE_COLUMNS", "CHANGE_COLUMNS", "CHANGE_KINDS", "EXCLUDED_COLUMNS", "FAILED_COLUMNS", "INDICATOR_COLUMNS",
+    "PLAN_TARGET_COLUMNS", "ROSTER_COLUMNS", "SOURCE_COLUMNS", "VERDICT_COLUMNS", "WARNING_COLUMNS", "Panel",
+    "build_panel", "by_period", "stage_zh", "standard_order",
+]
 
 
 # -- the panel ------------------------------------------------------------------
@@ -58,7 +59,10 @@ CHANGE_KINDS = ("opened", "closed", "type_changed", "renamed", "stage_added", "s
 class Panel(Result):
     """Every period evaluated under one standard, lined up by period.
 
-    All tables start with a ``period`` column and are sorted chronologically.
+    All tables start with a ``period`` column and are sorted chronologically;
+    for periods holding many districts (``schools.district_id``) every table
+    but ``failed_periods``, ``warnings`` and ``sources`` has ``district_id``
+    next (``district`` scopes below then mean each district).
 
     Attributes
     ----------
@@ -123,17 +127,24 @@ class Panel(Result):
         return bool(self.verdicts.loc[self.verdicts["period"] == latest, "passed"].all()
                     and self.balance.loc[self.balance["period"] == latest, "passed"].all())
 
+    @property
+    def keys(self) -> list[str]:
+        """``["district_id"]`` when the tables carry it, else ``[]``."""
+        return ["district_id"] if "district_id" in self.balance.columns else []
+
     def summary(self) -> pd.DataFrame:
-        """Per period × stage: sections, sections passing, CVs within the limit, largest CV."""
-        columns = ["period", "stage", "sections", "sections_passed", "indicators", "cv_passed", "max_cv"]
+        """Per period [× district] × stage: sections, sections passing, CVs within the limit, largest CV."""
+        keys = ["period", *self.keys, "stage"]
+        columns = [*keys, "sections", "sections_passed", "indicators", "cv_passed", "max_cv"]
         if not self.periods:
             return pd.DataFrame(columns=columns)
-        sections = self.verdicts.groupby(["period", "stage"], sort=False)["passed"].agg(sections="size", sections_passed="sum")
-        cvs = self.balance.groupby(["period", "stage"], sort=False).agg(
+        sections = self.verdicts.groupby(keys, sort=False)["passed"].agg(sections="size", sections_passed="sum")
+        cvs = self.balance.groupby(keys, sort=False).agg(
             indicators=("passed", "size"), cv_passed=("passed", "sum"), max_cv=("cv", "max"))
         frame = sections.join(cvs, how="outer").reset_index()
-        frame = frame.sort_values(["period", "stage"], key=lambda c: c.map(
-            period_sort_key if c.name == "period" else {s: i for i, s in enumerate(self.standard.stages)}.get))
+        stage_rank = {s: i for i, s in enumerate(self.standard.stages)}
+        frame = frame.sort_values(keys, key=lambda c: c.map(
+            period_sort_key if c.name == "period" else stage_rank.get if c.name == "stage" else str))
         return frame[columns].astype({"sections_passed": int, "cv_passed": int}).reset_index(drop=True)
 
     def _display(self) -> tuple[str, str, list[str], list[tuple[str, pd.DataFrame]]]:
@@ -159,68 +170,111 @@ class Panel(Result):
         }
 
 
-@dataclass(frozen=True)
-class _PeriodResult:
-    """One period's evaluation, before the periods are stacked."""
-
-    dataset: Dataset
-    resources: ResourceEvaluation
-    plan_targets: pd.DataFrame | None
-
-
-def _check_plan_targets(frame: Any, period: str) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"period {period}: evaluation .plan_targets is {type(frame).__name__}, expected a DataFrame")
-    missing = [c for c in PLAN_TARGET_COLUMNS[1:] if c not in frame.columns]
-    if missing:
-        raise ValueError(f"period {period}: evaluation .plan_targets lacks column(s) {', '.join(missing)}")
-    return frame.assign(period=period)
-
-
-def _evaluate_period(dataset: Dataset, standard: Standard, with_plan_targets: bool) -> _PeriodResult:
-    if not with_plan_targets:
-        return _PeriodResult(dataset, evaluate_resources(dataset, standard), None)
-    result = evaluate(dataset, standard)
-    return _PeriodResult(dataset, result.resources, _check_plan_targets(result.plan_targets, dataset.period))
-
-
-def _stage_students(dataset: Dataset) -> pd.DataFrame:
-    """school_id, stage, students of every reported section (campuses unmerged)."""
-    return dataset.sections[["school_id", "stage", "students"]].astype({"students": "int64"})
-
-
-def _roster(dataset: Dataset) -> pd.DataFrame:
-    order = {s: i for i, s in enumerate(STAGES)}
-    stages = _stage_students(dataset)
-    per_school = stages.groupby("school_id").agg(
-        stages=("stage", lambda s: ",".join(sorted(s, key=order.get))),
-        students=("students", "sum"),
-    )
-    schools = dataset.schools.drop(columns=["_source", "_row"], errors="ignore")
-    roster = schools.join(per_school, on="school_id")
-    roster["stages"] = roster["stages"].fillna("")
-    roster["students"] = roster["students"].fillna(0).astype("int64")
-    roster.insert(0, "period", dataset.period)
-    return roster[[c for c in ROSTER_COLUMNS if c in roster.columns]]
-
-
-def _with_period(frame: pd.DataFrame, period: str, columns: Sequence[str]) -> pd.DataFrame:
-    out = frame.assign(period=period)
-    return out[[c for c in columns if c in out.columns]]
-
-
 def _stack(frames: Iterable[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame(columns=list(columns))
+        return pd.DataFrame(columns=[c for c in columns if c != "district_id"])
     return pd.concat(frames, ignore_index=True)
 
 
-def _failure_rows(period: str, folder: Path, error: DataValidationError) -> pd.DataFrame:
-    problems = error.problems
-    problems.insert(0, "folder", str(folder))
-    problems.insert(0, "period", period)
-    return problems
+class _Assembler:
+    """Collects the pieces of each period in chronological order and stacks them.
+
+    The school changes are found as each period arrives (against the previous
+    one), so only the last period's stage list is kept.
+    """
+
+    def __init__(self) -> None:
+        self.periods: list[str] = []
+        self.tables: dict[str, list[pd.DataFrame]] = {name: [] for name in (
+            "schools", "indicators", "verdicts", "balance", "excluded", "changes", "plan_targets", "warnings",
+            "sources", "failed_periods")}
+        self.previous: PeriodPieces | None = None
+
+    def add(self, pieces: PeriodPieces) -> None:
+        self.periods.append(pieces.period)
+        for name, frame in (("schools", pieces.roster), ("indicators", pieces.indicators), ("verdicts", pieces.verdicts),
+                            ("balance", pieces.balance), ("excluded", pieces.excluded), ("warnings", pieces.warnings),
+                            ("sources", pieces.sources)):
+            self.tables[name].append(frame)
+        if pieces.plan_targets is not None:
+            self.tables["plan_targets"].append(pieces.plan_targets)
+        if self.previous is not None:
+            self.tables["changes"].append(school_changes(self.previous.roster, pieces.roster,
+                                                         self.previous.stage_students, pieces.stage_students))
+        self.previous = pieces
+
+    def fail(self, failure: PeriodFailure) -> None:
+        self.tables["failed_periods"].append(failure.rows())
+
+    def panel(self, standard: Standard, plan: bool) -> Panel:
+        t = self.tables
+        changes = _stack(t["changes"], CHANGE_COLUMNS)
+        if len(changes):
+            changes["students"] = changes["students"].astype("Int64")
+        return Panel(
+            periods=tuple(self.periods),
+            standard=standard,
+            schools=_stack(t["schools"], ROSTER_COLUMNS),
+            indicators=_stack(t["indicators"], INDICATOR_COLUMNS),
+            verdicts=_stack(t["verdicts"], VERDICT_COLUMNS),
+            balance=_stack(t["balance"], BALANCE_COLUMNS),
+            excluded=_stack(t["excluded"], EXCLUDED_COLUMNS),
+            changes=changes,
+            plan_targets=_stack(t["plan_targets"], PLAN_TARGET_COLUMNS),
+            plan_targets_available=plan,
+            failed_periods=_stack(t["failed_periods"], FAILED_COLUMNS),
+            warnings=_stack(t["warnings"], WARNING_COLUMNS),
+            sources=_stack(t["sources"], SOURCE_COLUMNS),
+        )
+
+
+def default_jobs(folders: Sequence[Path]) -> int:
+    """Worker processes for these period folders: 1 for small inputs (under
+    :data:`PARALLEL_BYTES` in all), else one per period up to the CPUs and :data:`MAX_JOBS`."""
+    size = sum(p.stat().st_size for folder in folders if folder.is_dir() for p in folder.iterdir() if p.is_file())
+    if size < PARALLEL_BYTES:
+        return 1
+    return max(1, min(len(folders), os.cpu_count() or 1, MAX_JOBS))
+
+
+def _evaluate_and_store(folder: str, label: str, std: Standard, plan: bool, store: str | None) -> PeriodPieces | PeriodFailure:
+    """:func:`period_pieces`, written to the cache file ``store`` when given (runs in a worker)."""
+    pieces = period_pieces(folder, label, std, plan)
+    if store is not None and isinstance(pieces, PeriodPieces):
+        cache.write(Path(store), pieces)
+    return pieces
+
+
+def _pieces(folders: list[tuple[Path, str]], std: Standard, plan: bool, jobs: int,
+            cache_dir: Path | None) -> Iterator[PeriodPieces | PeriodFailure]:
+    """Each period's pieces in the order of ``folders``: from the cache, or evaluated
+    here (``jobs`` = 1) or in ``jobs`` worker processes."""
+    stores = [cache.entry(cache_dir, cache.period_key(folder, label, std, plan)) if cache_dir is not None else None
+              for folder, label in folders]
+    found = [cache.read(store) if store is not None else None for store in stores]
+    todo = [i for i, f in enumerate(found) if f is None]
+    workers = max(1, min(jobs, len(todo)))
+    if workers == 1:
+        for i, (folder, label) in enumerate(folders):
+            yield found[i] if found[i] is not None else _evaluate_and_store(
+                str(folder), label, std, plan, None if stores[i] is None else str(stores[i]))
+            found[i] = None  # memory: the caller keeps what it needs
+        return
+    # forkserver: workers do not inherit the caller's threads (a report batch has some running).
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
+    try:
+        pending: deque[Future] = deque(
+            pool.submit(_evaluate_and_store, str(folders[i][0]), folders[i][1], std, plan,
+                        None if stores[i] is None else str(stores[i])) for i in todo)
+        for i in range(len(folders)):
+            if found[i] is not None:
+                yield found[i]
+                found[i] = None
+            else:
+                yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def build_panel(
@@ -231,8 +285,14 @@ def build_panel(
     on_error: Literal["raise", "skip"] = "raise",
     frequency: Frequency | None = None,
     with_plan_targets: bool = True,
+    jobs: int | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Panel:
     """Evaluate every period under ``data_dir`` and line the results up.
+
+    Each period is loaded, evaluated and reduced at once to the tables the
+    panel keeps (:mod:`.pieces`); its dataset is dropped before the next, so
+    memory holds one period (per worker) plus the panel.
 
     Parameters
     ----------
@@ -249,12 +309,24 @@ def build_panel(
     frequency : {"monthly", "quarterly"}, optional
         With ``periods=None``: only monthly or only quarterly folders.
     with_plan_targets : bool, default True
-        Run the full evaluation per period to collect its plan targets
-        (slower); ``False`` evaluates the resource indicators only.
+        Collect each period's plan targets (the standard's
+        ``[plan_targets]``; national-2017 has none, so nothing more is
+        evaluated); ``False`` evaluates the resource indicators only.
+    jobs : int, optional
+        Worker processes evaluating periods side by side (each holds one
+        period in memory); 1 evaluates here. Default :func:`default_jobs`:
+        1 for small inputs, else one per period up to the CPUs and
+        :data:`MAX_JOBS`. The panel is the same for any value.
+    cache_dir : str or Path, optional
+        Folder of the per-period cache (:mod:`.cache`): a period whose files,
+        standard and code are unchanged is read back, not evaluated. Default:
+        no cache.
 
     Returns
     -------
     Panel
+        For a period holding many districts (``schools.district_id``) every
+        table carries ``district_id`` (second column).
 
     Raises
     ------
@@ -264,149 +336,31 @@ def build_panel(
     FileNotFoundError
         ``data_dir`` holds no period folder.
     ValueError
-        A label is not a period, or two periods end in the same month.
+        A label is not a period, two periods end in the same month, or ``jobs`` < 1.
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"jobs must be 1 or more, got {jobs}")
     std = load_standard(standard)
     labels = check_period_list(list(periods) if periods is not None else find_periods(data_dir, frequency))
     if not labels:
         raise FileNotFoundError(f"no period folders (named like 2022Q4 or 2022-10) in {data_dir}")
-
-    results: list[_PeriodResult] = []
-    failures: list[pd.DataFrame] = []
-    for label in labels:
-        folder = Path(data_dir) / label
-        try:
-            results.append(_evaluate_period(load_period(folder), std, with_plan_targets))
-        except DataValidationError as error:
-            named = DataValidationError(error.problem_list, f"period {label} ({folder})")
-            if on_error == "raise":
-                raise named from error
-            failures.append(_failure_rows(label, folder, named))
-    return _assemble(results, failures, std, with_plan_targets)
-
-
-def _assemble(results: list[_PeriodResult], failures: list[pd.DataFrame], std: Standard, plan: bool) -> Panel:
-    rosters = [_roster(r.dataset) for r in results]
-    stage_students = [_stage_students(r.dataset) for r in results]
-    return Panel(
-        periods=tuple(r.dataset.period for r in results),
-        standard=std,
-        schools=_stack(rosters, ROSTER_COLUMNS),
-        indicators=_stack(
-            (_with_period(r.resources.sections, r.dataset.period, ["period", *SECTION_COLUMNS]) for r in results),
-            ["period", *SECTION_COLUMNS],
-        ),
-        verdicts=_stack((_with_period(r.resources.verdicts, r.dataset.period, VERDICT_COLUMNS) for r in results), VERDICT_COLUMNS),
-        balance=_stack((_with_period(r.resources.balance, r.dataset.period, BALANCE_COLUMNS) for r in results), BALANCE_COLUMNS),
-        excluded=_stack((_with_period(r.resources.excluded, r.dataset.period, EXCLUDED_COLUMNS) for r in results), EXCLUDED_COLUMNS),
-        changes=school_changes(rosters, stage_students),
-        plan_targets=_stack(
-            (_plan_columns(r.plan_targets) for r in results if r.plan_targets is not None), PLAN_TARGET_COLUMNS
-        ),
-        plan_targets_available=plan,
-        failed_periods=_stack(failures, FAILED_COLUMNS),
-        warnings=_stack((_with_period(r.dataset.warnings, r.dataset.period, WARNING_COLUMNS) for r in results), WARNING_COLUMNS),
-        sources=_stack((_with_period(r.dataset.sources, r.dataset.period, SOURCE_COLUMNS) for r in results), SOURCE_COLUMNS),
-    )
-
-
-def _plan_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    extra = [c for c in frame.columns if c not in PLAN_TARGET_COLUMNS]
-    return frame[PLAN_TARGET_COLUMNS + extra]
-
-
-# -- school changes between consecutive periods ---------------------------------------
-
-
-CHANGE_COLUMNS = [
-    "period", "previous_period", "school_id", "school_name", "change", "stage", "before", "after",
-    "students", "description",
-]
-# Order in which change kinds are listed within a period.
-CHANGE_KINDS = ("opened", "closed", "type_changed", "renamed", "stage_added", "stage_removed")
-
-
-def _type_zh(code: str) -> str:
-    return SCHOOL_TYPES.get(code, code)
-
-
-def stage_zh(code: str) -> str:
-    return STAGES.get(code, code)
-
-
-def _change(period: str, previous: str, school: pd.Series, kind: str, **fields: Any) -> dict[str, Any]:
-    row = {"period": period, "previous_period": previous, "school_id": school["school_id"],
-           "school_name": school["school_name"], "change": kind, "stage": "", "before": "", "after": "", "students": pd.NA}
-    row.update(fields)
-    return row
-
-
-def _roster_changes(prev: pd.DataFrame, cur: pd.DataFrame, period: str, previous: str) -> list[dict[str, Any]]:
-    """Opened, closed, type-changed and renamed schools between two rosters."""
-    p, c = prev.set_index("school_id", drop=False), cur.set_index("school_id", drop=False)
-    rows = []
-    for sid in c.index.difference(p.index):
-        s = c.loc[sid]
-        rows.append(_change(period, previous, s, "opened", after=s["school_type"], students=s["students"],
-                            description=f"{s['school_name']}（{sid}）新设立：{_type_zh(s['school_type'])}，在校生{s['students']}人"))
-    for sid in p.index.difference(c.index):
-        s = p.loc[sid]
-        # We only know the school is no longer reported; the reason is not in the data.
-        rows.append(_change(period, previous, s, "closed", before=s["school_type"], students=s["students"],
-                            description=f"{s['school_name']}（{sid}）本期不再报送（撤并或停办）；"
-                                        f"上期为{_type_zh(s['school_type'])}，在校生{s['students']}人"))
-    for sid in c.index.intersection(p.index):
-        old, new = p.loc[sid], c.loc[sid]
-        if old["school_type"] != new["school_type"]:
-            rows.append(_change(period, previous, new, "type_changed", before=old["school_type"], after=new["school_type"],
-                                students=new["students"],
-                                description=f"{new['school_name']}（{sid}）办学类型由{_type_zh(old['school_type'])}"
-                                            f"改为{_type_zh(new['school_type'])}"))
-        if old["school_name"] != new["school_name"]:
-            rows.append(_change(period, previous, new, "renamed", before=old["school_name"], after=new["school_name"],
-                                description=f"{sid} 校名由{old['school_name']}改为{new['school_name']}"))
-    return rows
-
-
-def _stage_changes(prev: pd.DataFrame, cur: pd.DataFrame, roster: pd.DataFrame, period: str, previous: str) -> list[dict[str, Any]]:
-    """Stages gained or lost by schools present in both periods."""
-    both = set(prev["school_id"]) & set(cur["school_id"])
-    before = {(r.school_id, r.stage): r.students for r in prev.itertuples() if r.school_id in both}
-    after = {(r.school_id, r.stage): r.students for r in cur.itertuples() if r.school_id in both}
-    names = roster.set_index("school_id", drop=False)
-    rows = []
-    for key in sorted(after.keys() - before.keys()):
-        school = names.loc[key[0]]
-        rows.append(_change(period, previous, school, "stage_added", stage=key[1], after=key[1], students=after[key],
-                            description=f"{school['school_name']}（{key[0]}）新设{stage_zh(key[1])}学段，在校生{after[key]}人"))
-    for key in sorted(before.keys() - after.keys()):
-        school = names.loc[key[0]]
-        rows.append(_change(period, previous, school, "stage_removed", stage=key[1], before=key[1], students=before[key],
-                            description=f"{school['school_name']}（{key[0]}）不再设{stage_zh(key[1])}学段（上期{before[key]}人）"))
-    return rows
-
-
-def school_changes(rosters: list[pd.DataFrame], stage_students: list[pd.DataFrame]) -> pd.DataFrame:
-    rows: list[dict[str, Any]] = []
-    for i in range(1, len(rosters)):
-        period, previous = rosters[i]["period"].iloc[0], rosters[i - 1]["period"].iloc[0]
-        rows += _roster_changes(rosters[i - 1], rosters[i], period, previous)
-        rows += _stage_changes(stage_students[i - 1], stage_students[i], rosters[i], period, previous)
-    frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
-    if frame.empty:
-        return frame
-    frame["students"] = frame["students"].astype("Int64")
-    rank = {k: i for i, k in enumerate(CHANGE_KINDS)}
-    frame = frame.sort_values(
-        ["period", "change", "school_id", "stage"],
-        key=lambda c: c.map(period_sort_key) if c.name == "period" else c.map(rank) if c.name == "change" else c,
-    )
-    return frame.reset_index(drop=True)
-
-
-# -- sections newly failing / passing ---------------------------------------------------
+    folders = [(Path(data_dir) / label, label) for label in labels]
+    workers = jobs if jobs is not None else default_jobs([folder for folder, _ in folders])
+    store = Path(cache_dir) if cache_dir is not None else None
+    assembler = _Assembler()
+    with closing(_pieces(folders, std, with_plan_targets, workers, store)) as stream:  # closing: stop the workers on error
+        for pieces in stream:
+            if isinstance(pieces, PeriodFailure):
+                if on_error == "raise":
+                    raise pieces.error()
+                assembler.fail(pieces)
+            else:
+                assembler.add(pieces)
+    if store is not None:
+        cache.prune(store)
+    return assembler.panel(std, with_plan_targets)
 
 
 # -- helpers shared by the monitoring modules -----------------------------------------
