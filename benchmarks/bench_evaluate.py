@@ -16,9 +16,13 @@ by ``bench_engine.py``), then best of ``--repeat``:
   (items, plan targets, readiness, 问题清单: the part this benchmark is about).
 
 Also: the sample district (``data/raw/2022Q4``, beichen-2021) ``load_period`` +
-``evaluate``; and the monitoring panel (:func:`balance_metrics.analysis.monitoring.build_panel`,
-full evaluation per period) over ``--periods`` period folders that are links to
-the ``--panel-size`` dataset (the same data under eight period labels).
+``evaluate``; and the monitoring panel (:func:`balance_metrics.analysis.monitoring.build_panel`)
+over ``--periods`` period folders that are links to the ``--panel-size`` dataset
+(the same data under eight period labels), cold, beside its floor (``pd.read_csv``
+of every period); ``--jobs`` sets its worker processes, ``--warm`` adds the
+per-period cache (filled, then read back). Peak memory: this process
+(``ru_maxrss``), and this process with its worker processes (``/proc`` sampled
+every 0.1 s, so a short spike can be missed).
 Prints a Markdown table and the growth exponent ``log(t_max / t_min) / log(n_max / n_min)``.
 """
 
@@ -26,10 +30,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -65,16 +71,75 @@ def sample(folder: Path, repeat: int) -> dict[str, float]:
     return {"load_period": load, "evaluate": whole}
 
 
-def panel(folder: Path, periods: int) -> dict[str, float]:
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants (Linux ``/proc``), MB."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields.get("PPid", "0"))
+        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, grown = {root}, True
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    return sum(rss.get(pid, 0) for pid in tree) / 1024
+
+
+class TreePeak:
+    """Samples the resident memory of this process and its workers every 0.1 s; ``peak`` in MB."""
+
+    def __enter__(self) -> "TreePeak":
+        self.peak, self._stop = 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def panel(folder: Path, periods: int, jobs: int | None, warm: bool) -> dict[str, float]:
+    """8 period links to one dataset: the floor (``pd.read_csv`` of every CSV of
+    every period), then ``build_panel`` cold (no cache) and, with ``warm``, once
+    to fill a per-period cache and once reading it back."""
     from balance_metrics.analysis.monitoring import build_panel
 
     with tempfile.TemporaryDirectory() as tmp:
         for label in PERIOD_LABELS[:periods]:
             (Path(tmp) / label).symlink_to(folder.resolve(), target_is_directory=True)
         start = time.perf_counter()
-        built = build_panel(tmp)
-        seconds = time.perf_counter() - start
-    return {"periods": len(built.periods), "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        for label in PERIOD_LABELS[:periods]:
+            floor_read(Path(tmp) / label)
+        floor = time.perf_counter() - start
+        with TreePeak() as tree:
+            start = time.perf_counter()
+            built = build_panel(tmp, jobs=jobs)
+            seconds = time.perf_counter() - start
+        rows = len(built.indicators)
+        del built
+        result = {"periods": periods, "indicator_rows": rows, "floor": floor, "seconds": seconds,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "tree_peak_mb": tree.peak}
+        if warm:
+            store = Path(tmp) / ".cache"
+            start = time.perf_counter()
+            build_panel(tmp, jobs=jobs, cache_dir=store)
+            result["filling"] = time.perf_counter() - start
+            start = time.perf_counter()
+            build_panel(tmp, jobs=jobs, cache_dir=store)
+            result["warm"] = time.perf_counter() - start
+    return result
 
 
 def dataset_for(size: int, data: Path) -> Path:
@@ -96,6 +161,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--panel-size", type=int, default=10_000, help="sections of each panel period (0: no panel)")
     parser.add_argument("--periods", type=int, default=8)
+    parser.add_argument("--jobs", type=int, default=None, help="panel worker processes (default: build_panel's)")
+    parser.add_argument("--warm", action="store_true", help="also time the panel with a per-period cache, filled then read")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--sample", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--panel", type=Path, help=argparse.SUPPRESS)
@@ -107,7 +174,7 @@ def main() -> None:
         print(json.dumps(sample(args.sample, max(args.repeat, 3))))
         return
     if args.panel:
-        print(json.dumps(panel(args.panel, args.periods)))
+        print(json.dumps(panel(args.panel, args.periods, args.jobs, args.warm)))
         return
     one = _run("--sample", str(HERE.parent / "data" / "raw" / "2022Q4"), "--repeat", str(args.repeat))
     print(f"sample district (beichen-2021): load_period {one['load_period']:.3f} s + evaluate {one['evaluate']:.3f} s "
@@ -126,9 +193,13 @@ def main() -> None:
     print("growth exponents (time ∝ sections^k): " + ", ".join(
         f"{key} {exponent(rows, key):.2f}" for key in ("floor", "evaluate_resources", "evaluate", "items")))
     if args.panel_size:
-        built = _run("--panel", str(dataset_for(args.panel_size, args.data)), "--periods", str(args.periods))
-        print(f"monitoring panel: {built['periods']} periods × {args.panel_size:,} sections (links to one dataset), "
-              f"build_panel {built['seconds']:.1f} s (load + full evaluate per period), peak {built['peak_mb']:.0f} MB")
+        extra = [*(["--jobs", str(args.jobs)] if args.jobs else []), *(["--warm"] if args.warm else [])]
+        built = _run("--panel", str(dataset_for(args.panel_size, args.data)), "--periods", str(args.periods), *extra)
+        print(f"monitoring panel: {built['periods']} periods × {args.panel_size:,} sections (links to one dataset): "
+              f"floor (read_csv of every period) {built['floor']:.1f} s; build_panel cold {built['seconds']:.1f} s "
+              f"({built['seconds'] / built['floor']:.1f}× floor), peak {built['peak_mb']:.0f} MB in this process, "
+              f"{built['tree_peak_mb']:.0f} MB with its workers (sampled)"
+              + (f"; cache filling {built['filling']:.1f} s, warm {built['warm']:.1f} s" if "warm" in built else ""))
 
 
 if __name__ == "__main__":

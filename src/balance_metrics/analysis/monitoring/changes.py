@@ -71,15 +71,16 @@ def section_changes(panel: Panel, since: str | None = None, until: str | None = 
         (boolean, <NA> for a new section), after, value_before, value_after
         (indicator value in its unit, or the number of indicators met),
         threshold, change ("newly failing" / "newly passing"), description.
-        Empty when the panel has fewer than two periods.
+        Empty when the panel has fewer than two periods. For a panel of many
+        districts, ``district_id`` follows ``until``.
     """
-    columns = ["since", "until", "school_id", "school_name", "stage", "level", "indicator", "name", "before", "after",
+    columns = ["since", "until", *panel.keys, "school_id", "school_name", "stage", "level", "indicator", "name", "before", "after",
                "value_before", "value_after", "threshold", "change", "description"]
     pair = _pair(panel, since, until)
     if pair is None:
         return pd.DataFrame(columns=columns)
     since, until = pair
-    keys = ["school_id", "stage"]
+    keys = [*panel.keys, "school_id", "stage"]
     ind = panel.indicators
     ind_flips = _flips(ind[ind["period"] == since], ind[ind["period"] == until], [*keys, "indicator"], "met")
     ind_flips = ind_flips.assign(level="indicator", before=ind_flips["met_before"], after=ind_flips["met"],

@@ -15,27 +15,30 @@ def trends(panel: Panel) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per stage × indicator × period: stage, indicator, name,
-        period, period_end, sections, students, district_value (the
-        indicator's unit), cv, limit, passed, sections_met,
-        district_value_change and cv_change (since the previous period in
-        which the pair was evaluated; NaN in its first), baseline_period (the
-        first such period), district_value_since_baseline and
-        cv_since_baseline.
+        One row per [district ×] stage × indicator × period: [district_id,]
+        stage, indicator, name, period, period_end, sections, students,
+        district_value (the indicator's unit), cv, limit, passed,
+        sections_met, district_value_change and cv_change (since the previous
+        period in which the pair was evaluated; NaN in its first),
+        baseline_period (the first such period), district_value_since_baseline
+        and cv_since_baseline. ``district_id`` only for a panel of many
+        districts (each district's series on its own).
     """
-    columns = ["stage", "indicator", "name", "period", "period_end", "sections", "students", "district_value", "cv",
+    keys = [*panel.keys, "stage", "indicator"]
+    columns = [*keys, "name", "period", "period_end", "sections", "students", "district_value", "cv",
                "limit", "passed", "sections_met", "district_value_change", "cv_change", "baseline_period",
                "district_value_since_baseline", "cv_since_baseline"]
     if panel.balance.empty:
         return pd.DataFrame(columns=columns)
-    frame = by_period(panel.balance, ["stage", "indicator"])
-    frame["period_end"] = frame["period"].map(period_end)
-    groups = frame.groupby(["stage", "indicator"], sort=False)
+    frame = by_period(panel.balance, keys)
+    ends = {p: period_end(p) for p in frame["period"].unique()}
+    frame["period_end"] = frame["period"].map(ends)
+    groups = frame.groupby(keys, sort=False)
     for col in ("district_value", "cv"):
         frame[f"{col}_change"] = groups[col].diff()
         frame[f"{col}_since_baseline"] = frame[col] - groups[col].transform("first")
     frame["baseline_period"] = groups["period"].transform("first")
-    frame = frame.sort_values(["stage", "indicator"], key=standard_order(panel.standard), kind="stable")
+    frame = frame.sort_values(keys, key=standard_order(panel.standard), kind="stable")
     return frame[columns].reset_index(drop=True)
 
 

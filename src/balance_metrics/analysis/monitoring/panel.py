@@ -8,15 +8,18 @@ Period discovery is :mod:`balance_metrics.contract.periods`.
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
-from multiprocessing import get_context
+from dataclasses import dataclass, replace
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from balance_metrics.analysis.monitoring import cache
@@ -132,6 +135,46 @@ class Panel(Result):
         """``["district_id"]`` when the tables carry it, else ``[]``."""
         return ["district_id"] if "district_id" in self.balance.columns else []
 
+    @property
+    def district_ids(self) -> list[str]:
+        """The districts of the panel, sorted (empty for a one-district panel)."""
+        if not self.keys:
+            return []
+        return sorted(set(self.schools["district_id"].astype(object)) | set(self.balance["district_id"].astype(object)))
+
+    def select(self, district_id: str) -> "Panel":
+        """One district's panel: its rows of every table, without ``district_id``.
+
+        The same tables as a panel built from that district's data alone
+        (the derived tables — trends, changes, progress, school history — then
+        work on it unchanged); ``warnings``, ``sources`` and
+        ``failed_periods`` are the period's, shared by all districts.
+
+        Raises
+        ------
+        ValueError
+            The panel holds one district (no district_id).
+        KeyError
+            No such district in the panel.
+        """
+        if not self.keys:
+            raise ValueError("this panel holds one district (no district_id); nothing to select")
+        if district_id not in self.district_ids:
+            raise KeyError(f"no district {district_id!r} in the panel")
+        positions = self.__dict__.setdefault("_district_rows", {})
+
+        def rows(name: str) -> pd.DataFrame:
+            frame = getattr(self, name)
+            if "district_id" not in frame.columns:
+                return frame
+            if name not in positions:
+                positions[name] = frame.groupby(frame["district_id"].astype(object), sort=False).indices if len(frame) else {}
+            at = positions[name].get(district_id, np.zeros(0, dtype=np.int64))
+            return frame.iloc[at].drop(columns="district_id").reset_index(drop=True)
+
+        return replace(self, **{name: rows(name) for name in ("schools", "indicators", "verdicts", "balance", "excluded",
+                                                               "changes", "plan_targets")})
+
     def summary(self) -> pd.DataFrame:
         """Per period [× district] × stage: sections, sections passing, CVs within the limit, largest CV."""
         keys = ["period", *self.keys, "stage"]
@@ -238,6 +281,16 @@ def default_jobs(folders: Sequence[Path]) -> int:
     return max(1, min(len(folders), os.cpu_count() or 1, MAX_JOBS))
 
 
+def _start_method() -> BaseContext:
+    """``fork`` when this process runs one thread (workers start at once, with the
+    package imported, and a script needs no ``__main__`` guard); else
+    ``forkserver``, since forking a process whose other threads may hold locks
+    (a report batch has some) can deadlock the child."""
+    if threading.active_count() == 1 and "fork" in get_all_start_methods():
+        return get_context("fork")
+    return get_context("forkserver")
+
+
 def _evaluate_and_store(folder: str, label: str, std: Standard, plan: bool, store: str | None) -> PeriodPieces | PeriodFailure:
     """:func:`period_pieces`, written to the cache file ``store`` when given (runs in a worker)."""
     pieces = period_pieces(folder, label, std, plan)
@@ -261,8 +314,7 @@ def _pieces(folders: list[tuple[Path, str]], std: Standard, plan: bool, jobs: in
                 str(folder), label, std, plan, None if stores[i] is None else str(stores[i]))
             found[i] = None  # memory: the caller keeps what it needs
         return
-    # forkserver: workers do not inherit the caller's threads (a report batch has some running).
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_start_method())
     try:
         pending: deque[Future] = deque(
             pool.submit(_evaluate_and_store, str(folders[i][0]), folders[i][1], std, plan,
@@ -373,7 +425,8 @@ def by_period(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def standard_order(standard: Standard) -> Callable[[pd.Series], pd.Series]:
-    """Sort key putting stages and indicators in the standard's order (R2 before R10)."""
+    """Sort key putting stages and indicators in the standard's order (R2 before R10);
+    other columns (district_id) sort as they are."""
     rank = {s: i for i, s in enumerate(standard.stages)} | {ind: i for i, ind in enumerate(standard.indicator_ids)}
-    return lambda column: column.map(lambda v: rank.get(v, -1))
+    return lambda column: column if column.name not in ("stage", "indicator") else column.map(lambda v: rank.get(v, -1))
 

@@ -142,6 +142,7 @@ class _Target:
     """One tracked target and its observed series."""
 
     kind: str
+    district_id: str
     target_id: str
     name: str
     scope: str
@@ -153,11 +154,18 @@ class _Target:
     series: pd.DataFrame  # period, value (chronological)
 
 
+def _district(key: tuple, panel: Panel) -> str:
+    """The district of a group key led by district_id ("" for a one-district panel)."""
+    return str(key[0]) if panel.keys else ""
+
+
 def _cv_targets(panel: Panel, deadline: pd.Timestamp | None) -> list[_Target]:
     out = []
-    for (stage, ind), g in by_period(panel.balance, ["stage", "indicator"]).groupby(["stage", "indicator"], sort=False):
+    keys = [*panel.keys, "stage", "indicator"]
+    for key, g in by_period(panel.balance, keys).groupby(keys, sort=False):
+        stage, ind = key[-2:]
         last = g.iloc[-1]
-        out.append(_Target("cv", f"CV-{stage}-{ind}", f"{stage_zh(stage)}{ind}差异系数（{last['name']}）", stage, "",
+        out.append(_Target("cv", _district(key, panel), f"CV-{stage}-{ind}", f"{stage_zh(stage)}{ind}差异系数（{last['name']}）", stage, "",
                            "<=", float(last["limit"]), bool(last["passed"]), deadline,
                            g[["period"]].assign(value=g["cv"].astype(float))))
     return out
@@ -166,11 +174,13 @@ def _cv_targets(panel: Panel, deadline: pd.Timestamp | None) -> list[_Target]:
 def _share_targets(panel: Panel, target: float, deadline: pd.Timestamp | None) -> list[_Target]:
     if panel.verdicts.empty:
         return []
-    share = panel.verdicts.groupby(["stage", "period"], sort=False)["passed"].mean().rename("value").reset_index()
+    keys = [*panel.keys, "stage"]
+    share = panel.verdicts.groupby([*keys, "period"], sort=False)["passed"].mean().rename("value").reset_index()
     out = []
-    for stage, g in by_period(share, ["stage"]).groupby("stage", sort=False):
+    for key, g in by_period(share, keys).groupby(keys, sort=False):
+        stage = key[-1]
         latest = float(g["value"].iloc[-1])
-        out.append(_Target("section_share", f"SEC-{stage}", f"{stage_zh(stage)}学段达标比例（校校达标）", stage,
+        out.append(_Target("section_share", _district(key, panel), f"SEC-{stage}", f"{stage_zh(stage)}学段达标比例（校校达标）", stage,
                            "占比(0–1)", ">=", target, latest >= target, deadline, g[["period", "value"]]))
     return out
 
@@ -180,10 +190,12 @@ def _plan_targets(panel: Panel, deadline: pd.Timestamp | None) -> list[_Target]:
     frame = panel.plan_targets
     if frame.empty:
         return out
-    for (tid, scope), g in by_period(frame, ["target_id", "scope"]).groupby(["target_id", "scope"], sort=False):
+    keys = [*(k for k in panel.keys if k in frame.columns), "target_id", "scope"]
+    for key, g in by_period(frame, keys).groupby(keys, sort=False):
+        tid, scope = key[-2:]
         last = g.iloc[-1]
         own = _date_or_none(last["deadline"], f"plan target {tid} deadline") if pd.notna(last["deadline"]) else None
-        out.append(_Target("plan", str(tid), str(last["name"]), str(scope), str(last["unit"]), str(last["comparison"]),
+        out.append(_Target("plan", str(key[0]) if len(key) == 3 else "", str(tid), str(last["name"]), str(scope), str(last["unit"]), str(last["comparison"]),
                            float(last["requirement"]), last["status"] == "pass", own if own is not None else deadline,
                            g[["period"]].assign(value=pd.to_numeric(g["measured"], errors="coerce"))))
     return out
@@ -204,7 +216,7 @@ def _progress_row(t: _Target, inspection: pd.Timestamp | None, tolerance: float)
     improving = line is not None and _margin(line.slope_per_day, 0.0, t.comparison) > 0
     reach = line.reaches(t.target) if line is not None and improving and status != "met" else None
     return {
-        "kind": t.kind, "target_id": t.target_id, "name": t.name, "scope": t.scope, "unit": t.unit,
+        "kind": t.kind, "district_id": t.district_id, "target_id": t.target_id, "name": t.name, "scope": t.scope, "unit": t.unit,
         "comparison": t.comparison, "target": t.target, "periods": int(t.series["value"].notna().sum()),
         "first_period": t.series["period"].iloc[0], "latest_period": t.series["period"].iloc[-1],
         "baseline_value": float(t.series["value"].iloc[0]), "latest_value": latest,
@@ -257,7 +269,8 @@ def progress(panel: Panel, deadline: Any = None, next_inspection: Any = None) ->
         deadline, projected_at_deadline, next_inspection,
         projected_at_inspection, reach_date (when the fitted line reaches an
         unmet target, "" if it moves away), status, inspection_status,
-        status_zh, note.
+        status_zh, note. A panel of many districts adds ``district_id``
+        (second column): every target is tracked per district.
 
         status is "met" (the latest period meets the target), "on track"
         (projection meets it by the deadline), "at risk" (misses it by less
@@ -270,7 +283,7 @@ def progress(panel: Panel, deadline: Any = None, next_inspection: Any = None) ->
     inspection = _date_or_none(next_inspection, "next_inspection") if next_inspection is not None else rules.next_inspection
     targets = [*_cv_targets(panel, due), *_share_targets(panel, rules.section_pass_target, due), *_plan_targets(panel, due)]
     rows = [_progress_row(t, inspection, rules.at_risk_tolerance) for t in targets]
-    columns = ["kind", "target_id", "name", "scope", "unit", "comparison", "target", "periods", "first_period",
+    columns = ["kind", *panel.keys, "target_id", "name", "scope", "unit", "comparison", "target", "periods", "first_period",
                "latest_period", "baseline_value", "latest_value", "margin", "slope_per_year", "deadline",
                "projected_at_deadline", "next_inspection", "projected_at_inspection", "reach_date", "status",
                "inspection_status", "status_zh", "note"]

@@ -79,23 +79,32 @@ def roster(schools: pd.DataFrame, stages: pd.DataFrame, period: str) -> pd.DataF
     return out[[c for c in ROSTER_COLUMNS if c in out.columns]]
 
 
-def _rows(period: str, previous: str, kind: str, frame: pd.DataFrame, description: pd.Series, **fields) -> pd.DataFrame:
-    """Change rows for the schools of ``frame`` (school_id, school_name[, district_id])."""
-    n = len(frame)
-    data = {"period": [period] * n, "previous_period": [previous] * n}
-    if "district_id" in frame.columns:
-        data["district_id"] = frame["district_id"].to_numpy(object)
-    data |= {"school_id": frame["school_id"].to_numpy(object), "school_name": frame["school_name"].to_numpy(object),
+def _text(values: object) -> np.ndarray:
+    """Any column or array as an object array of str (for elementwise ``+``)."""
+    return np.asarray(pd.Series(values).astype(str).to_numpy(object), dtype=object)
+
+
+def _rows(period: str, previous: str, kind: str, schools: pd.DataFrame, at: np.ndarray, description: np.ndarray,
+          **fields: np.ndarray) -> pd.DataFrame:
+    """Change rows for the schools at positions ``at`` of the roster ``schools``."""
+    n = len(at)
+    data: dict[str, object] = {"period": [period] * n, "previous_period": [previous] * n}
+    if "district_id" in schools.columns:
+        data["district_id"] = schools["district_id"].to_numpy(object)[at]
+    data |= {"school_id": schools["school_id"].to_numpy(object)[at], "school_name": schools["school_name"].to_numpy(object)[at],
              "change": [kind] * n, "stage": [""] * n, "before": [""] * n, "after": [""] * n,
              "students": pd.array([pd.NA] * n, dtype="Int64")}
     for name, values in fields.items():
-        data[name] = values.to_numpy(object) if name != "students" else pd.array(values.to_numpy(np.int64), dtype="Int64")
-    data["description"] = description.to_numpy(object)
+        data[name] = pd.array(values, dtype="Int64") if name == "students" else np.asarray(values, dtype=object)
+    data["description"] = description
     return pd.DataFrame(data)
 
 
 def school_changes(prev: pd.DataFrame, cur: pd.DataFrame, prev_stages: pd.DataFrame, cur_stages: pd.DataFrame) -> pd.DataFrame:
     """Schools that opened, closed, changed type or name, or gained or lost a stage.
+
+    Whole-column: schools are matched by id once (a hash lookup), stages by an
+    integer key school × stage; no loop over schools.
 
     Parameters
     ----------
@@ -111,36 +120,37 @@ def school_changes(prev: pd.DataFrame, cur: pd.DataFrame, prev_stages: pd.DataFr
         by kind (:data:`CHANGE_KINDS`), then school_id and stage.
     """
     period, previous = str(cur["period"].iloc[0]), str(prev["period"].iloc[0])
-    p = prev.set_index("school_id", drop=False)
-    c = cur.set_index("school_id", drop=False)
-    opened = c[~c.index.isin(p.index)]
+    ids = pd.Index(cur["school_id"].to_numpy(object))
+    in_prev = pd.Index(prev["school_id"].to_numpy(object)).get_indexer(ids)  # cur position -> prev position
+    opened = np.flatnonzero(in_prev < 0)
     # We only know a closed school is no longer reported; the reason is not in the data.
-    closed = p[~p.index.isin(c.index)]
-    both = c.index[c.index.isin(p.index)]
-    new, old = c.loc[both], p.loc[both]
-    sid = lambda f: f["school_id"].astype(object)  # noqa: E731 - column as plain text
-    name = lambda f: f["school_name"].astype(object)  # noqa: E731
-    retyped = (new["school_type"].astype(object).to_numpy() != old["school_type"].astype(object).to_numpy())
-    renamed = (new["school_name"].astype(object).to_numpy() != old["school_name"].astype(object).to_numpy())
-    t_new, t_old = new[retyped], old[retyped]
-    r_new, r_old = new[renamed], old[renamed]
+    closed = np.setdiff1d(np.arange(len(prev)), in_prev[in_prev >= 0])
+    now = np.flatnonzero(in_prev >= 0)
+    then = in_prev[now]
+    kinds, names = cur["school_type"].to_numpy(object), cur["school_name"].to_numpy(object)
+    old_kinds, old_names = prev["school_type"].to_numpy(object), prev["school_name"].to_numpy(object)
+    retyped = kinds[now] != old_kinds[then]
+    renamed = names[now] != old_names[then]
+    t_now, t_then = now[retyped], then[retyped]
+    r_now, r_then = now[renamed], then[renamed]
+    types = lambda frame, at: _text(_zh(pd.Series(frame["school_type"].to_numpy(object)[at]), SCHOOL_TYPES))  # noqa: E731
+    who = lambda frame, at: _text(frame["school_name"].to_numpy(object)[at]) + "（" + _text(frame["school_id"].to_numpy(object)[at]) + "）"  # noqa: E731
+    pupils = lambda frame, at: frame["students"].to_numpy(np.int64)[at]  # noqa: E731
     parts = [
-        _rows(period, previous, "opened", opened,
-              name(opened) + "（" + sid(opened) + "）新设立：" + _zh(opened["school_type"], SCHOOL_TYPES)
-              + "，在校生" + opened["students"].astype(str).astype(object) + "人",
-              after=opened["school_type"], students=opened["students"]),
-        _rows(period, previous, "closed", closed,
-              name(closed) + "（" + sid(closed) + "）本期不再报送（撤并或停办）；上期为" + _zh(closed["school_type"], SCHOOL_TYPES)
-              + "，在校生" + closed["students"].astype(str).astype(object) + "人",
-              before=closed["school_type"], students=closed["students"]),
-        _rows(period, previous, "type_changed", t_new,
-              name(t_new) + "（" + sid(t_new) + "）办学类型由" + _zh(t_old["school_type"], SCHOOL_TYPES).to_numpy()
-              + "改为" + _zh(t_new["school_type"], SCHOOL_TYPES),
-              before=t_old["school_type"], after=t_new["school_type"], students=t_new["students"]),
-        _rows(period, previous, "renamed", r_new,
-              sid(r_new) + " 校名由" + name(r_old).to_numpy() + "改为" + name(r_new),
-              before=r_old["school_name"], after=r_new["school_name"]),
-        *_stage_changes(prev_stages, cur_stages, c, both, period, previous),
+        _rows(period, previous, "opened", cur, opened,
+              who(cur, opened) + "新设立：" + types(cur, opened) + "，在校生" + _text(pupils(cur, opened)) + "人",
+              after=kinds[opened], students=pupils(cur, opened)),
+        _rows(period, previous, "closed", prev, closed,
+              who(prev, closed) + "本期不再报送（撤并或停办）；上期为" + types(prev, closed) + "，在校生"
+              + _text(pupils(prev, closed)) + "人",
+              before=old_kinds[closed], students=pupils(prev, closed)),
+        _rows(period, previous, "type_changed", cur, t_now,
+              who(cur, t_now) + "办学类型由" + types(prev, t_then) + "改为" + types(cur, t_now),
+              before=old_kinds[t_then], after=kinds[t_now], students=pupils(cur, t_now)),
+        _rows(period, previous, "renamed", cur, r_now,
+              _text(cur["school_id"].to_numpy(object)[r_now]) + " 校名由" + _text(old_names[r_then]) + "改为" + _text(names[r_now]),
+              before=old_names[r_then], after=names[r_now]),
+        *_stage_changes(prev_stages, cur_stages, cur, ids, in_prev >= 0, period, previous, who),
     ]
     parts = [part for part in parts if len(part)]
     columns = [col for col in CHANGE_COLUMNS if col != "district_id" or "district_id" in cur.columns]
@@ -152,28 +162,34 @@ def school_changes(prev: pd.DataFrame, cur: pd.DataFrame, prev_stages: pd.DataFr
     return frame.iloc[order][columns].reset_index(drop=True)
 
 
-def _stage_changes(prev: pd.DataFrame, cur: pd.DataFrame, roster_now: pd.DataFrame, both: pd.Index,
-                   period: str, previous: str) -> list[pd.DataFrame]:
-    """Stages gained or lost by schools present in both periods (names from the current roster)."""
-    keys = ["school_id", "stage"]
-    before = prev[prev["school_id"].isin(both)].astype({"school_id": object, "stage": object})
-    after = cur[cur["school_id"].isin(both)].astype({"school_id": object, "stage": object})
-    merged = after.merge(before, on=keys, how="outer", suffixes=("", "_before"), indicator=True)
+def _stage_changes(prev: pd.DataFrame, cur: pd.DataFrame, roster_now: pd.DataFrame, ids: pd.Index, both: np.ndarray,
+                   period: str, previous: str, who) -> list[pd.DataFrame]:
+    """Stages gained or lost by schools present in both periods (names from the current roster).
+
+    Each section is keyed by an integer: its school's position in the current
+    roster × (number of stages + 1) + the stage's position (unknown stages: 0).
+    """
+    codes = pd.Index(list(STAGES))
+    width = len(codes) + 1
+
+    def keyed(stages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        school = ids.get_indexer(stages["school_id"].to_numpy(object))
+        keep = np.flatnonzero(school >= 0)
+        keep = keep[both[school[keep]]]
+        return keep, school[keep] * width + codes.get_indexer(stages["stage"].to_numpy(object)[keep]) + 1
+
+    at_now, key_now = keyed(cur)
+    at_then, key_then = keyed(prev)
     out = []
-    for kind, side, column, (middle, tail) in (
-        ("stage_added", "left_only", "students", ("学段，在校生", "人")),
-        ("stage_removed", "right_only", "students_before", ("学段（上期", "人）")),
+    for kind, stages, at, key, other, (verb, middle, tail) in (
+        ("stage_added", cur, at_now, key_now, key_then, ("新设", "学段，在校生", "人")),
+        ("stage_removed", prev, at_then, key_then, key_now, ("不再设", "学段（上期", "人）")),
     ):
-        rows = merged[merged["_merge"] == side].reset_index(drop=True)
-        school = roster_now.loc[rows["school_id"]]
-        verb = "新设" if kind == "stage_added" else "不再设"
-        pupils = rows[column].astype(np.int64)
-        description = (school["school_name"].astype(object).to_numpy() + "（" + rows["school_id"] + "）" + verb
-                       + _zh(rows["stage"], dict(STAGES)) + middle + pupils.astype(str).astype(object) + tail)
-        named = pd.DataFrame({"school_id": rows["school_id"].to_numpy(object),
-                              "school_name": school["school_name"].to_numpy(object)})
-        if "district_id" in school.columns:
-            named.insert(0, "district_id", school["district_id"].to_numpy(object))
-        side_field = {"after": rows["stage"]} if kind == "stage_added" else {"before": rows["stage"]}
-        out.append(_rows(period, previous, kind, named, description, stage=rows["stage"], students=pupils, **side_field))
+        rows = at[~np.isin(key, other)]
+        school = key[~np.isin(key, other)] // width
+        stage = stages["stage"].to_numpy(object)[rows]
+        n = stages["students"].to_numpy(np.int64)[rows]
+        description = (who(roster_now, school) + verb + _text(_zh(pd.Series(stage), dict(STAGES))) + middle + _text(n) + tail)
+        side = {"after": stage} if kind == "stage_added" else {"before": stage}
+        out.append(_rows(period, previous, kind, roster_now, school, description, stage=stage, students=n, **side))
     return out
