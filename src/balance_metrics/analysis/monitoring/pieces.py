@@ -51,7 +51,7 @@ class PeriodPieces:
     roster : DataFrame
         :func:`~.roster.roster`.
     stage_students : DataFrame
-        school_id, stage, students of every reported section (for the school changes).
+        :func:`~.roster.stage_students`: every reported section (for the school changes).
     indicators, verdicts, balance, excluded : DataFrame
         The resource evaluation's tables (``district_id`` when the period holds many districts).
     plan_targets : DataFrame or None
@@ -130,7 +130,7 @@ def reduce_period(dataset: Dataset, standard: Standard, with_plan_targets: bool)
         resources = evaluate_resources(dataset, standard)
         if with_plan_targets:
             targets = pd.DataFrame(columns=[c for c in PLAN_TARGET_COLUMNS if c != "district_id"])
-    stages = stage_students(dataset.sections)
+    stages = stage_students(dataset.sections, dataset.schools)
     return PeriodPieces(
         period=period,
         roster=roster(dataset.schools, stages, period),

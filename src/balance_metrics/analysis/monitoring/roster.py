@@ -24,6 +24,7 @@ CHANGE_COLUMNS = [
 #: Order in which change kinds are listed within a period.
 CHANGE_KINDS = ("opened", "closed", "type_changed", "renamed", "stage_added", "stage_removed")
 STAGE_STUDENT_COLUMNS = ["school_id", "stage", "students"]
+_STAGE_CODES = pd.Index(list(STAGES))
 
 
 def stage_zh(code: str) -> str:
@@ -37,9 +38,15 @@ def _zh(column: pd.Series, names: dict[str, str]) -> pd.Series:
     return text.map(names).fillna(text)
 
 
-def stage_students(sections: pd.DataFrame) -> pd.DataFrame:
-    """school_id, stage, students of every reported section (campuses unmerged)."""
-    return sections[STAGE_STUDENT_COLUMNS].astype({"students": "int64"}).reset_index(drop=True)
+def stage_students(sections: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """school_id, stage, students of every reported section (campuses unmerged),
+    with ``school`` (row of the school in ``schools``, -1 if absent) and ``rank``
+    (position of the stage in :data:`STAGES`, -1 if unknown): the integer keys
+    :func:`roster` and :func:`school_changes` work with."""
+    out = sections[STAGE_STUDENT_COLUMNS].astype({"students": "int64"}).reset_index(drop=True)
+    out["school"] = pd.Index(schools["school_id"].to_numpy(object)).get_indexer(out["school_id"].to_numpy(object))
+    out["rank"] = _STAGE_CODES.get_indexer(out["stage"].to_numpy(object))
+    return out
 
 
 def roster(schools: pd.DataFrame, stages: pd.DataFrame, period: str) -> pd.DataFrame:
@@ -61,13 +68,12 @@ def roster(schools: pd.DataFrame, stages: pd.DataFrame, period: str) -> pd.DataF
         codes comma-separated in the order of :data:`STAGES` ("" for none),
         ``students`` the pupils of all its stages (0 for none).
     """
-    ids = pd.Index(schools["school_id"].to_numpy(object))
-    where = ids.get_indexer(stages["school_id"].to_numpy(object))
-    known = where >= 0
-    students = np.bincount(where[known], weights=stages["students"].to_numpy(np.int64)[known], minlength=len(ids))
+    where, rank = stages["school"].to_numpy(np.int64), stages["rank"].to_numpy(np.int64)
+    known = (where >= 0) & (rank >= 0)
+    students = np.bincount(where[where >= 0], weights=stages["students"].to_numpy(np.int64)[where >= 0],
+                           minlength=len(schools))
     # Each school's set of stages as a bit mask; the few distinct masks are spelled once.
-    rank = pd.Index(list(STAGES)).get_indexer(stages["stage"].to_numpy(object))
-    bits = np.zeros(len(ids), dtype=np.int64)
+    bits = np.zeros(len(schools), dtype=np.int64)
     np.bitwise_or.at(bits, where[known], np.left_shift(1, rank[known]).astype(np.int64))
     masks, inverse = np.unique(bits, return_inverse=True)
     codes = list(STAGES)
@@ -124,9 +130,11 @@ def school_changes(prev: pd.DataFrame, cur: pd.DataFrame, prev_stages: pd.DataFr
     in_prev = pd.Index(prev["school_id"].to_numpy(object)).get_indexer(ids)  # cur position -> prev position
     opened = np.flatnonzero(in_prev < 0)
     # We only know a closed school is no longer reported; the reason is not in the data.
-    closed = np.setdiff1d(np.arange(len(prev)), in_prev[in_prev >= 0])
     now = np.flatnonzero(in_prev >= 0)
     then = in_prev[now]
+    to_now = np.full(len(prev), -1, dtype=np.int64)  # prev position -> cur position
+    to_now[then] = now
+    closed = np.flatnonzero(to_now < 0)
     kinds, names = cur["school_type"].to_numpy(object), cur["school_name"].to_numpy(object)
     old_kinds, old_names = prev["school_type"].to_numpy(object), prev["school_name"].to_numpy(object)
     retyped = kinds[now] != old_kinds[then]
@@ -150,7 +158,7 @@ def school_changes(prev: pd.DataFrame, cur: pd.DataFrame, prev_stages: pd.DataFr
         _rows(period, previous, "renamed", cur, r_now,
               _text(cur["school_id"].to_numpy(object)[r_now]) + " 校名由" + _text(old_names[r_then]) + "改为" + _text(names[r_now]),
               before=old_names[r_then], after=names[r_now]),
-        *_stage_changes(prev_stages, cur_stages, cur, ids, in_prev >= 0, period, previous, who),
+        *_stage_changes(prev_stages, cur_stages, cur, in_prev >= 0, to_now, period, previous, who),
     ]
     parts = [part for part in parts if len(part)]
     columns = [col for col in CHANGE_COLUMNS if col != "district_id" or "district_id" in cur.columns]
@@ -162,31 +170,31 @@ def school_changes(prev: pd.DataFrame, cur: pd.DataFrame, prev_stages: pd.DataFr
     return frame.iloc[order][columns].reset_index(drop=True)
 
 
-def _stage_changes(prev: pd.DataFrame, cur: pd.DataFrame, roster_now: pd.DataFrame, ids: pd.Index, both: np.ndarray,
-                   period: str, previous: str, who) -> list[pd.DataFrame]:
+def _stage_changes(prev: pd.DataFrame, cur: pd.DataFrame, roster_now: pd.DataFrame, both: np.ndarray,
+                   to_now: np.ndarray, period: str, previous: str, who) -> list[pd.DataFrame]:
     """Stages gained or lost by schools present in both periods (names from the current roster).
 
     Each section is keyed by an integer: its school's position in the current
-    roster × (number of stages + 1) + the stage's position (unknown stages: 0).
+    roster × (number of stages + 1) + 1 + the stage's position (unknown stages: 0).
     """
-    codes = pd.Index(list(STAGES))
-    width = len(codes) + 1
+    width = len(_STAGE_CODES) + 1
 
-    def keyed(stages: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        school = ids.get_indexer(stages["school_id"].to_numpy(object))
+    def keyed(stages: pd.DataFrame, school: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         keep = np.flatnonzero(school >= 0)
         keep = keep[both[school[keep]]]
-        return keep, school[keep] * width + codes.get_indexer(stages["stage"].to_numpy(object)[keep]) + 1
+        return keep, school[keep] * width + stages["rank"].to_numpy(np.int64)[keep] + 1
 
-    at_now, key_now = keyed(cur)
-    at_then, key_then = keyed(prev)
+    then_school = prev["school"].to_numpy(np.int64)
+    then_school = np.where(then_school >= 0, to_now[np.maximum(then_school, 0)], -1)
+    at_now, key_now = keyed(cur, cur["school"].to_numpy(np.int64))
+    at_then, key_then = keyed(prev, then_school)
     out = []
     for kind, stages, at, key, other, (verb, middle, tail) in (
         ("stage_added", cur, at_now, key_now, key_then, ("新设", "学段，在校生", "人")),
         ("stage_removed", prev, at_then, key_then, key_now, ("不再设", "学段（上期", "人）")),
     ):
-        rows = at[~np.isin(key, other)]
-        school = key[~np.isin(key, other)] // width
+        new = ~np.isin(key, other)
+        rows, school = at[new], key[new] // width
         stage = stages["stage"].to_numpy(object)[rows]
         n = stages["students"].to_numpy(np.int64)[rows]
         description = (who(roster_now, school) + verb + _text(_zh(pd.Series(stage), dict(STAGES))) + middle + _text(n) + tail)
