@@ -131,7 +131,10 @@ def test_a_notebook_run_by_hand_evaluates_its_district_with_the_same_numbers(pro
 
     ctx = load_context(province["data"], PERIOD, district="120114")
     mine = province["evaluation"].district("120114")
-    assert (ctx.district_id, ctx.district_name, ctx.panel) == ("120114", "东丽区", None)
+    assert (ctx.district_id, ctx.district_name, ctx.panel.periods) == ("120114", "东丽区", (PERIOD,))
+    # The district's rows of the province's panel: its own CVs, without district_id.
+    assert_frame_equal(ctx.panel.balance.drop(columns="period"),
+                       mine.resources.balance.drop(columns="district_id", errors="ignore"), check_dtype=False)
     assert set(ctx.dataset.schools["district_id"]) == {"120114"}
     assert_frame_equal(ctx.resources.balance, mine.resources.balance)
     assert_frame_equal(ctx.evaluation.items, mine.items)
@@ -141,3 +144,15 @@ def test_a_notebook_run_by_hand_evaluates_its_district_with_the_same_numbers(pro
         load_context(province["data"], PERIOD, district="999999")
     with pytest.raises(ValueError, match="holds one district"):
         load_context(SAMPLE, PERIOD, district="120114", with_panel=False)
+
+
+def test_province_run_writes_the_district_aware_panel_and_each_report_its_trends(province):
+    import pandas as pd
+
+    processed = province["data"].parent / "processed" / "monitoring"
+    balance = pd.read_csv(processed / "balance.csv", dtype={"district_id": str})
+    assert set(balance["district_id"]) == set(NAMES) and (balance["period"] == PERIOD).all()
+    assert not (processed / "monitoring.xlsx").exists()  # a province's panel: CSV only
+    for district_id in NAMES:
+        text = (province["out"] / district_id / "district.html").read_text(encoding="utf-8")
+        assert f"纳入趋势分析的期次：{PERIOD}" in text and "本报告未加载多期数据" not in text

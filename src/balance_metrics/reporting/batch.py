@@ -328,10 +328,11 @@ def render_reports(
         For a period holding many districts (``schools.district_id``; required
         there): every district, or these ids. Each district gets its report,
         its school reports and an index under ``<out_dir>/<period>/<district_id>/``,
-        and ``<out_dir>/<period>/index.html`` ranks the districts. Such a run
-        writes no monitoring panel (not district-aware yet) and the reports
-        have no trends. For a one-district period only ``"all"`` (or None) is
-        accepted and changes nothing.
+        and ``<out_dir>/<period>/index.html`` ranks the districts. The
+        monitoring panel (every district, with ``district_id``) is written as
+        CSV only, and each district's reports show its own trends
+        (:meth:`~balance_metrics.analysis.monitoring.Panel.select`). For a
+        one-district period only ``"all"`` (or None) is accepted and changes nothing.
 
     Returns
     -------
@@ -378,7 +379,6 @@ def render_reports(
         names = province.names
         units = [_Unit(d, str(names.get(d, "") or ""), prepare_output_folder(child(out, d)), province.district(d).resources)
                  for d in district_ids]  # fmt: skip
-        processed_dir = None  # the monitoring panel is not district-aware yet
     else:
         province = None
         units = [_Unit("", "", out, evaluate_resources(dataset, std))]
@@ -398,12 +398,16 @@ def render_reports(
     # Nothing to render: no workers at all (a rerun with nothing changed stays quick).
     with (Workers(executor, workers, scheduler, warm=nb_dir) if todo else Workers()) as pool:
         panel = None
-        if province is None and (todo or (processed_dir is not None and not (Path(processed_dir) / MONITORING_WORKBOOK).is_file())):
-            # Evaluate and build the multi-period panel once; every report reads them from the context file.
+        # A province's panel is written as CSV only (far too many rows for a workbook).
+        marker = MONITORING_WORKBOOK if province is None else "balance.csv"
+        written = Path(processed_dir) / marker if processed_dir is not None else None
+        if todo or (written is not None and not written.is_file()):
+            # Evaluate and build the multi-period panel once; every report reads them from the context file
+            # (for a province: each district's rows, Panel.select).
             panel = load_panel(folder, label, std)
             if processed_dir is not None:
                 record = monitoring_record.finish_sources(f"{panel.periods[0]}–{panel.periods[-1]}", folder, panel.sources, std)
-                write_monitoring(panel, Path(processed_dir).resolve(), standard=std, provenance=record)
+                write_monitoring(panel, Path(processed_dir).resolve(), standard=std, provenance=record, workbook=province is None)
         if todo:
             contexts = _contexts(dataset, std, folder, label, lang, panel, province, {t.district_id for t in todo})
             caches = {d: write_context_cache(ctx, child(_unit_out(units, d), BATCH_DIR)) for d, ctx in contexts.items()}
@@ -460,7 +464,8 @@ def _contexts(dataset: Dataset, std: Standard, folder: Path, label: str, lang: s
         evaluation = evaluate(dataset, std)
         return {"": ReportContext(period=label, data_dir=folder, dataset=dataset, standard=std,
                                   resources=evaluation.resources, evaluation=evaluation, panel=panel, lang=lang)}  # fmt: skip
-    return {d: district_context(dataset, std, folder, d, lang=lang, evaluation=province) for d in sorted(district_ids)}
+    return {d: replace(district_context(dataset, std, folder, d, lang=lang, evaluation=province),
+                       panel=panel.select(d) if panel is not None else None) for d in sorted(district_ids)}
 
 
 def _tasks(roster: pd.DataFrame, selected: list[str], district: bool, nb_dir: Path, *, unit: _Unit, label: str,

@@ -244,9 +244,9 @@ class ReportContext:
     evaluation : balance_metrics.evaluation.Evaluation
         :func:`balance_metrics.evaluation.evaluate` result.
     panel : balance_metrics.monitoring.Panel or None
-        The panel up to this period (None when loaded with ``with_panel=False``,
-        and for one district of a period holding many: the panel is not
-        district-aware yet).
+        The panel up to this period (None when loaded with ``with_panel=False``);
+        for one district of a period holding many, that district's rows
+        (:meth:`~balance_metrics.analysis.monitoring.Panel.select`).
     lang : str
     district_id : str
         For a period holding many districts: the district this context is
@@ -307,7 +307,7 @@ def load_context(
     district : str, optional
         For a period holding many districts (``schools.district_id``): the
         district to report on (required there; must be None for a
-        one-district period). Its context has no multi-period panel.
+        one-district period). Its panel is that district's rows of the province's panel.
 
     Returns
     -------
@@ -352,7 +352,8 @@ def load_context(
     std = load_standard(standard)
     dataset = load_period(folder / label)
     if dataset.multi_district or district is not None:
-        return district_context(dataset, std, folder, district, lang=language)
+        ctx = district_context(dataset, std, folder, district, lang=language)
+        return replace(ctx, panel=load_panel(folder, label, std).select(ctx.district_id)) if with_panel else ctx
     evaluation = evaluate(dataset, std)
     panel = load_panel(folder, label, std) if with_panel else None
     return ReportContext(

@@ -84,6 +84,7 @@ def write_monitoring(
     standard: Standard | None = None,
     provenance: Any = None,
     lang: str = "zh",
+    workbook: bool = True,
 ) -> list[Path]:
     """Write the monitoring panel's tables as CSV (as :func:`~balance_metrics.analysis.monitoring.write_panel`)
     and as ``monitoring.xlsx``, formatted like the evaluation workbook.
@@ -99,6 +100,8 @@ def write_monitoring(
     provenance : ProvenanceRecord, optional
         The workbook's 说明 sheet (inputs: every period's files).
     lang : {"zh", "en"}, default "zh"
+    workbook : bool, default True
+        Also write ``monitoring.xlsx`` (a province's panel is too large for a workbook: CSV only).
 
     Returns
     -------
@@ -106,4 +109,5 @@ def write_monitoring(
         The CSV files, then the workbook.
     """
     std = standard if standard is not None else panel.standard
-    return write_tables(panel_tables(panel), out_dir, MONITORING_WORKBOOK, lang=lang, standard=std, provenance=provenance)
+    return write_tables(panel_tables(panel), out_dir, MONITORING_WORKBOOK if workbook else None, lang=lang, standard=std,
+                        provenance=provenance)
