@@ -201,3 +201,19 @@ def test_one_district_panel_has_no_district_column(quarters):
     direct = evaluate_resources(load_period(quarters / "2022Q3"), "national-2017").balance
     latest = panel.balance[panel.balance["period"] == "2022Q3"].drop(columns="period").reset_index(drop=True)
     pd.testing.assert_frame_equal(latest, direct)
+
+
+def test_next_quarters_report_panel_re_reads_earlier_periods(tmp_path, monkeypatch):
+    from balance_metrics.reporting.context import load_panel
+
+    raw = write_quarters(tmp_path / "raw")
+    monkeypatch.setenv("BALANCE_METRICS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("BALANCE_METRICS_NO_PANEL_CACHE", raising=False)
+    load_panel(raw, "2022Q2", "beichen-2021")
+    assert len(list((tmp_path / "processed" / "panel_periods").glob("period-*.pkl"))) == 2
+    evaluated = []
+    real = monitoring.panel.period_pieces
+    monkeypatch.setattr(monitoring.panel, "period_pieces", lambda folder, label, *rest: evaluated.append(label) or real(folder, label, *rest))
+    panel = load_panel(raw, "2022Q3", "beichen-2021")
+    assert evaluated == ["2022Q3"]  # 2022Q1 and 2022Q2 read back
+    assert_same_panel(panel, build_panel(raw, "beichen-2021", on_error="skip", jobs=1))

@@ -98,6 +98,8 @@ def resolve_period(data_dir: str | os.PathLike[str], period: str) -> str:
 _CACHE_ENV = "BALANCE_METRICS_CACHE_DIR"
 _NO_CACHE_ENV = "BALANCE_METRICS_NO_PANEL_CACHE"
 _CACHE_KEEP = 16
+#: Folder of the per-period panel cache, beside ``<data_dir>`` under ``processed``.
+PERIOD_CACHE = "panel_periods"
 T = TypeVar("T")
 
 
@@ -213,14 +215,18 @@ def load_panel(data_dir: str | os.PathLike[str], period: str, standard: str | St
     -----
     Cache files live in ``$BALANCE_METRICS_CACHE_DIR/panels`` (default
     ``~/.cache/balance_metrics/panels``), are pickles written by this
-    function, and are only read back from there; set
-    ``BALANCE_METRICS_NO_PANEL_CACHE=1`` to bypass the cache.
+    function, and are only read back from there; each period's part of the
+    panel is also cached, beside the data, in ``<data_dir>/../processed/panel_periods``
+    (:mod:`balance_metrics.analysis.monitoring.cache`). Set
+    ``BALANCE_METRICS_NO_PANEL_CACHE=1`` to bypass both.
     """
     std = load_standard(standard)
     folder = Path(data_dir).resolve()
     periods = _periods_up_to(folder, period)
+    # Each period's pieces are cached too: next quarter's panel re-reads this quarter's periods.
+    per_period = None if os.environ.get(_NO_CACHE_ENV) else folder.parent / "processed" / PERIOD_CACHE
     return cached("panel", _panel_key(folder, periods, std),
-                  lambda: monitoring.build_panel(folder, std, periods=periods, on_error="skip"))
+                  lambda: monitoring.build_panel(folder, std, periods=periods, on_error="skip", cache_dir=per_period))
 
 
 # --------------------------------------------------------------------------
