@@ -4,10 +4,16 @@ The Beichen plan (§四(四)) asks for monthly and quarterly reports on every
 school and on the district. This package evaluates every period folder under
 ``data/raw`` with the same standard and lines the results up by period:
 
-- :mod:`.panel`: :func:`build_panel` -> :class:`Panel`, every period evaluated;
-- :mod:`.changes`: schools that opened, closed or changed between consecutive
-  periods (``Panel.changes``) and :func:`section_changes`, sections that newly
-  fail or newly pass;
+- :mod:`.panel`: :func:`build_panel` -> :class:`Panel`, every period evaluated
+  (in worker processes when the inputs are large: ``jobs``), lined up; for
+  periods holding many districts every table carries ``district_id`` and
+  :meth:`Panel.select` gives one district's panel;
+- :mod:`.pieces`: one period loaded, evaluated (resources; plan targets only
+  when the standard has some) and reduced at once to what the panel keeps;
+- :mod:`.cache`: those pieces on disk, per period (``build_panel(cache_dir=...)``);
+- :mod:`.roster`: each period's roster and the schools that opened, closed or
+  changed between consecutive periods (``Panel.changes``), whole-column;
+- :mod:`.changes`: :func:`section_changes`, sections that newly fail or newly pass;
 - :mod:`.history`: :func:`trends` (district values and CVs over time) and
   :func:`school_history` (one school over time, for the per-school report);
 - :mod:`.progress`: :func:`progress`, straight-line projection of every target

@@ -140,7 +140,16 @@ class Panel(Result):
         """The districts of the panel, sorted (empty for a one-district panel)."""
         if not self.keys:
             return []
-        return sorted(set(self.schools["district_id"].astype(object)) | set(self.balance["district_id"].astype(object)))
+        return sorted(set(self._district_rows("schools")) | set(self._district_rows("balance")))
+
+    def _district_rows(self, name: str) -> dict[str, np.ndarray]:
+        """district_id -> row positions in table ``name`` (grouped once per table, kept)."""
+        positions = self.__dict__.setdefault("_rows_by_district", {})
+        if name not in positions:
+            frame = getattr(self, name)
+            keyed = "district_id" in frame.columns and len(frame)
+            positions[name] = frame.groupby(frame["district_id"].astype(object), sort=False).indices if keyed else {}
+        return positions[name]
 
     def select(self, district_id: str) -> "Panel":
         """One district's panel: its rows of every table, without ``district_id``.
@@ -148,7 +157,8 @@ class Panel(Result):
         The same tables as a panel built from that district's data alone
         (the derived tables — trends, changes, progress, school history — then
         work on it unchanged); ``warnings``, ``sources`` and
-        ``failed_periods`` are the period's, shared by all districts.
+        ``failed_periods`` are the period's, shared by all districts. Each
+        table is grouped by district once, on the first call.
 
         Raises
         ------
@@ -159,17 +169,15 @@ class Panel(Result):
         """
         if not self.keys:
             raise ValueError("this panel holds one district (no district_id); nothing to select")
-        if district_id not in self.district_ids:
+        if district_id not in self._district_rows("schools") and district_id not in self._district_rows("balance"):
             raise KeyError(f"no district {district_id!r} in the panel")
-        positions = self.__dict__.setdefault("_district_rows", {})
+        empty = np.zeros(0, dtype=np.int64)
 
         def rows(name: str) -> pd.DataFrame:
             frame = getattr(self, name)
             if "district_id" not in frame.columns:
                 return frame
-            if name not in positions:
-                positions[name] = frame.groupby(frame["district_id"].astype(object), sort=False).indices if len(frame) else {}
-            at = positions[name].get(district_id, np.zeros(0, dtype=np.int64))
+            at = self._district_rows(name).get(district_id, empty)
             return frame.iloc[at].drop(columns="district_id").reset_index(drop=True)
 
         return replace(self, **{name: rows(name) for name in ("schools", "indicators", "verdicts", "balance", "excluded",
