@@ -5,15 +5,19 @@ check rows of school-level measures, the per-district notes)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import reduce
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
+from balance_metrics.engine.schoolview import in_scope
 from balance_metrics.evaluation.checks import CHECK_COLUMNS, checks_frame
+from balance_metrics.evaluation.context import Context
 from balance_metrics.evaluation.ratios import Ratios
 
 #: The check columns of a measure's details plus each row's district position.
@@ -49,9 +53,26 @@ class Measurement:
     met: np.ndarray | None = None
 
 
+def scope(ctx: Context, spec: Mapping[str, Any]) -> pd.DataFrame:
+    """The schools of every district evaluated that a target applies to (``school_types``,
+    ``area_types``, ``ownerships``; ``_district`` their position), found once per scope."""
+    key = ("plan.scope", *(tuple(spec.get(k, ())) if k in spec else None for k in ("school_types", "area_types", "ownerships")))
+
+    def find() -> pd.DataFrame:
+        schools = in_scope(ctx.schools, dict(spec))
+        return schools[schools["_district"].to_numpy() >= 0]
+
+    return ctx.once(key, find)
+
+
 def no_details() -> pd.DataFrame:
-    """An empty details frame."""
-    return checks_frame([]).assign(_district=np.zeros(0, dtype=np.int64))[DETAIL_COLUMNS]
+    """An empty details frame (one shared frame: details are only read)."""
+    if not _EMPTY:
+        _EMPTY.append(checks_frame([]).assign(_district=np.zeros(0, dtype=np.int64))[DETAIL_COLUMNS])
+    return _EMPTY[0]
+
+
+_EMPTY: list[pd.DataFrame] = []
 
 
 def missing(n: int) -> Ratios:

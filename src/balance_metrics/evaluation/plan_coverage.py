@@ -35,10 +35,10 @@ import pandas as pd
 
 from balance_metrics.common.errors import StandardError
 from balance_metrics.contract.schema import TABLES
-from balance_metrics.engine.schoolview import in_scope, owner_of
+from balance_metrics.engine.schoolview import owner_of
 from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, fmt_many, lookup
 from balance_metrics.evaluation.context import Context, district_key
-from balance_metrics.evaluation.measurement import (Measurement, count_by_district, detail_frame, lacking_note, missing, no_details,
+from balance_metrics.evaluation.measurement import (Measurement, count_by_district, detail_frame, lacking_note, missing, no_details, scope,
                                                     sum_by_district, texts)
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import exact
@@ -55,8 +55,7 @@ def _per_school(ctx: Context, spec: Mapping[str, Any], table: str, columns: list
     Counts add up over campuses (NaN if any campus lacks the figure); yes/no
     columns are yes only when every campus says yes.
     """
-    schools = in_scope(ctx.schools, spec)
-    schools = schools[schools["_district"].to_numpy() >= 0][["school_id", "school_name", "area_type", "_district"]].set_index("school_id")
+    schools = scope(ctx, spec)[["school_id", "school_name", "area_type", "_district"]].set_index("school_id")
     frame = ctx.dataset.table(table) if table != "schools" else ctx.dataset.schools
     if frame is None:
         return schools.assign(**{c: np.nan for c in columns})

@@ -30,14 +30,13 @@ import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
 from balance_metrics.contract.schema import DISTRICT_ITEMS
-from balance_metrics.engine.schoolview import in_scope
 from balance_metrics.evaluation import plan_coverage
 from balance_metrics.evaluation.checks import (CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, PASS, STATUS_LABELS, check_frame,
                                                checks_frame, fmt_many, lookup)
 from balance_metrics.evaluation.context import Context, district_key
 from balance_metrics.evaluation.district_cross_checks import annotate_targets, cross_checks, cross_check_warnings
 from balance_metrics.evaluation.measurement import (DETAIL_COLUMNS, Measurement, count_by_district, join_notes, lacking_note, missing,
-                                                    no_details, sum_by_district, texts)
+                                                    no_details, scope, sum_by_district, texts)
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import Standard, exact
 
@@ -64,20 +63,21 @@ def district_value(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Mea
 def _references(ctx: Context, code: str) -> np.ndarray:
     """Each district's data source for ``code`` (the last one given; "" for none)."""
     out = texts(len(ctx.ids))
-    table = ctx.dataset.table("district")
-    if table is None or table.empty:
-        return out
-    rows = table[(table["item"] == code).to_numpy(bool) & table["reference"].notna().to_numpy(bool)]
-    where = ctx.position(district_key(rows))
-    kept = where >= 0
-    out[where[kept]] = rows["reference"].astype(str).to_numpy(object)[kept]  # later rows win, as a dict would
+    given = ctx.once("plan.references", lambda: _all_references(ctx))
+    rows = given[given["item"].to_numpy(object) == code]
+    out[rows["where"].to_numpy(np.int64)] = rows["reference"].to_numpy(object)
     return out
 
 
-def _scope(ctx: Context, spec: Mapping[str, Any]) -> pd.DataFrame:
-    """The in-scope schools of every district evaluated (``_district`` their position)."""
-    schools = in_scope(ctx.schools, spec)
-    return schools[schools["_district"].to_numpy() >= 0]
+def _all_references(ctx: Context) -> pd.DataFrame:
+    """(where, item, reference) of the district table, the last source given per district and item."""
+    table = ctx.dataset.table("district")
+    if table is None or table.empty:
+        return pd.DataFrame({"where": np.zeros(0, dtype=np.int64), "item": np.zeros(0, dtype=object), "reference": np.zeros(0, dtype=object)})
+    rows = table[table["reference"].notna().to_numpy(bool)]
+    frame = pd.DataFrame({"where": ctx.position(district_key(rows)), "item": rows["item"].to_numpy(object),
+                          "reference": rows["reference"].astype(str).to_numpy(object)})
+    return frame[frame["where"].to_numpy() >= 0].drop_duplicates(["where", "item"], keep="last")  # later rows win, as a dict would
 
 
 def _school_measure(ctx: Context, schools: pd.DataFrame, lacking: np.ndarray, gaps: Ratios, checks: pd.DataFrame) -> Measurement:
@@ -117,7 +117,7 @@ def _school_checks(target_id: str, part: str, part_name: str, judged: pd.DataFra
 def key_teacher_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
     """Key teachers (persons) still needed for ``per_100_students`` in every school."""
     per = exact(spec["per_100_students"])
-    schools = _scope(ctx, spec)
+    schools = scope(ctx, spec)
     lacking = schools["students"].to_numpy(np.int64) == 0
     judged = schools[~lacking]
     pupils, key = judged["students"].to_numpy(np.int64), judged["key_teachers"].to_numpy(np.int64)
@@ -133,7 +133,7 @@ def key_teacher_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any])
 def training_funds_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
     """Training funds (元) missing for ``min_percent`` of each school's public funds."""
     minimum = exact(spec["min_percent"])
-    schools = _scope(ctx, spec)
+    schools = scope(ctx, spec)
     public_all = schools["public_funds_yuan"].to_numpy(float)
     lacking = ~schools["has_finance"].astype(bool).to_numpy() | np.isnan(public_all) | (public_all == 0)
     judged = schools[~lacking]
@@ -150,7 +150,7 @@ def training_funds_shortfall(ctx: Context, target_id: str, spec: Mapping[str, An
 def trained_staff_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
     """Staff (persons) still to send to district-level training for ``min_share`` per school."""
     share = exact(spec["min_share"])
-    schools = _scope(ctx, spec)
+    schools = scope(ctx, spec)
     staff_all = schools["staff"].to_numpy(float)
     lacking = (~schools["has_staff_training"].astype(bool).to_numpy() | np.isnan(staff_all) | (staff_all == 0)
                | np.isnan(schools["district_trained"].to_numpy(float)))
@@ -167,7 +167,7 @@ def trained_staff_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any
 def music_art_room_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
     """Music plus art rooms (间) still missing for 1 each per ``classes_per_room`` classes."""
     per = int(spec["classes_per_room"])
-    schools = _scope(ctx, spec)
+    schools = scope(ctx, spec)
     music_all, art_all = schools["music_rooms"].to_numpy(float), schools["art_rooms"].to_numpy(float)
     lacking = (schools["classes"].to_numpy(np.int64) == 0) | np.isnan(music_all) | np.isnan(art_all)
     judged = schools[~lacking]
@@ -184,7 +184,7 @@ def music_art_room_shortfall(ctx: Context, target_id: str, spec: Mapping[str, An
 def labour_room_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
     """Labour-practice rooms (间) still missing for ``min_rooms`` per school."""
     minimum = int(spec["min_rooms"])
-    schools = _scope(ctx, spec)
+    schools = scope(ctx, spec)
     rooms_all = schools["labour_rooms"].to_numpy(float)
     lacking = np.isnan(rooms_all)
     judged = schools[~lacking]
@@ -298,13 +298,16 @@ def evaluate_plan(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, Mapping[str
     if not specs:
         empty = pd.DataFrame(columns=["district_id", *PLAN_COLUMNS]).astype({"measured": float, "requirement": float})
         return empty, checks_frame([]), {}
-    frames, details = [], []
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in ["district_id", *PLAN_COLUMNS]}
+    details = []
     for target_id, spec in specs.items():  # a loop over the plan's targets
         measured = MEASURES[spec["measure"]](ctx, target_id, spec)
-        frames.append(_target_rows(ctx, target_id, spec, measured))
+        for column, values in _target_rows(ctx, target_id, spec, measured).items():
+            columns[column].append(values)
         details.append(measured.details)
-    targets = pd.concat(frames, ignore_index=True)
-    targets = targets.iloc[np.arange(len(targets)).reshape(len(frames), n).T.ravel()].reset_index(drop=True)  # district by district
+    order = np.arange(len(specs) * n).reshape(len(specs), n).T.ravel()  # district by district, targets in order
+    targets = pd.DataFrame({c: np.concatenate(v)[order] for c, v in columns.items()})
+    targets = targets.astype({"measured": float, "requirement": float})
     checks = pd.concat(details, ignore_index=True)
     checks = checks.iloc[np.argsort(checks["_district"].to_numpy(np.int64), kind="stable")]
     checks = checks.assign(district_id=ids[checks["_district"].to_numpy(np.int64)])[CHECK_COLUMNS].reset_index(drop=True)
@@ -313,29 +316,25 @@ def evaluate_plan(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, Mapping[str
     return targets, checks, cross_check_warnings(ctx, found)
 
 
-def _target_rows(ctx: Context, target_id: str, spec: Mapping[str, Any], measured: Measurement) -> pd.DataFrame:
-    """One target's row in every district (district_id and :data:`PLAN_COLUMNS`)."""
+def _target_rows(ctx: Context, target_id: str, spec: Mapping[str, Any], measured: Measurement) -> dict[str, np.ndarray]:
+    """One target's row in every district: district_id and :data:`PLAN_COLUMNS`, one array each."""
     n = len(ctx.ids)
     requirement = ctx.standard.plan_targets[target_id].requirement
     value = measured.value
     met = measured.met if measured.met is not None else value.compare(Ratios.const(requirement, n), str(spec["comparison"]))
     status = np.where(value.missing | (met & measured.incomplete), DATA_MISSING, np.where(met, PASS, FAIL)).astype(object)
-    return pd.DataFrame({
+    same = {"target_id": target_id, "name": spec["name"], "scope": spec.get("scope", "district"), "unit": spec["unit"],
+            "comparison": spec["comparison"], "deadline": str(spec["deadline"]), "responsible": spec.get("responsible", ""),
+            "source": spec.get("source", "")}
+    return {
         "district_id": ctx.ids,
-        "target_id": target_id,
-        "name": spec["name"],
-        "scope": spec.get("scope", "district"),
+        **{column: texts(n, str(text)) for column, text in same.items()},
         "measured": value.floats(),
-        "requirement": float(requirement),
-        "unit": spec["unit"],
-        "comparison": spec["comparison"],
-        "deadline": str(spec["deadline"]),
+        "requirement": np.full(n, float(requirement)),
         "status": status,
         "status_label": lookup(status, STATUS_LABELS.get),
         "detail": _detail(measured, n),
-        "responsible": spec.get("responsible", ""),
-        "source": spec.get("source", ""),
-    }, columns=["district_id", *PLAN_COLUMNS])
+    }
 
 
 def _detail(measured: Measurement, n: int) -> np.ndarray:
