@@ -8,6 +8,7 @@ blocking it; and the 问题清单.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,16 +18,14 @@ from balance_metrics.common.labels import READY_LABELS
 from balance_metrics.common.results import Result
 from balance_metrics.evaluation.checks import FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS
 from balance_metrics.common.errors import problems_frame
-from balance_metrics.evaluation.checks import CHECK_COLUMNS
-from balance_metrics.evaluation.context import Context, build_context, per_district
-from balance_metrics.evaluation.cross_checks import cross_check_warnings, cross_checks
+from balance_metrics.evaluation.context import Context, build_context
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.evidence import evidence_references
 from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
 from balance_metrics.evaluation.items import item_specs, run_items_whole, summarise_items
-from balance_metrics.evaluation.plan_targets import PLAN_COLUMNS, evaluate_plan
+from balance_metrics.evaluation.plan_targets import evaluate_plan
 from balance_metrics.engine.resources import ResourceEvaluation
-from balance_metrics.evaluation.province import ProvinceEvaluation, WholeEvaluation, split_by_district
+from balance_metrics.evaluation.province import ProvinceEvaluation, WholeEvaluation
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
 from balance_metrics.evaluation.survey import satisfaction
 
@@ -266,29 +265,10 @@ def evaluate_plan_targets(dataset: Dataset, standard: str | Standard = DEFAULT_S
     return ctx.resources, targets
 
 
-def _plan_targets(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
-    """The plan targets and cross-checks, one district at a time (a local plan
-    is one district's; none for the national standard)."""
-    if not ctx.standard.plan_targets:
-        targets, target_checks = evaluate_plan(ctx)
-        return targets.assign(district_id="")[["district_id", *PLAN_COLUMNS]].iloc[0:0], target_checks, {}
-    multi = ctx.dataset.multi_district
-    contexts = per_district(ctx, split_by_district(ctx.dataset, list(ctx.ids))) if multi else {"": ctx}
-    all_targets, all_checks, warnings = [], [], {}
-    for district_id, one in contexts.items():  # per district: plan targets only
-        targets, target_checks = evaluate_plan(one)
-        totals = cross_checks(one)
-        disagreeing = {c.target_id: c.text() for c in totals if not c.agrees}
-        if disagreeing:
-            extra = targets["target_id"].map(disagreeing).fillna("")
-            targets = targets.assign(detail=["；".join(t for t in pair if t) for pair in zip(targets["detail"], extra)])
-        found = cross_check_warnings(one, totals)
-        if len(found):
-            warnings[district_id] = found
-        all_targets.append(targets.assign(district_id=district_id))
-        all_checks.append(target_checks.assign(district_id=district_id))
-    targets = pd.concat(all_targets, ignore_index=True)
-    return targets[["district_id", *PLAN_COLUMNS]], pd.concat(all_checks, ignore_index=True)[CHECK_COLUMNS], warnings
+def _plan_targets(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, Mapping[str, pd.DataFrame]]:
+    """The plan targets and cross-checks of every district at once (none for the
+    national standard; a local plan is one district's, applied to each)."""
+    return evaluate_plan(ctx)
 
 
 def _view(whole: WholeEvaluation, district_id: str) -> Evaluation:
