@@ -13,9 +13,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.grouped import first_rows, join_by_group
-from balance_metrics.evaluation.checks import COMPARISON_LABELS, DATA_MISSING, FAIL, MISSING, fmt, fmt_by_unit, lookup, requirement_text, requirement_texts
+from balance_metrics.common.grouped import first_rows
+from balance_metrics.evaluation.checks import COMPARISON_LABELS, DATA_MISSING, FAIL, MISSING, fmt, requirement_text, requirement_texts
 from balance_metrics.evaluation.items import AREA_ORDER, label_of, labels_of
+from balance_metrics.evaluation.wording import codes_of, codes_within, dense, fmt_coded, join_groups
 
 SEVERITY_LABELS: dict[int, str] = {1: "一票否决", 2: "未达标", 3: "缺少佐证或数据", 4: "区定目标未完成"}
 DISTRICT_WIDE = "全区"
@@ -71,45 +72,120 @@ def _line(severity: int, item: pd.Series, group: pd.DataFrame) -> dict[str, obje
 
 
 def describe_many(checks: pd.DataFrame) -> np.ndarray:
-    """:func:`describe` of every check."""
-    status = checks["status"].to_numpy(object)
-    note = checks["note"].to_numpy(object)
-    has_note = note != ""
-    fail = status == FAIL
-    measured = checks["measured"].to_numpy(float)
-    requirement = checks["requirement"].to_numpy(float)
-    units = checks["unit"].to_numpy(object)
-    comparison = checks["comparison"].to_numpy(object)
-    out = np.empty(len(checks), dtype=object)
+    """:func:`describe` of every check (object array of str)."""
+    return _describe_rows(checks, np.arange(len(checks)))
+
+
+def _taken(column: pd.Series, rows: np.ndarray) -> object:
+    """``column`` at ``rows``: a categorical stays categorical (its codes are
+    taken), anything else becomes an object array."""
+    values = column.array
+    if isinstance(values, pd.Categorical):
+        return values.take(rows)
+    return column.to_numpy(object)[rows]
+
+
+def _describe_rows(checks: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """:func:`describe` of the checks at positions ``rows``.
+
+    A sentence is a head — label, measured value — and a tail — requirement
+    and shortfall — plus the check's note. Heads and tails repeat (RS: a few
+    labels × 0–7 indicators), so each distinct one is written once (from
+    integer codes of its parts) and a row costs one or three concatenations.
+    """
+    n = len(rows)
+    out = np.empty(n, dtype=object)
+    if not n:
+        return out
+    fail = _equals(checks["status"], rows, FAIL)
+    note = checks["note"].to_numpy(object)[rows]
+    has_note = note.astype(bool)
+    requirement = checks["requirement"].to_numpy(float)[rows]
     documents = np.isnan(requirement)
-    if documents.any():  # evidence documents
+    if documents.any():  # evidence documents (a few per district)
         prefix = np.where(fail[documents], "未达标", "缺少佐证").astype(object)
         out[documents] = np.where(has_note[documents], prefix + "：" + note[documents], prefix + "材料")
-    rest = ~documents
-    if not rest.any():
+    rest = np.flatnonzero(~documents)
+    if not rest.size:
         return out
-    # Requirement and label texts once per distinct requirement / label.
-    required = requirement_texts(comparison[rest], requirement[rest], units[rest])
-    label = labels_of(checks[["stage", "target", "part_name"]][rest])
-    unmeasured = np.isnan(measured[rest])
-    part = np.empty(rest.sum(), dtype=object)
-    if unmeasured.any():
-        u = unmeasured
-        part[u] = (label[u] + np.where(fail[rest][u], "无法计算", "缺少数据").astype(object) + "（要求" + required[u] + "）"
-                   + np.where(has_note[rest][u], "：" + note[rest][u], ""))
-    m = ~unmeasured
-    if m.any():
-        shortfall = checks["shortfall"].to_numpy(float)[rest][m]
-        gap = fail[rest][m] & (shortfall > 0)
-        gap_word = np.where(np.isin(comparison[rest][m], [">=", ">"]), "，差", "，超出").astype(object)
-        gap_text = np.full(m.sum(), "", dtype=object)
-        gap_text[gap] = gap_word[gap] + fmt_by_unit(shortfall[gap], units[rest][m][gap])
-        text = label[m] + "为" + fmt_by_unit(measured[rest][m], units[rest][m]) + "，要求" + required[m] + gap_text
-        with_note = has_note[rest][m]
-        text[with_note] = text[with_note] + "（" + note[rest][m][with_note] + "）"
-        part[m] = text
-    out[rest] = part
+    at = rows[rest]
+    fail, note, has_note, requirement = fail[rest], note[rest], has_note[rest], requirement[rest]
+    measured = checks["measured"].to_numpy(float)[at]
+    # What a check is about (item, part, stage, target) fixes its label, unit and
+    # comparison in practice: code those short ids, then compare the rest with them.
+    kind, n_kinds = dense(*(_codes(checks[c], at) for c in ("item_id", "part", "stage", "target")))
+    label, labels = _label_codes(checks, at, kind, n_kinds)
+    unit, units = codes_within(kind, n_kinds, _taken(checks["unit"], at))
+    comparison, comparisons = codes_within(kind, n_kinds, _taken(checks["comparison"], at))
+    required, n_required = dense((unit, len(units)), (comparison, len(comparisons)), _float_codes(requirement))
+    first = first_rows(required, n_required)
+    required_text = requirement_texts(comparisons[comparison[first]], requirement[first], units[unit[first]])
+
+    unmeasured = np.isnan(measured)
+    if unmeasured.any():  # label 无法计算 / 缺少数据（要求 …）
+        u = np.flatnonzero(unmeasured)
+        key, k = dense((label[u], len(labels)), (fail[u], 2), (required[u], n_required))
+        head = first_rows(key, k)
+        texts = (labels[label[u][head]] + np.where(fail[u][head], "无法计算", "缺少数据").astype(object)
+                 + "（要求" + required_text[required[u][head]] + "）")[key]
+        noted = has_note[u]
+        texts[noted] = texts[noted] + "：" + note[u][noted]
+        out[rest[u]] = texts
+    m = np.flatnonzero(~unmeasured)
+    if m.size:  # label 为 value，要求 …[，差 gap][（note）]
+        value_key, k = dense((label[m], len(labels)), (unit[m], len(units)), _float_codes(measured[m]))
+        head = first_rows(value_key, k)
+        heads = labels[label[m][head]] + "为" + fmt_coded(measured[m][head], unit[m][head], units)
+        shortfall = checks["shortfall"].to_numpy(float)[at[m]]
+        gap = fail[m] & (shortfall > 0)
+        gap_code, n_gap = _float_codes(np.where(gap, shortfall, 0.0))
+        tail_key, k = dense((required[m], n_required), (gap, 2), (gap_code, n_gap), (has_note[m], 2))
+        tail = first_rows(tail_key, k)
+        tails = "，要求" + required_text[required[m][tail]]
+        wider = np.isin(comparisons[comparison[m][tail]], [">=", ">"])
+        with_gap = gap[tail]
+        tails[with_gap] = (tails[with_gap] + np.where(wider[with_gap], "，差", "，超出").astype(object)
+                           + fmt_coded(shortfall[tail][with_gap], unit[m][tail][with_gap], units))
+        tails[has_note[m][tail]] += "（"
+        texts = heads[value_key] + tails[tail_key]
+        noted = has_note[m]
+        texts[noted] = texts[noted] + note[m][noted] + "）"
+        out[rest[m]] = texts
     return out
+
+
+def _float_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes of a float column (NaN a value of its own) and how many distinct values."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def _label_codes(checks: pd.DataFrame, rows: np.ndarray, kind: np.ndarray, n_kinds: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code of its :func:`~balance_metrics.evaluation.items.label_of`
+    (stage, target, part name), and the labels."""
+    name, names = codes_within(kind, n_kinds, _taken(checks["part_name"], rows))
+    code, k = dense((kind, n_kinds), (name, len(names)))
+    head = first_rows(code, k)
+    distinct = pd.DataFrame({
+        "stage": checks["stage"].to_numpy(object)[rows[head]],
+        "target": checks["target"].to_numpy(object)[rows[head]],
+        "part_name": names[name[head]],
+    })
+    return code, np.asarray(labels_of(distinct), dtype=object)
+
+
+def _codes(column: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes of ``column`` at ``rows`` and how many there are (for :func:`dense`)."""
+    codes, uniques = codes_of(_taken(column, rows))
+    return codes, len(uniques)
+
+
+def _equals(column: pd.Series, rows: np.ndarray, value: str) -> np.ndarray:
+    """Whether ``column`` at ``rows`` is ``value`` (bool array)."""
+    values = column.array
+    if isinstance(values, pd.Categorical):
+        return (np.asarray(values.categories, dtype=object) == value)[values.codes[rows]] & (values.codes[rows] >= 0)
+    return column.to_numpy(object)[rows] == value
 
 
 def item_issues(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | None = None) -> pd.DataFrame:
@@ -118,54 +194,69 @@ def item_issues(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
     Returns the lines (:data:`ISSUE_COLUMNS` but ``no``, with ``district_id``)
     and the sort keys ``_k1``–``_k3`` (veto first, area, item order).
     """
-    info = items.drop_duplicates("id").set_index("id")
-    position = pd.Series(np.arange(len(info)), index=info.index)
-    is_open = checks["status"].isin([FAIL, MISSING]).to_numpy(bool)
-    open_checks = checks[is_open]
+    lines, _ = _item_lines(items, checks, where)
+    return pd.DataFrame({c: v for c, v in lines.items() if c != "_school"})
+
+
+def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`item_issues` as columns, with ``_school`` coding each line's school
+    id, and the distinct school ids those codes stand for."""
     if where is None:
-        where = pd.factorize(checks["district_id"].to_numpy(object))[0]
+        where = codes_of(_taken(checks["district_id"], np.arange(len(checks))))[0]
+    rows = np.flatnonzero(checks["status"].isin([FAIL, MISSING]).to_numpy(bool))
     # One line per district × item × school × status, in order of first appearance.
-    item_code, item_names = pd.factorize(open_checks["item_id"].to_numpy(object))
-    school_code, school_names = pd.factorize(open_checks["school_id"].to_numpy(object))
-    failed_rows = open_checks["status"].to_numpy(object) == FAIL
-    key = ((where[is_open].astype(np.int64) * max(len(item_names), 1) + item_code) * max(len(school_names), 1) + school_code) * 2 + failed_rows
-    codes, uniques = pd.factorize(key)
-    n = len(uniques)
+    item_code, item_names = codes_of(_taken(checks["item_id"], rows))
+    school_code, school_ids = codes_of(_taken(checks["school_id"], rows))
+    failed_rows = _equals(checks["status"], rows, FAIL)
+    district = np.asarray(where, dtype=np.int64)[rows]
+    codes, n = dense((district, int(district.max(initial=0)) + 1), (item_code, len(item_names)),
+                     (school_code, len(school_ids)), (failed_rows, 2))
     first = first_rows(codes, n)
-    size = np.bincount(codes, minlength=n)
-    head = open_checks.iloc[first]
-    item_id = head["item_id"].to_numpy(object)
-    head_item = item_code[first]
-
-    def of_item(column: str) -> np.ndarray:
-        return info[column].reindex(item_names).to_numpy()[head_item]
-
-    area = of_item("area")
-    veto = area == "veto"
+    single = np.bincount(codes, minlength=n) == 1
+    head = rows[first]
+    info = _item_info(items, item_names)
+    item = item_code[first]
+    veto = info["area"][item] == "veto"
     failed = failed_rows[first]
     severity = np.where(failed, np.where(veto, 1, 2), 3)
-    single = size == 1
-    school_name = head["school_name"].to_numpy(object)
-    return pd.DataFrame({
-        "district_id": head["district_id"].to_numpy(object),
+    school_name = checks["school_name"].to_numpy(object)[head]
+
+    def when_single(column: str) -> np.ndarray:
+        return np.where(single, checks[column].to_numpy(float)[head], np.nan)
+
+    return {
+        "district_id": checks["district_id"].to_numpy(object)[head],
         "severity": severity,
-        "severity_label": lookup(severity, SEVERITY_LABELS.get),
-        "area_name": of_item("area_name"),
-        "item_id": item_id,
-        "item_name": of_item("name"),
-        "responsible": of_item("responsible"),
-        "school_id": head["school_id"].to_numpy(object),
+        "severity_label": np.asarray([SEVERITY_LABELS.get(s, "") for s in range(5)], dtype=object)[severity],
+        "area_name": info["area_name"][item],
+        "item_id": item_names[item],
+        "item_name": info["name"][item],
+        "responsible": info["responsible"][item],
+        "school_id": school_ids[school_code[first]],
         "school_name": np.where(school_name != "", school_name, DISTRICT_WIDE),
-        "description": join_by_group(codes, describe_many(open_checks), n, sep="；"),
-        "measured": np.where(single, head["measured"].to_numpy(float), np.nan),
-        "requirement": np.where(single, head["requirement"].to_numpy(float), np.nan),
-        "shortfall": np.where(single, head["shortfall"].to_numpy(float), np.nan),
-        "unit": np.where(single, head["unit"].to_numpy(object), ""),
-        "_district": where[is_open][first],
+        "description": join_groups(codes, _describe_rows(checks, rows), n, sep="；"),
+        "measured": when_single("measured"),
+        "requirement": when_single("requirement"),
+        "shortfall": when_single("shortfall"),
+        "unit": np.where(single, checks["unit"].to_numpy(object)[head], ""),
+        "_district": district[first],
         "_k1": np.where(veto, 0, 1),
-        "_k2": lookup(area, AREA_ORDER.index).astype(np.int64),
-        "_k3": position.reindex(item_names).to_numpy(np.int64)[head_item],
-    })
+        "_k2": np.asarray([AREA_ORDER.index(a) for a in info["area"]], dtype=np.int64)[item] if len(item_names) else np.zeros(0, dtype=np.int64),
+        "_k3": info["position"][item],
+        "_school": school_code[first],
+    }, school_ids
+
+
+def _item_info(items: pd.DataFrame, item_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """area, area_name, name, responsible and position (standard order) of each item id."""
+    code, distinct = codes_of(items["id"])
+    first = first_rows(code, len(distinct))
+    position = np.empty(len(first), dtype=np.int64)
+    position[np.argsort(first, kind="stable")] = np.arange(len(first))  # order of first appearance
+    at = pd.Index(distinct).get_indexer(item_ids)
+    info = {c: items[c].to_numpy(object)[first][at] for c in ("area", "area_name", "name", "responsible")}
+    info["position"] = position[at]
+    return info
 
 
 def plan_issues(targets: pd.DataFrame, details: pd.DataFrame) -> list[dict[str, object]]:
@@ -240,18 +331,42 @@ def issue_list(items: pd.DataFrame, checks: pd.DataFrame, targets: pd.DataFrame,
     index = pd.Index(np.asarray(ids, dtype=object))
     if where is None:
         where = index.get_indexer(checks["district_id"].to_numpy(object))
-    lines = item_issues(items, checks, where)
+    lines, schools = _item_lines(items, checks, where)
     planned = plan_issues(targets, target_checks)
     if planned:
-        plan = pd.DataFrame(planned)
-        order = plan.pop("_order")
-        plan = plan.assign(_k1=[o[0] for o in order], _k2=[o[1] for o in order], _k3=[o[2] for o in order],
-                           _district=index.get_indexer(plan["district_id"].to_numpy(object)))
-        lines = pd.concat([lines, plan], ignore_index=True)
-    # "" (全区) sorts before school ids: district lines first within an item.
-    lines = lines.sort_values(["_district", "severity", "_k1", "_k2", "_k3", "school_id"], kind="stable")
-    lines.insert(0, "no", lines.groupby("_district").cumcount().to_numpy() + 1)
-    return lines[["district_id", *ISSUE_COLUMNS]].reset_index(drop=True)
+        lines, schools = _with_plan_lines(lines, schools, pd.DataFrame(planned), index)
+    # Ordered by district, severity, veto first, area, item, then school id ("" —
+    # 全区 — before any school); no two lines share all these keys.
+    rank = np.empty(len(schools), dtype=np.int64)
+    rank[np.argsort(schools, kind="stable")] = np.arange(len(schools))
+    order = np.lexsort((rank[lines["_school"]], lines["_k3"], lines["_k2"], lines["_k1"], lines["severity"], lines["_district"]))
+    district = lines["_district"][order]
+    starts = np.flatnonzero(np.r_[True, district[1:] != district[:-1]]) if len(order) else np.zeros(0, dtype=np.int64)
+    no = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) + 1
+    columns = {"district_id": lines["district_id"][order], "no": no.astype(np.int64)}
+    columns.update((c, lines[c][order]) for c in ISSUE_COLUMNS if c != "no")
+    return pd.DataFrame(columns)
+
+
+def _with_plan_lines(lines: dict[str, np.ndarray], schools: np.ndarray, plan: pd.DataFrame,
+                     index: pd.Index) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The item lines followed by the plan-target lines (their keys from ``_order``)."""
+    order = plan.pop("_order").tolist()
+    plan_school = plan["school_id"].to_numpy(object)
+    new = pd.Index(plan_school).difference(pd.Index(schools), sort=False).to_numpy(object)
+    schools = np.concatenate([schools, new])
+    extra = {
+        "_district": index.get_indexer(plan["district_id"].to_numpy(object)),
+        "_k1": np.array([o[0] for o in order], dtype=np.int64),
+        "_k2": np.array([o[1] for o in order], dtype=np.int64),
+        "_k3": np.array([o[2] for o in order], dtype=np.int64),
+        "_school": pd.Index(schools).get_indexer(plan_school),
+    }
+    merged = {}
+    for column, values in lines.items():
+        added = extra[column] if column in extra else plan[column].to_numpy(values.dtype if values.dtype.kind in "if" else object)
+        merged[column] = np.concatenate([values, added])
+    return merged, schools
 
 
 def issue_list_zh(issues: pd.DataFrame) -> pd.DataFrame:
