@@ -16,7 +16,7 @@ import pandas as pd
 from balance_metrics.common.grouped import first_rows
 from balance_metrics.evaluation.checks import COMPARISON_LABELS, DATA_MISSING, FAIL, MISSING, fmt, requirement_text, requirement_texts
 from balance_metrics.evaluation.items import AREA_ORDER, label_of, labels_of
-from balance_metrics.evaluation.wording import codes_of, codes_within, dense, fmt_coded, join_groups
+from balance_metrics.evaluation.wording import codes_of, codes_within, dense, float_codes, fmt_coded, join_groups
 
 SEVERITY_LABELS: dict[int, str] = {1: "一票否决", 2: "未达标", 3: "缺少佐证或数据", 4: "区定目标未完成"}
 DISTRICT_WIDE = "全区"
@@ -117,7 +117,7 @@ def _describe_rows(checks: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     label, labels = _label_codes(checks, at, kind, n_kinds)
     unit, units = codes_within(kind, n_kinds, _taken(checks["unit"], at))
     comparison, comparisons = codes_within(kind, n_kinds, _taken(checks["comparison"], at))
-    required, n_required = dense((unit, len(units)), (comparison, len(comparisons)), _float_codes(requirement))
+    required, n_required = dense((unit, len(units)), (comparison, len(comparisons)), float_codes(requirement))
     first = first_rows(required, n_required)
     required_text = requirement_texts(comparisons[comparison[first]], requirement[first], units[unit[first]])
 
@@ -133,12 +133,12 @@ def _describe_rows(checks: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
         out[rest[u]] = texts
     m = np.flatnonzero(~unmeasured)
     if m.size:  # label 为 value，要求 …[，差 gap][（note）]
-        value_key, k = dense((label[m], len(labels)), (unit[m], len(units)), _float_codes(measured[m]))
+        value_key, k = dense((label[m], len(labels)), (unit[m], len(units)), float_codes(measured[m]))
         head = first_rows(value_key, k)
         heads = labels[label[m][head]] + "为" + fmt_coded(measured[m][head], unit[m][head], units)
         shortfall = checks["shortfall"].to_numpy(float)[at[m]]
         gap = fail[m] & (shortfall > 0)
-        gap_code, n_gap = _float_codes(np.where(gap, shortfall, 0.0))
+        gap_code, n_gap = float_codes(np.where(gap, shortfall, 0.0))
         tail_key, k = dense((required[m], n_required), (gap, 2), (gap_code, n_gap), (has_note[m], 2))
         tail = first_rows(tail_key, k)
         tails = "，要求" + required_text[required[m][tail]]
@@ -152,12 +152,6 @@ def _describe_rows(checks: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
         texts[noted] = texts[noted] + note[m][noted] + "）"
         out[rest[m]] = texts
     return out
-
-
-def _float_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes of a float column (NaN a value of its own) and how many distinct values."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return codes.astype(np.int64, copy=False), len(uniques)
 
 
 def _label_codes(checks: pd.DataFrame, rows: np.ndarray, kind: np.ndarray, n_kinds: int) -> tuple[np.ndarray, np.ndarray]:

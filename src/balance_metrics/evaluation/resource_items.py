@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.grouped import join_by_group
-from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, check_frame, checks_frame, fmt_by_unit
+from balance_metrics.common.grouped import first_rows
+from balance_metrics.engine.resources import ResourceEvaluation
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, check_frame, checks_frame
 from balance_metrics.evaluation.context import Context, Rule, district_key
 from balance_metrics.evaluation.ratios import Ratios
+from balance_metrics.evaluation.wording import dense, float_codes, fmt_values, join_groups
 
 
 def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
@@ -28,17 +30,11 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
     std = result.standard
     minimum = std.min_indicators_met
     floor_label = f"{std.floor_percent}底线"
-    digits = std.display_decimals
-    sections, verdicts = result.sections, result.verdicts
+    verdicts = result.verdicts
     n = len(verdicts)
     if n == 0:
         return checks_frame([])
-    group = sections.groupby(["school_id", "stage"], sort=False).ngroup().to_numpy()
-    notes = {}
-    for column in ("met", "above_floor"):
-        short = ~sections[column].to_numpy(bool)
-        texts = _indicator_texts(sections[short], floor_label, digits)
-        notes[column] = join_by_group(group[short], texts, n, sep="；")
+    notes = _section_notes(result, floor_label, std.display_decimals)
     met = verdicts["indicators_met"].to_numpy(int)
     below = verdicts["indicators_below_floor"].to_numpy(int)
     met_ok, below_ok = met >= minimum, below <= 0
@@ -57,18 +53,63 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
         "unit": "项",
         "status": np.where(np.column_stack([met_ok, below_ok]).ravel(), PASS, FAIL).astype(object),
         "shortfall": np.column_stack([np.where(met_ok, 0, minimum - met), np.where(below_ok, 0, below)]).ravel().astype(float),
-        "note": np.column_stack([notes["met"], notes["above_floor"]]).ravel(),
+        "note": np.column_stack(notes).ravel(),
     })
     return frame[CHECK_COLUMNS]
 
 
-def _indicator_texts(rows: pd.DataFrame, floor_label: str, digits: int) -> np.ndarray:
+def _section_notes(result: ResourceEvaluation, floor_label: str, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per section (as in ``result.verdicts``): the indicators not met, and those
+    below their floor, each as "R5生均…5.696m²/生，要求≥7.5m²/生，85%底线6.375m²/生",
+    joined with "；" in indicator order.
+
+    Read from the (indicators × sections) arrays when the evaluation has them —
+    the long section × indicator table is then never built — else from that table.
+    """
+    n = len(result.verdicts)
+    if result.matrix is not None and result.judgement is not None:
+        ids = list(result.matrix.ids)
+        k = len(ids)
+        # Section-major like the long table: row i * k + j is section i, indicator j.
+        value, threshold, floor = (a.T.ravel() for a in (result.matrix.value, result.judgement.threshold, result.judgement.floor))
+        met, above = result.judgement.met.T.ravel(), result.judgement.above_floor.T.ravel()
+        rows = np.flatnonzero(~met | ~above)
+        section, indicator = rows // k, rows % k
+        names = [result.standard.indicators[i].name for i in ids]
+        units = [result.standard.indicators[i].unit for i in ids]
+    else:
+        sections = result.sections
+        ids, indicator = np.unique(sections["indicator"].astype(str).to_numpy(object), return_inverse=True)
+        first = np.unique(indicator, return_index=True)[1]
+        names = sections["name"].astype(str).to_numpy(object)[first]
+        units = sections["unit"].astype(str).to_numpy(object)[first]
+        value, threshold, floor = (sections[c].to_numpy(float) for c in ("value", "threshold", "floor"))
+        met, above = sections["met"].to_numpy(bool), sections["above_floor"].to_numpy(bool)
+        rows = np.flatnonzero(~met | ~above)
+        section = sections.groupby(["school_id", "stage"], sort=False).ngroup().to_numpy()[rows]
+        indicator = indicator[rows]
+    texts = _indicator_texts(indicator, ids, names, units, value[rows], threshold[rows], floor[rows], floor_label, digits)
+    short, low = ~met[rows], ~above[rows]
+    return join_groups(section[short], texts[short], n), join_groups(section[low], texts[low], n)
+
+
+def _indicator_texts(indicator: np.ndarray, ids: list[str], names: list[str], units: list[str], value: np.ndarray,
+                     threshold: np.ndarray, floor: np.ndarray, floor_label: str, digits: int) -> np.ndarray:
+    """"R5生均…5.696m²/生，要求≥7.5m²/生，85%底线6.375m²/生" of each row (``indicator``:
+    positions in ``ids``); the requirement part once per distinct threshold and floor."""
     # Floors such as 3.825 need the standard's display precision: at two
     # decimals a value just below the floor would print equal to it.
-    units = rows["unit"].astype(str).to_numpy(object)
-    return (rows["indicator"].astype(str).to_numpy(object) + rows["name"].astype(str).to_numpy(object)
-            + fmt_by_unit(rows["value"].to_numpy(float), units, digits) + "，要求≥" + fmt_by_unit(rows["threshold"].to_numpy(float), units, digits)
-            + f"，{floor_label}" + fmt_by_unit(rows["floor"].to_numpy(float), units, digits))
+    out = np.empty(len(indicator), dtype=object)
+    for j, (ind, name, unit) in enumerate(zip(ids, names, units)):  # a loop over the seven indicators
+        at = np.flatnonzero(indicator == j)
+        if not at.size:
+            continue
+        pair, k = dense(float_codes(threshold[at]), float_codes(floor[at]))
+        first = first_rows(pair, k)
+        tails = (fmt_values(threshold[at][first], unit, digits, "，要求≥")
+                 + fmt_values(floor[at][first], unit, digits, f"，{floor_label}"))
+        out[at] = fmt_values(value[at], unit, digits, f"{ind}{name}") + tails[pair]
+    return out
 
 
 def balance_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:

@@ -72,6 +72,12 @@ def codes_within(key: np.ndarray, k: int, values: object) -> tuple[np.ndarray, n
     return codes[key], uniques
 
 
+def float_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes of a float column (NaN a value of its own) and how many distinct values (for :func:`dense`)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=float), use_na_sentinel=False)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
 def dense(*codes: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
     """One code per distinct combination of several codes, and how many there are.
 
@@ -93,14 +99,15 @@ def dense(*codes: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
     return combined.astype(np.int64, copy=False), len(uniques)
 
 
-def fmt_values(values: object, unit: str = "", digits: int | None = None) -> np.ndarray:
+def fmt_values(values: object, unit: str = "", digits: int | None = None, prefix: str = "") -> np.ndarray:
     """:func:`~balance_metrics.evaluation.checks.fmt` of every value (object array of str).
 
     Each distinct value is written once: fixed decimals (the unit's, or
     ``digits``), thousands separators for money, trailing zeros and a bare
     decimal point dropped, ``-0`` written ``0`` (and ``-inf`` ``inf``, as fmt does), the unit appended, NaN ``—``.
     A whole number in a whole-number unit (人, 间, 元 …) shows no decimals; that
-    is what stripping the zeros of its fixed-decimal text gives too.
+    is what stripping the zeros of its fixed-decimal text gives too. ``prefix``
+    is put before each text (in the same pass, no concatenation per value).
     """
     x = np.asarray(values, dtype=float).reshape(-1)
     if not len(x):
@@ -117,19 +124,20 @@ def fmt_values(values: object, unit: str = "", digits: int | None = None) -> np.
     for signed in ("-0", "-inf"):  # fmt drops the sign of a text without a digit 1–9
         for _ in range(2):  # twice: adjacent matches overlap
             text = text.replace(_SEP + signed + _SEP, _SEP + signed[1:] + _SEP)
-    if unit:
-        text = text.replace(_SEP, unit + _SEP)
-        text = text[len(unit):]
+    if unit or prefix:
+        text = text.replace(_SEP, unit + _SEP + prefix)
     out = np.empty(len(uniques), dtype=object)
-    out[:] = text[1:].split(_SEP)[:-1]
-    out[np.isnan(uniques)] = "—"
+    out[:] = text.split(_SEP)[1:-1]
+    out[np.isnan(uniques)] = prefix + "—"
     return out[codes]
 
 
 def fmt_coded(values: object, unit_codes: np.ndarray, units: np.ndarray, digits: int | None = None) -> np.ndarray:
-    """:func:`fmt_values` of a column whose unit varies by row (units given as codes; one pass per unit)."""
+    """:func:`fmt_values` of a column whose unit varies by row, given as codes
+    into ``units`` (one pass per unit)."""
     x = np.asarray(values, dtype=float).reshape(-1)
     out = np.empty(len(x), dtype=object)
+    unit_codes = np.asarray(unit_codes, dtype=np.int64)
     present = np.flatnonzero(np.bincount(unit_codes, minlength=len(units)))
     if len(present) == 1:
         return fmt_values(x, str(units[present[0]]), digits)

@@ -1,0 +1,64 @@
+"""Whole-column wording (evaluation.wording) writes exactly what the one-value
+definitions write: fmt_values == fmt, join_groups == join_by_group; the 问题清单
+is the same whether the check table's text columns are str or categorical."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from conftest import SAMPLE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from balance_metrics import evaluate, load_period
+from balance_metrics.common.grouped import join_by_group
+from balance_metrics.evaluation.checks import fmt
+from balance_metrics.evaluation.issue_list import describe, describe_many, issue_list
+from balance_metrics.evaluation.wording import codes_of, fmt_values, join_groups
+
+values = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-10**6, 10**7).map(lambda n: n / 1000),
+    st.sampled_from([0.0, -0.0, -0.0001, -0.04, 0.5, 2.5, 1.005, 3.825, 95.0, 1e20, math.inf, -math.inf, math.nan]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(values, min_size=1, max_size=30),
+       st.sampled_from(["", "%", "人", "元", "元/生·年", "m²", "人/百生", "间", "万元", "m²/生"]),
+       st.sampled_from([None, 0, 1, 3]), st.sampled_from(["", "R5名称"]))
+def test_fmt_values_is_fmt_of_each_value(numbers, unit, digits, prefix):
+    assert fmt_values(numbers, unit, digits, prefix).tolist() == [prefix + fmt(v, unit, digits) for v in numbers]
+
+
+def test_signs_of_zero_and_infinity_as_fmt_writes_them():
+    assert fmt_values([-0.0001, -0.0002, -0.0003, -math.inf, 2400.0], "元").tolist() == ["0元", "0元", "0元", "inf元", "2,400元"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=30))
+def test_join_groups_is_join_by_group(codes):
+    codes = np.array(codes, dtype=np.int64)
+    texts = np.array([f"t{i}" for i in range(len(codes))], dtype=object)
+    assert join_groups(codes, texts, 8).tolist() == join_by_group(codes, texts, 8, sep="；").tolist()
+
+
+def test_codes_of_categorical_drops_unused_categories():
+    codes, uniques = codes_of(pd.Series(pd.Categorical(["b", "a", "b"], categories=["z", "a", "b"])))
+    assert codes.tolist() == [1, 0, 1] and uniques.tolist() == ["a", "b"]
+
+
+def test_issue_list_same_with_categorical_check_columns():
+    result = evaluate(load_period(SAMPLE / "2022Q4"), "beichen-2021")
+    checks = result.checks.assign(district_id="")
+    items = result.items.assign(district_id="")
+    targets = result.plan_targets.assign(district_id="")
+    plan_checks = result.plan_checks.assign(district_id="")
+    plain = issue_list(items, checks, targets, plan_checks)
+    texts = [c for c in checks.columns if checks[c].dtype.kind not in "fiub"]
+    categorical = checks.astype({c: "category" for c in texts})
+    pd.testing.assert_frame_equal(issue_list(items, categorical, targets, plan_checks), plain)
+    assert describe_many(categorical).tolist() == [describe(r) for _, r in checks.iterrows()]
+    assert len(plain) == len(result.issue_list) > 0
