@@ -196,6 +196,24 @@ def test_budget_maximises_passing_sections(tmp_path):
     assert int(one.after.verdicts["passed"].sum()) == int(nothing.after.verdicts["passed"].sum()) + 1
 
 
+def test_budget_plan_found_in_no_time_is_reported_not_raised(tmp_path, monkeypatch):
+    # A busy machine can stop SCIP before it finds any plan; the call must say so, not raise.
+    from balance_metrics.analysis.planning import solve
+
+    real = solve._solve
+
+    def starved(pm, objective, sense, time_limit, gap):
+        if getattr(objective, "name", "") != "worst_cv_excess":
+            real(pm, objective, sense, time_limit, gap)
+
+    monkeypatch.setattr(solve, "_solve", starved)
+    tables = district(primary_school("A", 300, key_teachers=2), primary_school("B", 300))
+    ds = load_period(write_period(tmp_path / "2022Q4", tables))
+    plan = plan_remediation(ds, "national-2017", budget=1_000_000, rotation=False, time_limit=7)
+    assert plan.items.empty and plan.cost == 0 and plan.after is None and not plan.passed
+    assert plan.message.startswith("在7秒时限内未找到任何方案")
+
+
 def test_prefer_rural_breaks_ties(tmp_path):
     # X can give up only 3 teachers a year (10 % of 38) and the R2 CV needs
     # ... one key teacher for U or for R at the same price: the rural one gets it.

@@ -90,6 +90,9 @@ class Plan:
         if self.after is not None:
             verdict = "全部学校和差异系数达标" if self.passed else "未能全部达标"
             return f"方案{verdict}：总费用{self.cost:,.0f}元（{self.status}，差距{self.gap:.2%}）。"
+        if self.blocking.empty and self.status != "infeasible":
+            return (f"在{self.options['time_limit']:g}秒时限内未找到任何方案（{self.status}）；"
+                    "请加大 time_limit 或在机器空闲时重试。")
         named = self.blocking[self.blocking["constraint"].astype(str) != ""]
         unmet = self.blocking[self.blocking["constraint"].astype(str) == ""]
         lines = ["没有能使全部学校达标、差异系数均在限值以内的方案。"]
@@ -381,7 +384,8 @@ def plan_remediation(
         _refine(pm, pm.cost, "minimize", prefer_rural, started + time_limit, gap)
     else:
         first = build_model(frame, std, actions, rules, soft_sections=True, require_cv=False, budget=budget)
-        _solve(first, quicksum(first.passing.values()), "maximize", time_limit, gap)
+        # Half the time at most: the worst-CV stage below needs time of its own to find any plan.
+        _solve(first, quicksum(first.passing.values()), "maximize", time_limit / 2, gap)
         best = int(round(first.model.getObjVal())) if first.model.getNSols() else 0
         pm = build_model(frame, std, actions, rules, soft_sections=True, soft_cv=True, budget=budget, min_passing=best)
         worst = pm.model.addVar("worst_cv_excess", lb=0)
@@ -389,6 +393,9 @@ def plan_remediation(
             # CV ÷ limit ≤ 1 + σ ÷ (L·x̄); x̄ taken before the plan (additions only raise it).
             pm.model.addCons(worst >= sigma * (1.0 / pm.cone_scale[key]))
         _solve(pm, worst, "minimize", _left(started + time_limit), gap)
+        if pm.model.getNSols() == 0:  # nothing found in time (a slow or busy machine): no plan, said so
+            return Plan(pd.DataFrame(columns=PLAN_COLUMNS), _status(pm), 0.0, float("nan"),
+                        time.perf_counter() - started, before, None, blocking, options)
         found_gap = float(pm.model.getGap())
         # Then, with the worst CV held: the least cost, the rural share, the earliest years.
         _then(pm, worst, "minimize", pm.cost, "minimize", started + time_limit, gap)
