@@ -298,7 +298,9 @@ def test_budget_on_the_sample_keeps_within_it(tmp_path):
     from conftest import SAMPLE
 
     ds = load_period(SAMPLE / "2022Q4")
-    plan = plan_remediation(ds, "beichen-2021", budget=1_000_000, time_limit=20)
+    # The limit only bounds a loaded machine: SCIP stops at the gap target (about a second when quiet);
+    # with 20 s, the first (worst-CV) stage once found nothing under a load of 9.
+    plan = plan_remediation(ds, "beichen-2021", budget=1_000_000, time_limit=120)
     assert plan.cost <= 1_000_000
     assert int(plan.after.verdicts["passed"].sum()) >= int(plan.before.verdicts["passed"].sum())
     # Cheap rotations alone already bring the primary R2 CV down.
