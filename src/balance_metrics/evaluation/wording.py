@@ -22,7 +22,22 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.grouped import first_rows
-from balance_metrics.evaluation.checks import unit_decimals
+
+# Decimals shown per unit; whole-number units show no decimals.
+DECIMALS: dict[str, int] = {"%": 1, "人/百生": 2, "m²": 1, "万元": 1, "": 3}
+WHOLE_UNITS = frozenset({"人", "间", "个", "所", "项", "元", "元/生", "元/生·年"})
+MONEY_UNITS = frozenset({"元", "元/生", "元/生·年", "万元"})
+
+
+def unit_decimals(unit: str) -> tuple[int, bool]:
+    """Decimals a value in ``unit`` is shown with, and whether it is an amount of money.
+
+    Whole-number units (人, 间, 元 …) show none; the rest follow the unit's usual
+    precision (``"%"`` one decimal, ``"人/百生"`` two).
+    """
+    digits = 0 if unit in WHOLE_UNITS else DECIMALS.get(unit, 2)
+    return digits, unit in MONEY_UNITS
+
 
 # Separates the numbers in the one formatted text (never in a number or a unit).
 _SEP = "\x00"
