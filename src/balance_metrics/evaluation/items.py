@@ -23,7 +23,8 @@ from balance_metrics.evaluation import quality
 from balance_metrics.evaluation import resource_items
 from balance_metrics.evaluation import survey
 from balance_metrics.evaluation.checks import (
-    CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS, checks_frame, fmt, fmt_by_unit, lookup, requirement_texts,
+    CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS, checks_frame, coded_texts, fmt, fmt_by_unit, lookup,
+    requirement_texts,
 )
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.evaluation.wording import codes_of
@@ -61,6 +62,7 @@ def run_items(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFr
 def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tuple[pd.DataFrame, np.ndarray]:
     """:func:`run_items` and each check's district position in ``ctx.ids``."""
     parts: list[pd.DataFrame] = []
+    owners: list[str] = []
     for item_id, spec in specs.items():  # a loop over the item definitions
         source_id = spec.get("same_as", item_id)
         source = specs[source_id]
@@ -69,14 +71,19 @@ def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tup
             # A computed item with a part judged on documents: both must pass.
             documents = evidence.evidence_rule(ctx, source_id, source)
             frame = pd.concat([frame, documents.assign(part_name=str(source["evidence_part"]))], ignore_index=True)
-        parts.append(frame.assign(item_id=item_id))
-    parts = [p for p in parts if len(p)]
+        if len(frame):
+            parts.append(frame)
+            owners.append(item_id)
     if not parts:
         return checks_frame([]), np.zeros(0, dtype=np.int64)
-    checks = pd.concat(parts, ignore_index=True)[CHECK_COLUMNS]
-    where = checks["district_id"].to_numpy(np.int64)  # rules name districts by position
-    checks["district_id"] = ctx.ids[where]
-    return checks, where
+    where = np.concatenate([p["district_id"].to_numpy(np.int64) for p in parts])  # rules name districts by position
+    item = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    # One table, column by column: the item ids and district ids taken from the few
+    # texts (not a text per row to check), each other column concatenated once.
+    columns = {"district_id": coded_texts(where, ctx.ids), "item_id": coded_texts(item, owners)}
+    for column in CHECK_COLUMNS[2:]:
+        columns[column] = pd.concat([p[column] for p in parts], ignore_index=True)
+    return pd.DataFrame(columns, columns=CHECK_COLUMNS), where
 
 
 def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], checks: pd.DataFrame, references: pd.Series,
@@ -286,6 +293,13 @@ class _Checks:
         return self._taken["_district_level"]
 
     @property
+    def school_codes(self) -> np.ndarray:
+        """A code per school (:func:`run_codes` of ``school_id``, hashed once per item)."""
+        if "_school_codes" not in self._taken:
+            self._taken["_school_codes"] = run_codes(self.school_id)[0]
+        return self._taken["_school_codes"]
+
+    @property
     def part(self) -> np.ndarray:
         return self["part"]
 
@@ -360,10 +374,9 @@ def _measured_computed(mine: _Checks) -> np.ndarray:
 def _distinct_schools(mine: _Checks, schools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct schools per district among the rows of ``schools``, and among
     those of them that fail (a school counted in the district of its first row)."""
-    codes, k = _first_seen_codes(mine.school_id[schools])
+    codes = _first_seen_codes(mine.school_codes[schools])[0]  # renumbered in order of first appearance
     where = mine.where[schools]
-    first = _first_rows_seen(codes)
-    n_schools = np.bincount(where[first], minlength=mine.n)
+    n_schools = np.bincount(where[_first_rows_seen(codes)], minlength=mine.n)
     failing = mine.fail[schools]
     if not failing.any():
         return n_schools, np.zeros(mine.n, dtype=np.int64)
@@ -375,6 +388,20 @@ def _first_seen_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
     """Codes 0 … k − 1 in order of first appearance (:func:`pandas.factorize`), and k."""
     codes, uniques = pd.factorize(values)
     return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def run_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`_first_seen_codes` of a text column whose equal values mostly come in
+    runs (a school's checks together, an item's unit): neighbours are compared
+    (no hashing) and only the first text of each run is hashed."""
+    values = np.asarray(values, dtype=object)
+    if len(values) < 2:
+        return _first_seen_codes(values)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    if len(starts) * 2 > len(values):  # short runs: hash every row
+        return _first_seen_codes(values)
+    codes, k = _first_seen_codes(values[starts])
+    return np.repeat(codes, np.diff(np.r_[starts, len(values)])), k
 
 
 def _first_rows_seen(codes: np.ndarray) -> np.ndarray:
@@ -399,7 +426,7 @@ def _requirement_computed(mine: _Checks) -> np.ndarray:
     columns = ("stage", "part_name", "comparison", "unit")
     # distinct requirements only: one integer key per (district, stage, part, comparison, requirement, unit)
     parts = [(mine.where[present], mine.n), _float_codes(requirement[present])]
-    parts += [_codes_or_constant(np.asarray(mine[c])[present]) for c in columns]
+    parts += [run_codes(np.asarray(mine[c])[present]) for c in columns]
     rows = np.flatnonzero(present)[_first_rows_seen(_combined(parts))]
     values = {c: np.asarray(mine[c])[rows] for c in columns}
     stage = lookup(values["stage"], lambda s: STAGES.get(str(s), str(s)))
@@ -410,14 +437,6 @@ def _requirement_computed(mine: _Checks) -> np.ndarray:
     where, texts = where[unique], texts[unique]
     joined = join_by_group(where, texts, mine.n, sep="；")
     return np.where(np.bincount(where, minlength=mine.n) <= 3, joined, "按各校情况核定（见 checks 表）").astype(object)
-
-
-def _codes_or_constant(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes of a text column: all 0 when every row holds the first row's text (one
-    comparison pass, e.g. an item's unit), else :func:`_first_seen_codes`."""
-    if not len(values) or (values == values[0]).all():
-        return np.zeros(len(values), dtype=np.int64), 1
-    return _first_seen_codes(values)
 
 
 def _float_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -438,7 +457,7 @@ def _failing_schools(mine: _Checks) -> np.ndarray:
     if not failing.any():
         return np.full(mine.n, "", dtype=object)
     rows = mine[failing]
-    code, k = _first_seen_codes(rows.school_id)
+    code, k = _first_seen_codes(mine.school_codes[failing])
     values = join_by_group(code, value_texts(rows), k, sep="、")
     first = _first_rows_seen(code)
     texts = rows["school_name"][first] + "（" + rows.school_id[first] + "）" + values
