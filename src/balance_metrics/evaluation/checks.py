@@ -235,14 +235,18 @@ def _text_column(value: object, n: int) -> object:
     return _column(value, n)
 
 
-def repeat_text(text: str, n: int) -> pd.api.extensions.ExtensionArray:
-    """``n`` copies of ``text`` as a ``str`` array (the column dtype of the check tables)."""
-    return pd.array([text], dtype="str").take(np.zeros(n, dtype=np.intp))
+def repeat_text(text: str, n: int) -> object:
+    """``n`` copies of ``text`` as a ``str`` array (what a column of texts becomes in a frame)."""
+    return coded_texts(np.zeros(n, dtype=np.intp), [text])
 
 
-def coded_texts(codes: np.ndarray, texts: object) -> pd.api.extensions.ExtensionArray:
-    """``texts[codes]`` as a ``str`` array: each of the few texts checked once, then taken by position."""
-    return pd.array(np.asarray(texts, dtype=object), dtype="str").take(np.asarray(codes, dtype=np.intp))
+def coded_texts(codes: np.ndarray, texts: object) -> object:
+    """``texts[codes]`` as a ``str`` array: each of the few texts checked once, then
+    taken by position. No codes: an empty object array (as an empty column of texts stays)."""
+    codes = np.asarray(codes, dtype=np.intp)
+    if not len(codes):
+        return np.zeros(0, dtype=object)
+    return pd.array(np.asarray(texts, dtype=object), dtype="str").take(codes)
 
 
 def check_frame(

@@ -15,7 +15,7 @@ import pandas as pd
 
 from balance_metrics.common.grouped import first_rows
 from balance_metrics.engine.resources import ResourceEvaluation
-from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, check_frame, checks_frame
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, check_frame, checks_frame, coded_texts, repeat_text
 from balance_metrics.evaluation.context import Context, Rule, district_key
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.evaluation.wording import dense, float_codes, fmt_values, join_groups
@@ -38,20 +38,22 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
     met = verdicts["indicators_met"].to_numpy(int)
     below = verdicts["indicators_below_floor"].to_numpy(int)
     met_ok, below_ok = met >= minimum, below <= 0
+    twice = np.repeat(np.arange(n), 2)  # two checks per section, section by section
+    parts = np.tile(np.array([0, 1], dtype=np.intp), n)
     frame = pd.DataFrame({
-        "district_id": np.repeat(ctx.position(district_key(verdicts)), 2),
-        "item_id": item_id,
-        "part": np.tile(np.array(["indicators_met", "below_floor"], dtype=object), n),
-        "part_name": np.tile(np.array(["达到要求的指标数", f"低于{floor_label}的指标数"], dtype=object), n),
-        "school_id": np.repeat(verdicts["school_id"].astype(str).to_numpy(object), 2),
-        "school_name": np.repeat(verdicts["school_name"].astype(str).to_numpy(object), 2),
-        "stage": np.repeat(verdicts["stage"].astype(str).to_numpy(object), 2),
-        "target": "",
+        "district_id": ctx.position(district_key(verdicts))[twice],
+        "item_id": repeat_text(item_id, 2 * n),
+        "part": coded_texts(parts, ["indicators_met", "below_floor"]),
+        "part_name": coded_texts(parts, ["达到要求的指标数", f"低于{floor_label}的指标数"]),
+        "school_id": verdicts["school_id"].astype(str).array.take(twice),
+        "school_name": verdicts["school_name"].astype(str).array.take(twice),
+        "stage": verdicts["stage"].astype(str).array.take(twice),
+        "target": repeat_text("", 2 * n),
         "measured": np.column_stack([met, below]).ravel().astype(float),
         "requirement": np.tile([float(minimum), 0.0], n),
-        "comparison": np.tile(np.array([">=", "<="], dtype=object), n),
-        "unit": "项",
-        "status": np.where(np.column_stack([met_ok, below_ok]).ravel(), PASS, FAIL).astype(object),
+        "comparison": coded_texts(parts, [">=", "<="]),
+        "unit": repeat_text("项", 2 * n),
+        "status": coded_texts(~np.column_stack([met_ok, below_ok]).ravel(), [PASS, FAIL]),
         "shortfall": np.column_stack([np.where(met_ok, 0, minimum - met), np.where(below_ok, 0, below)]).ravel().astype(float),
         "note": np.column_stack(notes).ravel(),
     })
