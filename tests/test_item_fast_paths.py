@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from balance_metrics import load_period
 from balance_metrics.evaluation.checks import FAIL, PASS, check_frame, coded_texts, repeat_text
 from balance_metrics.evaluation.evaluate import build_context, evidence_references
-from balance_metrics.evaluation.items import item_specs, run_codes, run_items_whole, summarise_items
+from balance_metrics.evaluation.items import item_specs, run_codes, run_items_whole, summarise_items, value_text, value_texts
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import load_standard
 
@@ -98,3 +98,11 @@ def test_summary_of_interleaved_items_equals_that_of_blocks(sample_whole):
     assert not (shuffled["item_id"].to_numpy(object)[1:] != shuffled["item_id"].to_numpy(object)[:-1]).sum() < len(specs)
     pd.testing.assert_frame_equal(summarise_items(std, specs, shuffled, references, ids, where[order]), blocks)
     pd.testing.assert_frame_equal(summarise_items(std, specs, shuffled, references, ids), blocks)
+
+
+def test_value_texts_of_repeated_values_are_each_rows_text(sample_whole):
+    checks = sample_whole[2]
+    repeated = pd.concat([checks] * 5, ignore_index=True)  # every value 5 times: the distinct-combination path
+    repeated.loc[::7, "measured"] = np.nan
+    assert value_texts(repeated).tolist() == [value_text(r) for _, r in repeated.iterrows()]
+    assert value_texts(checks.iloc[:0]).tolist() == []

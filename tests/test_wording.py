@@ -42,7 +42,11 @@ def test_signs_of_zero_and_infinity_as_fmt_writes_them():
 def test_join_groups_is_join_by_group(codes):
     codes = np.array(codes, dtype=np.int64)
     texts = np.array([f"t{i}" for i in range(len(codes))], dtype=object)
-    assert join_groups(codes, texts, 8).tolist() == join_by_group(codes, texts, 8, sep="；").tolist()
+    plain = ["；".join(t for c, t in zip(codes.tolist(), texts) if c == g) for g in range(8)]  # group by group
+    assert join_groups(codes, texts, 8).tolist() == plain
+    assert join_by_group(codes, texts, 8, sep="；").tolist() == plain
+    ordered = np.sort(codes)  # the sorted path (no argsort)
+    assert join_by_group(ordered, texts, 8, sep="、").tolist() == ["、".join(t for c, t in zip(ordered.tolist(), texts) if c == g) for g in range(8)]
 
 
 def test_codes_of_categorical_drops_unused_categories():

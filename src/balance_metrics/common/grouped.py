@@ -30,13 +30,21 @@ def join_by_group(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str 
     codes = np.asarray(codes, dtype=np.int64)
     if codes.size == 0:
         return out
-    order = np.arange(codes.size) if is_sorted(codes) else np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    first = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
-    ordered = np.asarray(texts, dtype=object)[order]
-    parts = np.where(first, ordered, sep + ordered)
-    starts = np.flatnonzero(first)
-    out[sorted_codes[starts]] = np.add.reduceat(parts, starts)
+    texts = np.asarray(texts, dtype=object)
+    size = np.bincount(codes, minlength=n_groups)
+    alone = size[codes] == 1
+    out[codes[alone]] = texts[alone]  # a group of one text is that text (no concatenation)
+    many = np.flatnonzero(~alone)
+    if many.size:
+        grouped = codes[many]
+        if not is_sorted(grouped):
+            order = np.argsort(grouped, kind="stable")
+            many, grouped = many[order], grouped[order]
+        first = np.r_[True, grouped[1:] != grouped[:-1]]
+        parts = texts[many]
+        parts[~first] = sep + parts[~first]
+        starts = np.flatnonzero(first)
+        out[grouped[starts]] = np.add.reduceat(parts, starts)
     return out
 
 

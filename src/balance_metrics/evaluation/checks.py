@@ -316,7 +316,7 @@ def check_frame(
         "status": final,
         "shortfall": shortfall.astype(float),
         "note": _text_column(note, n),
-    }, columns=CHECK_COLUMNS)
+    }, columns=CHECK_COLUMNS, copy=False)  # arrays made here: no copy
 
 
 #: Statuses of a judged check, by code: met, not met, a value missing.

@@ -83,7 +83,7 @@ def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tup
     columns = {"district_id": coded_texts(where, ctx.ids), "item_id": coded_texts(item, owners)}
     for column in CHECK_COLUMNS[2:]:
         columns[column] = pd.concat([p[column] for p in parts], ignore_index=True)
-    return pd.DataFrame(columns, columns=CHECK_COLUMNS), where
+    return pd.DataFrame(columns, columns=CHECK_COLUMNS, copy=False), where
 
 
 def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], checks: pd.DataFrame, references: pd.Series,
@@ -184,7 +184,7 @@ def _item_table(standard: Standard, specs: Mapping[str, Mapping[str, Any]], ids:
             frame[column] = pd.array(np.stack(texts[column]).T.ravel(), dtype="str")
     status = frame["status"]
     frame["status_label"] = pd.array(lookup(np.asarray(status, dtype=object), STATUS_LABELS.get), dtype="str")
-    return pd.DataFrame({c: frame[c] for c in ["district_id", *ITEM_COLUMNS]})
+    return pd.DataFrame({c: frame[c] for c in ["district_id", *ITEM_COLUMNS]}, copy=False)
 
 
 def _strings(values: object) -> pd.api.extensions.ExtensionArray:
@@ -210,8 +210,21 @@ def value_text(row: pd.Series) -> str:
 
 
 def value_texts(checks: pd.DataFrame) -> np.ndarray:
-    """:func:`value_text` of every check."""
-    return labels_of(checks) + fmt_by_unit(np.asarray(checks["measured"], dtype=float), np.asarray(checks["unit"], dtype=object))
+    """:func:`value_text` of every check: each distinct (stage, target, part, value,
+    unit) written once when values repeat (counts of indicators, whole numbers)."""
+    measured = np.asarray(checks["measured"], dtype=float)
+    columns = [np.asarray(checks[c], dtype=object) for c in ("stage", "target", "part_name", "unit")]
+    values = _float_codes(measured)
+    if values[1] * 4 > len(measured):  # mostly distinct values: write each
+        return _value_texts(*columns, measured)
+    key = _combined([values, *(run_codes(c) for c in columns)])
+    first = _first_rows_seen(key)
+    return _value_texts(*(c[first] for c in columns), measured[first])[key]
+
+
+def _value_texts(stage: np.ndarray, target: np.ndarray, part_name: np.ndarray, unit: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    label = lookup(stage, lambda s: STAGES.get(str(s), str(s))) + target + part_name
+    return label + fmt_by_unit(measured, unit)
 
 
 # Status codes of the summary (what is not among them is coded len(_STATUSES)).

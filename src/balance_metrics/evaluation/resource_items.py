@@ -56,7 +56,7 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
         "status": coded_texts(~np.column_stack([met_ok, below_ok]).ravel(), [PASS, FAIL]),
         "shortfall": np.column_stack([np.where(met_ok, 0, minimum - met), np.where(below_ok, 0, below)]).ravel().astype(float),
         "note": np.column_stack(notes).ravel(),
-    })
+    }, copy=False)
     return frame[CHECK_COLUMNS]
 
 
