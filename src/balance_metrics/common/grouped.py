@@ -31,20 +31,70 @@ def join_by_group(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str 
     if codes.size == 0:
         return out
     texts = np.asarray(texts, dtype=object)
-    size = np.bincount(codes, minlength=n_groups)
-    alone = size[codes] == 1
-    out[codes[alone]] = texts[alone]  # a group of one text is that text (no concatenation)
-    many = np.flatnonzero(~alone)
-    if many.size:
-        grouped = codes[many]
-        if not is_sorted(grouped):
-            order = np.argsort(grouped, kind="stable")
-            many, grouped = many[order], grouped[order]
-        first = np.r_[True, grouped[1:] != grouped[:-1]]
-        parts = texts[many]
-        parts[~first] = sep + parts[~first]
-        starts = np.flatnonzero(first)
-        out[grouped[starts]] = np.add.reduceat(parts, starts)
+    if not is_sorted(codes):
+        order = np.argsort(codes, kind="stable")
+        codes, texts = codes[order], texts[order]
+    last = np.r_[codes[1:] != codes[:-1], True]  # the last text of its group
+    glue = np.full(codes.size, sep, dtype=object)
+    glue[last] = _END
+    joined = _glued(texts, glue, int(last.sum()))
+    if joined is None:
+        return _join_by_group_pairwise(codes, texts, n_groups, sep)
+    out[codes[last]] = joined
+    return out
+
+
+# Ends a group in the one text of all groups (never in a report text; checked).
+_END = "\x00"
+
+
+def _glued(texts: np.ndarray, glue: np.ndarray, n_pieces: int) -> list[str] | None:
+    """``texts[i] + glue[i]`` for all i as one text (one ``str.join``, linear in
+    its length), cut at :data:`_END`: the ``n_pieces`` texts between the ends.
+    None if a text is not a str or holds :data:`_END` itself."""
+    flat = np.empty(2 * texts.size, dtype=object)
+    flat[0::2], flat[1::2] = texts, glue
+    try:
+        whole = "".join(flat.tolist())
+    except TypeError:
+        return None
+    pieces = whole.split(_END)
+    return pieces[:-1] if len(pieces) == n_pieces + 1 else None
+
+
+def _join_by_group_pairwise(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str) -> np.ndarray:
+    """:func:`join_by_group` of sorted codes by adding texts pairwise (any texts that add)."""
+    out = np.full(n_groups, "", dtype=object)
+    first = np.r_[True, codes[1:] != codes[:-1]]
+    parts = texts.copy()
+    parts[~first] = sep + parts[~first]
+    starts = np.flatnonzero(first)
+    out[codes[starts]] = np.add.reduceat(parts, starts)
+    return out
+
+
+def concat_rows(*columns: object) -> np.ndarray:
+    """Element-wise concatenation of text columns (arrays of one length, or one str
+    for all) in one ``str.join``: a new text per row, no intermediate texts."""
+    n = max((len(c) for c in columns if not isinstance(c, str)), default=0)
+    if n == 0:
+        return np.zeros(0, dtype=object)
+    k = len(columns)
+    flat = np.empty((n, k + 1), dtype=object)
+    for j, column in enumerate(columns):
+        flat[:, j] = column
+    flat[:, k] = _END
+    try:
+        pieces = "".join(flat.ravel().tolist()).split(_END)
+    except TypeError:
+        pieces = None
+    if pieces is None or len(pieces) != n + 1:
+        out = np.asarray(columns[0], dtype=object) if not isinstance(columns[0], str) else np.full(n, columns[0], dtype=object)
+        for column in columns[1:]:
+            out = out + column
+        return np.asarray(out, dtype=object)
+    out = np.empty(n, dtype=object)
+    out[:] = pieces[:-1]
     return out
 
 
