@@ -26,19 +26,35 @@ def join_by_group(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str 
     >>> join_by_group(np.array([1, 0, 1]), np.array(["a", "b", "c"], dtype=object), 3).tolist()
     ['b', 'a,c', '']
     """
+    return join_rows_by_group(codes, [texts], n_groups, sep)
+
+
+def join_rows_by_group(codes: np.ndarray, columns: list[np.ndarray | str], n_groups: int, sep: str = ",") -> np.ndarray:
+    """:func:`join_by_group` of the texts ``columns[0][i] + columns[1][i] + …``
+    (a str: the same text in every row), each written straight into its group's
+    text (no text per row is made).
+
+    Examples
+    --------
+    >>> join_rows_by_group(np.array([1, 0, 1]), [np.array(["a", "b", "c"], dtype=object), np.array(["1", "2", "3"], dtype=object)], 3).tolist()
+    ['b2', 'a1,c3', '']
+    """
     out = np.full(n_groups, "", dtype=object)
     codes = np.asarray(codes, dtype=np.int64)
     if codes.size == 0:
         return out
-    texts = np.asarray(texts, dtype=object)
+    columns = [np.full(codes.size, c, dtype=object) if isinstance(c, str) else np.asarray(c, dtype=object) for c in columns]
     if not is_sorted(codes):
         order = np.argsort(codes, kind="stable")
-        codes, texts = codes[order], texts[order]
+        codes, columns = codes[order], [c[order] for c in columns]
     last = np.r_[codes[1:] != codes[:-1], True]  # the last text of its group
     glue = np.full(codes.size, sep, dtype=object)
     glue[last] = _END
-    joined = _glued(texts, glue, int(last.sum()))
+    joined = _glued([*columns, glue], int(last.sum()))
     if joined is None:
+        texts = columns[0]
+        for column in columns[1:]:
+            texts = texts + column
         return _join_by_group_pairwise(codes, texts, n_groups, sep)
     out[codes[last]] = joined
     return out
@@ -48,14 +64,15 @@ def join_by_group(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str 
 _END = "\x00"
 
 
-def _glued(texts: np.ndarray, glue: np.ndarray, n_pieces: int) -> list[str] | None:
-    """``texts[i] + glue[i]`` for all i as one text (one ``str.join``, linear in
-    its length), cut at :data:`_END`: the ``n_pieces`` texts between the ends.
-    None if a text is not a str or holds :data:`_END` itself."""
-    flat = np.empty(2 * texts.size, dtype=object)
-    flat[0::2], flat[1::2] = texts, glue
+def _glued(columns: list[np.ndarray], n_pieces: int) -> list[str] | None:
+    """Row by row, the texts of ``columns`` one after another as one text (one
+    ``str.join``, linear in its length), cut at :data:`_END`: the ``n_pieces``
+    texts between the ends. None if a text is not a str or holds :data:`_END` itself."""
+    flat = np.empty((len(columns[0]), len(columns)), dtype=object)
+    for j, column in enumerate(columns):
+        flat[:, j] = column
     try:
-        whole = "".join(flat.tolist())
+        whole = "".join(flat.ravel().tolist())
     except TypeError:
         return None
     pieces = whole.split(_END)
@@ -70,31 +87,6 @@ def _join_by_group_pairwise(codes: np.ndarray, texts: np.ndarray, n_groups: int,
     parts[~first] = sep + parts[~first]
     starts = np.flatnonzero(first)
     out[codes[starts]] = np.add.reduceat(parts, starts)
-    return out
-
-
-def concat_rows(*columns: object) -> np.ndarray:
-    """Element-wise concatenation of text columns (arrays of one length, or one str
-    for all) in one ``str.join``: a new text per row, no intermediate texts."""
-    n = max((len(c) for c in columns if not isinstance(c, str)), default=0)
-    if n == 0:
-        return np.zeros(0, dtype=object)
-    k = len(columns)
-    flat = np.empty((n, k + 1), dtype=object)
-    for j, column in enumerate(columns):
-        flat[:, j] = column
-    flat[:, k] = _END
-    try:
-        pieces = "".join(flat.ravel().tolist()).split(_END)
-    except TypeError:
-        pieces = None
-    if pieces is None or len(pieces) != n + 1:
-        out = np.asarray(columns[0], dtype=object) if not isinstance(columns[0], str) else np.full(n, columns[0], dtype=object)
-        for column in columns[1:]:
-            out = out + column
-        return np.asarray(out, dtype=object)
-    out = np.empty(n, dtype=object)
-    out[:] = pieces[:-1]
     return out
 
 
@@ -128,3 +120,17 @@ def first_rows(codes: np.ndarray, n_groups: int) -> np.ndarray:
     np.minimum.at(first, codes, np.arange(codes.size))
     return first
 
+
+def concat_rows(*columns: object) -> np.ndarray:
+    """Element-wise concatenation of text columns (arrays of one length, or one str
+    for all) in one ``str.join``: a new text per row, no intermediate texts.
+
+    Examples
+    --------
+    >>> concat_rows(np.array(["a", "b"], dtype=object), "（", np.array(["1", "2"], dtype=object), "）").tolist()
+    ['a（1）', 'b（2）']
+    """
+    n = max((len(c) for c in columns if not isinstance(c, str)), default=0)
+    if n == 0:
+        return np.zeros(0, dtype=object)
+    return join_rows_by_group(np.arange(n), list(columns), n, "")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.grouped import concat_rows, join_by_group
+from balance_metrics.common.grouped import join_by_group, join_rows_by_group
 
 from balance_metrics.evaluation import evidence
 from balance_metrics.evaluation import guarantee
@@ -473,8 +473,7 @@ def _failing_schools(mine: _Checks) -> np.ndarray:
     code, k = _first_seen_codes(mine.school_codes[failing])
     values = join_by_group(code, value_texts(rows), k, sep="、")
     first = _first_rows_seen(code)
-    texts = concat_rows(rows["school_name"][first], "（", rows.school_id[first], "）", values)
-    return join_by_group(rows.where[first], texts, mine.n, sep="；")
+    return join_rows_by_group(rows.where[first], [rows["school_name"][first], "（", rows.school_id[first], "）", values], mine.n, sep="；")
 
 
 def _detail(mine: _Checks) -> np.ndarray:

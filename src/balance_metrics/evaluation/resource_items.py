@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.grouped import first_rows
+from balance_metrics.common.grouped import first_rows, join_rows_by_group
 from balance_metrics.engine.resources import ResourceEvaluation
 from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, check_frame, checks_frame, coded_texts, repeat_text
 from balance_metrics.evaluation.context import Context, Rule, district_key
 from balance_metrics.evaluation.ratios import Ratios
-from balance_metrics.evaluation.wording import dense, float_codes, fmt_values, join_groups
+from balance_metrics.evaluation.wording import dense, float_codes, fmt_values
 
 
 def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
@@ -90,18 +90,22 @@ def _section_notes(result: ResourceEvaluation, floor_label: str, digits: int) ->
         rows = np.flatnonzero(~met | ~above)
         section = sections.groupby(["school_id", "stage"], sort=False).ngroup().to_numpy()[rows]
         indicator = indicator[rows]
-    texts = _indicator_texts(indicator, ids, names, units, value[rows], threshold[rows], floor[rows], floor_label, digits)
+    head, tail = _indicator_texts(indicator, ids, names, units, value[rows], threshold[rows], floor[rows], floor_label, digits)
     short, low = ~met[rows], ~above[rows]
-    return join_groups(section[short], texts[short], n), join_groups(section[low], texts[low], n)
+    # each row's text is head + tail: written straight into its section's note
+    return (join_rows_by_group(section[short], [head[short], tail[short]], n, "；"),
+            join_rows_by_group(section[low], [head[low], tail[low]], n, "；"))
 
 
 def _indicator_texts(indicator: np.ndarray, ids: list[str], names: list[str], units: list[str], value: np.ndarray,
-                     threshold: np.ndarray, floor: np.ndarray, floor_label: str, digits: int) -> np.ndarray:
+                     threshold: np.ndarray, floor: np.ndarray, floor_label: str, digits: int) -> tuple[np.ndarray, np.ndarray]:
     """"R5生均…5.696m²/生，要求≥7.5m²/生，85%底线6.375m²/生" of each row (``indicator``:
-    positions in ``ids``); the requirement part once per distinct threshold and floor."""
+    positions in ``ids``) in two parts, the value ("R5生均…5.696m²/生", once per
+    distinct value) and the requirement ("，要求≥…", once per distinct threshold and floor)."""
     # Floors such as 3.825 need the standard's display precision: at two
     # decimals a value just below the floor would print equal to it.
-    out = np.empty(len(indicator), dtype=object)
+    head = np.empty(len(indicator), dtype=object)
+    tail = np.empty(len(indicator), dtype=object)
     for j, (ind, name, unit) in enumerate(zip(ids, names, units)):  # a loop over the seven indicators
         at = np.flatnonzero(indicator == j)
         if not at.size:
@@ -110,8 +114,9 @@ def _indicator_texts(indicator: np.ndarray, ids: list[str], names: list[str], un
         first = first_rows(pair, k)
         tails = (fmt_values(threshold[at][first], unit, digits, "，要求≥")
                  + fmt_values(floor[at][first], unit, digits, f"，{floor_label}"))
-        out[at] = fmt_values(value[at], unit, digits, f"{ind}{name}") + tails[pair]
-    return out
+        head[at] = fmt_values(value[at], unit, digits, f"{ind}{name}")
+        tail[at] = tails[pair]
+    return head, tail
 
 
 def balance_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
