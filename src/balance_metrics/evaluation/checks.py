@@ -9,6 +9,7 @@ its limit is judged as the standard says.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
@@ -246,7 +247,15 @@ def coded_texts(codes: np.ndarray, texts: object) -> object:
     codes = np.asarray(codes, dtype=np.intp)
     if not len(codes):
         return np.zeros(0, dtype=object)
+    if isinstance(texts, (list, tuple)) and len(texts) <= 8 and all(isinstance(t, str) for t in texts):
+        return _few_texts(tuple(texts)).take(codes)
     return pd.array(np.asarray(texts, dtype=object), dtype="str").take(codes)
+
+
+@functools.lru_cache(maxsize=512)
+def _few_texts(texts: tuple[str, ...]) -> object:
+    """A few texts as a ``str`` array, made once (only ever taken from, never changed)."""
+    return pd.array(np.asarray(texts, dtype=object), dtype="str")
 
 
 def check_frame(
@@ -280,9 +289,9 @@ def check_frame(
     """
     lengths = [len(v) for v in (measured, requirement, district_id, school_id, status, note) if isinstance(v, (Ratios, np.ndarray, pd.Series, list))]
     n = lengths[0] if lengths else 1
-    measured = Ratios(np.zeros(n, dtype=object), np.ones(n, dtype=object), np.ones(n, dtype=bool)) if measured is None else measured
+    measured = Ratios(np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64), np.ones(n, dtype=bool)) if measured is None else measured
     if requirement is None:
-        requirement = Ratios(np.zeros(n, dtype=object), np.ones(n, dtype=object), np.ones(n, dtype=bool))
+        requirement = Ratios(np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64), np.ones(n, dtype=bool))
     elif not isinstance(requirement, Ratios):
         requirement = Ratios.const(requirement, n)
     both = ~measured.missing & ~requirement.missing
