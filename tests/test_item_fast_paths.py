@@ -69,6 +69,9 @@ def test_check_frame_one_text_for_all_is_that_text_per_row():
                           measured, Fraction(3), ">=", np.full(n, "人", dtype=object), **texts)
     per_row["district_id"] = per_row["district_id"].astype(np.int64)
     pd.testing.assert_frame_equal(one, per_row)
+    str_columns = {k: pd.Series(v).array if k in ("school_id", "note") else pd.Series(v) for k, v in texts.items()}
+    typed = check_frame("X1", "part", "名称", np.zeros(n, dtype=np.int64), measured, Fraction(3), ">=", "人", **str_columns)
+    pd.testing.assert_frame_equal(typed, one)
     assert one["status"].tolist() == [FAIL, FAIL, "evidence missing", PASS, PASS]
     given = check_frame("X1", "part", "名称", np.zeros(n, dtype=np.int64), measured, Fraction(3), ">=", "人",
                         status=np.array(["", None, "not applicable", math.nan, "fail"], dtype=object))

@@ -229,10 +229,15 @@ def _positions(value: object, n: int) -> np.ndarray:
 
 
 def _text_column(value: object, n: int) -> object:
-    """A text column of ``n`` checks: an array as given (checked by :func:`_column`),
-    one text for all as a ``str`` array (that text taken ``n`` times: no text to check per row)."""
+    """A text column of ``n`` checks: one text for all as a ``str`` array (that text
+    taken ``n`` times: no text to check per row), a ``str`` column as it is, any
+    other array as given (:func:`_column`)."""
     if isinstance(value, str):
         return repeat_text(value, n)
+    if isinstance(value, (pd.Series, pd.api.extensions.ExtensionArray)) and value.dtype == "str":
+        if len(value) != n:
+            raise ValueError(f"column of length {len(value)} for {n} checks")
+        return value.array if isinstance(value, pd.Series) else value  # already checked texts: kept as they are
     return _column(value, n)
 
 
