@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from balance_metrics import load_period
 from balance_metrics.evaluation.checks import FAIL, PASS, check_frame, coded_texts, repeat_text
 from balance_metrics.evaluation.evaluate import build_context, evidence_references
-from balance_metrics.evaluation.items import item_specs, run_codes, run_items_whole, summarise_items, value_text, value_texts
+from balance_metrics.evaluation.items import few_codes, item_specs, run_codes, run_items_whole, summarise_items, value_text, value_texts
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import load_standard
 
@@ -31,6 +31,15 @@ texts = st.sampled_from(["", "a", "b", "学校1", "S0000001"])
 def test_run_codes_are_factorize_codes(runs):
     values = np.array([v for v, k in runs for _ in range(k)], dtype=object)
     codes, k = run_codes(values)
+    want, uniques = pd.factorize(values)
+    assert codes.tolist() == want.tolist() and k == len(uniques)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["pass", "fail", "", "a", "b", "c", "d", "e", "f"]), max_size=30), st.integers(1, 8))
+def test_few_codes_are_factorize_codes(values, limit):
+    values = np.array(values, dtype=object)
+    codes, k = few_codes(values, limit)
     want, uniques = pd.factorize(values)
     assert codes.tolist() == want.tolist() and k == len(uniques)
 

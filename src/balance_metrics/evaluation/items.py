@@ -234,7 +234,11 @@ _PASS, _FAIL, _MISSING, _DATA_MISSING, _NA = range(len(_STATUSES))
 
 def _status_codes(status: np.ndarray) -> np.ndarray:
     """Each check's status as a code into :data:`_STATUSES` (the column hashed once)."""
-    codes, uniques = codes_of(status)
+    codes, _ = few_codes(status)
+    if (codes < 0).any():  # a status missing: a value of its own
+        codes, uniques = codes_of(status)
+    else:
+        uniques = status[_first_rows_seen(codes)]
     known = {s: k for k, s in enumerate(_STATUSES)}
     table = np.array([known.get(u, len(_STATUSES)) if isinstance(u, str) else len(_STATUSES) for u in uniques], dtype=np.int8)
     return table[codes] if len(codes) else np.zeros(0, dtype=np.int8)
@@ -411,10 +415,34 @@ def run_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
     if len(values) < 2:
         return _first_seen_codes(values)
     starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-    if len(starts) * 2 > len(values):  # short runs: hash every row
-        return _first_seen_codes(values)
-    codes, k = _first_seen_codes(values[starts])
+    if len(starts) * 2 > len(values):  # short runs: code every row
+        return few_codes(values)
+    codes, k = few_codes(values[starts])
     return np.repeat(codes, np.diff(np.r_[starts, len(values)])), k
+
+
+def few_codes(values: np.ndarray, limit: int = 6) -> tuple[np.ndarray, int]:
+    """:func:`_first_seen_codes` of a text column with few distinct texts (an
+    item's parts, units, statuses): each text found by comparing it with the rows
+    not yet coded (no hashing); more than ``limit`` texts, a rare one (fewer rows
+    than 1 / (4 · limit) of all: many texts) or one not a str: :func:`pandas.factorize`."""
+    values = np.asarray(values, dtype=object)
+    codes = np.empty(len(values), dtype=np.int64)
+    rest = np.arange(len(values))
+    for k in range(limit):  # a loop over the few distinct texts
+        if not rest.size:
+            return codes, k
+        text = values[rest[0]]
+        if not isinstance(text, str):
+            break
+        same = values[rest] == text
+        if same.sum() * 4 * limit < len(values):  # a rare text: many distinct ones, hash them
+            break
+        codes[rest[same]] = k
+        rest = rest[~same]
+    if not rest.size:
+        return codes, limit
+    return _first_seen_codes(values)
 
 
 def _first_rows_seen(codes: np.ndarray) -> np.ndarray:
