@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from balance_metrics import evaluate, load_period
-from balance_metrics.common.grouped import concat_rows, join_by_group, join_rows_by_group
+from balance_metrics.common.grouped import join_by_group, join_rows_by_group
 from balance_metrics.evaluation.checks import fmt
 from balance_metrics.evaluation.issue_list import describe, describe_many, issue_list
 from balance_metrics.evaluation.wording import codes_of, fmt_values, join_groups
@@ -47,14 +47,6 @@ def test_join_groups_is_join_by_group(codes):
     assert join_by_group(codes, texts, 8, sep="；").tolist() == plain
     ordered = np.sort(codes)  # the sorted path (no argsort)
     assert join_by_group(ordered, texts, 8, sep="、").tolist() == ["、".join(t for c, t in zip(ordered.tolist(), texts) if c == g) for g in range(8)]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["", "a", "学校", "\x00", "b\x00c"]), max_size=12))
-def test_concat_rows_is_row_by_row_concatenation(names):
-    names = np.array(names, dtype=object)
-    ids = np.array([f"S{i}" for i in range(len(names))], dtype=object)
-    assert concat_rows(names, "（", ids, "）").tolist() == [f"{a}（{b}）" for a, b in zip(names, ids)]
 
 
 def test_codes_of_categorical_drops_unused_categories():

@@ -119,18 +119,3 @@ def first_rows(codes: np.ndarray, n_groups: int) -> np.ndarray:
     first = np.full(n_groups, codes.size, dtype=np.int64)
     np.minimum.at(first, codes, np.arange(codes.size))
     return first
-
-
-def concat_rows(*columns: object) -> np.ndarray:
-    """Element-wise concatenation of text columns (arrays of one length, or one str
-    for all) in one ``str.join``: a new text per row, no intermediate texts.
-
-    Examples
-    --------
-    >>> concat_rows(np.array(["a", "b"], dtype=object), "（", np.array(["1", "2"], dtype=object), "）").tolist()
-    ['a（1）', 'b（2）']
-    """
-    n = max((len(c) for c in columns if not isinstance(c, str)), default=0)
-    if n == 0:
-        return np.zeros(0, dtype=object)
-    return join_rows_by_group(np.arange(n), list(columns), n, "")

@@ -45,7 +45,6 @@ CHECK_COLUMNS: list[str] = [
 ]
 
 
-
 def compare(measured: Fraction, requirement: Fraction, comparison: str) -> bool:
     """Whether ``measured <comparison> requirement`` holds (exactly)."""
     try:
@@ -212,7 +211,7 @@ def lookup(values: object, function: Callable[[object], object]) -> np.ndarray:
 
 def _column(value: object, n: int) -> np.ndarray:
     if isinstance(value, (np.ndarray, pd.Series, pd.Index, list)):
-        out = np.asarray(value, dtype=object).reshape(-1)
+        out = np.array(value, dtype=object).reshape(-1)  # a copy: the frame does not share the caller's array
         if len(out) != n:
             raise ValueError(f"column of length {len(out)} for {n} checks")
         return out
@@ -224,7 +223,7 @@ def _positions(value: object, n: int) -> np.ndarray:
     if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
         if len(value.reshape(-1)) != n:
             raise ValueError(f"column of length {len(value)} for {n} checks")
-        return value.reshape(-1).astype(np.int64, copy=False)
+        return np.array(value.reshape(-1), dtype=np.int64)  # a copy: the frame does not share the caller's array
     return _column(value, n)
 
 
@@ -237,7 +236,7 @@ def _text_column(value: object, n: int) -> object:
     if isinstance(value, (pd.Series, pd.api.extensions.ExtensionArray)) and value.dtype == "str":
         if len(value) != n:
             raise ValueError(f"column of length {len(value)} for {n} checks")
-        return value.array if isinstance(value, pd.Series) else value  # already checked texts: kept as they are
+        return (value.array if isinstance(value, pd.Series) else value).copy()  # checked texts, copied (not checked again)
     return _column(value, n)
 
 
@@ -330,7 +329,7 @@ def check_frame(
         "status": final,
         "shortfall": shortfall.astype(float),
         "note": _text_column(note, n),
-    }, columns=CHECK_COLUMNS, copy=False)  # arrays made here: no copy
+    }, columns=CHECK_COLUMNS, copy=False)  # every array is new (made or copied here): not copied again
 
 
 #: Statuses of a judged check, by code: met, not met, a value missing.

@@ -126,8 +126,8 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
         texts["status"].append(status)
         texts["failing_schools"].append(_failing_schools(mine))
         texts["detail"].append(_detail(mine))
-        texts["evidence"].append(evidence_texts.get(item_id, _EMPTY_TEXT)(n))
-    if not specs:
+        texts["evidence"].append(evidence_texts.get(item_id, _no_texts)(n))
+    if not specs or not n:
         return pd.DataFrame(columns=["district_id", *ITEM_COLUMNS])
     return _item_table(standard, specs, ids, texts)
 
@@ -136,7 +136,7 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
 _PER_DISTRICT = ("measured", "requirement", "status", "failing_schools", "detail", "evidence")
 
 
-def _EMPTY_TEXT(n: int) -> np.ndarray:
+def _no_texts(n: int) -> np.ndarray:
     return np.full(n, "", dtype=object)
 
 
@@ -174,10 +174,11 @@ def _item_table(standard: Standard, specs: Mapping[str, Mapping[str, Any]], ids:
         "source": [spec.get("source", "") for spec in specs.values()],
     }
     item = np.tile(np.arange(k), n)
-    frame: dict[str, object] = {"district_id": _strings(ids).take(np.repeat(np.arange(n), k))}
+    # the few texts of a column taken by position (not a text per row to check)
+    frame: dict[str, object] = {"district_id": coded_texts(np.repeat(np.arange(n), k), ids)}
     for column in ITEM_COLUMNS:
         if column in own:
-            frame[column] = _strings(own[column]).take(item)
+            frame[column] = coded_texts(item, own[column])
         elif column == "status_label":
             continue
         else:
@@ -185,12 +186,6 @@ def _item_table(standard: Standard, specs: Mapping[str, Mapping[str, Any]], ids:
     status = frame["status"]
     frame["status_label"] = pd.array(lookup(np.asarray(status, dtype=object), STATUS_LABELS.get), dtype="str")
     return pd.DataFrame({c: frame[c] for c in ["district_id", *ITEM_COLUMNS]}, copy=False)
-
-
-def _strings(values: object) -> pd.api.extensions.ExtensionArray:
-    """A few texts as a ``str`` array (taken by position to make a long column
-    without checking every row's text again)."""
-    return pd.array(np.asarray(values, dtype=object).reshape(-1), dtype="str")
 
 
 def label_of(row: pd.Series) -> str:
