@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from balance_metrics import evaluate, load_period
-from balance_metrics.common.grouped import join_by_group
+from balance_metrics.common.grouped import join_by_group, join_rows_by_group
 from balance_metrics.evaluation.checks import fmt
 from balance_metrics.evaluation.issue_list import describe, describe_many, issue_list
 from balance_metrics.evaluation.wording import codes_of, fmt_values, join_groups
@@ -41,8 +41,12 @@ def test_signs_of_zero_and_infinity_as_fmt_writes_them():
 @given(st.lists(st.integers(0, 6), max_size=30))
 def test_join_groups_is_join_by_group(codes):
     codes = np.array(codes, dtype=np.int64)
-    texts = np.array([f"t{i}" for i in range(len(codes))], dtype=object)
-    assert join_groups(codes, texts, 8).tolist() == join_by_group(codes, texts, 8, sep="；").tolist()
+    texts = np.array([f"t{i}" if i % 5 else f"t\x00{i}" for i in range(len(codes))], dtype=object)  # some hold the group end
+    plain = ["；".join(t for c, t in zip(codes.tolist(), texts) if c == g) for g in range(8)]  # group by group
+    assert join_groups(codes, texts, 8).tolist() == plain
+    assert join_by_group(codes, texts, 8, sep="；").tolist() == plain
+    ordered = np.sort(codes)  # the sorted path (no argsort)
+    assert join_by_group(ordered, texts, 8, sep="、").tolist() == ["、".join(t for c, t in zip(ordered.tolist(), texts) if c == g) for g in range(8)]
 
 
 def test_codes_of_categorical_drops_unused_categories():
@@ -62,3 +66,13 @@ def test_issue_list_same_with_categorical_check_columns():
     pd.testing.assert_frame_equal(issue_list(items, categorical, targets, plan_checks), plain)
     assert describe_many(categorical).tolist() == [describe(r) for _, r in checks.iterrows()]
     assert len(plain) == len(result.issue_list) > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["", "a", "学校", "b\x00"]), st.sampled_from(["1", "", "二"])), max_size=20))
+def test_join_rows_by_group_joins_each_rows_concatenation(rows):
+    codes = np.array([c for c, _, _ in rows], dtype=np.int64)
+    first = np.array([a for _, a, _ in rows], dtype=object)
+    second = np.array([b for _, _, b in rows], dtype=object)
+    plain = ["；".join(f"{a}（{b}）" for c, a, b in rows if c == g) for g in range(6)]
+    assert join_rows_by_group(codes, [first, "（", second, "）"], 6, "；").tolist() == plain

@@ -9,6 +9,7 @@ its limit is judged as the standard says.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
@@ -19,6 +20,7 @@ import pandas as pd
 
 from balance_metrics.common.labels import ITEM_STATUS_LABELS
 from balance_metrics.evaluation.ratios import Ratios
+from balance_metrics.evaluation.wording import MONEY_UNITS as _MONEY_UNITS, WHOLE_UNITS as _WHOLE_UNITS, fmt_values, unit_decimals
 
 PASS = "pass"
 FAIL = "fail"
@@ -41,11 +43,6 @@ CHECK_COLUMNS: list[str] = [
     "district_id", "item_id", "part", "part_name", "school_id", "school_name", "stage", "target",
     "measured", "requirement", "comparison", "unit", "status", "shortfall", "note",
 ]
-
-# Decimals shown per unit; whole-number units show no decimals.
-_DECIMALS: dict[str, int] = {"%": 1, "人/百生": 2, "m²": 1, "万元": 1, "": 3}
-_WHOLE_UNITS = frozenset({"人", "间", "个", "所", "项", "元", "元/生", "元/生·年"})
-_MONEY_UNITS = frozenset({"元", "元/生", "元/生·年", "万元"})
 
 
 def compare(measured: Fraction, requirement: Fraction, comparison: str) -> bool:
@@ -139,16 +136,6 @@ def combine(statuses: Iterable[str]) -> str:
     return PASS
 
 
-def unit_decimals(unit: str) -> tuple[int, bool]:
-    """Decimals a value in ``unit`` is shown with, and whether it is an amount of money.
-
-    Whole-number units (人, 间, 元 …) show none; the rest follow the unit's usual
-    precision (``"%"`` one decimal, ``"人/百生"`` two).
-    """
-    digits = 0 if unit in _WHOLE_UNITS else _DECIMALS.get(unit, 2)
-    return digits, unit in _MONEY_UNITS
-
-
 def fmt(value: float | Fraction | None, unit: str = "", digits: int | None = None) -> str:
     """A number for a Chinese report line, with its unit (``"95%"``, ``"2,400元"``).
 
@@ -185,26 +172,10 @@ def requirement_text(comparison: str, requirement: float | Fraction | None, unit
 def fmt_many(values: object, unit: str = "", digits: int | None = None) -> np.ndarray:
     """:func:`fmt` of a whole column of numbers in one unit (object array of str).
 
-    Each distinct value is formatted once (codes from :func:`pandas.factorize`).
+    Each distinct value is formatted once, all of them in one ``str.format``
+    call (:func:`~balance_metrics.evaluation.wording.fmt_values`).
     """
-    x = np.asarray(values, dtype=float).reshape(-1)
-    if not len(x):
-        return np.zeros(0, dtype=object)
-    codes, uniques = pd.factorize(x, use_na_sentinel=False)
-    money = unit in _MONEY_UNITS
-    places = unit_decimals(unit)[0] if digits is None else digits
-    spec = ("{:,.%df}" if money else "{:.%df}") % places
-    # One text per distinct value, as fmt writes it: fixed decimals, trailing zeros dropped.
-    texts = [spec.format(v) for v in uniques.tolist()]
-    texts = [_unsigned_zero(t.rstrip("0").rstrip(".") if "." in t else t) + unit for t in texts]
-    out = np.empty(len(uniques), dtype=object)
-    out[:] = texts
-    if unit in _WHOLE_UNITS:
-        whole = np.isfinite(uniques) & (np.mod(np.where(np.isfinite(uniques), uniques, 0), 1) == 0)
-        whole_spec = "{:,.0f}" if money else "{:.0f}"
-        out[whole] = [_unsigned_zero(whole_spec.format(v)) + unit for v in uniques[whole].tolist()]
-    out[np.isnan(uniques)] = "—"
-    return out[codes]
+    return fmt_values(values, unit, digits)
 
 
 def fmt_by_unit(values: object, units: object, digits: int | None = None) -> np.ndarray:
@@ -240,11 +211,55 @@ def lookup(values: object, function: Callable[[object], object]) -> np.ndarray:
 
 def _column(value: object, n: int) -> np.ndarray:
     if isinstance(value, (np.ndarray, pd.Series, pd.Index, list)):
-        out = np.asarray(value, dtype=object).reshape(-1)
+        out = np.array(value, dtype=object).reshape(-1)  # a copy: the frame does not share the caller's array
         if len(out) != n:
             raise ValueError(f"column of length {len(out)} for {n} checks")
         return out
     return np.full(n, value, dtype=object)
+
+
+def _positions(value: object, n: int) -> np.ndarray:
+    """District positions as int64 when given as integers (no Python int per row), else as :func:`_column`."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
+        if len(value.reshape(-1)) != n:
+            raise ValueError(f"column of length {len(value)} for {n} checks")
+        return np.array(value.reshape(-1), dtype=np.int64)  # a copy: the frame does not share the caller's array
+    return _column(value, n)
+
+
+def _text_column(value: object, n: int) -> object:
+    """A text column of ``n`` checks: one text for all as a ``str`` array (that text
+    taken ``n`` times: no text to check per row), a ``str`` column as it is, any
+    other array as given (:func:`_column`)."""
+    if isinstance(value, str):
+        return repeat_text(value, n)
+    if isinstance(value, (pd.Series, pd.api.extensions.ExtensionArray)) and value.dtype == "str":
+        if len(value) != n:
+            raise ValueError(f"column of length {len(value)} for {n} checks")
+        return (value.array if isinstance(value, pd.Series) else value).copy()  # checked texts, copied (not checked again)
+    return _column(value, n)
+
+
+def repeat_text(text: str, n: int) -> object:
+    """``n`` copies of ``text`` as a ``str`` array (what a column of texts becomes in a frame)."""
+    return coded_texts(np.zeros(n, dtype=np.intp), [text])
+
+
+def coded_texts(codes: np.ndarray, texts: object) -> object:
+    """``texts[codes]`` as a ``str`` array: each of the few texts checked once, then
+    taken by position. No codes: an empty object array (as an empty column of texts stays)."""
+    codes = np.asarray(codes, dtype=np.intp)
+    if not len(codes):
+        return np.zeros(0, dtype=object)
+    if isinstance(texts, (list, tuple)) and len(texts) <= 8 and all(isinstance(t, str) for t in texts):
+        return _few_texts(tuple(texts)).take(codes)
+    return pd.array(np.asarray(texts, dtype=object), dtype="str").take(codes)
+
+
+@functools.lru_cache(maxsize=512)
+def _few_texts(texts: tuple[str, ...]) -> object:
+    """A few texts as a ``str`` array, made once (only ever taken from, never changed)."""
+    return pd.array(np.asarray(texts, dtype=object), dtype="str")
 
 
 def check_frame(
@@ -278,37 +293,47 @@ def check_frame(
     """
     lengths = [len(v) for v in (measured, requirement, district_id, school_id, status, note) if isinstance(v, (Ratios, np.ndarray, pd.Series, list))]
     n = lengths[0] if lengths else 1
-    measured = Ratios(np.zeros(n, dtype=object), np.ones(n, dtype=object), np.ones(n, dtype=bool)) if measured is None else measured
+    measured = Ratios(np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64), np.ones(n, dtype=bool)) if measured is None else measured
     if requirement is None:
-        requirement = Ratios(np.zeros(n, dtype=object), np.ones(n, dtype=object), np.ones(n, dtype=bool))
+        requirement = Ratios(np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64), np.ones(n, dtype=bool))
     elif not isinstance(requirement, Ratios):
         requirement = Ratios.const(requirement, n)
     both = ~measured.missing & ~requirement.missing
     met = measured.compare(requirement, comparison) if both.any() else np.zeros(n, dtype=bool)
-    judged = np.where(~both, MISSING, np.where(met, PASS, FAIL)).astype(object)
-    given = _column(status, n) if status is not None else np.full(n, None, dtype=object)
-    has_given = (pd.Series(given, dtype=object).fillna("").to_numpy(object) != "").astype(bool)
-    final = np.where(has_given, given, judged).astype(object)
+    judged = np.where(both, np.where(met, 0, 1), 2).astype(np.int8)  # codes into _JUDGED
+    if status is None:
+        final = coded_texts(judged, _JUDGED)
+        fail, passed = judged == 1, judged == 0
+    else:
+        given = _column(status, n)
+        has_given = ~pd.isna(given)
+        has_given[has_given] = given[has_given] != ""
+        final = np.where(has_given, given, np.array(_JUDGED, dtype=object)[judged])
+        fail, passed = final == FAIL, final == PASS
     gap = (requirement - measured) if comparison in (">=", ">") else (measured - requirement)
     gap_f = gap.clip0().floats()
-    shortfall = np.where(final == FAIL, np.where(both, gap_f, np.nan), np.where(final == PASS, 0.0, np.nan))
+    shortfall = np.where(fail, np.where(both, gap_f, np.nan), np.where(passed, 0.0, np.nan))
     return pd.DataFrame({
-        "district_id": _column(district_id, n),
-        "item_id": item_id,
-        "part": _column(part, n),
-        "part_name": _column(part_name, n),
-        "school_id": _column(school_id, n),
-        "school_name": _column(school_name, n),
-        "stage": _column(stage, n),
-        "target": _column(target, n),
+        "district_id": _positions(district_id, n),
+        "item_id": _text_column(item_id, n),
+        "part": _text_column(part, n),
+        "part_name": _text_column(part_name, n),
+        "school_id": _text_column(school_id, n),
+        "school_name": _text_column(school_name, n),
+        "stage": _text_column(stage, n),
+        "target": _text_column(target, n),
         "measured": measured.floats(),
         "requirement": requirement.floats(),
-        "comparison": comparison,
-        "unit": _column(unit, n),
+        "comparison": _text_column(comparison, n),
+        "unit": _text_column(unit, n),
         "status": final,
         "shortfall": shortfall.astype(float),
-        "note": _column(note, n),
-    }, columns=CHECK_COLUMNS)
+        "note": _text_column(note, n),
+    }, columns=CHECK_COLUMNS, copy=False)  # every array is new (made or copied here): not copied again
+
+
+#: Statuses of a judged check, by code: met, not met, a value missing.
+_JUDGED = (PASS, FAIL, MISSING)
 
 
 def stack_checks(frames: list[pd.DataFrame], order: list[np.ndarray] | None = None) -> pd.DataFrame:

@@ -9,13 +9,13 @@ checks it shares, e.g. the veto on social recognition below 85 %).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.grouped import first_rows, join_by_group
+from balance_metrics.common.grouped import join_by_group, join_rows_by_group
 
 from balance_metrics.evaluation import evidence
 from balance_metrics.evaluation import guarantee
@@ -23,9 +23,11 @@ from balance_metrics.evaluation import quality
 from balance_metrics.evaluation import resource_items
 from balance_metrics.evaluation import survey
 from balance_metrics.evaluation.checks import (
-    CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS, checks_frame, fmt, fmt_by_unit, lookup, requirement_texts,
+    CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS, checks_frame, coded_texts, fmt, fmt_by_unit, lookup,
+    requirement_texts,
 )
 from balance_metrics.evaluation.context import Context, Rule
+from balance_metrics.evaluation.wording import codes_of
 from balance_metrics.contract.schema import STAGES
 from balance_metrics.standard.checking import AREAS
 from balance_metrics.standard.loader import Standard
@@ -60,6 +62,7 @@ def run_items(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFr
 def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tuple[pd.DataFrame, np.ndarray]:
     """:func:`run_items` and each check's district position in ``ctx.ids``."""
     parts: list[pd.DataFrame] = []
+    owners: list[str] = []
     for item_id, spec in specs.items():  # a loop over the item definitions
         source_id = spec.get("same_as", item_id)
         source = specs[source_id]
@@ -68,14 +71,19 @@ def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tup
             # A computed item with a part judged on documents: both must pass.
             documents = evidence.evidence_rule(ctx, source_id, source)
             frame = pd.concat([frame, documents.assign(part_name=str(source["evidence_part"]))], ignore_index=True)
-        parts.append(frame.assign(item_id=item_id))
-    parts = [p for p in parts if len(p)]
+        if len(frame):
+            parts.append(frame)
+            owners.append(item_id)
     if not parts:
         return checks_frame([]), np.zeros(0, dtype=np.int64)
-    checks = pd.concat(parts, ignore_index=True)[CHECK_COLUMNS]
-    where = checks["district_id"].to_numpy(np.int64)  # rules name districts by position
-    checks["district_id"] = ctx.ids[where]
-    return checks, where
+    where = np.concatenate([p["district_id"].to_numpy(np.int64) for p in parts])  # rules name districts by position
+    item = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    # One table, column by column: the item ids and district ids taken from the few
+    # texts (not a text per row to check), each other column concatenated once.
+    columns = {"district_id": coded_texts(where, ctx.ids), "item_id": coded_texts(item, owners)}
+    for column in CHECK_COLUMNS[2:]:
+        columns[column] = pd.concat([p[column] for p in parts], ignore_index=True)
+    return pd.DataFrame(columns, columns=CHECK_COLUMNS, copy=False), where
 
 
 def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], checks: pd.DataFrame, references: pd.Series,
@@ -102,47 +110,82 @@ def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], 
     n = len(ids)
     if where is None:
         where = pd.Index(ids).get_indexer(checks["district_id"].to_numpy(object))
-    columns = {c: checks[c].to_numpy() for c in CHECK_COLUMNS if c != "district_id"}
-    item_codes, item_names = pd.factorize(columns["item_id"])
-    order = np.argsort(item_codes, kind="stable")
-    bounds = np.searchsorted(item_codes[order], np.arange(len(item_names) + 1))
-    by_item = {name: order[bounds[k]:bounds[k + 1]] for k, name in enumerate(item_names)}
-    ref_where = pd.Index(ids).get_indexer(references.index.get_level_values(0).to_numpy(object)) if len(references) else np.zeros(0, dtype=np.int64)
-    ref_items = references.index.get_level_values(1).to_numpy(object) if len(references) else np.zeros(0, dtype=object)
-    ref_texts = references.to_numpy(object)
-    frames = []
+    where = np.asarray(where, dtype=np.int64)
+    columns = {c: checks[c].to_numpy(object if checks[c].dtype != float else float) for c in CHECK_COLUMNS if c != "district_id"}
+    columns["_status"] = _status_codes(columns["status"])
+    columns["_where"] = where
+    by_item = _item_rows(columns["item_id"])
+    evidence_texts = _evidence_texts(references, ids)
+    texts: dict[str, list[np.ndarray]] = {c: [] for c in _PER_DISTRICT}
     for item_id, spec in specs.items():  # a loop over the item definitions
-        rows = by_item.get(item_id, np.zeros(0, dtype=np.int64))
-        mine = _Checks(columns, rows, where[rows], n)
-        item = standard.items[item_id]
+        mine = _Checks(columns, by_item.get(item_id, np.zeros(0, dtype=np.int64)), n)
         status = _combine(mine)
         evidence_based = specs[spec.get("same_as", item_id)].get("rule") == "evidence"
-        evidence_text = np.full(n, "", dtype=object)
-        mask = (ref_items == item_id) & (ref_where >= 0)
-        evidence_text[ref_where[mask]] = ref_texts[mask]
-        frames.append(pd.DataFrame({
-            "district_id": ids,
-            "id": item_id,
-            "area": spec["area"],
-            "area_name": item.area_name,
-            "name": item.name,
-            "scope": spec["scope"],
-            "rule": spec.get("rule", f"same_as {spec.get('same_as')}"),
-            "measured": _evidence_measured(mine) if evidence_based else _measured(mine, spec),
-            "requirement": np.full(n, _evidence_requirement(spec), dtype=object) if evidence_based else _requirement(mine, spec),
-            "status": status,
-            "status_label": lookup(status, STATUS_LABELS.get),
-            "failing_schools": _failing_schools(mine),
-            "detail": _detail(mine),
-            "evidence": evidence_text,
-            "responsible": spec.get("responsible", ""),
-            "source": spec.get("source", ""),
-        }))
-    if not frames:
+        texts["measured"].append(_evidence_measured(mine) if evidence_based else _measured(mine, spec))
+        texts["requirement"].append(np.full(n, _evidence_requirement(spec), dtype=object) if evidence_based else _requirement(mine, spec))
+        texts["status"].append(status)
+        texts["failing_schools"].append(_failing_schools(mine))
+        texts["detail"].append(_detail(mine))
+        texts["evidence"].append(evidence_texts.get(item_id, _no_texts)(n))
+    if not specs or not n:
         return pd.DataFrame(columns=["district_id", *ITEM_COLUMNS])
-    whole = pd.concat(frames, ignore_index=True)
-    order = np.arange(len(whole)).reshape(len(frames), n).T.ravel()  # district by district
-    return whole.iloc[order].reset_index(drop=True)[["district_id", *ITEM_COLUMNS]]
+    return _item_table(standard, specs, ids, texts)
+
+
+# Columns of the item table computed per district (the others are the item's own).
+_PER_DISTRICT = ("measured", "requirement", "status", "failing_schools", "detail", "evidence")
+
+
+def _no_texts(n: int) -> np.ndarray:
+    return np.full(n, "", dtype=object)
+
+
+def _evidence_texts(references: pd.Series, ids: np.ndarray) -> dict[str, Callable[[int], np.ndarray]]:
+    """Item id -> a function giving that item's evidence text per district."""
+    if not len(references):
+        return {}
+    where = pd.Index(ids).get_indexer(references.index.get_level_values(0).to_numpy(object))
+    items = references.index.get_level_values(1).to_numpy(object)
+    values = references.to_numpy(object)
+    out = {}
+    for item_id in pd.unique(items):  # a loop over the items with documents
+
+        def texts(n: int, mask: np.ndarray = (items == item_id) & (where >= 0)) -> np.ndarray:
+            text = np.full(n, "", dtype=object)
+            text[where[mask]] = values[mask]
+            return text
+
+        out[item_id] = texts
+    return out
+
+
+def _item_table(standard: Standard, specs: Mapping[str, Mapping[str, Any]], ids: np.ndarray,
+                texts: dict[str, list[np.ndarray]]) -> pd.DataFrame:
+    """The item table, district by district (row d·k + j: district d, item j of k)."""
+    n, k = len(ids), len(specs)
+    own = {
+        "id": list(specs),
+        "area": [spec["area"] for spec in specs.values()],
+        "area_name": [standard.items[i].area_name for i in specs],
+        "name": [standard.items[i].name for i in specs],
+        "scope": [spec["scope"] for spec in specs.values()],
+        "rule": [spec.get("rule", f"same_as {spec.get('same_as')}") for spec in specs.values()],
+        "responsible": [spec.get("responsible", "") for spec in specs.values()],
+        "source": [spec.get("source", "") for spec in specs.values()],
+    }
+    item = np.tile(np.arange(k), n)
+    # the few texts of a column taken by position (not a text per row to check)
+    frame: dict[str, object] = {"district_id": coded_texts(np.repeat(np.arange(n), k), ids)}
+    for column in ITEM_COLUMNS:
+        if column in own:
+            frame[column] = coded_texts(item, own[column])
+        elif column == "status_label":
+            continue
+        else:
+            frame[column] = pd.array(np.stack(texts[column]).T.ravel(), dtype="str")
+    status = frame["status"]
+    frame["status_label"] = pd.array(lookup(np.asarray(status, dtype=object), STATUS_LABELS.get), dtype="str")
+    return pd.DataFrame({c: frame[c] for c in ["district_id", *ITEM_COLUMNS]}, copy=False)
 
 
 def label_of(row: pd.Series) -> str:
@@ -162,28 +205,111 @@ def value_text(row: pd.Series) -> str:
 
 
 def value_texts(checks: pd.DataFrame) -> np.ndarray:
-    """:func:`value_text` of every check."""
-    return labels_of(checks) + fmt_by_unit(np.asarray(checks["measured"], dtype=float), np.asarray(checks["unit"], dtype=object))
+    """:func:`value_text` of every check: each distinct (stage, target, part, value,
+    unit) written once when values repeat (counts of indicators, whole numbers)."""
+    measured = np.asarray(checks["measured"], dtype=float)
+    columns = [np.asarray(checks[c], dtype=object) for c in ("stage", "target", "part_name", "unit")]
+    values = _float_codes(measured)
+    if values[1] * 4 > len(measured):  # mostly distinct values: write each
+        return _value_texts(*columns, measured)
+    key = _combined([values, *(run_codes(c) for c in columns)])
+    first = _first_rows_seen(key)
+    return _value_texts(*(c[first] for c in columns), measured[first])[key]
+
+
+def _value_texts(stage: np.ndarray, target: np.ndarray, part_name: np.ndarray, unit: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    label = lookup(stage, lambda s: STAGES.get(str(s), str(s))) + target + part_name
+    return label + fmt_by_unit(measured, unit)
+
+
+# Status codes of the summary (what is not among them is coded len(_STATUSES)).
+_STATUSES = (PASS, FAIL, MISSING, DATA_MISSING, NOT_APPLICABLE)
+_PASS, _FAIL, _MISSING, _DATA_MISSING, _NA = range(len(_STATUSES))
+
+
+def _status_codes(status: np.ndarray) -> np.ndarray:
+    """Each check's status as a code into :data:`_STATUSES` (the column hashed once)."""
+    codes, _ = few_codes(status)
+    if (codes < 0).any():  # a status missing: a value of its own
+        codes, uniques = codes_of(status)
+    else:
+        uniques = status[_first_rows_seen(codes)]
+    known = {s: k for k, s in enumerate(_STATUSES)}
+    table = np.array([known.get(u, len(_STATUSES)) if isinstance(u, str) else len(_STATUSES) for u in uniques], dtype=np.int8)
+    return table[codes] if len(codes) else np.zeros(0, dtype=np.int8)
+
+
+def _item_rows(item_ids: np.ndarray) -> dict[object, np.ndarray | slice]:
+    """Item id -> its rows: a slice when each item's checks are one block (as
+    :func:`run_items_whole` gives them; found by comparing neighbours, no hashing),
+    else positions (stable)."""
+    if not len(item_ids):
+        return {}
+    change = np.flatnonzero(item_ids[1:] != item_ids[:-1]) + 1
+    starts, ends = np.r_[0, change], np.r_[change, len(item_ids)]
+    names = item_ids[starts].tolist()
+    if len(set(names)) == len(names):
+        return {name: slice(int(s), int(e)) for name, s, e in zip(names, starts, ends)}
+    codes, uniques = pd.factorize(item_ids)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return {name: order[bounds[k]:bounds[k + 1]] for k, name in enumerate(uniques)}
 
 
 class _Checks:
-    """One item's checks: row positions into the whole check columns (taken
-    when a column is asked for) and each row's district position (0 … n − 1)."""
+    """One item's checks: row positions (or a slice) into the whole check columns
+    (taken when a column is asked for) and each row's district position (0 … n − 1)."""
 
-    def __init__(self, base: dict[str, np.ndarray], rows: np.ndarray, where: np.ndarray, n: int):
-        self.base, self.rows, self.where, self.n = base, rows, where, n
+    def __init__(self, base: dict[str, np.ndarray], rows: np.ndarray | slice, n: int):
+        self.base, self.rows, self.n = base, rows, n
+        self.where = base["_where"][rows]
         self._taken: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.where)
 
     def __getitem__(self, key: object) -> object:
         if isinstance(key, str):
             if key not in self._taken:
                 self._taken[key] = self.base[key][self.rows]
             return self._taken[key]
-        return _Checks(self.base, self.rows[key], self.where[key], self.n)
+        rows = np.arange(self.rows.start, self.rows.stop)[key] if isinstance(self.rows, slice) else self.rows[key]
+        return _Checks(self.base, rows, self.n)
+
+    def _code_is(self, *codes: int) -> np.ndarray:
+        key = "_is" + ",".join(map(str, codes))
+        if key not in self._taken:
+            code = self["_status"]
+            self._taken[key] = code == codes[0] if len(codes) == 1 else np.isin(code, codes)
+        return self._taken[key]
 
     @property
-    def status(self) -> np.ndarray:
-        return self["status"]
+    def fail(self) -> np.ndarray:
+        return self._code_is(_FAIL)
+
+    @property
+    def missing(self) -> np.ndarray:
+        """Evidence missing (not "data missing")."""
+        return self._code_is(_MISSING)
+
+    @property
+    def judged(self) -> np.ndarray:
+        """Pass or fail."""
+        return self._code_is(_PASS, _FAIL)
+
+    @property
+    def district(self) -> np.ndarray:
+        """District-level checks (no school)."""
+        if "_district_level" not in self._taken:
+            self._taken["_district_level"] = self.school_id == ""
+        return self._taken["_district_level"]
+
+    @property
+    def school_codes(self) -> np.ndarray:
+        """A code per school (:func:`run_codes` of ``school_id``, hashed once per item)."""
+        if "_school_codes" not in self._taken:
+            self._taken["_school_codes"] = run_codes(self.school_id)[0]
+        return self._taken["_school_codes"]
 
     @property
     def part(self) -> np.ndarray:
@@ -214,51 +340,113 @@ def _ints(values: np.ndarray) -> np.ndarray:
 
 
 def _combine(mine: _Checks) -> np.ndarray:
-    """:func:`~balance_metrics.evaluation.checks.combine` per district."""
-    fail = mine.count(mine.status == FAIL)
-    missing = mine.count(np.isin(mine.status, [MISSING, DATA_MISSING]))
-    na = mine.count(mine.status == NOT_APPLICABLE)
-    total = mine.count()
-    return np.where(fail > 0, FAIL, np.where(missing > 0, MISSING, np.where((total == 0) | (na == total), NOT_APPLICABLE, PASS))).astype(object)
+    """:func:`~balance_metrics.evaluation.checks.combine` per district (one count per district × status code)."""
+    k = len(_STATUSES) + 1
+    counts = np.bincount(mine.where * k + mine["_status"], minlength=mine.n * k).reshape(mine.n, k)
+    fail, missing = counts[:, _FAIL], counts[:, _MISSING] + counts[:, _DATA_MISSING]
+    total, na = counts.sum(axis=1), counts[:, _NA]
+    return np.array(_COMBINED, dtype=object)[np.where(fail > 0, 0, np.where(missing > 0, 1, np.where(na == total, 2, 3)))]
+
+
+_COMBINED = (FAIL, MISSING, NOT_APPLICABLE, PASS)
 
 
 def _measured(mine: _Checks, spec: Mapping[str, Any]) -> np.ndarray:
     documents = np.isin(mine.part, EVIDENCE_PARTS)
-    text = _measured_computed(mine[~documents])
     if not documents.any():
-        return text
+        return _measured_computed(mine)
+    text = _measured_computed(mine[~documents])
     # the documented part of a computed item (evidence_part)
     evidence_text = str(spec.get("evidence_part", "")) + _evidence_measured(mine[documents])
     return np.where(mine.count(documents) > 0, _join_nonempty([text, evidence_text]), text).astype(object)
 
 
 def _measured_computed(mine: _Checks) -> np.ndarray:
-    district = mine.school_id == ""
+    district = mine.district
     n_district = mine.count(district)
-    failing = district & (mine.status == FAIL)
+    failing = district & mine.fail
     n_failing = mine.count(failing)
-    summary = _ints(n_failing) + "/" + _ints(n_district) + "项未达标"
-    summary = np.where(n_failing > 0, summary + "：" + mine.join(failing, value_texts(mine[failing]), "；"), summary)
+    parts = []
     many = n_district > _MAX_LISTED
-    listed = district & np.isin(mine.status, [PASS, FAIL]) & ~many[mine.where]
-    parts = [np.where(many, summary, ""), mine.join(listed, value_texts(mine[listed]), "；")]
+    if many.any():
+        summary = _ints(n_failing) + "/" + _ints(n_district) + "项未达标"
+        summary = np.where(n_failing > 0, summary + "：" + mine.join(failing, value_texts(mine[failing]), "；"), summary)
+        parts.append(np.where(many, summary, ""))
+    listed = district & mine.judged & ~many[mine.where]
+    parts.append(mine.join(listed, value_texts(mine[listed]), "；"))
     schools = ~district
-    n_schools = _distinct_schools(mine, schools)
-    failing_schools = schools & (mine.status == FAIL)
-    n_failing_schools = _distinct_schools(mine, failing_schools)
-    parts.append(np.where((n_schools > 0) & (n_district == 0), _ints(n_failing_schools) + "所学校未达标（共" + _ints(n_schools) + "所）", ""))
-    n_missing = mine.count(mine.status == MISSING)
+    if schools.any():
+        n_schools, n_failing_schools = _distinct_schools(mine, schools)
+        parts.append(np.where((n_schools > 0) & (n_district == 0), _ints(n_failing_schools) + "所学校未达标（共" + _ints(n_schools) + "所）", ""))
+    n_missing = mine.count(mine.missing)
     parts.append(np.where(n_missing > 0, _ints(n_missing) + "项缺少数据", ""))
     return _join_nonempty(parts)
 
 
-def _distinct_schools(mine: _Checks, mask: np.ndarray) -> np.ndarray:
-    """Distinct schools per district among the rows of ``mask`` (a school lies in one district)."""
-    codes = pd.factorize(mine.school_id[mask])[0]
+def _distinct_schools(mine: _Checks, schools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct schools per district among the rows of ``schools``, and among
+    those of them that fail (a school counted in the district of its first row)."""
+    codes = _first_seen_codes(mine.school_codes[schools])[0]  # renumbered in order of first appearance
+    where = mine.where[schools]
+    n_schools = np.bincount(where[_first_rows_seen(codes)], minlength=mine.n)
+    failing = mine.fail[schools]
+    if not failing.any():
+        return n_schools, np.zeros(mine.n, dtype=np.int64)
+    failing_codes = _first_seen_codes(codes[failing])[0]
+    return n_schools, np.bincount(where[failing][_first_rows_seen(failing_codes)], minlength=mine.n)
+
+
+def _first_seen_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes 0 … k − 1 in order of first appearance (:func:`pandas.factorize`), and k."""
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def run_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`_first_seen_codes` of a text column whose equal values mostly come in
+    runs (a school's checks together, an item's unit): neighbours are compared
+    (no hashing) and only the first text of each run is hashed."""
+    values = np.asarray(values, dtype=object)
+    if len(values) < 2:
+        return _first_seen_codes(values)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    if len(starts) * 2 > len(values):  # short runs: code every row
+        return few_codes(values)
+    codes, k = few_codes(values[starts])
+    return np.repeat(codes, np.diff(np.r_[starts, len(values)])), k
+
+
+def few_codes(values: np.ndarray, limit: int = 6) -> tuple[np.ndarray, int]:
+    """:func:`_first_seen_codes` of a text column with few distinct texts (an
+    item's parts, units, statuses): each text found by comparing it with the rows
+    not yet coded (no hashing); more than ``limit`` texts, a rare one (fewer rows
+    than 1 / (4 · limit) of all: many texts) or one not a str: :func:`pandas.factorize`."""
+    values = np.asarray(values, dtype=object)
+    codes = np.empty(len(values), dtype=np.int64)
+    rest = np.arange(len(values))
+    for k in range(limit):  # a loop over the few distinct texts
+        if not rest.size:
+            return codes, k
+        text = values[rest[0]]
+        if not isinstance(text, str):
+            break
+        same = values[rest] == text
+        if same.sum() * 4 * limit < len(values):  # a rare text: many distinct ones, hash them
+            break
+        codes[rest[same]] = k
+        rest = rest[~same]
+    if not rest.size:
+        return codes, limit
+    return _first_seen_codes(values)
+
+
+def _first_rows_seen(codes: np.ndarray) -> np.ndarray:
+    """Each code's first row, for codes numbered in order of first appearance: the
+    rows where the running maximum grows (no sort, no scatter)."""
     if not len(codes):
-        return np.zeros(mine.n, dtype=np.int64)
-    first = first_rows(codes, int(codes.max()) + 1)
-    return np.bincount(mine.where[mask][first], minlength=mine.n)
+        return np.zeros(0, dtype=np.int64)
+    top = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.r_[True, top[1:] > top[:-1]])
 
 
 def _requirement(mine: _Checks, spec: Mapping[str, Any]) -> np.ndarray:
@@ -269,49 +457,63 @@ def _requirement(mine: _Checks, spec: Mapping[str, Any]) -> np.ndarray:
 
 
 def _requirement_computed(mine: _Checks) -> np.ndarray:
-    present = ~np.isnan(np.asarray(mine["requirement"], dtype=float))
-    columns = ("stage", "part_name", "comparison", "requirement", "unit")
+    requirement = np.asarray(mine["requirement"], dtype=float)
+    present = ~np.isnan(requirement)
+    columns = ("stage", "part_name", "comparison", "unit")
     # distinct requirements only: one integer key per (district, stage, part, comparison, requirement, unit)
-    key = mine.where[present].astype(np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(np.asarray(mine[column])[present])
-        key = key * max(len(uniques), 1) + codes
-    first = np.sort(np.unique(key, return_index=True)[1])
-    rows = np.flatnonzero(present)[first]
+    parts = [(mine.where[present], mine.n), _float_codes(requirement[present])]
+    parts += [run_codes(np.asarray(mine[c])[present]) for c in columns]
+    rows = np.flatnonzero(present)[_first_rows_seen(_combined(parts))]
     values = {c: np.asarray(mine[c])[rows] for c in columns}
     stage = lookup(values["stage"], lambda s: STAGES.get(str(s), str(s)))
-    texts = stage + values["part_name"].astype(object) + requirement_texts(values["comparison"], values["requirement"].astype(float), values["unit"])
-    unique = pd.DataFrame({"where": mine.where[rows], "text": texts}).drop_duplicates()
-    where = unique["where"].to_numpy(np.int64)
-    joined = join_by_group(where, unique["text"].to_numpy(object), mine.n, sep="；")
+    texts = stage + values["part_name"].astype(object) + requirement_texts(values["comparison"], requirement[rows], values["unit"])
+    where = mine.where[rows]
+    # different requirements can read the same (e.g. two floats printed alike): each text once per district
+    unique = _first_rows_seen(_combined([(where, mine.n), _first_seen_codes(texts)]))
+    where, texts = where[unique], texts[unique]
+    joined = join_by_group(where, texts, mine.n, sep="；")
     return np.where(np.bincount(where, minlength=mine.n) <= 3, joined, "按各校情况核定（见 checks 表）").astype(object)
 
 
+def _float_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def _combined(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One code per distinct combination of several codes, in order of first appearance."""
+    key = np.zeros(len(parts[0][0]), dtype=np.int64)
+    for codes, size in parts:
+        key = key * max(int(size), 1) + codes
+    return _first_seen_codes(key)[0]
+
+
 def _failing_schools(mine: _Checks) -> np.ndarray:
-    failing = (mine.status == FAIL) & (mine.school_id != "")
+    failing = mine.fail & ~mine.district
     if not failing.any():
         return np.full(mine.n, "", dtype=object)
     rows = mine[failing]
-    code, schools = pd.factorize(rows.school_id)
-    values = join_by_group(code, value_texts(rows), len(schools), sep="、")
-    first = first_rows(code, len(schools))
-    names = rows["school_name"][first]
-    texts = names + "（" + schools.astype(object) + "）" + values
-    return join_by_group(mine.where[failing][first], texts, mine.n, sep="；")
+    code, k = _first_seen_codes(mine.school_codes[failing])
+    values = join_by_group(code, value_texts(rows), k, sep="、")
+    first = _first_rows_seen(code)
+    return join_rows_by_group(rows.where[first], [rows["school_name"][first], "（", rows.school_id[first], "）", values], mine.n, sep="；")
 
 
 def _detail(mine: _Checks) -> np.ndarray:
     note = mine["note"]
-    name = mine["school_name"]
-    missing = (mine.status == MISSING) & (note != "")
-    district = (mine.school_id == "") & np.isin(mine.status, [PASS, FAIL])
+    has_note = note != ""
+    missing = mine.missing & has_note
+    district = mine.district & mine.judged
     # longer lists are summarised in `measured`
-    listed = district & (mine.count(district) <= _MAX_LISTED)[mine.where] & (note != "")
-    texts = pd.DataFrame({
-        "where": np.concatenate([mine.where[missing], mine.where[listed]]),
-        "text": np.concatenate([np.where(name[missing] != "", name[missing], "全区") + "：" + note[missing], note[listed]]),
-    }).drop_duplicates()
-    return join_by_group(texts["where"].to_numpy(np.int64), texts["text"].to_numpy(object), mine.n, sep="；")
+    listed = district & (mine.count(district) <= _MAX_LISTED)[mine.where] & has_note
+    if not missing.any() and not listed.any():
+        return np.full(mine.n, "", dtype=object)
+    name = mine["school_name"][missing]
+    where = np.concatenate([mine.where[missing], mine.where[listed]])
+    texts = np.concatenate([np.where(name != "", name, "全区") + "：" + note[missing], note[listed]])
+    # each text once per district
+    unique = np.sort(_first_rows_seen(_combined([(where, mine.n), _first_seen_codes(texts)])))
+    return join_by_group(where[unique], texts[unique], mine.n, sep="；")
 
 
 def _evidence_measured(mine: _Checks) -> np.ndarray:
@@ -319,7 +521,7 @@ def _evidence_measured(mine: _Checks) -> np.ndarray:
     n_documents = mine.count(documents)
     if not documents.any():
         return np.full(mine.n, "无佐证材料", dtype=object)
-    label_code, labels = pd.factorize(lookup(mine.status[documents], STATUS_LABELS.get))
+    label_code, labels = pd.factorize(lookup(mine["status"][documents], STATUS_LABELS.get))
     cell = mine.where[documents] * len(labels) + label_code
     counts = np.bincount(cell, minlength=mine.n * len(labels))
     first = np.full(mine.n * len(labels), len(cell), dtype=np.int64)

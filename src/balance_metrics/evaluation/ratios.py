@@ -133,14 +133,19 @@ class Ratios:
 
     @classmethod
     def mapped(cls, keys: object, mapping: "dict[object, Fraction]") -> "Ratios":
-        """The exact number ``mapping[key]`` of each key (missing for a key not in it)."""
-        keys = pd.Series(np.asarray(keys, dtype=object).reshape(-1))
-        num = keys.map({k: v.numerator for k, v in mapping.items()})
-        missing = num.isna().to_numpy(bool)
-        den = keys.map({k: v.denominator for k, v in mapping.items()})
-        num, den = num.fillna(0).to_numpy(object), den.fillna(1).to_numpy(object)
+        """The exact number ``mapping[key]`` of each key (missing for a key not in it).
+
+        Each distinct key is looked up once (the keys coded by :func:`pandas.factorize`).
+        """
+        values = keys.array if isinstance(keys, pd.Series) else np.asarray(keys, dtype=object).reshape(-1)
+        codes, uniques = pd.factorize(values)  # a missing key is coded -1: the extra last entry
+        found = [mapping.get(u) if u is not None and u == u else None for u in np.asarray(uniques, dtype=object).tolist()] + [None]
+        missing = np.array([f is None for f in found], dtype=bool)[codes]
         small = all(abs(v.numerator) < _EXACT_FLOAT and v.denominator < _EXACT_FLOAT for v in mapping.values())
-        return cls(num.astype(np.int64) if small else num, den.astype(np.int64) if small else den, missing)
+        dtype = np.int64 if small else object
+        num = np.array([0 if f is None else f.numerator for f in found], dtype=dtype)[codes]
+        den = np.array([1 if f is None else f.denominator for f in found], dtype=dtype)[codes]
+        return cls(num, den, missing)
 
     def take(self, positions: np.ndarray) -> "Ratios":
         return Ratios(self.num[positions], self.den[positions], self.missing[positions])

@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.grouped import first_rows
+from balance_metrics.common.grouped import first_rows, join_rows_by_group
 from balance_metrics.engine.resources import ResourceEvaluation
-from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, check_frame, checks_frame
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, check_frame, checks_frame, coded_texts, repeat_text
 from balance_metrics.evaluation.context import Context, Rule, district_key
 from balance_metrics.evaluation.ratios import Ratios
-from balance_metrics.evaluation.wording import dense, float_codes, fmt_values, join_groups
+from balance_metrics.evaluation.wording import dense, float_codes, fmt_values
 
 
 def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
@@ -38,23 +38,25 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
     met = verdicts["indicators_met"].to_numpy(int)
     below = verdicts["indicators_below_floor"].to_numpy(int)
     met_ok, below_ok = met >= minimum, below <= 0
+    twice = np.repeat(np.arange(n), 2)  # two checks per section, section by section
+    parts = np.tile(np.array([0, 1], dtype=np.intp), n)
     frame = pd.DataFrame({
-        "district_id": np.repeat(ctx.position(district_key(verdicts)), 2),
-        "item_id": item_id,
-        "part": np.tile(np.array(["indicators_met", "below_floor"], dtype=object), n),
-        "part_name": np.tile(np.array(["达到要求的指标数", f"低于{floor_label}的指标数"], dtype=object), n),
-        "school_id": np.repeat(verdicts["school_id"].astype(str).to_numpy(object), 2),
-        "school_name": np.repeat(verdicts["school_name"].astype(str).to_numpy(object), 2),
-        "stage": np.repeat(verdicts["stage"].astype(str).to_numpy(object), 2),
-        "target": "",
+        "district_id": ctx.position(district_key(verdicts))[twice],
+        "item_id": repeat_text(item_id, 2 * n),
+        "part": coded_texts(parts, ["indicators_met", "below_floor"]),
+        "part_name": coded_texts(parts, ["达到要求的指标数", f"低于{floor_label}的指标数"]),
+        "school_id": verdicts["school_id"].astype(str).array.take(twice),
+        "school_name": verdicts["school_name"].astype(str).array.take(twice),
+        "stage": verdicts["stage"].astype(str).array.take(twice),
+        "target": repeat_text("", 2 * n),
         "measured": np.column_stack([met, below]).ravel().astype(float),
         "requirement": np.tile([float(minimum), 0.0], n),
-        "comparison": np.tile(np.array([">=", "<="], dtype=object), n),
-        "unit": "项",
-        "status": np.where(np.column_stack([met_ok, below_ok]).ravel(), PASS, FAIL).astype(object),
+        "comparison": coded_texts(parts, [">=", "<="]),
+        "unit": repeat_text("项", 2 * n),
+        "status": coded_texts(~np.column_stack([met_ok, below_ok]).ravel(), [PASS, FAIL]),
         "shortfall": np.column_stack([np.where(met_ok, 0, minimum - met), np.where(below_ok, 0, below)]).ravel().astype(float),
         "note": np.column_stack(notes).ravel(),
-    })
+    }, copy=False)
     return frame[CHECK_COLUMNS]
 
 
@@ -88,18 +90,22 @@ def _section_notes(result: ResourceEvaluation, floor_label: str, digits: int) ->
         rows = np.flatnonzero(~met | ~above)
         section = sections.groupby(["school_id", "stage"], sort=False).ngroup().to_numpy()[rows]
         indicator = indicator[rows]
-    texts = _indicator_texts(indicator, ids, names, units, value[rows], threshold[rows], floor[rows], floor_label, digits)
+    head, tail = _indicator_texts(indicator, ids, names, units, value[rows], threshold[rows], floor[rows], floor_label, digits)
     short, low = ~met[rows], ~above[rows]
-    return join_groups(section[short], texts[short], n), join_groups(section[low], texts[low], n)
+    # each row's text is head + tail: written straight into its section's note
+    return (join_rows_by_group(section[short], [head[short], tail[short]], n, "；"),
+            join_rows_by_group(section[low], [head[low], tail[low]], n, "；"))
 
 
 def _indicator_texts(indicator: np.ndarray, ids: list[str], names: list[str], units: list[str], value: np.ndarray,
-                     threshold: np.ndarray, floor: np.ndarray, floor_label: str, digits: int) -> np.ndarray:
+                     threshold: np.ndarray, floor: np.ndarray, floor_label: str, digits: int) -> tuple[np.ndarray, np.ndarray]:
     """"R5生均…5.696m²/生，要求≥7.5m²/生，85%底线6.375m²/生" of each row (``indicator``:
-    positions in ``ids``); the requirement part once per distinct threshold and floor."""
+    positions in ``ids``) in two parts, the value ("R5生均…5.696m²/生", once per
+    distinct value) and the requirement ("，要求≥…", once per distinct threshold and floor)."""
     # Floors such as 3.825 need the standard's display precision: at two
     # decimals a value just below the floor would print equal to it.
-    out = np.empty(len(indicator), dtype=object)
+    head = np.empty(len(indicator), dtype=object)
+    tail = np.empty(len(indicator), dtype=object)
     for j, (ind, name, unit) in enumerate(zip(ids, names, units)):  # a loop over the seven indicators
         at = np.flatnonzero(indicator == j)
         if not at.size:
@@ -108,8 +114,9 @@ def _indicator_texts(indicator: np.ndarray, ids: list[str], names: list[str], un
         first = first_rows(pair, k)
         tails = (fmt_values(threshold[at][first], unit, digits, "，要求≥")
                  + fmt_values(floor[at][first], unit, digits, f"，{floor_label}"))
-        out[at] = fmt_values(value[at], unit, digits, f"{ind}{name}") + tails[pair]
-    return out
+        head[at] = fmt_values(value[at], unit, digits, f"{ind}{name}")
+        tail[at] = tails[pair]
+    return head, tail
 
 
 def balance_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:

@@ -21,8 +21,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.grouped import first_rows
-from balance_metrics.evaluation.checks import unit_decimals
+from balance_metrics.common.grouped import first_rows, join_by_group
+
+# Decimals shown per unit; whole-number units show no decimals.
+DECIMALS: dict[str, int] = {"%": 1, "人/百生": 2, "m²": 1, "万元": 1, "": 3}
+WHOLE_UNITS = frozenset({"人", "间", "个", "所", "项", "元", "元/生", "元/生·年"})
+MONEY_UNITS = frozenset({"元", "元/生", "元/生·年", "万元"})
+
+
+def unit_decimals(unit: str) -> tuple[int, bool]:
+    """Decimals a value in ``unit`` is shown with, and whether it is an amount of money.
+
+    Whole-number units (人, 间, 元 …) show none; the rest follow the unit's usual
+    precision (``"%"`` one decimal, ``"人/百生"`` two).
+    """
+    digits = 0 if unit in WHOLE_UNITS else DECIMALS.get(unit, 2)
+    return digits, unit in MONEY_UNITS
+
 
 # Separates the numbers in the one formatted text (never in a number or a unit).
 _SEP = "\x00"
@@ -149,30 +164,12 @@ def fmt_coded(values: object, unit_codes: np.ndarray, units: np.ndarray, digits:
 
 def join_groups(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str = "；") -> np.ndarray:
     """The texts of each group joined with ``sep`` in their order of appearance
-    ("" for a group without texts), like
-    :func:`~balance_metrics.common.grouped.join_by_group`; a group of one text
-    gets that text object itself, only groups of several are concatenated.
+    ("" for a group without texts): :func:`~balance_metrics.common.grouped.join_by_group`
+    (a group of one text gets that text object itself, only groups of several are concatenated).
 
     Examples
     --------
     >>> join_groups(np.array([1, 0, 1, 3]), np.array(["a", "b", "c", "d"], dtype=object), 4).tolist()
     ['b', 'a；c', '', 'd']
     """
-    codes = np.asarray(codes, dtype=np.int64)
-    texts = np.asarray(texts, dtype=object)
-    out = np.full(n_groups, "", dtype=object)
-    if not codes.size:
-        return out
-    size = np.bincount(codes, minlength=n_groups)
-    alone = size[codes] == 1
-    out[codes[alone]] = texts[alone]
-    many = np.flatnonzero(~alone)
-    if many.size:
-        order = many[np.argsort(codes[many], kind="stable")]
-        grouped = codes[order]
-        first = np.r_[True, grouped[1:] != grouped[:-1]]
-        parts = texts[order]
-        parts[~first] = sep + parts[~first]
-        starts = np.flatnonzero(first)
-        out[grouped[starts]] = np.add.reduceat(parts, starts)
-    return out
+    return join_by_group(codes, texts, n_groups, sep)
