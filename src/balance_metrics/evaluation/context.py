@@ -22,10 +22,6 @@ from balance_metrics.engine.schoolview import schools_view
 from balance_metrics.standard.loader import Standard
 
 
-#: Per-school counts of :func:`~balance_metrics.engine.schoolview.schools_view` (besides students_* / classes_*).
-COUNT_COLUMNS = ("teachers", "key_teachers", "certified_teachers", "all_students")
-
-
 @dataclass(frozen=True)
 class Context:
     """Inputs shared by the item rules of one evaluation.
@@ -109,18 +105,10 @@ def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvalu
     if ids is None:
         ids = dataset.districts()["district_id"].to_numpy(object)
     schools = schools_view(dataset, standard)
-    district_of = dataset.schools.drop_duplicates("school_id").set_index("school_id")
-    district_of = district_of["district_id"].astype(object) if "district_id" in district_of.columns else None
-    key = schools["school_id"].map(district_of).to_numpy(object) if district_of is not None else np.full(len(schools), "", dtype=object)
-    schools.insert(0, "district_id", key)
-    # A school without sections (e.g. vocational) has no pupil or class counts: 0, as
-    # whole numbers whatever other schools the period holds.
-    counts = [c for c in schools.columns if c.split("_")[0] in ("students", "classes") or c in COUNT_COLUMNS]
-    schools[counts] = schools[counts].fillna(0).astype("int64")
     for column in ("school_id", "school_name"):  # plain str objects: the rules copy them into every check
         schools[column] = schools[column].astype(str).astype(object)
     ids = np.asarray(ids, dtype=object)
-    schools["_district"] = pd.Index(ids).get_indexer(key)
+    schools["_district"] = pd.Index(ids).get_indexer(schools["district_id"].to_numpy(object))
     return Context(
         dataset=dataset,
         standard=standard,
