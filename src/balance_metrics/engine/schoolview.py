@@ -162,11 +162,16 @@ def _optional_amounts(frame: pd.DataFrame | None, table: str, columns: tuple[str
     return amounts
 
 
-def in_scope(view: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    """The schools an item applies to: ``school_types``, ``area_types`` and
-    ``ownerships`` lists of the item's standard entry (absent = all)."""
-    mask = pd.Series(True, index=view.index)
+def scope_mask(view: pd.DataFrame, spec: dict) -> np.ndarray:
+    """Whether each school is one an item applies to: ``school_types``,
+    ``area_types`` and ``ownerships`` lists of the item's standard entry (absent = all)."""
+    mask = np.ones(len(view), dtype=bool)
     for key, column in (("school_types", "school_type"), ("area_types", "area_type"), ("ownerships", "ownership")):
         if key in spec:
-            mask &= view[column].isin(list(spec[key]))
-    return view[mask]
+            mask &= view[column].isin(list(spec[key])).to_numpy(bool)
+    return mask
+
+
+def in_scope(view: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """The schools an item applies to (rows of ``view`` where :func:`scope_mask`)."""
+    return view[scope_mask(view, spec)]

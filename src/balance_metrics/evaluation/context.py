@@ -19,6 +19,7 @@ from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.district import DistrictFigures, DistrictTable, district_figures, district_table
 from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resources
 from balance_metrics.engine.schoolview import schools_view
+from balance_metrics.engine.sections import factorize_runs
 from balance_metrics.standard.loader import Standard
 
 
@@ -84,6 +85,24 @@ class Context:
             return np.zeros(len(np.asarray(school_ids)), dtype=np.int64)
         where = pd.Series(self.position(schools["district_id"].to_numpy(object)), index=schools["school_id"].to_numpy(object))
         return where.reindex(np.asarray(school_ids, dtype=object)).to_numpy()
+
+    def school_rows(self, table: str) -> np.ndarray:
+        """Each row's school as its position in the schools table (-1: not there),
+        coded once per table (campuses are their own schools here)."""
+        def code() -> np.ndarray:
+            ids = pd.Index(self.dataset.schools["school_id"].to_numpy(object))
+            codes, uniques = factorize_runs(self.dataset.table(table)["school_id"].to_numpy(object))
+            return np.append(ids.get_indexer(uniques), -1)[codes]
+        return self.once(f"school_rows:{table}", code)
+
+    def school_districts(self) -> np.ndarray:
+        """District position of each row of the schools table (-1 appended: for row -1)."""
+        def code() -> np.ndarray:
+            schools = self.dataset.schools
+            if "district_id" not in schools.columns:
+                return np.zeros(len(schools) + 1, dtype=np.int64)
+            return np.append(self.position(schools["district_id"].to_numpy(object)), -1)
+        return self.once("school_districts", code)
 
     def position(self, district_ids: object) -> np.ndarray:
         """Position in :attr:`ids` of each district id (-1 for an unknown one)."""

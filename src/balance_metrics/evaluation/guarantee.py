@@ -22,7 +22,7 @@ from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, NOT_APP
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.contract.schema import DISTRICT_ITEMS
-from balance_metrics.engine.schoolview import in_scope
+from balance_metrics.engine.schoolview import in_scope, scope_mask
 from balance_metrics.standard.loader import exact
 
 #: District item holding the per-student public-fund base quota of each stage.
@@ -113,14 +113,17 @@ def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFr
     class lists are reduced per section with grouped max / count.
     """
     limits = {stage: exact(v) for stage, v in spec["max_class"].items()}
-    scoped = in_scope(ctx.dataset.schools, spec).drop_duplicates("school_id").set_index("school_id")
-    names = scoped["school_name"]
-    scoped = scoped.index
-    sections = ctx.dataset.sections
-    keep = (sections["stage"].isin(list(limits)) & sections["school_id"].isin(scoped) & (sections["students"] != 0)).fillna(False)
-    sec = sections[keep.to_numpy(bool)].reset_index(drop=True)
+    schools, sections = ctx.dataset.schools, ctx.dataset.sections
+    school = ctx.school_rows("sections")
+    in_scope = np.append(scope_mask(schools, spec), False)[school]
+    stage, stages = pd.factorize(sections["stage"].to_numpy(object))
     # Class sizes are whole pupils: ≤ limit ⇔ ≤ floor(limit), exactly.
-    whole_limit = sec["stage"].map({stage: floor(limit) for stage, limit in limits.items()}).to_numpy(np.int64)
+    whole_limits = np.array([floor(limits[s]) if s in limits else 0 for s in stages] + [0], dtype=np.int64)
+    limited = np.array([s in limits for s in stages] + [False])[stage]
+    keep = in_scope & limited & (sections["students"] != 0).fillna(False).to_numpy(bool)
+    sec = sections[keep].reset_index(drop=True)
+    school, stage = school[keep], stage[keep]
+    whole_limit = whole_limits[stage]
     largest = sec["largest_class"].to_numpy(np.int64, na_value=0)
     note = pd.Series("未提供班级名单，按最大班额判断", index=sec.index, dtype=object)
     classes = ctx.dataset.table("classes")
@@ -151,12 +154,12 @@ def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFr
         )
         note = pd.Series(np.where(has, listed_note, note.to_numpy(object)), index=sec.index, dtype=object)
     passed = largest <= whole_limit
-    requirement = sec["stage"].map({stage: float(limit) for stage, limit in limits.items()}).to_numpy(float)
+    requirement = np.array([float(limits[s]) if s in limits else np.nan for s in stages] + [np.nan])[stage]
     frame = pd.DataFrame({
-        "district_id": ctx.school_positions(sec["school_id"].to_numpy(object)),
+        "district_id": ctx.school_districts()[school],
         "item_id": item_id, "part": "class_size", "part_name": "最大班额",
         "school_id": sec["school_id"].astype(str).to_numpy(object),
-        "school_name": sec["school_id"].map(names).astype(str).to_numpy(object),
+        "school_name": schools["school_name"].astype(str).to_numpy(object)[school],
         "stage": sec["stage"].astype(str).to_numpy(object), "target": "",
         "measured": largest.astype(float), "requirement": requirement, "comparison": "<=", "unit": "人",
         "status": np.where(passed, PASS, FAIL).astype(object),
