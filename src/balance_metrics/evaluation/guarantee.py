@@ -74,22 +74,35 @@ def music_art_rooms(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.D
     exempt = (built < exempt_before).fillna(False).to_numpy(bool) if exempt_before else np.zeros(len(schools), dtype=bool)
     built_note = np.full(len(schools), "", dtype=object)
     built_note[exempt] = built[exempt].astype(object).map(str).to_numpy(object) + "年建校，面积要求不适用"
-    frames, order = [], []
+    # The four checks of every school (rooms and area of each kind) in one frame, in
+    # school order: row key = 4 × school + part, part = 2 × kind + (0 rooms, 1 area).
     position = np.arange(len(schools)) * 4
-    for k, (kind, label) in enumerate(_ROOM_KINDS.items()):
+    keys, measured, required = [], [], []
+    for k, kind in enumerate(_ROOM_KINDS):
         count = Ratios.of(_float_column(schools, f"{kind}_rooms"))
-        frames.append(check_frame(item_id, f"{kind}_rooms", f"{label}数", ids["district"], count, Ratios.whole(needed), ">=", "间",
-                                  school_id=ids["school_id"], school_name=ids["school_name"], note=note))
-        order.append(position + 2 * k)
         has = ~count.missing & ~count.is_zero()
-        size = Ratios.of(_float_column(schools, f"smallest_{kind}_room_m2")).take(has)
-        frames.append(check_frame(
-            item_id, f"{kind}_room_area", f"最小{label}面积", ids["district"][has], size, exact(spec[f"min_{kind}_room_m2"]), ">=", "m²",
-            school_id=ids["school_id"][has], school_name=ids["school_name"][has],
-            status=np.where(exempt[has], NOT_APPLICABLE, "").astype(object), note=np.where(exempt[has], built_note[has], "").astype(object),
-        ))
-        order.append(position[has] + 2 * k + 1)
-    return stack_checks(frames, order)
+        keys += [position + 2 * k, position[has] + 2 * k + 1]
+        measured += [count, Ratios.of(_float_column(schools, f"smallest_{kind}_room_m2")).take(has)]
+        required += [Ratios.whole(needed), Ratios.const(exact(spec[f"min_{kind}_room_m2"]), int(has.sum()))]
+    key = np.concatenate(keys)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    at, part, area = key // 4, key % 4, key % 2 == 1
+    meta = [row for kind, label in _ROOM_KINDS.items() for row in ((f"{kind}_rooms", f"{label}数", "间"), (f"{kind}_room_area", f"最小{label}面积", "m²"))]
+    part_id, part_name, unit = (np.array(column, dtype=object)[part] for column in zip(*meta))
+    area_exempt = area & exempt[at]
+    status = np.array(["", NOT_APPLICABLE], dtype=object)[area_exempt.astype(np.int64)]
+    return check_frame(item_id, part_id, part_name, ids["district"][at], _stacked(measured).take(order), _stacked(required).take(order),
+                       ">=", unit, school_id=ids["school_id"][at], school_name=ids["school_name"][at], status=status,
+                       note=np.where(area, np.where(area_exempt, built_note[at], ""), note[at]).astype(object))
+
+
+def _stacked(columns: list[Ratios]) -> Ratios:
+    """Exact columns one after the other."""
+    def joined(arrays: list[np.ndarray]) -> np.ndarray:
+        dtype = np.int64 if all(a.dtype == np.int64 for a in arrays) else object
+        return np.concatenate([a.astype(dtype) for a in arrays])
+    return Ratios(joined([c.num for c in columns]), joined([c.den for c in columns]), np.concatenate([c.missing for c in columns]))
 
 
 def school_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
