@@ -111,7 +111,8 @@ def school_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataF
     schools = ctx.schools[ctx.schools["school_type"].isin(list(limits)).to_numpy(bool)]
     campuses = schools["campuses"].astype(object).fillna("").to_numpy(object)
     note = np.where(campuses != "", "含不计校数校区 " + campuses, "").astype(object)
-    requirement = Ratios.mapped(schools["school_type"].astype(object), {t: exact(v) for t, v in limits.items()})
+    kind, kinds = pd.factorize(schools["school_type"].to_numpy(object))  # every one has a limit (kept above)
+    requirement = Ratios.mapped(kinds, {t: exact(v) for t, v in limits.items()}).take(kind)
     ids = _school_columns(schools)
     return check_frame(item_id, "students", "义务教育阶段在校生数", ids["district"], Ratios.whole(schools["students"].to_numpy(np.int64)),
                        requirement, "<=", "人", school_id=ids["school_id"], school_name=ids["school_name"], note=note)
