@@ -147,8 +147,7 @@ def difference_rates_by_district(quality: pd.DataFrame, definition: str = "cv") 
     if definition not in DIFFERENCE_RATES:
         raise StandardError(f"unknown 校际差异率 definition {definition!r}; use one of {', '.join(DIFFERENCE_RATES)}")
     keys = ["district_id", "stage", "subject"] if "district_id" in quality.columns else ["stage", "subject"]
-    codes = quality.groupby(keys, sort=False).ngroup().to_numpy(np.int64)
-    n = int(codes.max()) + 1 if len(codes) else 0
+    codes, n = _group_codes(quality, keys)
     first = quality.iloc[first_rows(codes, n)]
     w = quality["students_tested"].to_numpy(float)
     means = quality["mean_score"].to_numpy(float)
@@ -173,6 +172,20 @@ def difference_rates_by_district(quality: pd.DataFrame, definition: str = "cv") 
     })
 
 
+def _group_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, int]:
+    """Group number of each row by ``keys`` in order of first appearance (as
+    ``groupby(keys, sort=False).ngroup()``: -1 where a key is missing), and how many."""
+    combined = np.zeros(len(frame), dtype=np.int64)
+    missing = np.zeros(len(frame), dtype=bool)
+    for key in keys:  # a loop over the two or three key columns
+        codes, uniques = pd.factorize(frame[key].to_numpy(object))
+        missing |= codes < 0
+        combined = pd.factorize(combined * (len(uniques) + 1) + codes)[0]  # kept dense: no overflow
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    codes[~missing], uniques = pd.factorize(combined[~missing])
+    return codes, len(uniques)
+
+
 def quality_monitoring(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """Q9: per stage × subject, the share at level Ⅲ or above ≥ ``min_level3_percent``
     and the 校际差异率 < ``max_difference_rate`` (definition ``difference_rate``)."""
@@ -182,8 +195,8 @@ def quality_monitoring(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> p
     if table is None:
         return check_frame(item_id, "level3", "Ⅲ级及以上学生比例", ctx.positions, None, minimum, ">=", "%", note="未提供质量监测结果（quality 表）")
     if ctx.dataset.multi_district and "district_id" not in table.columns:
-        district_of = ctx.dataset.schools.drop_duplicates("school_id").set_index("school_id")["district_id"]
-        table = table.assign(district_id=table["school_id"].map(district_of).astype(object))
+        district_of = np.append(ctx.dataset.schools["district_id"].astype(object).to_numpy(), np.nan)
+        table = table.assign(district_id=district_of[ctx.school_rows("quality")])
     rates = difference_rates_by_district(table, definition)
     where = ctx.position(rates["district_id"].to_numpy(object))
     rates, where = rates[where >= 0], where[where >= 0]
