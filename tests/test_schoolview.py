@@ -123,3 +123,37 @@ def test_missing_values_and_tables(tmp_path):
     assert edited.table("finance") is None
     # (the resource engine refuses missing pupils: the schools table alone is compared)
     assert_same_schools(edited, "national-2017", resources=evaluate_resources(dataset, "national-2017"))
+
+
+def test_school_codes_equal_an_index_lookup():
+    """One hash of run heads = looking every id up in the schools' index (unsorted
+    tables, runs, ids not in schools, missing ids, campuses with unknown parents)."""
+    from types import SimpleNamespace
+
+    from balance_metrics.engine.schoolview import school_codes
+
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        n = int(rng.integers(1, 12))
+        ids = np.array([f"s{i}" for i in rng.permutation(20)[:n]], dtype=object)
+        pool = np.concatenate([ids, np.array(["x1", "x2", None], dtype=object)])
+        parent = np.where(rng.random(n) < 0.3, rng.choice(pool, n), None)
+        schools = pd.DataFrame({"school_id": pd.array(ids, dtype="string"), "parent_school_id": pd.array(parent, dtype="string")})
+        rows = pd.DataFrame({"school_id": pd.array(np.repeat(rng.choice(pool, 15), rng.integers(1, 3, 15)), dtype="string")})
+        dataset = SimpleNamespace(schools=schools, table=lambda name: rows if name == "sections" else None)
+        codes = school_codes(dataset, ("sections", "finance"))
+        index = pd.Index(ids)
+        assert codes["sections"].tolist() == index.get_indexer(rows["school_id"].to_numpy(object)).tolist()
+        expected = np.where(pd.isna(parent), -1, index.get_indexer(np.where(pd.isna(parent), "", parent).astype(object)))
+        assert codes["parent"].tolist() == expected.tolist()
+        assert "finance" not in codes
+
+
+def test_school_codes_refuse_a_school_twice():
+    from types import SimpleNamespace
+
+    from balance_metrics.engine.schoolview import school_codes
+
+    schools = pd.DataFrame({"school_id": pd.array(["a", "b", "a"], dtype="string")})
+    with pytest.raises(ValueError, match="more than once"):
+        school_codes(SimpleNamespace(schools=schools, table=lambda name: None), ())

@@ -5,10 +5,9 @@ a school's compulsory-stage pupils and classes are added up, its 不计校数
 campuses are merged in (when the standard says so), and its budget and staff
 training figures are attached from the optional tables.
 
-Whole-column: every table's school ids are coded once against the schools
-(one hash per table, of the first row of each run of equal ids), and the
-per-school figures are ``np.bincount`` / ``np.minimum.at`` reductions over
-those integer codes.
+Whole-column: the school ids of every table are coded against the schools in
+one hash (of the first row of each run of equal ids), and the per-school
+figures are ``np.bincount`` / ``np.minimum.at`` reductions over those codes.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ import pandas as pd
 
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.contract.schema import STAGES
-from balance_metrics.engine.sections import campus_owner, factorize_runs, merges_campuses
+from balance_metrics.common.grouped import join_by_group
+from balance_metrics.engine.sections import campus_owner, merges_campuses
 from balance_metrics.standard.loader import Standard
 
 # Facility columns that add up over campuses; room sizes take the smallest room.
@@ -56,51 +56,95 @@ def schools_view(dataset: Dataset, standard: Standard) -> pd.DataFrame:
         without a row or a period without the table. ``has_finance`` /
         ``has_staff_training`` say whether it had one.
     """
+    return coded_schools(dataset, standard)[0]
+
+
+def coded_schools(dataset: Dataset, standard: Standard) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """:func:`schools_view` and, for each table with a ``school_id`` column
+    among :data:`CODED_TABLES` the period has, each row's school as its
+    position in the schools table (-1: not there; a campus is its own school)."""
     schools = dataset.schools
-    ids = pd.Index(schools["school_id"].to_numpy(object))
-    if not ids.is_unique:
-        raise ValueError("schools has a school_id more than once")
-    owner = _owners(schools, ids, standard)
-    own = np.flatnonzero(owner == np.arange(len(ids)))
+    codes = school_codes(dataset, CODED_TABLES)
+    owner = _owners(schools, codes.pop("parent"), standard)
+    own = np.flatnonzero(owner == np.arange(len(schools)))
     view = schools.iloc[own][["school_id", *SCHOOL_ATTRIBUTES]].reset_index(drop=True)
     district = schools["district_id"].astype(object).to_numpy()[own] if "district_id" in schools.columns else np.full(len(own), "", dtype=object)
     view.insert(0, "district_id", district)
-    view["campuses"] = pd.array(_campuses(ids, owner)[own], dtype=schools["school_id"].dtype)
+    view["campuses"] = pd.array(_campuses(schools["school_id"].to_numpy(object), owner)[own], dtype=schools["school_id"].dtype)
+    owned = {table: np.append(owner, -1)[code] for table, code in codes.items()}  # -1 stays -1
     columns: dict[str, object] = {}
-    columns |= _section_totals(dataset.sections, ids, owner, standard)
-    columns |= _rooms(dataset.facilities, ids, owner)
+    columns |= _section_totals(dataset.sections, owned["sections"], len(schools), standard)
+    columns |= _rooms(dataset.facilities, owned["facilities"], len(schools))
     for table, names in _OPTIONAL_AMOUNTS.items():
-        columns |= _optional_amounts(dataset.table(table), table, names, ids, owner)
+        columns |= _optional_amounts(dataset.table(table), table, names, owned.get(table), len(schools))
     extra = pd.DataFrame({name: values[own] for name, values in columns.items()})
-    return pd.concat([view, extra], axis=1)
+    return pd.concat([view, extra], axis=1), codes
 
 
-def _owners(schools: pd.DataFrame, ids: pd.Index, standard: Standard) -> np.ndarray:
+#: Tables whose rows :func:`coded_schools` codes by school.
+CODED_TABLES = ("sections", "facilities", "finance", "staff_training", "quality")
+
+
+def school_codes(dataset: Dataset, tables: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Each row's school of ``tables`` (those the period has) and each school's
+    ``parent`` (its 不计校数 parent, -1 for none or an unknown one), as positions
+    in the schools table; -1 for a school not there.
+
+    One hash of all the ids at once, of the first row of each run of equal ids
+    (a table grouped by school hashes one id per school).
+    """
+    schools = dataset.schools
+    n = len(schools)
+    parent = schools["parent_school_id"] if "parent_school_id" in schools.columns else pd.Series(pd.NA, index=schools.index, dtype=object)
+    campus = np.flatnonzero(parent.notna().to_numpy(bool))
+    columns = {"parent": parent.to_numpy(object)[campus]}
+    columns |= {t: _objects(dataset.table(t)["school_id"]) for t in tables if dataset.table(t) is not None}
+    heads = {t: _run_heads(v) for t, v in columns.items()}
+    code, _ = pd.factorize(np.concatenate([schools["school_id"].to_numpy(object), *(v[h] for v, h in zip(columns.values(), heads.values()))]))
+    if not np.array_equal(code[:n], np.arange(n)):
+        raise ValueError("schools has a school_id more than once")
+    code = np.where(code < n, code, -1)
+    out, at = {}, n
+    for table, head in heads.items():
+        found = code[at:at + int(head.sum())]
+        at += len(found)
+        out[table] = found[np.cumsum(head) - 1] if len(head) else np.zeros(0, dtype=np.int64)
+    parents = np.full(n, -1, dtype=np.int64)
+    parents[campus] = out["parent"]
+    out["parent"] = parents
+    return out
+
+
+def _objects(column: pd.Series) -> np.ndarray:
+    """An id column as an object array, a missing id as None (compared, not an error)."""
+    values = column.to_numpy(object)
+    return np.where(column.isna().to_numpy(bool), None, values) if column.hasnans else values
+
+
+def _run_heads(values: np.ndarray) -> np.ndarray:
+    """Whether each value starts a run of equal values."""
+    head = np.ones(len(values), dtype=bool)
+    if len(values) > 1:
+        np.not_equal(values[1:], values[:-1], out=head[1:])
+    return head
+
+
+def _owners(schools: pd.DataFrame, parent: np.ndarray, standard: Standard) -> np.ndarray:
     """Position (in ``schools``) of the school each school is counted under; -1
     for a merged campus whose parent is not in the schools table."""
-    owner = np.arange(len(ids))
+    owner = np.arange(len(schools))
     if merges_campuses(standard) and "parent_school_id" in schools.columns:
-        campus = np.flatnonzero(schools["parent_school_id"].notna().to_numpy(bool))
-        owner[campus] = ids.get_indexer(schools["parent_school_id"].to_numpy(object)[campus])
+        campus = schools["parent_school_id"].notna().to_numpy(bool)
+        owner[campus] = parent[campus]
     return owner
 
 
-def _owner_codes(column: pd.Series, ids: pd.Index, owner: np.ndarray) -> np.ndarray:
-    """The owner position of each row's school (-1: a school not counted anywhere)."""
-    codes, uniques = factorize_runs(column.to_numpy(object))
-    school = np.append(ids.get_indexer(uniques), -1)[codes]
-    return np.append(owner, -1)[school]
-
-
-def _campuses(ids: pd.Index, owner: np.ndarray) -> np.ndarray:
+def _campuses(ids: np.ndarray, owner: np.ndarray) -> np.ndarray:
     """Each school's merged campuses: their ids sorted and joined with ","."""
-    out = np.full(len(ids), "", dtype=object)
     campus = np.flatnonzero((owner >= 0) & (owner != np.arange(len(ids))))
-    if campus.size:  # a few per district
-        pairs = pd.DataFrame({"owner": owner[campus], "id": ids.to_numpy(object)[campus]})
-        joined = pairs.sort_values(["owner", "id"]).groupby("owner", sort=False)["id"].agg(",".join)
-        out[joined.index.to_numpy(np.int64)] = joined.to_numpy(object)
-    return out
+    order = campus[np.argsort(ids[campus], kind="stable")]
+    order = order[np.argsort(owner[order], kind="stable")]
+    return join_by_group(owner[order], ids[order], len(ids), sep=",")
 
 
 def _sum(code: np.ndarray, column: pd.Series, n: int, keep: np.ndarray | None = None) -> np.ndarray:
@@ -110,9 +154,7 @@ def _sum(code: np.ndarray, column: pd.Series, n: int, keep: np.ndarray | None = 
     return np.bincount(code[valid], weights=values[valid], minlength=n).astype(np.int64)
 
 
-def _section_totals(sections: pd.DataFrame, ids: pd.Index, owner: np.ndarray, standard: Standard) -> dict[str, np.ndarray]:
-    n = len(ids)
-    code = _owner_codes(sections["school_id"], ids, owner)
+def _section_totals(sections: pd.DataFrame, code: np.ndarray, n: int, standard: Standard) -> dict[str, np.ndarray]:
     stage, names = pd.factorize(sections["stage"].to_numpy(object))
     at_stage = {s: stage == list(names).index(s) for s in STAGES if s in set(names)}
     present = sorted(s for s, rows in at_stage.items() if rows[code >= 0].any())  # as a pivot of the sections would have
@@ -126,9 +168,7 @@ def _section_totals(sections: pd.DataFrame, ids: pd.Index, owner: np.ndarray, st
     return totals
 
 
-def _rooms(facilities: pd.DataFrame, ids: pd.Index, owner: np.ndarray) -> dict[str, object]:
-    n = len(ids)
-    code = _owner_codes(facilities["school_id"], ids, owner)
+def _rooms(facilities: pd.DataFrame, code: np.ndarray, n: int) -> dict[str, object]:
     rooms: dict[str, object] = {}
     for column in _ROOM_COUNTS:
         values = facilities[column]
@@ -146,12 +186,10 @@ def _rooms(facilities: pd.DataFrame, ids: pd.Index, owner: np.ndarray) -> dict[s
     return rooms
 
 
-def _optional_amounts(frame: pd.DataFrame | None, table: str, columns: tuple[str, ...], ids: pd.Index,
-                      owner: np.ndarray) -> dict[str, np.ndarray]:
-    n = len(ids)
-    if frame is None:
+def _optional_amounts(frame: pd.DataFrame | None, table: str, columns: tuple[str, ...], code: np.ndarray | None,
+                      n: int) -> dict[str, np.ndarray]:
+    if frame is None or code is None:
         return {**{c: np.full(n, np.nan) for c in columns}, f"has_{table}": np.zeros(n, dtype=bool)}
-    code = _owner_codes(frame["school_id"], ids, owner)
     amounts: dict[str, np.ndarray] = {}
     for column in columns:
         values = frame[column]

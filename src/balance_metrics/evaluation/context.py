@@ -18,8 +18,7 @@ import pandas as pd
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.district import DistrictFigures, DistrictTable, district_figures, district_table
 from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resources
-from balance_metrics.engine.schoolview import schools_view
-from balance_metrics.engine.sections import factorize_runs
+from balance_metrics.engine.schoolview import coded_schools, school_codes
 from balance_metrics.standard.loader import Standard
 
 
@@ -90,9 +89,7 @@ class Context:
         """Each row's school as its position in the schools table (-1: not there),
         coded once per table (campuses are their own schools here)."""
         def code() -> np.ndarray:
-            ids = pd.Index(self.dataset.schools["school_id"].to_numpy(object))
-            codes, uniques = factorize_runs(self.dataset.table(table)["school_id"].to_numpy(object))
-            return np.append(ids.get_indexer(uniques), -1)[codes]
+            return school_codes(self.dataset, (table,))[table]
         return self.once(f"school_rows:{table}", code)
 
     def school_districts(self) -> np.ndarray:
@@ -123,7 +120,7 @@ def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvalu
     computed; ``ids``: the districts, by default every one in the period)."""
     if ids is None:
         ids = dataset.districts()["district_id"].to_numpy(object)
-    schools = schools_view(dataset, standard)
+    schools, codes = coded_schools(dataset, standard)
     for column in ("school_id", "school_name"):  # plain str objects: the rules copy them into every check
         schools[column] = schools[column].astype(str).astype(object)
     ids = np.asarray(ids, dtype=object)
@@ -134,6 +131,7 @@ def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvalu
         schools=schools,
         figures=district_table(dataset, ids),
         resources=evaluate_resources(dataset, standard) if resources is None else resources,
+        cache={f"school_rows:{table}": code for table, code in codes.items()},
     )
 
 
