@@ -28,6 +28,7 @@ from balance_metrics.common.grouped import first_rows
 from balance_metrics.evaluation.checks import NOT_APPLICABLE, check_frame, fmt_many, stack_checks
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.evaluation.ratios import Ratios
+from balance_metrics.evaluation.wording import fmt_values
 from balance_metrics.engine.cv import pupil_weighted_cv
 from balance_metrics.common.errors import StandardError
 from balance_metrics.contract.schema import STAGES
@@ -81,8 +82,8 @@ def training_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Da
     training = Ratios.of(schools["training_funds_yuan"].to_numpy(float))
     lacking = ~schools["has_finance"].to_numpy(bool) | public.missing | training.missing | public.is_zero()
     rate = (training * 100 / public).with_missing(lacking)
-    note = ("培训经费" + fmt_many(training.floats(), "元") + "，公用经费" + fmt_many(public.floats(), "元") + "，应不少于"
-            + fmt_many((public * Ratios.const(minimum / 100, len(schools))).floats(), "元"))
+    note = (fmt_values(training.floats(), "元", prefix="培训经费") + fmt_values(public.floats(), "元", prefix="，公用经费")
+            + fmt_values((public * Ratios.const(minimum / 100, len(schools))).floats(), "元", prefix="，应不少于"))
     note = np.where(lacking, "缺少该校学校经费数据", note).astype(object)
     return check_frame(item_id, "training_share", "教师培训经费占公用经费比例", schools["_district"].to_numpy(np.int64), rate, minimum, ">=", "%",
                        school_id=schools["school_id"].astype(str).to_numpy(object), school_name=schools["school_name"].astype(str).to_numpy(object),
