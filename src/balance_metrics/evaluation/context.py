@@ -19,6 +19,7 @@ from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.district import DistrictFigures, DistrictTable, district_figures, district_table
 from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resources
 from balance_metrics.engine.schoolview import coded_schools, school_codes
+from balance_metrics.engine.sections import factorize_runs
 from balance_metrics.standard.loader import Standard
 
 
@@ -124,7 +125,9 @@ def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvalu
     for column in ("school_id", "school_name"):  # plain str objects: the rules copy them into every check
         schools[column] = schools[column].astype(str).astype(object)
     ids = np.asarray(ids, dtype=object)
-    schools["_district"] = pd.Index(ids).get_indexer(schools["district_id"].to_numpy(object))
+    district = schools["district_id"].to_numpy(object)
+    run, districts = factorize_runs(np.where(pd.isna(district), None, district))  # schools come district by district
+    schools["_district"] = pd.Index(ids).get_indexer(districts)[run] if len(run) else np.zeros(0, dtype=np.int64)
     return Context(
         dataset=dataset,
         standard=standard,
