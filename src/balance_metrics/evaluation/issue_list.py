@@ -130,20 +130,22 @@ def _joined(parts: list[np.ndarray], group: np.ndarray | None, n_groups: int, se
     return out
 
 
-def _describe_parts(checks: pd.DataFrame, rows: np.ndarray) -> list[np.ndarray]:
+def _describe_parts(checks: pd.DataFrame, rows: np.ndarray, fail: np.ndarray | None = None,
+                    item: tuple[np.ndarray, int] | None = None) -> list[np.ndarray]:
     """:func:`describe` of the checks at positions ``rows`` in four parts (object
     arrays of str) whose concatenation is the sentence.
 
     A sentence is a head — label, measured value — and a tail — requirement
     and shortfall — plus the check's note (and a closing bracket). Heads and
     tails repeat (RS: a few labels × 0–7 indicators), so each distinct one is
-    written once (from integer codes of its parts).
+    written once (from integer codes of its parts). ``fail`` (status is fail)
+    and ``item`` (codes of item_id and how many) of the rows, when known.
     """
     n = len(rows)
     head, tail, close = (np.full(n, "", dtype=object) for _ in range(3))
     if not n:
         return [head, tail, np.full(0, "", dtype=object), close]
-    fail = _equals(checks["status"], rows, FAIL)
+    fail = _equals(checks["status"], rows, FAIL) if fail is None else fail
     note = checks["note"].to_numpy(object)[rows]
     has_note = note.astype(bool)
     requirement = checks["requirement"].to_numpy(float)[rows]
@@ -160,7 +162,8 @@ def _describe_parts(checks: pd.DataFrame, rows: np.ndarray) -> list[np.ndarray]:
     measured = checks["measured"].to_numpy(float)[at]
     # What a check is about (item, part, stage, target) fixes its label, unit and
     # comparison in practice: code those short ids, then compare the rest with them.
-    kind, n_kinds = dense(*(_codes(checks[c], at) for c in ("item_id", "part", "stage", "target")))
+    item_code = _codes(checks["item_id"], at) if item is None else (item[0][rest], item[1])
+    kind, n_kinds = dense(item_code, *(_codes(checks[c], at) for c in ("part", "stage", "target")))
     label, labels = _label_codes(checks, at, kind, n_kinds)
     unit, units = codes_within(kind, n_kinds, _taken(checks["unit"], at))
     comparison, comparisons = codes_within(kind, n_kinds, _taken(checks["comparison"], at))
@@ -219,12 +222,14 @@ def _codes(column: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, int]:
     return codes, len(uniques)
 
 
-def _equals(column: pd.Series, rows: np.ndarray, value: str) -> np.ndarray:
-    """Whether ``column`` at ``rows`` is ``value`` (bool array)."""
+def _equals(column: pd.Series, rows: np.ndarray | None, value: str) -> np.ndarray:
+    """Whether ``column`` at ``rows`` (None: every row) is ``value`` (bool array)."""
     values = column.array
     if isinstance(values, pd.Categorical):
-        return (np.asarray(values.categories, dtype=object) == value)[values.codes[rows]] & (values.codes[rows] >= 0)
-    return column.to_numpy(object)[rows] == value
+        codes = values.codes if rows is None else values.codes[rows]
+        return (np.asarray(values.categories, dtype=object) == value)[codes] & (codes >= 0)
+    objects = column.to_numpy(object)
+    return (objects if rows is None else objects[rows]) == value
 
 
 def item_issues(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | None = None) -> pd.DataFrame:
@@ -242,11 +247,12 @@ def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
     id, and the distinct school ids those codes stand for."""
     if where is None:
         where = codes_of(_taken(checks["district_id"], np.arange(len(checks))))[0]
-    rows = np.flatnonzero(checks["status"].isin([FAIL, MISSING]).to_numpy(bool))
+    failed_all = _equals(checks["status"], None, FAIL)
+    rows = np.flatnonzero(failed_all | _equals(checks["status"], None, MISSING))
     # One line per district × item × school × status, in order of first appearance.
     item_code, item_names = codes_of(_taken(checks["item_id"], rows))
     school_code, school_ids = codes_of(_taken(checks["school_id"], rows))
-    failed_rows = _equals(checks["status"], rows, FAIL)
+    failed_rows = failed_all[rows]
     district = np.asarray(where, dtype=np.int64)[rows]
     codes, n = dense((district, int(district.max(initial=0)) + 1), (item_code, len(item_names)),
                      (school_code, len(school_ids)), (failed_rows, 2))
@@ -273,7 +279,7 @@ def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
         "responsible": info["responsible"][item],
         "school_id": school_ids[school_code[first]],
         "school_name": np.where(school_name != "", school_name, DISTRICT_WIDE),
-        "description": _joined(_describe_parts(checks, rows), codes, n, sep="；"),
+        "description": _joined(_describe_parts(checks, rows, failed_rows, (item_code, len(item_names))), codes, n, sep="；"),
         "measured": when_single("measured"),
         "requirement": when_single("requirement"),
         "shortfall": when_single("shortfall"),
