@@ -123,7 +123,8 @@ def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvalu
         ids = dataset.districts()["district_id"].to_numpy(object)
     schools, codes = coded_schools(dataset, standard)
     for column in ("school_id", "school_name"):  # plain str objects: the rules copy them into every check
-        schools[column] = schools[column].astype(str).astype(object)
+        values = schools[column]
+        schools[column] = values.astype(object) if not values.hasnans else values.astype(str).astype(object)  # (the same str objects)
     ids = np.asarray(ids, dtype=object)
     district = schools["district_id"].to_numpy(object)
     run, districts = factorize_runs(np.where(pd.isna(district), None, district))  # schools come district by district
