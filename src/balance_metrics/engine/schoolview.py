@@ -43,8 +43,9 @@ def schools_view(dataset: Dataset, standard: Standard) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        district_id ("" for a one-district period), school_id, school_name, school_type, area_type, ownership, boarding,
-        year_built, campuses (its merged campuses' ids, sorted, comma-joined);
+        district_id ("" for a one-district period), school_id, school_name,
+        school_type, area_type, ownership, boarding, year_built, campuses
+        (its merged campuses' ids, sorted, comma-joined);
         per stage ``classes_<stage>`` and ``students_<stage>``; ``students``
         and ``classes`` (compulsory stages only), ``teachers``,
         ``key_teachers``, ``certified_teachers`` (compulsory stages),
@@ -86,9 +87,10 @@ CODED_TABLES = ("sections", "facilities", "finance", "staff_training", "quality"
 
 
 def school_codes(dataset: Dataset, tables: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Each row's school of ``tables`` (those the period has) and each school's
-    ``parent`` (its 不计校数 parent, -1 for none or an unknown one), as positions
-    in the schools table; -1 for a school not there.
+    """Each row's school of ``tables`` (those the period has, with a
+    ``school_id`` column) and each school's ``parent`` (its 不计校数 parent,
+    -1 for none or an unknown one), as positions in the schools table; -1 for
+    a school not there.
 
     One hash of all the ids at once, of the first row of each run of equal ids
     (a table grouped by school hashes one id per school).
@@ -98,7 +100,8 @@ def school_codes(dataset: Dataset, tables: tuple[str, ...]) -> dict[str, np.ndar
     parent = schools["parent_school_id"] if "parent_school_id" in schools.columns else pd.Series(pd.NA, index=schools.index, dtype=object)
     campus = np.flatnonzero(parent.notna().to_numpy(bool))
     columns = {"parent": parent.to_numpy(object)[campus]}
-    columns |= {t: _objects(dataset.table(t)["school_id"]) for t in tables if dataset.table(t) is not None}
+    found = {t: dataset.table(t) for t in tables}
+    columns |= {t: _objects(frame["school_id"]) for t, frame in found.items() if frame is not None and "school_id" in frame.columns}
     heads = {t: _run_heads(v) for t, v in columns.items()}
     code, _ = pd.factorize(np.concatenate([schools["school_id"].to_numpy(object), *(v[h] for v, h in zip(columns.values(), heads.values()))]))
     if not np.array_equal(code[:n], np.arange(n)):

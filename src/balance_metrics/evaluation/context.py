@@ -78,14 +78,6 @@ class Context:
             self._district.append(district_figures(self.dataset))
         return self._district[0]
 
-    def school_positions(self, school_ids: object) -> np.ndarray:
-        """District position of each school of the period (campuses too)."""
-        schools = self.dataset.schools.drop_duplicates("school_id")
-        if "district_id" not in schools.columns:
-            return np.zeros(len(np.asarray(school_ids)), dtype=np.int64)
-        where = pd.Series(self.position(schools["district_id"].to_numpy(object)), index=schools["school_id"].to_numpy(object))
-        return where.reindex(np.asarray(school_ids, dtype=object)).to_numpy()
-
     def school_rows(self, table: str) -> np.ndarray:
         """Each row's school as its position in the schools table (-1: not there),
         coded once per table (campuses are their own schools here)."""
