@@ -135,3 +135,21 @@ def test_no_monitoring_results_is_evidence_missing(tmp_path):
     tables = boundary_district()
     del tables["quality"]
     assert item(run(tmp_path, tables), "Q9")["status"] == "evidence missing"
+
+
+def test_group_codes_number_groups_as_groupby_ngroup():
+    """Whole-column group numbers (factorized keys) = pandas' ngroup (order of first
+    appearance; a row with a missing key in no group)."""
+    import numpy as np
+    import pandas as pd
+
+    from balance_metrics.evaluation.quality import _group_codes
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        n = int(rng.integers(0, 40))
+        frame = pd.DataFrame({k: pd.array(rng.choice(["a", "b", "c", None], n), dtype="string") for k in "xyz"})
+        expected = frame.groupby(list("xyz"), sort=False).ngroup().fillna(-1).to_numpy(np.int64)
+        codes, count = _group_codes(frame, list("xyz"))
+        assert codes.tolist() == expected.tolist()
+        assert count == int(expected.max(initial=-1)) + 1

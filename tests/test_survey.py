@@ -113,3 +113,26 @@ def test_each_group_can_be_required(tmp_path):
     override.write_text('extends = "national-2017"\n[items.S1]\nrequire_each_group = true\n', encoding="utf-8")
     assert run(tmp_path / "a", tables).items.set_index("id").loc["S1", "status"] == "pass"
     assert run(tmp_path / "b", tables, override).items.set_index("id").loc["S1", "status"] == "fail"
+
+
+def test_importing_the_package_leaves_scipy_stats_out():
+    """scipy.stats is imported where a Wilson interval is computed, not with the package."""
+    import subprocess
+    import sys
+
+    code = "import sys, balance_metrics; print('scipy.stats' in sys.modules, 'scipy.special' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_wilson_intervals_equal_binomtest():
+    import numpy as np
+
+    from balance_metrics.evaluation.survey import wilson_intervals
+
+    n = np.array([1, 2, 7, 10, 100, 100, 100, 333, 1000])
+    k = np.array([0, 2, 3, 5, 0, 85, 100, 300, 999])
+    for confidence in (0.9, 0.95, 0.99):
+        low, high = wilson_intervals(k, n, confidence)
+        expected = np.array([wilson_interval(int(a), int(b), confidence) for a, b in zip(k, n)])
+        assert np.allclose(low, expected[:, 0], rtol=0, atol=1e-15) and np.allclose(high, expected[:, 1], rtol=0, atol=1e-15)

@@ -18,12 +18,9 @@ import pandas as pd
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.district import DistrictFigures, DistrictTable, district_figures, district_table
 from balance_metrics.engine.resources import ResourceEvaluation, evaluate_resources
-from balance_metrics.engine.schoolview import schools_view
+from balance_metrics.engine.schoolview import coded_schools, school_codes
+from balance_metrics.engine.sections import factorize_runs
 from balance_metrics.standard.loader import Standard
-
-
-#: Per-school counts of :func:`~balance_metrics.engine.schoolview.schools_view` (besides students_* / classes_*).
-COUNT_COLUMNS = ("teachers", "key_teachers", "certified_teachers", "all_students")
 
 
 @dataclass(frozen=True)
@@ -81,13 +78,21 @@ class Context:
             self._district.append(district_figures(self.dataset))
         return self._district[0]
 
-    def school_positions(self, school_ids: object) -> np.ndarray:
-        """District position of each school of the period (campuses too)."""
-        schools = self.dataset.schools.drop_duplicates("school_id")
-        if "district_id" not in schools.columns:
-            return np.zeros(len(np.asarray(school_ids)), dtype=np.int64)
-        where = pd.Series(self.position(schools["district_id"].to_numpy(object)), index=schools["school_id"].to_numpy(object))
-        return where.reindex(np.asarray(school_ids, dtype=object)).to_numpy()
+    def school_rows(self, table: str) -> np.ndarray:
+        """Each row's school as its position in the schools table (-1: not there),
+        coded once per table (campuses are their own schools here)."""
+        def code() -> np.ndarray:
+            return school_codes(self.dataset, (table,))[table]
+        return self.once(f"school_rows:{table}", code)
+
+    def school_districts(self) -> np.ndarray:
+        """District position of each row of the schools table (-1 appended: for row -1)."""
+        def code() -> np.ndarray:
+            schools = self.dataset.schools
+            if "district_id" not in schools.columns:
+                return np.zeros(len(schools) + 1, dtype=np.int64)
+            return np.append(self.position(schools["district_id"].to_numpy(object)), -1)
+        return self.once("school_districts", code)
 
     def position(self, district_ids: object) -> np.ndarray:
         """Position in :attr:`ids` of each district id (-1 for an unknown one)."""
@@ -108,25 +113,21 @@ def build_context(dataset: Dataset, standard: Standard, resources: ResourceEvalu
     computed; ``ids``: the districts, by default every one in the period)."""
     if ids is None:
         ids = dataset.districts()["district_id"].to_numpy(object)
-    schools = schools_view(dataset, standard)
-    district_of = dataset.schools.drop_duplicates("school_id").set_index("school_id")
-    district_of = district_of["district_id"].astype(object) if "district_id" in district_of.columns else None
-    key = schools["school_id"].map(district_of).to_numpy(object) if district_of is not None else np.full(len(schools), "", dtype=object)
-    schools.insert(0, "district_id", key)
-    # A school without sections (e.g. vocational) has no pupil or class counts: 0, as
-    # whole numbers whatever other schools the period holds.
-    counts = [c for c in schools.columns if c.split("_")[0] in ("students", "classes") or c in COUNT_COLUMNS]
-    schools[counts] = schools[counts].fillna(0).astype("int64")
+    schools, codes = coded_schools(dataset, standard)
     for column in ("school_id", "school_name"):  # plain str objects: the rules copy them into every check
-        schools[column] = schools[column].astype(str).astype(object)
+        values = schools[column]
+        schools[column] = values.astype(object) if not values.hasnans else values.astype(str).astype(object)  # (the same str objects)
     ids = np.asarray(ids, dtype=object)
-    schools["_district"] = pd.Index(ids).get_indexer(key)
+    district = schools["district_id"].to_numpy(object)
+    run, districts = factorize_runs(np.where(pd.isna(district), None, district))  # schools come district by district
+    schools["_district"] = pd.Index(ids).get_indexer(districts)[run] if len(run) else np.zeros(0, dtype=np.int64)
     return Context(
         dataset=dataset,
         standard=standard,
         schools=schools,
         figures=district_table(dataset, ids),
         resources=evaluate_resources(dataset, standard) if resources is None else resources,
+        cache={f"school_rows:{table}": code for table, code in codes.items()},
     )
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.contract.schema import DISTRICT_ITEMS
+from balance_metrics.engine.sections import factorize_runs
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import exact
 
@@ -102,16 +103,34 @@ class DistrictTable:
 
 
 def district_table(dataset: Dataset, ids: np.ndarray) -> DistrictTable:
-    """The once-only figures of the ``district`` table, one row per district of ``ids``."""
+    """The once-only figures of the ``district`` table, one row per district of ``ids``.
+
+    Whole-column: items and districts are coded (the table comes district by
+    district: one lookup per run), and a district's last row of an item wins.
+    """
     ids = np.asarray(ids, dtype=object)
     table = dataset.table("district")
     if table is None or table.empty:
         return DistrictTable(ids, pd.DataFrame(index=range(len(ids))))
-    once = table[~table["item"].map({code: item.yearly for code, item in DISTRICT_ITEMS.items()}).astype(bool).to_numpy()]
-    key = once["district_id"].astype(object) if "district_id" in once.columns else pd.Series("", index=once.index, dtype=object)
-    position = pd.Series(np.arange(len(ids)), index=pd.Index(ids)).reindex(key.to_numpy()).to_numpy()
-    kept = ~np.isnan(position)
-    frame = pd.DataFrame({"position": position[kept].astype(np.int64), "item": once["item"].to_numpy(object)[kept],
-                          "value": once["value"].to_numpy(float)[kept]})
-    wide = frame.drop_duplicates(["position", "item"], keep="last").pivot(index="position", columns="item", values="value")
-    return DistrictTable(ids, wide.reindex(range(len(ids))))
+    item, items = pd.factorize(table["item"].to_numpy(object))
+    once = np.array([code in DISTRICT_ITEMS and not DISTRICT_ITEMS[code].yearly for code in items] + [False], dtype=bool)[item]
+    if "district_id" in table.columns:
+        district = table["district_id"]
+        values = np.where(district.isna().to_numpy(bool), None, district.to_numpy(object)) if district.hasnans else district.to_numpy(object)
+        run, districts = factorize_runs(values)
+        position = np.append(pd.Index(ids).get_indexer(districts), -1)[run]
+    else:
+        position = np.full(len(table), pd.Index(ids).get_indexer(np.array([""], dtype=object))[0])
+    kept = np.flatnonzero(once & (position >= 0))
+    key = position[kept] * len(items) + item[kept]
+    last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]  # the last row of each district × item
+    rows = kept[last]
+    present = np.unique(item[rows])  # item codes, ascending
+    names = np.asarray(items, dtype=object)[present]
+    order = np.argsort(names, kind="stable")  # columns in item order, as a pivot gives them
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    wide = np.full((len(ids), len(present)), np.nan)
+    wide[position[rows], rank[np.searchsorted(present, item[rows])]] = table["value"].to_numpy(float, na_value=np.nan)[rows]
+    columns = pd.Index(names[order], name="item")  # text dtype inferred, as a pivot of the rows infers it
+    return DistrictTable(ids, pd.DataFrame(wide, index=pd.RangeIndex(len(ids), name="position"), columns=columns))

@@ -216,11 +216,13 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
     specs = item_specs(std)
     ctx = build_context(dataset, std, ids=ids)
     checks, where = run_items_whole(ctx, specs)
-    items = summarise_items(std, specs, checks, evidence_references(dataset), ids, where)
     targets, target_checks, warnings = _plan_targets(ctx)
+    resources = ctx.resources
+    del ctx  # the schools view and the rules' shared views: freed before the summaries and the 问题清单 (the memory peak)
+    items = summarise_items(std, specs, checks, evidence_references(dataset), ids, where)
     return WholeEvaluation(
         ids=ids,
-        resources=ctx.resources,
+        resources=resources,
         items=items,
         checks=checks,
         plan_targets=targets,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
-from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, check_frame, lookup, stack_checks
+from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, check_frame, checks_frame, lookup
 from balance_metrics.evaluation.context import Context, Rule, district_key
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.contract.schema import EVIDENCE_STATUSES
@@ -30,13 +30,21 @@ def evidence_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Dat
     if table is None:
         return check_frame(item_id, "evidence", "佐证材料", ctx.positions, None, None, "", "", note="未提供佐证材料表（evidence）")
     every = ctx.once("evidence", lambda: _documents(ctx, table))
-    mine = (every["item_id"] == item_id) & (every["where"] >= 0)
+    mine = np.flatnonzero((every["item_id"] == item_id) & (every["where"] >= 0))
     where = every["where"][mine]
-    lacking = np.bincount(where, minlength=len(ctx.ids)) == 0
-    none = check_frame(item_id, "evidence", "佐证材料", ctx.positions[lacking], None, None, "", "", note="无佐证材料记录")
-    found = check_frame(item_id, "document", "佐证材料", where, None, None, "", "",
-                        status=every["status"][mine], target=every["reference"][mine], note=every["text"][mine])
-    return stack_checks([none, found])
+    lacking = ctx.positions[np.bincount(where, minlength=len(ctx.ids)) == 0]
+    if not len(lacking) + len(mine):
+        return checks_frame([])
+    # Districts without a document first, then one check per document: one frame.
+    none, found = np.zeros(len(lacking), dtype=np.int64), np.ones(len(mine), dtype=np.int64)
+    kind = np.concatenate([none, found])
+
+    def column(first: object, rest: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.full(len(lacking), first, dtype=object), np.asarray(rest, dtype=object)])
+
+    return check_frame(item_id, np.array(["evidence", "document"], dtype=object)[kind], "佐证材料", np.concatenate([lacking, where]),
+                       None, None, "", "", status=column("", every["status"][mine]), target=column("", every["reference"][mine]),
+                       note=column("无佐证材料记录", every["text"][mine]))
 
 
 def _documents(ctx: Context, table: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, NOT_APP
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.contract.schema import DISTRICT_ITEMS
-from balance_metrics.engine.schoolview import in_scope
+from balance_metrics.engine.schoolview import in_scope, scope_mask
 from balance_metrics.standard.loader import exact
 
 #: District item holding the per-student public-fund base quota of each stage.
@@ -74,22 +74,35 @@ def music_art_rooms(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.D
     exempt = (built < exempt_before).fillna(False).to_numpy(bool) if exempt_before else np.zeros(len(schools), dtype=bool)
     built_note = np.full(len(schools), "", dtype=object)
     built_note[exempt] = built[exempt].astype(object).map(str).to_numpy(object) + "年建校，面积要求不适用"
-    frames, order = [], []
+    # The four checks of every school (rooms and area of each kind) in one frame, in
+    # school order: row key = 4 × school + part, part = 2 × kind + (0 rooms, 1 area).
     position = np.arange(len(schools)) * 4
-    for k, (kind, label) in enumerate(_ROOM_KINDS.items()):
+    keys, measured, required = [], [], []
+    for k, kind in enumerate(_ROOM_KINDS):
         count = Ratios.of(_float_column(schools, f"{kind}_rooms"))
-        frames.append(check_frame(item_id, f"{kind}_rooms", f"{label}数", ids["district"], count, Ratios.whole(needed), ">=", "间",
-                                  school_id=ids["school_id"], school_name=ids["school_name"], note=note))
-        order.append(position + 2 * k)
         has = ~count.missing & ~count.is_zero()
-        size = Ratios.of(_float_column(schools, f"smallest_{kind}_room_m2")).take(has)
-        frames.append(check_frame(
-            item_id, f"{kind}_room_area", f"最小{label}面积", ids["district"][has], size, exact(spec[f"min_{kind}_room_m2"]), ">=", "m²",
-            school_id=ids["school_id"][has], school_name=ids["school_name"][has],
-            status=np.where(exempt[has], NOT_APPLICABLE, "").astype(object), note=np.where(exempt[has], built_note[has], "").astype(object),
-        ))
-        order.append(position[has] + 2 * k + 1)
-    return stack_checks(frames, order)
+        keys += [position + 2 * k, position[has] + 2 * k + 1]
+        measured += [count, Ratios.of(_float_column(schools, f"smallest_{kind}_room_m2")).take(has)]
+        required += [Ratios.whole(needed), Ratios.const(exact(spec[f"min_{kind}_room_m2"]), int(has.sum()))]
+    key = np.concatenate(keys)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    at, part, area = key // 4, key % 4, key % 2 == 1
+    meta = [row for kind, label in _ROOM_KINDS.items() for row in ((f"{kind}_rooms", f"{label}数", "间"), (f"{kind}_room_area", f"最小{label}面积", "m²"))]
+    part_id, part_name, unit = (np.array(column, dtype=object)[part] for column in zip(*meta))
+    area_exempt = area & exempt[at]
+    status = np.array(["", NOT_APPLICABLE], dtype=object)[area_exempt.astype(np.int64)]
+    return check_frame(item_id, part_id, part_name, ids["district"][at], _stacked(measured).take(order), _stacked(required).take(order),
+                       ">=", unit, school_id=ids["school_id"][at], school_name=ids["school_name"][at], status=status,
+                       note=np.where(area, np.where(area_exempt, built_note[at], ""), note[at]).astype(object))
+
+
+def _stacked(columns: list[Ratios]) -> Ratios:
+    """Exact columns one after the other."""
+    def joined(arrays: list[np.ndarray]) -> np.ndarray:
+        dtype = np.int64 if all(a.dtype == np.int64 for a in arrays) else object
+        return np.concatenate([a.astype(dtype) for a in arrays])
+    return Ratios(joined([c.num for c in columns]), joined([c.den for c in columns]), np.concatenate([c.missing for c in columns]))
 
 
 def school_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
@@ -98,7 +111,8 @@ def school_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataF
     schools = ctx.schools[ctx.schools["school_type"].isin(list(limits)).to_numpy(bool)]
     campuses = schools["campuses"].astype(object).fillna("").to_numpy(object)
     note = np.where(campuses != "", "含不计校数校区 " + campuses, "").astype(object)
-    requirement = Ratios.mapped(schools["school_type"].astype(object), {t: exact(v) for t, v in limits.items()})
+    kind, kinds = pd.factorize(schools["school_type"].to_numpy(object))  # every one has a limit (kept above)
+    requirement = Ratios.mapped(kinds, {t: exact(v) for t, v in limits.items()}).take(kind)
     ids = _school_columns(schools)
     return check_frame(item_id, "students", "义务教育阶段在校生数", ids["district"], Ratios.whole(schools["students"].to_numpy(np.int64)),
                        requirement, "<=", "人", school_id=ids["school_id"], school_name=ids["school_name"], note=note)
@@ -113,14 +127,17 @@ def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFr
     class lists are reduced per section with grouped max / count.
     """
     limits = {stage: exact(v) for stage, v in spec["max_class"].items()}
-    scoped = in_scope(ctx.dataset.schools, spec).drop_duplicates("school_id").set_index("school_id")
-    names = scoped["school_name"]
-    scoped = scoped.index
-    sections = ctx.dataset.sections
-    keep = (sections["stage"].isin(list(limits)) & sections["school_id"].isin(scoped) & (sections["students"] != 0)).fillna(False)
-    sec = sections[keep.to_numpy(bool)].reset_index(drop=True)
+    schools, sections = ctx.dataset.schools, ctx.dataset.sections
+    school = ctx.school_rows("sections")
+    in_scope = np.append(scope_mask(schools, spec), False)[school]
+    stage, stages = pd.factorize(sections["stage"].to_numpy(object))
     # Class sizes are whole pupils: ≤ limit ⇔ ≤ floor(limit), exactly.
-    whole_limit = sec["stage"].map({stage: floor(limit) for stage, limit in limits.items()}).to_numpy(np.int64)
+    whole_limits = np.array([floor(limits[s]) if s in limits else 0 for s in stages] + [0], dtype=np.int64)
+    limited = np.array([s in limits for s in stages] + [False])[stage]
+    keep = in_scope & limited & (sections["students"] != 0).fillna(False).to_numpy(bool)
+    sec = sections[keep].reset_index(drop=True)
+    school, stage = school[keep], stage[keep]
+    whole_limit = whole_limits[stage]
     largest = sec["largest_class"].to_numpy(np.int64, na_value=0)
     note = pd.Series("未提供班级名单，按最大班额判断", index=sec.index, dtype=object)
     classes = ctx.dataset.table("classes")
@@ -151,12 +168,12 @@ def class_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFr
         )
         note = pd.Series(np.where(has, listed_note, note.to_numpy(object)), index=sec.index, dtype=object)
     passed = largest <= whole_limit
-    requirement = sec["stage"].map({stage: float(limit) for stage, limit in limits.items()}).to_numpy(float)
+    requirement = np.array([float(limits[s]) if s in limits else np.nan for s in stages] + [np.nan])[stage]
     frame = pd.DataFrame({
-        "district_id": ctx.school_positions(sec["school_id"].to_numpy(object)),
+        "district_id": ctx.school_districts()[school],
         "item_id": item_id, "part": "class_size", "part_name": "最大班额",
         "school_id": sec["school_id"].astype(str).to_numpy(object),
-        "school_name": sec["school_id"].map(names).astype(str).to_numpy(object),
+        "school_name": schools["school_name"].astype(str).to_numpy(object)[school],
         "stage": sec["stage"].astype(str).to_numpy(object), "target": "",
         "measured": largest.astype(float), "requirement": requirement, "comparison": "<=", "unit": "人",
         "status": np.where(passed, PASS, FAIL).astype(object),

@@ -86,34 +86,84 @@ def _taken(column: pd.Series, rows: np.ndarray) -> object:
 
 
 def _describe_rows(checks: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    """:func:`describe` of the checks at positions ``rows``.
+    """:func:`describe` of the checks at positions ``rows``."""
+    return _joined(_describe_parts(checks, rows), None, len(rows))
+
+
+#: Ends each text in the one joined string of :func:`_joined` (never in a description).
+_END = "\x00"
+
+
+def _joined(parts: list[np.ndarray], group: np.ndarray | None, n_groups: int, sep: str = "；") -> np.ndarray:
+    """Each row's text — its ``parts`` one after the other — and, with ``group``
+    (codes 0 … n_groups − 1, all used), each group's row texts joined with
+    ``sep`` in their order of appearance (as :func:`join_groups` of the texts).
+
+    Every part of every row goes into one ``str.join`` and the result is split
+    at the ends of the texts: one copy of the characters, no string per
+    partial concatenation.
+    """
+    n = len(parts[0])
+    out = np.empty(n_groups, dtype=object)
+    if not n:
+        out[:] = ""
+        return out
+    if group is None:
+        order, last = np.arange(n), np.ones(n, dtype=bool)
+    else:
+        order = np.argsort(group, kind="stable")
+        grouped = group[order]
+        last = np.r_[grouped[1:] != grouped[:-1], True]
+    flat = np.empty((n, len(parts) + 1), dtype=object)
+    for k, part in enumerate(parts):
+        flat[:, k] = part[order]
+    flat[:, -1] = np.array([sep, _END], dtype=object)[last.astype(np.int64)]  # (a NumPy str array would drop a NUL)
+    texts = "".join(flat.ravel().tolist()).split(_END)
+    if len(texts) != n_groups + 1:  # a text holding the end mark itself: concatenate row by row
+        row_texts = flat[:, 0]
+        for k in range(1, len(parts)):  # a loop over the few parts
+            row_texts = row_texts + flat[:, k]
+        inverse = np.empty(n, dtype=np.int64)
+        inverse[order] = np.arange(n)
+        return row_texts[inverse] if group is None else join_groups(group, row_texts[inverse], n_groups, sep=sep)
+    out[:] = texts[:-1]
+    return out
+
+
+def _describe_parts(checks: pd.DataFrame, rows: np.ndarray, fail: np.ndarray | None = None,
+                    item: tuple[np.ndarray, int] | None = None) -> list[np.ndarray]:
+    """:func:`describe` of the checks at positions ``rows`` in four parts (object
+    arrays of str) whose concatenation is the sentence.
 
     A sentence is a head — label, measured value — and a tail — requirement
-    and shortfall — plus the check's note. Heads and tails repeat (RS: a few
-    labels × 0–7 indicators), so each distinct one is written once (from
-    integer codes of its parts) and a row costs one or three concatenations.
+    and shortfall — plus the check's note (and a closing bracket). Heads and
+    tails repeat (RS: a few labels × 0–7 indicators), so each distinct one is
+    written once (from integer codes of its parts). ``fail`` (status is fail)
+    and ``item`` (codes of item_id and how many) of the rows, when known.
     """
     n = len(rows)
-    out = np.empty(n, dtype=object)
+    head, tail, close = (np.full(n, "", dtype=object) for _ in range(3))
     if not n:
-        return out
-    fail = _equals(checks["status"], rows, FAIL)
+        return [head, tail, np.full(0, "", dtype=object), close]
+    fail = _equals(checks["status"], rows, FAIL) if fail is None else fail
     note = checks["note"].to_numpy(object)[rows]
     has_note = note.astype(bool)
     requirement = checks["requirement"].to_numpy(float)[rows]
     documents = np.isnan(requirement)
-    if documents.any():  # evidence documents (a few per district)
-        prefix = np.where(fail[documents], "未达标", "缺少佐证").astype(object)
-        out[documents] = np.where(has_note[documents], prefix + "：" + note[documents], prefix + "材料")
+    if documents.any():  # evidence documents (a few per district): 未达标：note / 缺少佐证材料
+        d = np.flatnonzero(documents)
+        prefix = np.array(["缺少佐证", "未达标"], dtype=object)[fail[d].astype(np.int64)]
+        head[d] = np.where(has_note[d], prefix + "：", prefix + "材料")
     rest = np.flatnonzero(~documents)
     if not rest.size:
-        return out
+        return [head, tail, note, close]
     at = rows[rest]
-    fail, note, has_note, requirement = fail[rest], note[rest], has_note[rest], requirement[rest]
+    fail, has_note, requirement = fail[rest], has_note[rest], requirement[rest]
     measured = checks["measured"].to_numpy(float)[at]
     # What a check is about (item, part, stage, target) fixes its label, unit and
     # comparison in practice: code those short ids, then compare the rest with them.
-    kind, n_kinds = dense(*(_codes(checks[c], at) for c in ("item_id", "part", "stage", "target")))
+    item_code = _codes(checks["item_id"], at) if item is None else (item[0][rest], item[1])
+    kind, n_kinds = dense(item_code, *(_codes(checks[c], at) for c in ("part", "stage", "target")))
     label, labels = _label_codes(checks, at, kind, n_kinds)
     unit, units = codes_within(kind, n_kinds, _taken(checks["unit"], at))
     comparison, comparisons = codes_within(kind, n_kinds, _taken(checks["comparison"], at))
@@ -122,36 +172,34 @@ def _describe_rows(checks: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     required_text = requirement_texts(comparisons[comparison[first]], requirement[first], units[unit[first]])
 
     unmeasured = np.isnan(measured)
-    if unmeasured.any():  # label 无法计算 / 缺少数据（要求 …）
+    if unmeasured.any():  # label 无法计算 / 缺少数据（要求 …）[：note]
         u = np.flatnonzero(unmeasured)
         key, k = dense((label[u], len(labels)), (fail[u], 2), (required[u], n_required))
-        head = first_rows(key, k)
-        texts = (labels[label[u][head]] + np.where(fail[u][head], "无法计算", "缺少数据").astype(object)
-                 + "（要求" + required_text[required[u][head]] + "）")[key]
-        noted = has_note[u]
-        texts[noted] = texts[noted] + "：" + note[u][noted]
-        out[rest[u]] = texts
+        first = first_rows(key, k)
+        texts = (labels[label[u][first]] + np.where(fail[u][first], "无法计算", "缺少数据").astype(object)
+                 + "（要求" + required_text[required[u][first]] + "）")
+        head[rest[u]] = texts[key]
+        tail[rest[u][has_note[u]]] = "："
     m = np.flatnonzero(~unmeasured)
     if m.size:  # label 为 value，要求 …[，差 gap][（note）]
         value_key, k = dense((label[m], len(labels)), (unit[m], len(units)), float_codes(measured[m]))
-        head = first_rows(value_key, k)
-        heads = labels[label[m][head]] + "为" + fmt_coded(measured[m][head], unit[m][head], units)
+        first = first_rows(value_key, k)
+        heads = labels[label[m][first]] + "为" + fmt_coded(measured[m][first], unit[m][first], units)
         shortfall = checks["shortfall"].to_numpy(float)[at[m]]
         gap = fail[m] & (shortfall > 0)
         gap_code, n_gap = float_codes(np.where(gap, shortfall, 0.0))
         tail_key, k = dense((required[m], n_required), (gap, 2), (gap_code, n_gap), (has_note[m], 2))
-        tail = first_rows(tail_key, k)
-        tails = "，要求" + required_text[required[m][tail]]
-        wider = np.isin(comparisons[comparison[m][tail]], [">=", ">"])
-        with_gap = gap[tail]
+        first = first_rows(tail_key, k)
+        tails = "，要求" + required_text[required[m][first]]
+        wider = np.isin(comparisons[comparison[m][first]], [">=", ">"])
+        with_gap = gap[first]
         tails[with_gap] = (tails[with_gap] + np.where(wider[with_gap], "，差", "，超出").astype(object)
-                           + fmt_coded(shortfall[tail][with_gap], unit[m][tail][with_gap], units))
-        tails[has_note[m][tail]] += "（"
-        texts = heads[value_key] + tails[tail_key]
-        noted = has_note[m]
-        texts[noted] = texts[noted] + note[m][noted] + "）"
-        out[rest[m]] = texts
-    return out
+                           + fmt_coded(shortfall[first][with_gap], unit[m][first][with_gap], units))
+        tails[has_note[m][first]] += "（"
+        head[rest[m]] = heads[value_key]
+        tail[rest[m]] = tails[tail_key]
+        close[rest[m][has_note[m]]] = "）"
+    return [head, tail, note, close]
 
 
 def _label_codes(checks: pd.DataFrame, rows: np.ndarray, kind: np.ndarray, n_kinds: int) -> tuple[np.ndarray, np.ndarray]:
@@ -174,12 +222,14 @@ def _codes(column: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, int]:
     return codes, len(uniques)
 
 
-def _equals(column: pd.Series, rows: np.ndarray, value: str) -> np.ndarray:
-    """Whether ``column`` at ``rows`` is ``value`` (bool array)."""
+def _equals(column: pd.Series, rows: np.ndarray | None, value: str) -> np.ndarray:
+    """Whether ``column`` at ``rows`` (None: every row) is ``value`` (bool array)."""
     values = column.array
     if isinstance(values, pd.Categorical):
-        return (np.asarray(values.categories, dtype=object) == value)[values.codes[rows]] & (values.codes[rows] >= 0)
-    return column.to_numpy(object)[rows] == value
+        codes = values.codes if rows is None else values.codes[rows]
+        return (np.asarray(values.categories, dtype=object) == value)[codes] & (codes >= 0)
+    objects = column.to_numpy(object)
+    return (objects if rows is None else objects[rows]) == value
 
 
 def item_issues(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | None = None) -> pd.DataFrame:
@@ -197,11 +247,12 @@ def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
     id, and the distinct school ids those codes stand for."""
     if where is None:
         where = codes_of(_taken(checks["district_id"], np.arange(len(checks))))[0]
-    rows = np.flatnonzero(checks["status"].isin([FAIL, MISSING]).to_numpy(bool))
+    failed_all = _equals(checks["status"], None, FAIL)
+    rows = np.flatnonzero(failed_all | _equals(checks["status"], None, MISSING))
     # One line per district × item × school × status, in order of first appearance.
     item_code, item_names = codes_of(_taken(checks["item_id"], rows))
     school_code, school_ids = codes_of(_taken(checks["school_id"], rows))
-    failed_rows = _equals(checks["status"], rows, FAIL)
+    failed_rows = failed_all[rows]
     district = np.asarray(where, dtype=np.int64)[rows]
     codes, n = dense((district, int(district.max(initial=0)) + 1), (item_code, len(item_names)),
                      (school_code, len(school_ids)), (failed_rows, 2))
@@ -228,7 +279,7 @@ def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
         "responsible": info["responsible"][item],
         "school_id": school_ids[school_code[first]],
         "school_name": np.where(school_name != "", school_name, DISTRICT_WIDE),
-        "description": join_groups(codes, _describe_rows(checks, rows), n, sep="；"),
+        "description": _joined(_describe_parts(checks, rows, failed_rows, (item_code, len(item_names))), codes, n, sep="；"),
         "measured": when_single("measured"),
         "requirement": when_single("requirement"),
         "shortfall": when_single("shortfall"),

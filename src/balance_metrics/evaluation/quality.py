@@ -28,6 +28,7 @@ from balance_metrics.common.grouped import first_rows
 from balance_metrics.evaluation.checks import NOT_APPLICABLE, check_frame, fmt_many, stack_checks
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.evaluation.ratios import Ratios
+from balance_metrics.evaluation.wording import fmt_values
 from balance_metrics.engine.cv import pupil_weighted_cv
 from balance_metrics.common.errors import StandardError
 from balance_metrics.contract.schema import STAGES
@@ -81,8 +82,8 @@ def training_funds(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Da
     training = Ratios.of(schools["training_funds_yuan"].to_numpy(float))
     lacking = ~schools["has_finance"].to_numpy(bool) | public.missing | training.missing | public.is_zero()
     rate = (training * 100 / public).with_missing(lacking)
-    note = ("培训经费" + fmt_many(training.floats(), "元") + "，公用经费" + fmt_many(public.floats(), "元") + "，应不少于"
-            + fmt_many((public * Ratios.const(minimum / 100, len(schools))).floats(), "元"))
+    note = (fmt_values(training.floats(), "元", prefix="培训经费") + fmt_values(public.floats(), "元", prefix="，公用经费")
+            + fmt_values((public * Ratios.const(minimum / 100, len(schools))).floats(), "元", prefix="，应不少于"))
     note = np.where(lacking, "缺少该校学校经费数据", note).astype(object)
     return check_frame(item_id, "training_share", "教师培训经费占公用经费比例", schools["_district"].to_numpy(np.int64), rate, minimum, ">=", "%",
                        school_id=schools["school_id"].astype(str).to_numpy(object), school_name=schools["school_name"].astype(str).to_numpy(object),
@@ -147,8 +148,7 @@ def difference_rates_by_district(quality: pd.DataFrame, definition: str = "cv") 
     if definition not in DIFFERENCE_RATES:
         raise StandardError(f"unknown 校际差异率 definition {definition!r}; use one of {', '.join(DIFFERENCE_RATES)}")
     keys = ["district_id", "stage", "subject"] if "district_id" in quality.columns else ["stage", "subject"]
-    codes = quality.groupby(keys, sort=False).ngroup().to_numpy(np.int64)
-    n = int(codes.max()) + 1 if len(codes) else 0
+    codes, n = _group_codes(quality, keys)
     first = quality.iloc[first_rows(codes, n)]
     w = quality["students_tested"].to_numpy(float)
     means = quality["mean_score"].to_numpy(float)
@@ -173,6 +173,20 @@ def difference_rates_by_district(quality: pd.DataFrame, definition: str = "cv") 
     })
 
 
+def _group_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, int]:
+    """Group number of each row by ``keys`` in order of first appearance (as
+    ``groupby(keys, sort=False).ngroup()``: -1 where a key is missing), and how many."""
+    combined = np.zeros(len(frame), dtype=np.int64)
+    missing = np.zeros(len(frame), dtype=bool)
+    for key in keys:  # a loop over the two or three key columns
+        codes, uniques = pd.factorize(frame[key].to_numpy(object))
+        missing |= codes < 0
+        combined = pd.factorize(combined * (len(uniques) + 1) + codes)[0]  # kept dense: no overflow
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    codes[~missing], uniques = pd.factorize(combined[~missing])
+    return codes, len(uniques)
+
+
 def quality_monitoring(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """Q9: per stage × subject, the share at level Ⅲ or above ≥ ``min_level3_percent``
     and the 校际差异率 < ``max_difference_rate`` (definition ``difference_rate``)."""
@@ -182,8 +196,8 @@ def quality_monitoring(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> p
     if table is None:
         return check_frame(item_id, "level3", "Ⅲ级及以上学生比例", ctx.positions, None, minimum, ">=", "%", note="未提供质量监测结果（quality 表）")
     if ctx.dataset.multi_district and "district_id" not in table.columns:
-        district_of = ctx.dataset.schools.drop_duplicates("school_id").set_index("school_id")["district_id"]
-        table = table.assign(district_id=table["school_id"].map(district_of).astype(object))
+        district_of = np.append(ctx.dataset.schools["district_id"].astype(object).to_numpy(), np.nan)
+        table = table.assign(district_id=district_of[ctx.school_rows("quality")])
     rates = difference_rates_by_district(table, definition)
     where = ctx.position(rates["district_id"].to_numpy(object))
     rates, where = rates[where >= 0], where[where >= 0]

@@ -17,8 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
-from scipy.stats import binomtest
 
 from balance_metrics.common.grouped import join_by_group
 from balance_metrics.evaluation.checks import check_frame, stack_checks
@@ -54,6 +52,8 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
         raise ValueError("the Wilson interval needs at least one respondent")
     if not 0 <= successes <= n:
         raise ValueError(f"successes ({successes}) must lie between 0 and n ({n})")
+    from scipy.stats import binomtest  # here, not at the top: scipy.stats is half the import time of the package
+
     interval = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
     return max(0.0, float(interval.low)), min(1.0, float(interval.high))
 
@@ -67,6 +67,8 @@ def _satisfied(survey: pd.DataFrame, cutoff: int) -> pd.Series:
 def wilson_intervals(successes: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """:func:`wilson_interval` of many proportions at once (NaN where ``n`` is 0);
     the same arithmetic as :func:`scipy.stats.binomtest`'s Wilson interval."""
+    from scipy.special import ndtri  # here, not at the top: imported by the evaluations that have a survey
+
     k = np.asarray(successes, dtype=np.int64)
     n = np.asarray(n, dtype=np.int64)
     z = ndtri(0.5 + 0.5 * confidence)
