@@ -285,3 +285,46 @@ def test_progress_on_the_sample_panel_equals_the_per_target_path(base_panel):
 def test_progress_of_an_empty_panel(base_panel):
     empty = dataclasses.replace(base_panel, balance=base_panel.balance.iloc[:0], verdicts=base_panel.verdicts.iloc[:0])
     pd.testing.assert_frame_equal(progress(empty), _reference_progress(empty))
+
+
+# -- section_changes descriptions against the per-row text ------------------------------------
+
+
+def _fmt(value: Any, decimals: int) -> str:
+    return "—" if pd.isna(value) else f"{float(value):.{decimals}f}"
+
+
+def _flip_text(row: Any, decimals: int) -> str:
+    """The former per-row description (itertuples)."""
+    who = f"{row.school_name}（{row.school_id}）{stage_zh(row.stage)}"
+    what = "由达标变为未达标" if row.change == "newly failing" else "由未达标变为达标"
+    if pd.isna(row.before):
+        what = "为新纳入计算的学段，未达标"
+    if row.level == "section":
+        return f"{who}学段综合判定{what}（达标指标{_fmt(row.value_before, 0)}→{_fmt(row.value_after, 0)}项）"
+    return (f"{who}{row.indicator}{row.name}{what}（{_fmt(row.value_before, decimals)}→{_fmt(row.value_after, decimals)}，"
+            f"标准{_fmt(row.threshold, decimals)}）")
+
+
+@pytest.mark.parametrize("name_dtype", ["str", "string", "object"])
+def test_flip_descriptions_equal_the_per_row_text(name_dtype):
+    from balance_metrics.analysis.monitoring.changes import _flip_texts
+
+    rng = np.random.default_rng(3)
+    n = 400
+    names = pd.array(rng.choice(["小学甲", "中学乙", None], n), dtype=name_dtype)
+    frame = pd.DataFrame({
+        "school_name": names, "school_id": [f"S{i}" for i in range(n)],
+        "stage": rng.choice(["primary", "junior", "unknown"], n),
+        "change": rng.choice(["newly failing", "newly passing"], n),
+        "before": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
+        "level": rng.choice(["section", "indicator"], n),
+        "indicator": rng.choice(["R1", "R10", ""], n), "name": rng.choice(["生均面积", "骨干教师"], n),
+        "value_before": np.where(rng.random(n) < 0.2, np.nan, rng.normal(0, 1e3, n)),
+        "value_after": np.where(rng.random(n) < 0.1, np.nan, rng.choice([0.0, -0.0, 0.0005, 2.5, 1e9], n)),
+        "threshold": np.where(rng.random(n) < 0.1, np.nan, rng.uniform(0, 10, n)),
+    })
+    for decimals in (0, 2, 3):
+        expected = [_flip_text(r, decimals) for r in frame.itertuples()]
+        assert list(_flip_texts(frame, decimals)) == expected
+    assert any(text.startswith(("nan（", "None（", "<NA>（")) for text in expected)  # missing names spelled as before

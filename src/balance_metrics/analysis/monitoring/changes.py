@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from balance_metrics.analysis.monitoring.panel import Panel, stage_zh
+from balance_metrics.analysis.monitoring.panel import Panel, as_text, stage_zh
 from balance_metrics.contract.periods import period_sort_key
 
 def _pair(panel: Panel, since: str | None, until: str | None) -> tuple[str, str] | None:
@@ -34,10 +34,6 @@ def _pair(panel: Panel, since: str | None, until: str | None) -> tuple[str, str]
 def _in(frame: pd.DataFrame, period: str) -> np.ndarray:
     """Rows of ``period`` (compared as Python objects: a third of the string array's ``==``)."""
     return np.asarray(frame["period"].to_numpy(object) == period, dtype=bool)
-
-
-def _fmt(value: Any, decimals: int) -> str:
-    return "—" if pd.isna(value) else f"{float(value):.{decimals}f}"
 
 
 def _flips(before: pd.DataFrame, after: pd.DataFrame, keys: list[str], flag: str) -> pd.DataFrame:
@@ -107,18 +103,8 @@ def section_changes(panel: Panel, since: str | None = None, until: str | None = 
     return frame[columns].reset_index(drop=True)
 
 
-def _text(values: Any) -> np.ndarray:
-    """``str`` of each value, as an f-string writes it (a missing name stays "nan" / "None" /
-    "<NA>"), converting each distinct value once."""
-    values = np.asarray(values, dtype=object)
-    if not len(values):
-        return values
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.array([str(v) for v in uniques], dtype=object)[codes]
-
-
 def _fmts(values: Any, decimals: int) -> np.ndarray:
-    """:func:`_fmt` of every value: fixed decimals, "—" for a missing one."""
+    """Every value with fixed decimals ("%.nf", as an f-string writes it), "—" for a missing one."""
     numbers = np.asarray(values, dtype=float)
     missing = np.isnan(numbers)
     out = np.full(len(numbers), "—", dtype=object)
@@ -128,10 +114,11 @@ def _fmts(values: Any, decimals: int) -> np.ndarray:
 
 
 def _flip_texts(frame: pd.DataFrame, decimals: int) -> np.ndarray:
-    """The Chinese description of every flip (as :func:`_flip_text`, whole-column)."""
+    """The Chinese description of every flip: who, what changed, the values before and after
+    ("—" for none) and, for an indicator, its threshold."""
     stage = frame["stage"].to_numpy(object)
-    zh = _text(pd.Series(stage, dtype=object).map(stage_zh).to_numpy(object))
-    who = _text(frame["school_name"]) + "（" + _text(frame["school_id"]) + "）" + zh
+    zh = as_text(pd.Series(stage, dtype=object).map(stage_zh).to_numpy(object))
+    who = as_text(frame["school_name"]) + "（" + as_text(frame["school_id"]) + "）" + zh
     failing = frame["change"].to_numpy(object) == "newly failing"
     what = np.where(failing, "由达标变为未达标", "由未达标变为达标").astype(object)
     # New school, new stage, or a teaching point newly over 50 pupils.
@@ -141,19 +128,7 @@ def _flip_texts(frame: pd.DataFrame, decimals: int) -> np.ndarray:
     s, i = np.flatnonzero(section), np.flatnonzero(~section)
     before, after = frame["value_before"].to_numpy(object), frame["value_after"].to_numpy(object)
     out[s] = (who[s] + "学段综合判定" + what[s] + "（达标指标" + _fmts(before[s], 0) + "→" + _fmts(after[s], 0) + "项）")
-    out[i] = (who[i] + _text(frame["indicator"].to_numpy(object)[i]) + _text(frame["name"].to_numpy(object)[i]) + what[i]
+    out[i] = (who[i] + as_text(frame["indicator"].to_numpy(object)[i]) + as_text(frame["name"].to_numpy(object)[i]) + what[i]
               + "（" + _fmts(before[i], decimals) + "→" + _fmts(after[i], decimals) + "，标准"
               + _fmts(frame["threshold"].to_numpy(object)[i], decimals) + "）")
     return out
-
-
-def _flip_text(row: Any, decimals: int) -> str:
-    who = f"{row.school_name}（{row.school_id}）{stage_zh(row.stage)}"
-    what = "由达标变为未达标" if row.change == "newly failing" else "由未达标变为达标"
-    if pd.isna(row.before):
-        # New school, new stage, or a teaching point newly over 50 pupils.
-        what = "为新纳入计算的学段，未达标"
-    if row.level == "section":
-        return f"{who}学段综合判定{what}（达标指标{_fmt(row.value_before, 0)}→{_fmt(row.value_after, 0)}项）"
-    return (f"{who}{row.indicator}{row.name}{what}（{_fmt(row.value_before, decimals)}→{_fmt(row.value_after, decimals)}，"
-            f"标准{_fmt(row.threshold, decimals)}）")

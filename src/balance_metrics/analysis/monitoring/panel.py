@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,7 @@ MAX_JOBS = 4
 __all__ = [
     "BALANCE_COLUMNS", "CHANGE_COLUMNS", "CHANGE_KINDS", "EXCLUDED_COLUMNS", "FAILED_COLUMNS", "INDICATOR_COLUMNS",
     "PLAN_TARGET_COLUMNS", "ROSTER_COLUMNS", "SOURCE_COLUMNS", "VERDICT_COLUMNS", "WARNING_COLUMNS", "Panel",
-    "build_panel", "by_period", "stage_zh", "standard_order",
+    "as_text", "build_panel", "by_period", "stage_zh", "standard_order",
 ]
 
 
@@ -438,6 +438,22 @@ def build_panel(
 
 
 # -- helpers shared by the monitoring modules -----------------------------------------
+
+
+def as_text(values: Any) -> np.ndarray:
+    """``str`` of each value as an object array, as an f-string writes it (a missing
+    value keeps its own spelling: "nan", "None", "<NA>"); each distinct value is
+    converted once."""
+    values = np.asarray(values, dtype=object)
+    if not len(values):
+        return values
+    # Missing values are left out of the factorization: it would spell them all alike.
+    codes, uniques = pd.factorize(values)
+    out = np.array([str(v) for v in uniques] + [""], dtype=object)[codes]
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        out[missing] = pd.Series(values[missing], dtype=object).map(str).to_numpy(object)
+    return out
 
 
 def period_ranks(periods: pd.Series) -> np.ndarray:

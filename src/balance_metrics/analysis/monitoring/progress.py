@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from balance_metrics.analysis.monitoring.panel import Panel, by_period, stage_zh
+from balance_metrics.analysis.monitoring.panel import Panel, as_text, by_period, stage_zh
 from balance_metrics.analysis.monitoring.projection import DAYS_PER_YEAR, MAX_REACH_DAYS, Lines, fit_lines
 from balance_metrics.common.labels import PROGRESS_STATUS_LABELS
 from balance_metrics.contract.periods import period_end
@@ -134,16 +134,6 @@ class _Targets:
     observations: pd.DataFrame
 
 
-def _text(values: Any) -> np.ndarray:
-    """``str`` of each value as an object array (a missing value as Python spells it:
-    "nan", "None", "<NA>"), converting each distinct value once."""
-    values = np.asarray(values, dtype=object)
-    if not len(values):
-        return values
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.array([str(v) for v in uniques], dtype=object)[codes]
-
-
 def _series(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """``frame`` sorted by ``keys`` then chronologically, each row's target code
     (rows with a missing key: none, as in a groupby) and the position of each target's latest row."""
@@ -163,7 +153,7 @@ def _dates(when: Any, n: int) -> np.ndarray:
 
 
 def _district_ids(frame: pd.DataFrame, last: np.ndarray, keyed: bool) -> np.ndarray:
-    return _text(frame["district_id"].to_numpy(object)[last]) if keyed else np.full(len(last), "", dtype=object)
+    return as_text(frame["district_id"].to_numpy(object)[last]) if keyed else np.full(len(last), "", dtype=object)
 
 
 def _targets(kind: np.ndarray | str, district: np.ndarray, target_id: np.ndarray, name: np.ndarray, scope: np.ndarray,
@@ -187,11 +177,11 @@ def _cv_targets(panel: Panel, deadline: pd.Timestamp | None) -> _Targets | None:
     keys = [*panel.keys, "stage", "indicator"]
     frame, code, last = _series(panel.balance, keys)
     stage = frame["stage"].to_numpy(object)[last]
-    ind = _text(frame["indicator"].to_numpy(object)[last])
-    stage_text = _text(stage)
-    zh = _text(pd.Series(stage, dtype=object).map(stage_zh).to_numpy(object))
+    ind = as_text(frame["indicator"].to_numpy(object)[last])
+    stage_text = as_text(stage)
+    zh = as_text(pd.Series(stage, dtype=object).map(stage_zh).to_numpy(object))
     return _targets("cv", _district_ids(frame, last, bool(panel.keys)), "CV-" + stage_text + "-" + ind,
-                    zh + ind + "差异系数（" + _text(frame["name"].to_numpy(object)[last]) + "）", stage, "", "<=",
+                    zh + ind + "差异系数（" + as_text(frame["name"].to_numpy(object)[last]) + "）", stage, "", "<=",
                     frame["limit"].to_numpy(float)[last], frame["passed"].to_numpy(bool)[last], deadline, frame, code,
                     frame["cv"].to_numpy(float))
 
@@ -204,8 +194,8 @@ def _share_targets(panel: Panel, target: float, deadline: pd.Timestamp | None) -
     frame, code, last = _series(share, keys)
     stage = frame["stage"].to_numpy(object)[last]
     latest = frame["value"].to_numpy(float)[last]
-    zh = _text(pd.Series(stage, dtype=object).map(stage_zh).to_numpy(object))
-    return _targets("section_share", _district_ids(frame, last, bool(panel.keys)), "SEC-" + _text(stage),
+    zh = as_text(pd.Series(stage, dtype=object).map(stage_zh).to_numpy(object))
+    return _targets("section_share", _district_ids(frame, last, bool(panel.keys)), "SEC-" + as_text(stage),
                     zh + "学段达标比例（校校达标）", stage, "占比(0–1)", ">=", np.full(len(last), target, dtype=float),
                     latest >= target, deadline, frame, code, frame["value"].to_numpy(float))
 
@@ -218,8 +208,8 @@ def _plan_targets(panel: Panel, deadline: pd.Timestamp | None) -> _Targets | Non
     frame, code, last = _series(panel.plan_targets, keys)
     at = lambda column: frame[column].to_numpy(object)[last]  # noqa: E731
     when = _plan_deadlines(at("deadline"), at("target_id"), deadline)
-    return _targets("plan", _district_ids(frame, last, keyed), _text(at("target_id")), _text(at("name")),
-                    _text(at("scope")), _text(at("unit")), _text(at("comparison")), np.asarray(at("requirement"), dtype=float),
+    return _targets("plan", _district_ids(frame, last, keyed), as_text(at("target_id")), as_text(at("name")),
+                    as_text(at("scope")), as_text(at("unit")), as_text(at("comparison")), np.asarray(at("requirement"), dtype=float),
                     at("status") == "pass", when, frame, code,
                     pd.to_numeric(frame["measured"], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
 
@@ -288,7 +278,7 @@ def _notes(status: np.ndarray, points: np.ndarray, lines: Lines, at_deadline: np
     """A warning for a target that cannot be projected, or one met now but drifting to miss its deadline."""
     note = np.full(len(status), "", dtype=object)
     few = np.flatnonzero(status == "cannot project")
-    note[few] = "仅有" + _text(points[few]) + "期数据，无法做趋势外推"
+    note[few] = "仅有" + as_text(points[few]) + "期数据，无法做趋势外推"
     with np.errstate(invalid="ignore"):
         drifting = np.flatnonzero((status == "met") & lines.fitted & ~np.isnan(at_deadline) & (margin_at_deadline < 0))
     projected = np.array([f"{v:.3f}" for v in at_deadline[drifting]], dtype=object)
