@@ -281,7 +281,7 @@ def _notes(status: np.ndarray, points: np.ndarray, lines: Lines, at_deadline: np
     note[few] = "仅有" + as_text(points[few]) + "期数据，无法做趋势外推"
     with np.errstate(invalid="ignore"):
         drifting = np.flatnonzero((status == "met") & lines.fitted & ~np.isnan(at_deadline) & (margin_at_deadline < 0))
-    projected = np.array([f"{v:.3f}" for v in at_deadline[drifting]], dtype=object)
+    projected = np.char.mod("%.3f", at_deadline[drifting]).astype(object)  # as f"{v:.3f}"
     note[drifting] = "目前达标，但按趋势到" + deadline_text[drifting] + "将不达标（预测值" + projected + "）"
     return note
 
