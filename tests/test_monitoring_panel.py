@@ -217,3 +217,17 @@ def test_next_quarters_report_panel_re_reads_earlier_periods(tmp_path, monkeypat
     panel = load_panel(raw, "2022Q3", "beichen-2021")
     assert evaluated == ["2022Q3"]  # 2022Q1 and 2022Q2 read back
     assert_same_panel(panel, build_panel(raw, "beichen-2021", on_error="skip", jobs=1))
+
+
+def test_a_linked_period_folder_keeps_its_own_label(quarters, tmp_path):
+    """Period folders that are links (benchmarks/bench_evaluate.py --panel) are labelled
+    by their own names, not by the folder they point to."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for label in ("2021Q4", "2022Q1"):
+        (raw / label).symlink_to(quarters / "2022Q1", target_is_directory=True)
+    panel = build_panel(raw, "national-2017", jobs=1, with_plan_targets=False)
+    assert panel.periods == ("2021Q4", "2022Q1")
+    assert set(panel.indicators["period"]) == set(panel.schools["period"]) == {"2021Q4", "2022Q1"}
+    assert panel.changes.empty and section_changes(panel).empty
+    assert (progress(panel).query("kind == 'cv'")["periods"] == 2).all()

@@ -9,13 +9,19 @@ are written as strings ("0.85") and read as :class:`fractions.Fraction`.
 The merged tables are checked whole and parsed into the typed model
 (:mod:`~balance_metrics.standard.checking`, :mod:`~balance_metrics.standard.model`)
 before anything is computed.
+
+Loading is cached by the bytes of every file of the ``extends`` chain: a
+standard whose files are unchanged is returned as the same (frozen, shared)
+:class:`Standard` object, so its mappings must be treated as read-only.
 """
 
 from __future__ import annotations
 
 import copy
 import tomllib
+from collections import OrderedDict
 from collections.abc import Mapping
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,12 +43,29 @@ def _builtin_path(name: str) -> Path | None:
     return Path(str(candidate)) if candidate.is_file() else None
 
 
-def _read(path: Path) -> dict[str, Any]:
+#: Standards kept by :func:`load_standard` (the most recently used).
+CACHE_SIZE = 32
+_loaded: OrderedDict[tuple[str, tuple[tuple[str, bytes], ...]], Standard] = OrderedDict()
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _parse_toml(content: bytes, where: str) -> Mapping[str, Any]:
+    """The TOML document ``content`` (cached by its bytes: never modify the result)."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(content.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise StandardError(f"{path}: not valid TOML: {exc}") from exc
+        raise StandardError(f"{where}: not valid TOML: {exc}") from exc
+
+
+def _read_bytes(path: Path) -> tuple[bytes, Mapping[str, Any]]:
+    """A standard file's bytes and its parsed (shared, read-only) tables."""
+    content = path.read_bytes()
+    return content, _parse_toml(content, str(path))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A standard file's tables (a copy the caller may change)."""
+    return copy.deepcopy(dict(_read_bytes(path)[1]))
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,7 +101,8 @@ def _record_origins(node: Mapping[str, Any], label: str, origins: Origins, prefi
             origins[path] = label
 
 
-def _resolve(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict[str, Any], tuple[str, ...], Origins]:
+def _locate(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[Path, str]:
+    """The file of a standard name or path, and its label (for messages and origins)."""
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
@@ -92,6 +116,25 @@ def _resolve(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict[str,
         path, label = found, str(name_or_path)
     if label in seen:
         raise StandardError(f"standard {label} extends itself through {' -> '.join(seen)}")
+    return path, label
+
+
+def _chain_files(name_or_path: str | Path) -> tuple[tuple[str, bytes], ...]:
+    """(label, bytes) of every file of the ``extends`` chain, the standard's own first."""
+    files: list[tuple[str, bytes]] = []
+    seen: tuple[str, ...] = ()
+    current: str | Path | None = name_or_path
+    while current:
+        path, label = _locate(current, seen)
+        content, own = _read_bytes(path)
+        files.append((label, content))
+        seen = (*seen, label)
+        current = own.get("extends")
+    return tuple(files)
+
+
+def _resolve(name_or_path: str | Path, seen: tuple[str, ...]) -> tuple[dict[str, Any], tuple[str, ...], Origins]:
+    path, label = _locate(name_or_path, seen)
     own = _read(path)
     parent = own.get("extends")
     if not parent:
@@ -119,12 +162,23 @@ def load_standard(name_or_path: str | Path | Standard = DEFAULT_STANDARD) -> Sta
         Unknown name, unreadable file, a cycle of ``extends``; or, listing
         every problem at once (``error.problems``: file, key, value, rule),
         a part missing, malformed or inconsistent.
+
+    Notes
+    -----
+    Cached by the bytes of every file of the chain (the :data:`CACHE_SIZE`
+    most recently used): loading an unchanged standard again returns the same
+    object. :class:`Standard` is frozen; its mappings are shared between
+    callers and must not be modified. A changed file is read and checked again.
     """
     if isinstance(name_or_path, Standard):
         return name_or_path
+    key = (str(name_or_path), _chain_files(name_or_path))
+    if key in _loaded:
+        _loaded.move_to_end(key)
+        return _loaded[key]
     data, chain, origins = _resolve(name_or_path, ())
     parts = parse(data, origins, str(name_or_path))
-    return Standard(
+    standard = Standard(
         name=str(data.get("name", name_or_path)),
         title=str(data.get("title", "")),
         version=str(data.get("version", "")),
@@ -132,6 +186,10 @@ def load_standard(name_or_path: str | Path | Standard = DEFAULT_STANDARD) -> Sta
         data=data,
         **parts,
     )
+    _loaded[key] = standard
+    while len(_loaded) > CACHE_SIZE:
+        _loaded.popitem(last=False)
+    return standard
 
 
 def list_standards() -> pd.DataFrame:

@@ -17,7 +17,10 @@ school and on the district. This package evaluates every period folder under
 - :mod:`.history`: :func:`trends` (district values and CVs over time) and
   :func:`school_history` (one school over time, for the per-school report);
 - :mod:`.progress`: :func:`progress`, straight-line projection of every target
-  to the plan deadline and to the next inspection (:func:`linear_projection`);
+  to the plan deadline and to the next inspection (:func:`linear_projection`),
+  every target of every district at once;
+- :mod:`.projection`: :func:`~.projection.fit_lines`, the least-squares lines of
+  many series at once (the arithmetic of ``scipy.stats.linregress``);
 - :mod:`.writing`: :func:`panel_tables` and :func:`write_panel`, the panel and derived tables as CSV.
 
 Period labels and discovery (:func:`find_periods`, :func:`latest_period`,

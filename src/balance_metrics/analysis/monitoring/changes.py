@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from balance_metrics.analysis.monitoring.panel import Panel, stage_zh
+from balance_metrics.analysis.monitoring.panel import Panel, as_text, stage_zh
 from balance_metrics.contract.periods import period_sort_key
 
 def _pair(panel: Panel, since: str | None, until: str | None) -> tuple[str, str] | None:
@@ -31,8 +31,9 @@ def _pair(panel: Panel, since: str | None, until: str | None) -> tuple[str, str]
     return since, until
 
 
-def _fmt(value: Any, decimals: int) -> str:
-    return "—" if pd.isna(value) else f"{float(value):.{decimals}f}"
+def _in(frame: pd.DataFrame, period: str) -> np.ndarray:
+    """Rows of ``period`` (compared as Python objects: a third of the string array's ``==``)."""
+    return np.asarray(frame["period"].to_numpy(object) == period, dtype=bool)
 
 
 def _flips(before: pd.DataFrame, after: pd.DataFrame, keys: list[str], flag: str) -> pd.DataFrame:
@@ -82,11 +83,11 @@ def section_changes(panel: Panel, since: str | None = None, until: str | None = 
     since, until = pair
     keys = [*panel.keys, "school_id", "stage"]
     ind = panel.indicators
-    ind_flips = _flips(ind[ind["period"] == since], ind[ind["period"] == until], [*keys, "indicator"], "met")
+    ind_flips = _flips(ind[_in(ind, since)], ind[_in(ind, until)], [*keys, "indicator"], "met")
     ind_flips = ind_flips.assign(level="indicator", before=ind_flips["met_before"], after=ind_flips["met"],
                                  value_after=ind_flips["value"])
     ver = panel.verdicts.assign(value=panel.verdicts["indicators_met"].astype(float))
-    ver_flips = _flips(ver[ver["period"] == since], ver[ver["period"] == until], keys, "passed")
+    ver_flips = _flips(ver[_in(ver, since)], ver[_in(ver, until)], keys, "passed")
     ver_flips = ver_flips.assign(level="section", indicator="", name="学段综合判定", before=ver_flips["passed_before"],
                                  after=ver_flips["passed"], value_after=ver_flips["value"],
                                  threshold=float(panel.standard.min_indicators_met))
@@ -96,19 +97,38 @@ def section_changes(panel: Panel, since: str | None = None, until: str | None = 
     frame = pd.concat(parts, ignore_index=True).assign(since=since, until=until)
     frame["before"] = frame["before"].astype("boolean")
     frame["after"] = frame["after"].astype(bool)
-    frame["description"] = [_flip_text(r, panel.standard.display_decimals) for r in frame.itertuples()]
+    frame["description"] = _flip_texts(frame, panel.standard.display_decimals)
     # Failures first: they are what a monthly report must act on.
     frame = frame.sort_values(["change", "stage", "school_id", "level", "indicator"], ascending=[True, True, True, False, True])
     return frame[columns].reset_index(drop=True)
 
 
-def _flip_text(row: Any, decimals: int) -> str:
-    who = f"{row.school_name}（{row.school_id}）{stage_zh(row.stage)}"
-    what = "由达标变为未达标" if row.change == "newly failing" else "由未达标变为达标"
-    if pd.isna(row.before):
-        # New school, new stage, or a teaching point newly over 50 pupils.
-        what = "为新纳入计算的学段，未达标"
-    if row.level == "section":
-        return f"{who}学段综合判定{what}（达标指标{_fmt(row.value_before, 0)}→{_fmt(row.value_after, 0)}项）"
-    return (f"{who}{row.indicator}{row.name}{what}（{_fmt(row.value_before, decimals)}→{_fmt(row.value_after, decimals)}，"
-            f"标准{_fmt(row.threshold, decimals)}）")
+def _fmts(values: Any, decimals: int) -> np.ndarray:
+    """Every value with fixed decimals ("%.nf", as an f-string writes it), "—" for a missing one."""
+    numbers = np.asarray(values, dtype=float)
+    missing = np.isnan(numbers)
+    out = np.full(len(numbers), "—", dtype=object)
+    if (~missing).any():
+        out[~missing] = np.char.mod(f"%.{decimals}f", numbers[~missing]).astype(object)
+    return out
+
+
+def _flip_texts(frame: pd.DataFrame, decimals: int) -> np.ndarray:
+    """The Chinese description of every flip: who, what changed, the values before and after
+    ("—" for none) and, for an indicator, its threshold."""
+    stage = frame["stage"].to_numpy(object)
+    zh = as_text(pd.Series(stage, dtype=object).map(stage_zh).to_numpy(object))
+    who = as_text(frame["school_name"]) + "（" + as_text(frame["school_id"]) + "）" + zh
+    failing = frame["change"].to_numpy(object) == "newly failing"
+    what = np.where(failing, "由达标变为未达标", "由未达标变为达标").astype(object)
+    # New school, new stage, or a teaching point newly over 50 pupils.
+    what[pd.isna(frame["before"]).to_numpy()] = "为新纳入计算的学段，未达标"
+    section = frame["level"].to_numpy(object) == "section"
+    out = np.empty(len(frame), dtype=object)
+    s, i = np.flatnonzero(section), np.flatnonzero(~section)
+    before, after = frame["value_before"].to_numpy(object), frame["value_after"].to_numpy(object)
+    out[s] = (who[s] + "学段综合判定" + what[s] + "（达标指标" + _fmts(before[s], 0) + "→" + _fmts(after[s], 0) + "项）")
+    out[i] = (who[i] + as_text(frame["indicator"].to_numpy(object)[i]) + as_text(frame["name"].to_numpy(object)[i]) + what[i]
+              + "（" + _fmts(before[i], decimals) + "→" + _fmts(after[i], decimals) + "，标准"
+              + _fmts(frame["threshold"].to_numpy(object)[i], decimals) + "）")
+    return out

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,7 @@ MAX_JOBS = 4
 __all__ = [
     "BALANCE_COLUMNS", "CHANGE_COLUMNS", "CHANGE_KINDS", "EXCLUDED_COLUMNS", "FAILED_COLUMNS", "INDICATOR_COLUMNS",
     "PLAN_TARGET_COLUMNS", "ROSTER_COLUMNS", "SOURCE_COLUMNS", "VERDICT_COLUMNS", "WARNING_COLUMNS", "Panel",
-    "build_panel", "by_period", "stage_zh", "standard_order",
+    "as_text", "build_panel", "by_period", "stage_zh", "standard_order",
 ]
 
 
@@ -440,9 +440,34 @@ def build_panel(
 # -- helpers shared by the monitoring modules -----------------------------------------
 
 
+def as_text(values: Any) -> np.ndarray:
+    """``str`` of each value as an object array, as an f-string writes it (a missing
+    value keeps its own spelling: "nan", "None", "<NA>"); each distinct value is
+    converted once."""
+    values = np.asarray(values, dtype=object)
+    if not len(values):
+        return values
+    # Missing values are left out of the factorization: it would spell them all alike.
+    codes, uniques = pd.factorize(values)
+    out = np.array([str(v) for v in uniques] + [""], dtype=object)[codes]
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        out[missing] = pd.Series(values[missing], dtype=object).map(str).to_numpy(object)
+    return out
+
+
+def period_ranks(periods: pd.Series) -> np.ndarray:
+    """Chronological rank of each period label (equal ranks for labels ending in the
+    same month): :func:`period_sort_key` once per distinct label, not per row."""
+    codes, uniques = pd.factorize(periods, use_na_sentinel=False)
+    keys = [period_sort_key(label) for label in uniques]
+    rank = {key: i for i, key in enumerate(sorted(set(keys)))}
+    return np.array([rank[key] for key in keys], dtype=np.int64)[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+
+
 def by_period(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``frame`` sorted by ``keys`` then chronologically."""
-    order = frame["period"].map(period_sort_key)
+    order = period_ranks(frame["period"])
     return frame.assign(_order=order).sort_values([*keys, "_order"]).drop(columns="_order").reset_index(drop=True)
 
 
@@ -450,5 +475,5 @@ def standard_order(standard: Standard) -> Callable[[pd.Series], pd.Series]:
     """Sort key putting stages and indicators in the standard's order (R2 before R10);
     other columns (district_id) sort as they are."""
     rank = {s: i for i, s in enumerate(standard.stages)} | {ind: i for i, ind in enumerate(standard.indicator_ids)}
-    return lambda column: column if column.name not in ("stage", "indicator") else column.map(lambda v: rank.get(v, -1))
-
+    # A dict map is one hash lookup per row (no Python call); unknown values first, as -1.
+    return lambda column: column if column.name not in ("stage", "indicator") else column.map(rank).fillna(-1)

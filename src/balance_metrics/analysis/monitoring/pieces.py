@@ -115,13 +115,15 @@ def plan_targets(dataset: Dataset, standard: Standard):
     return evaluate_plan_targets(dataset, standard)
 
 
-def reduce_period(dataset: Dataset, standard: Standard, with_plan_targets: bool) -> PeriodPieces:
+def reduce_period(dataset: Dataset, standard: Standard, with_plan_targets: bool, label: str | None = None) -> PeriodPieces:
     """Evaluate what the panel needs of ``dataset`` and keep only that.
 
     Resources always; the plan targets when ``with_plan_targets`` and the
     standard has any (national-2017 has none: an empty table, nothing run).
+    ``label`` names the period (default ``dataset.period``, the name of the
+    resolved folder: a period folder that is a link would take its target's name).
     """
-    period = dataset.period
+    period = label if label is not None else dataset.period
     targets: pd.DataFrame | None = None
     if with_plan_targets and standard.plan_targets:
         resources, found = plan_targets(dataset, standard)
@@ -155,6 +157,6 @@ def period_pieces(folder: str | Path, label: str, standard: Standard, with_plan_
         caller decides whether to raise it or to record it.
     """
     try:
-        return reduce_period(load_period(Path(folder)), standard, with_plan_targets)
+        return reduce_period(load_period(Path(folder)), standard, with_plan_targets, label)
     except DataValidationError as error:
         return PeriodFailure(label, str(folder), list(error.problem_list))
