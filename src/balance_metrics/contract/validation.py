@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.schoolkeys import school_index
+from balance_metrics.contract.schoolkeys import school_index, text_codes
 from balance_metrics.contract.schema import DISTRICT_ITEMS, ITEM_IDS, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
 
 # Schools whose sections may legitimately have no pupils: they never enter the
@@ -102,10 +102,10 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
     """Every row whose key repeats an earlier row's key (key columns absent from
     ``frame`` — an unused district key — are left out)."""
     key = tuple(k for k in key if k in frame.columns)
-    keys = frame[list(key)]
-    complete = keys.notna().all(axis=1).to_numpy(bool)
+    complete = np.logical_and.reduce([frame[k].notna().to_numpy(bool) for k in key])
+    codes = pd.DataFrame({k: _codes(frame[k], complete) for k in key})  # integers hash faster than texts
     dup = np.zeros(len(frame), bool)
-    dup[complete] = keys[complete].duplicated(keep="first").to_numpy(bool)
+    dup[complete] = codes.duplicated(keep="first").to_numpy(bool)
     if not dup.any():
         return []
     bad = frame[dup]
@@ -113,6 +113,11 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
     for k in key[1:]:
         value = value + " / " + _texts(bad[k])
     return problems_at(bad, np.ones(len(bad), bool), key[-1], f"duplicate {label}: this key appears on an earlier row", value)
+
+
+def _codes(column: pd.Series, given: np.ndarray) -> np.ndarray:
+    """An integer per given cell of a key column, equal exactly when the cells are equal."""
+    return text_codes(column.to_numpy(object)[given])
 
 
 def unknown_schools(frame: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
@@ -162,21 +167,29 @@ def _below_average_class(sections: pd.DataFrame) -> pd.Series:
 def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Series | None = None) -> list[Problem]:
     """Each school reports exactly the stages its type offers (``types``: each section's
     school type, when already looked up)."""
-    listed = schools.dropna(subset=["school_id", "school_type"])
-    stages_of = {school_type: sorted(stages) or [None] for school_type, stages in STAGES_BY_SCHOOL_TYPE.items()}
-    expected = listed.assign(stage=listed["school_type"].astype(object).map(stages_of))
-    expected = expected.explode("stage").dropna(subset=["stage"])
-    want, have = _school_stage_keys(expected, sections, schools)
-    problems = problems_at(expected, ~np.isin(want, have), "school_type",
-                           lambda bad: "school type " + bad["school_type"].astype(str) + " needs a '" + bad["stage"].astype(str) + "' row in sections, none found")
-    types = (_school_types(sections, schools) if types is None else types).astype(object)
-    checked = sections["stage"].notna() & types.notna() & ~types.isin(["special_education", "vocational"])
-    offered = pd.Series(False, index=sections.index)
-    for school_type, stages in STAGES_BY_SCHOOL_TYPE.items():  # a loop over the eight school types
-        offered |= (types == school_type) & sections["stage"].isin(list(stages))
-    wrong = (checked & ~offered).to_numpy(bool)
+    kinds, stages = list(STAGES_BY_SCHOOL_TYPE), sorted({s for offered in STAGES_BY_SCHOOL_TYPE.values() for s in offered})
+    offers = np.array([[stage in STAGES_BY_SCHOOL_TYPE[kind] for stage in stages] for kind in kinds] + [[False] * len(stages)])
+    kind = pd.Index(kinds, dtype=object).get_indexer(schools["school_type"].to_numpy(object))  # -1: missing
+    stage = pd.Index(stages, dtype=object).get_indexer(sections["stage"].to_numpy(object))
+    first = school_rows(schools["school_id"], schools)  # the row standing for each school's id
+    at = school_rows(sections["school_id"], schools)
+    known = (at >= 0) & (stage >= 0)
+    have = np.zeros((len(schools), len(stages)), bool)
+    have[first[at[known]], stage[known]] = True
+    # Every (school row, stage) its type needs and no section gives, in row order, stages sorted.
+    listed = (first >= 0) & (kind >= 0)
+    lacking = listed[:, None] & offers[kind] & ~have[np.maximum(first, 0)]
+    row, need = np.nonzero(lacking)
+    shown = schools["school_type"].to_numpy(object)
+    sources, numbers = schools["_source"].to_numpy(object), schools["_row"].to_numpy()
+    problems = [Problem(str(sources[r]), int(numbers[r]), "school_type", _text(shown[r]),
+                        f"school type {shown[r]} needs a '{stages[n]}' row in sections, none found") for r, n in zip(row, need)]
+    section_kind = np.append(kind, -1)[at]  # -1 (unknown school) takes the appended -1
+    checked = (stage >= 0) & (section_kind >= 0) & ~np.isin(section_kind, [kinds.index("special_education"), kinds.index("vocational")])
+    wrong = checked & ~offers[section_kind, np.maximum(stage, 0)]
+    named = np.array(kinds, dtype=object)
     return problems + problems_at(sections, wrong, "stage",
-                                  lambda bad: "stage not offered by a school of type " + types[wrong].astype(str).to_numpy(object))
+                                  lambda bad: ["stage not offered by a school of type " + named[k] for k in section_kind[wrong]])
 
 
 def campuses(schools: pd.DataFrame) -> list[Problem]:
