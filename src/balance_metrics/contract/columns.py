@@ -70,17 +70,18 @@ class Cells:
         return self.buf[np.clip(index, 0, len(self.buf) - 1)].astype(np.int64)
 
     def _padded(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, length: np.ndarray) -> np.ndarray:
-        a1, z1 = self._at(starts), self._at(ends - 1)
-        head = _SPACE_1[a1]
-        multi = _SPACE_LEAD[a1]
-        if multi.any():
-            a2, a3 = self._at(starts + 1), self._at(starts + 2)
+        # The first and last byte of each cell (of an empty cell some byte: the caller masks it).
+        first, last = buf[np.minimum(starts, len(buf) - 1)], buf[ends - 1]
+        head = _SPACE_1[first]
+        multi = _SPACE_LEAD[first]
+        if multi.any():  # a cell starting with a multi-byte character (rare): compare whole characters
+            a1, a2, a3 = self._at(starts), self._at(starts + 1), self._at(starts + 2)
             head |= multi & (length >= 2) & np.isin(a1 * 256 + a2, list(_SPACE_2))
             head |= multi & (length >= 3) & np.isin((a1 * 256 + a2) * 256 + a3, list(_SPACE_3))
-        tail = _SPACE_1[z1]
-        cont = _CONT[z1]
+        tail = _SPACE_1[last]
+        cont = _CONT[last]
         if cont.any():
-            z2, z3 = self._at(ends - 2), self._at(ends - 3)
+            z1, z2, z3 = self._at(ends - 1), self._at(ends - 2), self._at(ends - 3)
             tail |= cont & (length >= 2) & np.isin(z2 * 256 + z1, list(_SPACE_2))
             tail |= cont & (length >= 3) & np.isin((z3 * 256 + z2) * 256 + z1, list(_SPACE_3))
         return head | tail
@@ -93,31 +94,30 @@ class Cells:
         ``long`` marks the longer cells, which the caller checks itself.
         """
         n = len(self.length)
-        short = (self.length > 0) & (self.length <= MAX_DIGITS + 1)
-        index = np.flatnonzero(short)
-        starts, length = self.starts[index], self.length[index]
+        index = np.flatnonzero((self.length > 0) & (self.length <= MAX_DIGITS + 1))
+        order = np.argsort(-self.length[index], kind="stable")  # longest first: the cells reaching byte j are a prefix
+        index = index[order]
+        starts, length = self.starts[index], self.length[index].astype(np.int64)
         width = int(length.max(initial=0))
+        reaching = len(index) - np.cumsum(np.bincount(length, minlength=width + 1))  # cells longer than j
         mantissa = np.zeros(len(index), np.int64)
         digits = np.zeros(len(index), np.int8)
         points = np.zeros(len(index), np.int8)
         point_at = np.full(len(index), -1, np.int8)
-        last_byte = len(self.buf) - 1
-        furthest = int(starts.max(initial=0))
-        for j in range(width):  # a loop over byte positions, each whole-column
-            inside = j < length
-            at = starts + j
-            byte = self.buf[np.minimum(at, last_byte) if furthest + j > last_byte else at]
+        for j in range(width):  # a loop over byte positions, each over the cells that long
+            k = int(reaching[j])
+            byte = self.buf[starts[:k] + j]
             value = byte - np.uint8(48)  # wraps above 9 for every non-digit byte
-            digit = inside & (value <= 9)
-            mantissa = np.where(digit, mantissa * 10 + value, mantissa)
-            digits += digit
-            point = inside & (byte == 46)
+            digit = value <= 9
+            mantissa[:k] = np.where(digit, mantissa[:k] * 10 + value, mantissa[:k])
+            digits[:k] += digit
+            point = byte == 46
             if point.any():
-                point_at = np.where(point & (points == 0), j, point_at)
-                points += point
-        last = self._at(starts + length - 1)
+                point_at[:k] = np.where(point & (points[:k] == 0), j, point_at[:k])
+                points[:k] += point
+        last = self.buf[starts + length - 1]
         ends_digit = (last >= 48) & (last <= 57)
-        first = self._at(starts)
+        first = self.buf[starts]
         starts_digit = (first >= 48) & (first <= 57)
         count = np.zeros(n, bool)
         amount = np.zeros(n, bool)
@@ -205,10 +205,17 @@ class ByteColumn(Sequence[str]):
         found, position = _lookup(distinct.texts(), mapping)
         return found[codes], position[codes]
 
+    def _repeats(self, sample: int = 1024) -> bool:
+        """Whether the first cells repeat often enough (a quarter of them) that grouping pays."""
+        if len(self) <= sample:
+            return True
+        head = _words(self.buf, self.starts[:sample], self.ends[:sample] - self.starts[:sample])
+        return len(np.unique(head)) <= 3 * sample // 4
+
     def objects(self) -> np.ndarray:
         """Every cell's text as an object array, one ``str`` per distinct cell shared by its
         repeats (fewer texts to make, hash and keep), when :meth:`factorize` can group them."""
-        grouped = self.factorize() if len(self) else None
+        grouped = self.factorize() if len(self) and self._repeats() else None
         if grouped is None:
             return _object_array(self.texts())
         codes, distinct = grouped

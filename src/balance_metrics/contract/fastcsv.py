@@ -50,13 +50,15 @@ def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> F
     data = path.read_bytes()
     if not data.strip():
         return None
-    text, encoding, problems = decode(data, name)
-    if text is None or problems:
-        return None
     # From here on the UTF-8 bytes (the file itself when it is UTF-8): b"\n", b"," and b'"'
     # never occur inside a multi-byte character.
-    raw = (data[len(BOM_UTF8):] if data.startswith(BOM_UTF8) else data) if encoding == "utf-8" else text.encode("utf-8", "surrogatepass")
-    del text
+    raw, encoding = _ascii_body(data), "utf-8"
+    if raw is None:
+        text, encoding, problems = decode(data, name)
+        if text is None or problems:
+            return None
+        raw = (data[len(BOM_UTF8):] if data.startswith(BOM_UTF8) else data) if encoding == "utf-8" else text.encode("utf-8", "surrogatepass")
+        del text
     if b'"' in raw or b"\x00" in raw:
         return None
     if b"\r" in raw:
@@ -108,6 +110,13 @@ def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> F
     return FastRead(head + 1, headers, numbers, columns[:width], encoding)
 
 
+def _ascii_body(data: bytes) -> bytes | None:
+    """The file's bytes when they are all ASCII without NUL (what
+    :func:`~balance_metrics.contract.reading.decode` reads as UTF-8 as they are), else ``None``:
+    the check is much cheaper than decoding."""
+    return data if data.isascii() and b"\x00" not in data else None
+
+
 def _line_shape(body: bytes, delimiter: str, fields: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(bytes, field starts, field ends), one row of ``fields`` per line, when every line
     has ``fields`` fields and fits the csv field limit."""
@@ -126,6 +135,10 @@ def _line_shape(body: bytes, delimiter: str, fields: int) -> tuple[np.ndarray, n
     bounds = np.concatenate([[-1], line_ends, [len(buf)]])
     if int(np.diff(bounds).max()) > MAX_LINE_BYTES:
         return None
-    ends = np.concatenate([delimiters.reshape(count, fields - 1), bounds[1:, None]], axis=1)
-    starts = np.concatenate([bounds[:-1, None] + 1, delimiters.reshape(count, fields - 1) + 1], axis=1)
+    # Byte positions fit 32 bits in any file below 2 GiB: half the memory of every cell's span.
+    small = np.int32 if len(buf) < 2**31 - 1 else np.int64
+    delimiters = delimiters.astype(small).reshape(count, fields - 1)
+    bounds = bounds.astype(small)
+    ends = np.concatenate([delimiters, bounds[1:, None]], axis=1)
+    starts = np.concatenate([bounds[:-1, None] + 1, delimiters + 1], axis=1)
     return buf, starts, ends

@@ -42,11 +42,33 @@ def id_words(values: np.ndarray) -> np.ndarray | None:
     return np.ascontiguousarray(raw[:, :8]).view("<u8").ravel()
 
 
-def text_codes(values: np.ndarray) -> np.ndarray:
-    """An integer per text of an object array (no missing value), equal exactly when the
-    texts are equal: :func:`id_words` when it applies, else the codes of ``pd.factorize``."""
-    words = id_words(values)
-    return words.view(np.int64) if words is not None else pd.factorize(values)[0]
+_WORDS: dict[int, tuple[weakref.ref, np.ndarray, np.ndarray | None]] = {}
+
+
+def column_words(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+    """(given, words) of a column: which cells are not missing, and :func:`id_words` of
+    every cell (0 where missing) or ``None``. Remembered for the column's array while a
+    period is loaded (:func:`forget_words`), since several rules key on the same columns."""
+    array = column.array
+    held = _WORDS.get(id(array))
+    if held is not None and held[0]() is array:
+        return held[1], held[2]
+    given = column.notna().to_numpy(bool)
+    words = id_words(column.to_numpy(object)[given])
+    full = None
+    if words is not None:
+        full = np.zeros(len(column), np.uint64)
+        full[given] = words
+    try:
+        _WORDS[id(array)] = (weakref.ref(array), given, full)
+    except TypeError:  # an array without weak references is not remembered
+        pass
+    return given, full
+
+
+def forget_words() -> None:
+    """Let go of what :func:`column_words` remembers (the end of a load)."""
+    _WORDS.clear()
 
 
 class SchoolIndex:
@@ -54,9 +76,9 @@ class SchoolIndex:
 
     def __init__(self, schools: pd.DataFrame):
         ids = schools["school_id"]
-        given = ids.notna().to_numpy(bool)
+        given, words = column_words(ids)
         texts = ids.to_numpy(object)[given]
-        words = id_words(texts)
+        words = words[given] if words is not None else None
         keys = pd.Index(texts if words is None else words)
         first = ~keys.duplicated(keep="first")
         self.positions = np.flatnonzero(given)[first]
@@ -82,9 +104,9 @@ class SchoolIndex:
         rows = np.full(len(ids), -1, np.int64)
         if not len(self.positions):
             return rows
-        given = ids.notna().to_numpy(bool)
+        given, words = column_words(ids)
         texts = ids.to_numpy(object)[given]
-        keys = id_words(texts) if self.words else None
+        keys = words[given] if self.words and words is not None else None
         if keys is not None:
             where = self.index.get_indexer(keys)
         else:  # ids as texts (an id that is no short ASCII text matches no school here)

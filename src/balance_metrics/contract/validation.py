@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.schoolkeys import school_index, text_codes
-from balance_metrics.contract.schema import DISTRICT_ITEMS, ITEM_IDS, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
+from balance_metrics.contract.schoolkeys import column_words, school_index
+from balance_metrics.contract.schema import DISTRICT_ITEMS, ITEM_IDS, STAGES, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
 
 # Schools whose sections may legitimately have no pupils: they never enter the
 # resource computation (teaching points under the size limit are dropped there).
@@ -26,6 +26,8 @@ SUBSET_COLUMNS = ("teachers_above_degree", "key_teachers", "pe_arts_teachers", "
 MAX_SPORTS_M2_PER_STUDENT = 100.0
 MIN_EQUIPMENT_YUAN_PER_STUDENT = 10.0
 MAX_PLAUSIBLE_CLASS = 70
+#: Stages in the order in which problems about a school's missing stages are listed.
+STAGE_ORDER = sorted(STAGES)
 
 
 def _problem(row: pd.Series, column: str, value: object, rule: str) -> Problem:
@@ -71,14 +73,19 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _school_stage_keys(left: pd.DataFrame, right: pd.DataFrame, schools: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """One integer per row of ``left`` and ``right`` for its (school, stage): equal for the
-    same known school and stage, -1 for a school not in ``schools`` (never equal to a known one)."""
-    stages = np.concatenate([left["stage"].to_numpy(object), right["stage"].to_numpy(object)])
-    stage = pd.factorize(stages, use_na_sentinel=False)[0].astype(np.int64)
-    school = np.concatenate([school_rows(left["school_id"], schools), school_rows(right["school_id"], schools)])
-    key = np.where(school >= 0, school * (int(stage.max(initial=0)) + 1) + stage, -1)
-    return key[: len(left)], key[len(left):]
+def _stage_codes(stages: pd.Series) -> np.ndarray:
+    """Position of each stage in ``STAGE_ORDER`` (-1: missing)."""
+    return pd.Index(STAGE_ORDER, dtype=object).get_indexer(stages.to_numpy(object))
+
+
+def _sections_held(sections: pd.DataFrame, schools: pd.DataFrame) -> np.ndarray:
+    """Whether ``sections`` has a row for (school, stage): a row per row of ``schools``
+    (the first row of an id stands for it), a column per stage of ``STAGE_ORDER``."""
+    at, stage = school_rows(sections["school_id"], schools), _stage_codes(sections["stage"])
+    known = (at >= 0) & (stage >= 0)
+    held = np.zeros((len(schools), len(STAGE_ORDER)), bool)
+    held[at[known], stage[known]] = True
+    return held
 
 
 def school_rows(ids: pd.Series, schools: pd.DataFrame) -> np.ndarray:
@@ -102,7 +109,7 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
     """Every row whose key repeats an earlier row's key (key columns absent from
     ``frame`` — an unused district key — are left out)."""
     key = tuple(k for k in key if k in frame.columns)
-    complete = np.logical_and.reduce([frame[k].notna().to_numpy(bool) for k in key])
+    complete = np.logical_and.reduce([column_words(frame[k])[0] for k in key])
     codes = pd.DataFrame({k: _codes(frame[k], complete) for k in key})  # integers hash faster than texts
     dup = np.zeros(len(frame), bool)
     dup[complete] = codes.duplicated(keep="first").to_numpy(bool)
@@ -117,7 +124,8 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
 
 def _codes(column: pd.Series, given: np.ndarray) -> np.ndarray:
     """An integer per given cell of a key column, equal exactly when the cells are equal."""
-    return text_codes(column.to_numpy(object)[given])
+    words = column_words(column)[1]
+    return words[given].view(np.int64) if words is not None else pd.factorize(column.to_numpy(object)[given])[0]
 
 
 def unknown_schools(frame: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
@@ -165,17 +173,15 @@ def _below_average_class(sections: pd.DataFrame) -> pd.Series:
 
 
 def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Series | None = None) -> list[Problem]:
-    """Each school reports exactly the stages its type offers (``types``: each section's
-    school type, when already looked up)."""
-    kinds, stages = list(STAGES_BY_SCHOOL_TYPE), sorted({s for offered in STAGES_BY_SCHOOL_TYPE.values() for s in offered})
+    """Each school reports exactly the stages its type offers (``types`` is not needed:
+    the school types are compared as codes)."""
+    kinds, stages = list(STAGES_BY_SCHOOL_TYPE), STAGE_ORDER
     offers = np.array([[stage in STAGES_BY_SCHOOL_TYPE[kind] for stage in stages] for kind in kinds] + [[False] * len(stages)])
     kind = pd.Index(kinds, dtype=object).get_indexer(schools["school_type"].to_numpy(object))  # -1: missing
-    stage = pd.Index(stages, dtype=object).get_indexer(sections["stage"].to_numpy(object))
+    stage = _stage_codes(sections["stage"])
     first = school_rows(schools["school_id"], schools)  # the row standing for each school's id
     at = school_rows(sections["school_id"], schools)
-    known = (at >= 0) & (stage >= 0)
-    have = np.zeros((len(schools), len(stages)), bool)
-    have[first[at[known]], stage[known]] = True
+    have = _sections_held(sections, schools)
     # Every (school row, stage) its type needs and no section gives, in row order, stages sorted.
     listed = (first >= 0) & (kind >= 0)
     lacking = listed[:, None] & offers[kind] & ~have[np.maximum(first, 0)]
@@ -310,10 +316,9 @@ def _unknown_stage(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> l
     sections, schools = tables.get("sections"), tables.get("schools")
     if sections is None or schools is None:
         return []
-    keyed = frame["school_id"].notna() & frame["stage"].notna()
-    mine, have = _school_stage_keys(frame, sections, schools)
-    bad = keyed & ~np.isin(mine, have) & (school_rows(frame["school_id"], schools) >= 0)
-    return problems_at(frame, bad.to_numpy(bool), "stage", "this school has no such stage in the sections table")
+    at, stage = school_rows(frame["school_id"], schools), _stage_codes(frame["stage"])
+    bad = (at >= 0) & (stage >= 0) & ~_sections_held(sections, schools)[np.maximum(at, 0), np.maximum(stage, 0)]
+    return problems_at(frame, bad, "stage", "this school has no such stage in the sections table")
 
 
 def classes_rules(classes: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
