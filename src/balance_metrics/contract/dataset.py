@@ -145,7 +145,8 @@ def _load(folder: Path) -> Dataset:
     problems.extend(district_key_problems(parsed))
     if {"schools", "sections", "facilities"} <= parsed.keys():
         problems.extend(cross_table_problems(parsed["schools"], parsed["sections"], parsed["facilities"]))
-        warnings.extend(plausibility_warnings(parsed["sections"], parsed["facilities"]))
+        if not problems:  # warnings are shown only for a period without problems
+            warnings.extend(plausibility_warnings(parsed["sections"], parsed["facilities"], parsed["schools"]))
     for name, frame in parsed.items():
         check = TABLE_RULES.get(name)
         if check is not None:

@@ -66,6 +66,25 @@ def column_words(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     return given, full
 
 
+def column_codes(column: pd.Series, where: np.ndarray) -> np.ndarray:
+    """An integer per cell of ``column`` where ``where`` holds (no missing cell there),
+    equal exactly when the cells are equal: its words, or the codes of ``pd.factorize``."""
+    words = column_words(column)[1]
+    return words[where].view(np.int64) if words is not None else pd.factorize(column.to_numpy(object)[where])[0]
+
+
+def found_in(column: pd.Series, other: pd.Series) -> np.ndarray:
+    """Whether each cell of ``column`` is given and equals a given cell of ``other``."""
+    given, words = column_words(column)
+    other_given, other_words = column_words(other)
+    found = np.zeros(len(column), bool)
+    if words is not None and other_words is not None:
+        found[given] = pd.Index(pd.unique(other_words[other_given])).get_indexer(words[given]) >= 0
+    else:
+        found[given] = pd.Index(pd.unique(other.to_numpy(object)[other_given]), dtype=object).get_indexer(column.to_numpy(object)[given]) >= 0
+    return found
+
+
 def forget_words() -> None:
     """Let go of what :func:`column_words` remembers (the end of a load)."""
     _WORDS.clear()

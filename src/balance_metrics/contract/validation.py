@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.schoolkeys import column_words, school_index
+from balance_metrics.contract.schoolkeys import column_codes, column_words, school_index
 from balance_metrics.contract.schema import DISTRICT_ITEMS, ITEM_IDS, STAGES, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
 
 # Schools whose sections may legitimately have no pupils: they never enter the
@@ -110,7 +110,7 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
     ``frame`` — an unused district key — are left out)."""
     key = tuple(k for k in key if k in frame.columns)
     complete = np.logical_and.reduce([column_words(frame[k])[0] for k in key])
-    codes = pd.DataFrame({k: _codes(frame[k], complete) for k in key})  # integers hash faster than texts
+    codes = pd.DataFrame({k: column_codes(frame[k], complete) for k in key})  # integers hash faster than texts
     dup = np.zeros(len(frame), bool)
     dup[complete] = codes.duplicated(keep="first").to_numpy(bool)
     if not dup.any():
@@ -120,12 +120,6 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
     for k in key[1:]:
         value = value + " / " + _texts(bad[k])
     return problems_at(bad, np.ones(len(bad), bool), key[-1], f"duplicate {label}: this key appears on an earlier row", value)
-
-
-def _codes(column: pd.Series, given: np.ndarray) -> np.ndarray:
-    """An integer per given cell of a key column, equal exactly when the cells are equal."""
-    words = column_words(column)[1]
-    return words[given].view(np.int64) if words is not None else pd.factorize(column.to_numpy(object)[given])[0]
 
 
 def unknown_schools(frame: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
@@ -242,9 +236,28 @@ def support_partners(schools: pd.DataFrame) -> list[Problem]:
             for _, r in bad.iterrows()]
 
 
-def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
-    """Possible but suspicious values, reported without stopping the run."""
-    students = facilities["school_id"].map(sections.groupby("school_id")["students"].sum()).astype(float)
+def _students_of_school(sections: pd.DataFrame, facilities: pd.DataFrame, schools: pd.DataFrame | None) -> pd.Series:
+    """Pupils of all sections of each facilities row's school (missing without sections).
+
+    Summed per school row (``np.bincount``) when ``schools`` is given, which the warnings
+    only matter for a period without problems, where every id is a known school;
+    else grouped by the id texts."""
+    if schools is None:
+        return facilities["school_id"].map(sections.groupby("school_id")["students"].sum()).astype(float)
+    at = school_rows(sections["school_id"], schools)
+    known = at >= 0
+    pupils = sections["students"].to_numpy(float, na_value=0.0)[known]
+    total = np.bincount(at[known], weights=pupils, minlength=len(schools))
+    listed = np.bincount(at[known], minlength=len(schools)) > 0
+    where = school_rows(facilities["school_id"], schools)
+    found = (where >= 0) & np.append(listed, False)[where]
+    return pd.Series(np.where(found, np.append(total, np.nan)[where], np.nan), index=facilities.index)
+
+
+def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame, schools: pd.DataFrame | None = None) -> list[Problem]:
+    """Possible but suspicious values, reported without stopping the run (``schools``:
+    when given, pupils are summed per school row, see :func:`_students_of_school`)."""
+    students = _students_of_school(sections, facilities, schools)
     counted = students.notna() & (students > 0)
     sports = (facilities["outdoor_sports_area_m2"] + facilities["indoor_sports_area_m2"]).astype(float)
     per = sports / students
