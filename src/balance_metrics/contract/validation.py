@@ -80,10 +80,11 @@ def _stage_codes(stages: pd.Series) -> np.ndarray:
 
 def _sections_held(sections: pd.DataFrame, schools: pd.DataFrame) -> np.ndarray:
     """Whether ``sections`` has a row for (school, stage): a row per row of ``schools``
-    (the first row of an id stands for it), a column per stage of ``STAGE_ORDER``."""
+    (the first row of an id stands for it) and a last row of False (for index -1, no
+    school), a column per stage of ``STAGE_ORDER``."""
     at, stage = school_rows(sections["school_id"], schools), _stage_codes(sections["stage"])
     known = (at >= 0) & (stage >= 0)
-    held = np.zeros((len(schools), len(STAGE_ORDER)), bool)
+    held = np.zeros((len(schools) + 1, len(STAGE_ORDER)), bool)
     held[at[known], stage[known]] = True
     return held
 
@@ -178,7 +179,7 @@ def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Seri
     have = _sections_held(sections, schools)
     # Every (school row, stage) its type needs and no section gives, in row order, stages sorted.
     listed = (first >= 0) & (kind >= 0)
-    lacking = listed[:, None] & offers[kind] & ~have[np.maximum(first, 0)]
+    lacking = listed[:, None] & offers[kind] & ~have[first]
     row, need = np.nonzero(lacking)
     shown = schools["school_type"].to_numpy(object)
     sources, numbers = schools["_source"].to_numpy(object), schools["_row"].to_numpy()
@@ -330,7 +331,7 @@ def _unknown_stage(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> l
     if sections is None or schools is None:
         return []
     at, stage = school_rows(frame["school_id"], schools), _stage_codes(frame["stage"])
-    bad = (at >= 0) & (stage >= 0) & ~_sections_held(sections, schools)[np.maximum(at, 0), np.maximum(stage, 0)]
+    bad = (at >= 0) & (stage >= 0) & ~_sections_held(sections, schools)[at, np.maximum(stage, 0)]
     return problems_at(frame, bad, "stage", "this school has no such stage in the sections table")
 
 
@@ -349,17 +350,40 @@ def classes_rules(classes: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> 
 
 def _class_lists_complete(classes: pd.DataFrame, sections: pd.DataFrame) -> list[Problem]:
     # A partial class list would let an oversized class go unchecked.
-    listed = classes.dropna(subset=["school_id", "stage"]).groupby(["school_id", "stage"], observed=True)
-    summary = pd.DataFrame({"_count": listed.size(), "_total": listed["students"].sum(min_count=1)})
-    keyed = sections.dropna(subset=["school_id", "stage"])
-    found = keyed.join(summary, on=["school_id", "stage"], how="inner")
-    wrong_count = (found["classes"].notna() & (found["_count"] != found["classes"])).fillna(False)
-    wrong_total = (found["students"].notna() & found["_total"].notna() & (found["_total"] != found["students"])).fillna(False)
+    listed = (classes["school_id"].notna() & classes["stage"].notna()).to_numpy(bool)
+    keyed = (sections["school_id"].notna() & sections["stage"].notna()).to_numpy(bool)
+    key = _pair_codes([classes["school_id"], sections["school_id"]], [classes["stage"], sections["stage"]], [listed, keyed])
+    mine, theirs = key[: listed.sum()], key[listed.sum():]
+    size = int(key.max(initial=-1)) + 1
+    count = np.bincount(mine, minlength=size)
+    pupils = classes["students"][listed]
+    total = np.bincount(mine, weights=pupils.to_numpy(float, na_value=0.0), minlength=size)
+    some = np.bincount(mine, weights=pupils.notna().to_numpy(float), minlength=size) > 0  # sum(min_count=1)
+    found = np.zeros(len(sections), bool)
+    found[keyed] = count[theirs] > 0
+    listed_count = np.zeros(len(sections), np.int64)
+    listed_count[keyed] = count[theirs]
+    listed_total = np.full(len(sections), np.nan)
+    listed_total[keyed] = np.where(some[theirs], total[theirs], np.nan)
+    classes_given = sections["classes"].notna().to_numpy(bool)
+    wrong_count = found & classes_given & (listed_count != sections["classes"].to_numpy(float, na_value=np.nan))
+    students = sections["students"].to_numpy(float, na_value=np.nan)
+    wrong_total = found & ~np.isnan(students) & ~np.isnan(listed_total) & (listed_total != students)
     return (
-        problems_at(found, wrong_count, "classes", lambda bad: "the classes table lists " + bad["_count"].astype(str) + " classes for this section")
-        + problems_at(found, wrong_total, "students",
-                      lambda bad: "the classes of this section in the classes table add up to " + _texts(bad["_total"]) + " students")
+        problems_at(sections, wrong_count, "classes", lambda bad: [f"the classes table lists {n} classes for this section" for n in listed_count[wrong_count]])
+        + problems_at(sections, wrong_total, "students",
+                      lambda bad: [f"the classes of this section in the classes table add up to {_text(t)} students" for t in listed_total[wrong_total]])
     )
+
+
+def _pair_codes(first: list[pd.Series], second: list[pd.Series], where: list[np.ndarray]) -> np.ndarray:
+    """One integer per (first, second) pair of the rows where ``where`` holds, of several
+    frames together (frame after frame), equal exactly when both texts are equal."""
+    def codes(columns: list[pd.Series]) -> np.ndarray:
+        return pd.factorize(np.concatenate([c.to_numpy(object)[w] for c, w in zip(columns, where)]))[0]
+
+    one, two = codes(first), codes(second)
+    return pd.factorize(one * (int(two.max(initial=0)) + 1) + two)[0]
 
 
 def finance_rules(finance: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
@@ -444,6 +468,56 @@ def _district_subsets(rows: pd.DataFrame) -> list[Problem]:
     by = [c for c in ("district_id",) if c in rows.columns]
     yearly = _item_spec(rows["item"], "yearly", False).astype(bool)
     single = rows[~yearly].drop_duplicates([*by, "item"])
+    if by and single[by[0]].isna().any():
+        return _district_subsets_wide(single, by)
+    return _district_subsets_by_item(single, by)
+
+
+def _district_subsets_by_item(single: pd.DataFrame, by: list[str]) -> list[Problem]:
+    """:func:`_district_subsets_wide` on arrays: one array per item, a cell per district in
+    sorted order (as ``unstack`` orders them), when every row names its district."""
+    key = single[by[0]].to_numpy(object) if by else np.full(len(single), "", dtype=object)
+    district, districts = pd.factorize(key, sort=True)
+    items, values = single["item"].to_numpy(object), single["value"].to_numpy(float, na_value=np.nan)
+    cells, sources, numbers = single["value"].astype(object).to_numpy(), single["_source"].to_numpy(object), single["_row"].to_numpy()
+
+    def item(name: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(value, row in ``single``) of ``name`` per district, or None when no row gives it."""
+        mine = np.flatnonzero(items == name)
+        if not len(mine):
+            return None
+        value, row = np.full(len(districts), np.nan), np.full(len(districts), -1)
+        value[district[mine]], row[district[mine]] = values[mine], mine
+        return value, row
+
+    def problem(r: int, rule: str) -> Problem:
+        return Problem(str(sources[r]), int(numbers[r]), "value", _text(cells[r]), rule)
+
+    problems = []
+    for part, whole in DISTRICT_SUBSETS:  # a loop over the four rules
+        given, bound = item(part), item(whole)
+        if given is None or bound is None:
+            continue
+        for d in np.flatnonzero(given[0] > bound[0]):  # offending districts only (NaN compares False)
+            problems.append(problem(given[1][d], f"{part} is larger than {whole} ({_text(np.float64(bound[0][d]))})"))
+    columns = [item(name) for name in RETENTION_ITEMS]
+    if any(c is None for c in columns):
+        return problems
+    enrolment, deaths, graduates, transfers_in, transfers_out = (c[0] for c in columns)
+    base, kept = enrolment - deaths, graduates - transfers_in + transfers_out
+    complete = ~np.isnan(np.array([c[0] for c in columns])).any(axis=0)
+    for d in np.flatnonzero(complete & ((base <= 0) | (kept < 0) | (kept > base))):  # offending districts only
+        problems.append(problem(columns[2][1][d], _retention_rule(np.float64(kept[d]), np.float64(base[d]))))
+    return problems
+
+
+def _retention_rule(kept: float, base: float) -> str:
+    return (f"junior three-year retention (graduates − transfers in + transfers out) ÷ (grade-7 enrolment − deaths) = "
+            f"{_text(kept)}/{_text(base)} lies outside 0–100 %")
+
+
+def _district_subsets_wide(single: pd.DataFrame, by: list[str]) -> list[Problem]:
+    """The subset and retention rules on the district × item table (``unstack``)."""
     key = single[by[0]].astype(object) if by else pd.Series("", index=single.index, dtype=object)
     wide = pd.Series(single["value"].astype(float).to_numpy(), index=pd.MultiIndex.from_arrays([key, single["item"].astype(object)])).unstack()
     located = single.assign(_key=key.to_numpy()).set_index(["_key", "item"])
@@ -458,10 +532,13 @@ def _district_subsets(rows: pd.DataFrame) -> list[Problem]:
     return problems + _retention_rate(wide, located)
 
 
+RETENTION_ITEMS = ("retention_grade7_enrolment", "retention_deaths", "retention_graduates", "retention_transfers_in", "retention_transfers_out")
+
+
 def _retention_rate(wide: pd.DataFrame, located: pd.DataFrame) -> list[Problem]:
     # The junior three-year retention rate is a rate: inputs giving more than
     # 100 % (or a negative rate) contradict each other.
-    names = ("retention_grade7_enrolment", "retention_deaths", "retention_graduates", "retention_transfers_in", "retention_transfers_out")
+    names = RETENTION_ITEMS
     if not all(n in wide.columns for n in names):
         return []
     complete = wide[list(names)].notna().all(axis=1)
@@ -472,8 +549,7 @@ def _retention_rate(wide: pd.DataFrame, located: pd.DataFrame) -> list[Problem]:
     problems = []
     for district in bad:  # offending districts only
         r = located.loc[(district, "retention_graduates")]
-        rate = f"{_text(kept[district])}/{_text(base[district])}"
-        problems.append(_problem(r, "value", r["value"], f"junior three-year retention (graduates − transfers in + transfers out) ÷ (grade-7 enrolment − deaths) = {rate} lies outside 0–100 %"))
+        problems.append(_problem(r, "value", r["value"], _retention_rule(kept[district], base[district])))
     return problems
 
 
