@@ -221,9 +221,24 @@ def test_class_lists_equal_the_groupby(classes, sections):
                           st.one_of(st.integers(-5, 120).map(float), st.sampled_from([0.5, 2.25]), st.none())), max_size=40),
        st.booleans())
 def test_district_subsets_equal_the_wide_table(rows, keyed):
-    from balance_metrics.contract.validation import _district_subsets_by_item, _district_subsets_wide
+    from balance_metrics.contract.districtfigures import _district_subsets_by_item, _district_subsets_wide
 
     frame = _frame(district_id=[r[0] for r in rows], item=[r[1] for r in rows]).assign(value=pd.array([r[2] for r in rows], dtype="Float64"))
     by = ["district_id"] if keyed else []
     single = frame.drop_duplicates([*by, "item"])
     assert _district_subsets_by_item(single, by) == _district_subsets_wide(single, by)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(ID, ID, st.one_of(st.integers(0, 3), st.none())), max_size=20), st.integers(1, 3))
+def test_duplicate_keys_equal_the_frame_duplicated(rows, width):
+    from balance_metrics.contract.validation import duplicate_keys
+
+    frame = _frame(a=[r[0] for r in rows], b=[r[1] for r in rows]).assign(c=pd.array([r[2] for r in rows], dtype="Int64"))
+    key = ("a", "b", "c")[:width]
+    keys = frame[list(key)]
+    complete = keys.notna().all(axis=1).to_numpy(bool)
+    dup = np.zeros(len(frame), bool)
+    dup[complete] = keys[complete].duplicated(keep="first").to_numpy(bool)
+    found = duplicate_keys(frame, key, "key")
+    assert [p.row for p in found] == frame["_row"][dup].tolist()

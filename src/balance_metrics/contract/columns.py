@@ -95,7 +95,7 @@ class Cells:
         """
         n = len(self.length)
         index = np.flatnonzero((self.length > 0) & (self.length <= MAX_DIGITS + 1))
-        order = np.argsort(-self.length[index], kind="stable")  # longest first: the cells reaching byte j are a prefix
+        order = np.argsort(-self.length[index].astype(np.int16), kind="stable")  # radix sort; longest first: the cells reaching byte j are a prefix
         index = index[order]
         starts, length = self.starts[index], self.length[index].astype(np.int64)
         width = int(length.max(initial=0))

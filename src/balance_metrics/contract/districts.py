@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.schoolkeys import column_codes, column_words, found_in
+from balance_metrics.contract.schoolkeys import column_codes, column_words, first_seen, found_in
 from balance_metrics.contract.validation import school_column
 
 KEY = "district_id"
@@ -40,8 +40,7 @@ def _renamed(schools: pd.DataFrame) -> np.ndarray:
     both = column_words(schools[KEY])[0] & schools[NAME].notna().to_numpy(bool)
     codes = column_codes(schools[KEY], both)
     group = pd.factorize(codes)[0]  # numbered in order of first appearance
-    top = np.maximum.accumulate(group)
-    first = np.flatnonzero(np.concatenate([[True], top[1:] > top[:-1]])) if len(group) else group
+    first = np.flatnonzero(first_seen(group))
     names = schools[NAME].to_numpy(object)[both]
     renamed = np.zeros(len(schools), bool)
     renamed[both] = names != names[first][group]

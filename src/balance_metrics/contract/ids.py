@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.schoolkeys import column_words
+from balance_metrics.contract.schoolkeys import column_words, first_seen
 
 MAX_ID_LENGTH = 100
 _FORBIDDEN = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
@@ -113,7 +113,6 @@ def _collisions(texts: list[str], usable: np.ndarray, short: np.ndarray | None) 
         keys = np.array(_file_keys([texts[i] for i in index]), dtype=object)
         names = np.array([texts[i] for i in index], dtype=object)
     group = pd.factorize(keys)[0]  # numbered in order of first appearance
-    top = np.maximum.accumulate(group)
-    first = np.flatnonzero(np.concatenate([[True], top[1:] > top[:-1]])) if len(group) else group
+    first = np.flatnonzero(first_seen(group))
     clash = np.flatnonzero(names != names[first][group])
     return [(int(index[k]), int(index[first[group[k]]])) for k in clash]

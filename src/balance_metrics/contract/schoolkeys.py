@@ -73,6 +73,25 @@ def column_codes(column: pd.Series, where: np.ndarray) -> np.ndarray:
     return words[where].view(np.int64) if words is not None else pd.factorize(column.to_numpy(object)[where])[0]
 
 
+def first_seen(codes: np.ndarray) -> np.ndarray:
+    """Whether each value of ``codes`` (integers) appears here for the first time."""
+    group = pd.factorize(codes)[0]  # numbered in order of first appearance
+    seen = np.ones(len(group), bool)
+    if len(group):
+        top = np.maximum.accumulate(group)
+        seen[1:] = top[1:] > top[:-1]
+    return seen
+
+
+def row_codes(columns: list[np.ndarray]) -> np.ndarray:
+    """One integer per row of several integer columns, equal exactly when every column is."""
+    combined = pd.factorize(columns[0])[0]
+    for column in columns[1:]:
+        codes, uniques = pd.factorize(column)
+        combined = pd.factorize(combined * len(uniques) + codes)[0]
+    return combined
+
+
 def found_in(column: pd.Series, other: pd.Series) -> np.ndarray:
     """Whether each cell of ``column`` is given and equals a given cell of ``other``."""
     given, words = column_words(column)

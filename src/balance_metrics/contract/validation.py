@@ -8,14 +8,16 @@ every problem in a period is reported at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.schoolkeys import column_codes, column_words, school_index
-from balance_metrics.contract.schema import DISTRICT_ITEMS, ITEM_IDS, STAGES, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
+from balance_metrics.contract.districtfigures import district_rules
+from balance_metrics.contract.problems import Rule, _problem, _text, _texts, problems_at  # noqa: F401 (re-exported)
+from balance_metrics.contract.schoolkeys import column_codes, column_words, first_seen, row_codes, school_index
+from balance_metrics.contract.schema import ITEM_IDS, STAGES, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
 
 # Schools whose sections may legitimately have no pupils: they never enter the
 # resource computation (teaching points under the size limit are dropped there).
@@ -28,49 +30,6 @@ MIN_EQUIPMENT_YUAN_PER_STUDENT = 10.0
 MAX_PLAUSIBLE_CLASS = 70
 #: Stages in the order in which problems about a school's missing stages are listed.
 STAGE_ORDER = sorted(STAGES)
-
-
-def _problem(row: pd.Series, column: str, value: object, rule: str) -> Problem:
-    return Problem(str(row["_source"]), int(row["_row"]), column, _text(value), rule)
-
-
-def _texts(values: pd.Series, how=None) -> pd.Series:
-    """Cell texts of a whole column, as objects (safe to add to strings, even when empty)."""
-    return values.map(how or _text).astype(object)
-
-
-Rule = str | Sequence[str] | pd.Series | Callable[[pd.DataFrame], Sequence[str]]
-
-
-def problems_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, rule: Rule,
-                values: pd.Series | Callable[[pd.DataFrame], Sequence[object]] | None = None) -> list[Problem]:
-    """One problem per row of ``frame`` where ``mask`` holds (a whole-column rule's
-    result): its file and row, ``column``, the cell (or ``values``) and ``rule``
-    (one text, one per row of ``frame``, or a function giving one per offending row,
-    so that texts are built for the offending rows only)."""
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return []
-    bad = frame[mask]
-    if callable(values):
-        shown = list(values(bad))
-    else:
-        shown = (bad[column] if values is None else pd.Series(values, index=frame.index)[mask]) if (values is not None or column in bad) else pd.Series("", index=bad.index)
-    if isinstance(rule, str):
-        rules = [rule] * len(bad)
-    elif callable(rule):
-        rules = list(rule(bad))
-    else:
-        rules = list(pd.Series(rule, index=frame.index)[mask])
-    return [Problem(str(f), int(r), column, _text(v), ru) for f, r, v, ru in zip(bad["_source"], bad["_row"], shown, rules)]
-
-
-def _text(value: object) -> str:
-    if value is None or value is pd.NA:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _stage_codes(stages: pd.Series) -> np.ndarray:
@@ -111,9 +70,8 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
     ``frame`` — an unused district key — are left out)."""
     key = tuple(k for k in key if k in frame.columns)
     complete = np.logical_and.reduce([column_words(frame[k])[0] for k in key])
-    codes = pd.DataFrame({k: column_codes(frame[k], complete) for k in key})  # integers hash faster than texts
     dup = np.zeros(len(frame), bool)
-    dup[complete] = codes.duplicated(keep="first").to_numpy(bool)
+    dup[complete] = ~first_seen(row_codes([column_codes(frame[k], complete) for k in key]))  # integers hash faster than texts
     if not dup.any():
         return []
     bad = frame[dup]
@@ -399,158 +357,6 @@ def staff_training_rules(staff: pd.DataFrame, tables: Mapping[str, pd.DataFrame]
     """Staff training: one row per known school; trained staff within staff."""
     problems = duplicate_keys(staff, ("school_id",), "school_id") + _known_schools(staff, tables)
     return problems + part_within_whole(staff, "district_trained", "staff") + part_within_whole(staff, "trained_within_3y", "staff")
-
-
-def district_rules(district: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
-    """District figures: value types and ranges, years, and counts within their wholes
-    (per district when the period holds several)."""
-    rows = district.dropna(subset=["item"])
-    kind = pd.Series(_item_spec(rows["item"], "kind"), index=rows.index)
-    value = rows["value"].astype(float)
-    given = value.notna()
-    percent = (given & (kind == "percent") & (value > 100)).to_numpy(bool)
-    fractional = (given & (kind == "count") & (value % 1 != 0)).to_numpy(bool)
-    problems = problems_at(rows, percent, "value", lambda bad: bad["item"].astype(str) + " is a percentage and must lie between 0 and 100")
-    problems += problems_at(rows, fractional, "value", lambda bad: bad["item"].astype(str) + " is a count and must be a whole number")
-    return problems + _district_years(rows) + _district_subsets(rows)
-
-
-def _item_spec(items: pd.Series, field: str, missing: object = None) -> np.ndarray:
-    """``field`` of each row's district item (``missing`` for an unknown item), by one index lookup."""
-    codes = list(DISTRICT_ITEMS)
-    where = pd.Index(codes, dtype=object).get_indexer(items.to_numpy(object))
-    values = np.array([getattr(DISTRICT_ITEMS[c], field) for c in codes] + [missing], dtype=object)
-    return values[where]  # -1 (unknown) takes the last entry, ``missing``
-
-
-def _district_years(rows: pd.DataFrame) -> list[Problem]:
-    by = [c for c in ("district_id",) if c in rows.columns]
-    yearly = _item_spec(rows["item"], "yearly", False).astype(bool)
-    once = rows[~yearly]
-    repeated = once.duplicated([*by, "item"], keep="first").to_numpy(bool)
-    problems = problems_at(once, repeated, "item",
-                           lambda bad: bad["item"].astype(str) + " is given more than once (only yearly items repeat, one row per year)")
-    return problems + _yearly_series(rows[yearly], by)
-
-
-def _yearly_series(rows: pd.DataFrame, by: list[str]) -> list[Problem]:
-    problems = problems_at(rows, rows["year"].isna().to_numpy(bool), "year",
-                           lambda bad: bad["item"].astype(str) + " is given per year: the year is required", lambda bad: [""] * len(bad))
-    dated = rows[rows["year"].notna()]
-    problems += problems_at(dated, dated.duplicated([*by, "item", "year"], keep="first").to_numpy(bool), "year",
-                            lambda bad: "year repeated for " + bad["item"].astype(str))
-    if dated.empty:
-        return problems
-    groups = dated.groupby([*by, "item"], sort=False, observed=True)
-    years = dated.assign(_year=dated["year"].astype(int)).drop_duplicates([*by, "item", "year"])
-    span = years.groupby([*by, "item"], sort=False, observed=True)["_year"].agg(["min", "max", "size"])
-    gappy = span[span["max"] - span["min"] + 1 > span["size"]]
-    for key, row in gappy.iterrows():  # offending series only
-        group = groups.get_group(key if isinstance(key, tuple) else (key,))
-        have = set(group["year"].astype(int))
-        missing = ", ".join(str(y) for y in range(int(row["min"]), int(row["max"]) + 1) if y not in have)
-        last = group.iloc[-1]
-        name = key[-1] if isinstance(key, tuple) else key
-        problems.append(_problem(last, "year", missing, f"{name}: year(s) {missing} missing between {int(row['min'])} and {int(row['max'])}"))
-    return problems
-
-
-# (part, whole, what the part is): a count that cannot exceed another count.
-DISTRICT_SUBSETS: tuple[tuple[str, str], ...] = (
-    ("rotation_rotated_teachers", "rotation_eligible_teachers"),
-    ("rotation_key_teachers", "rotation_rotated_teachers"),
-    ("disabled_enrolled", "disabled_school_age"),
-    ("retention_deaths", "retention_grade7_enrolment"),
-)
-
-
-def _district_subsets(rows: pd.DataFrame) -> list[Problem]:
-    by = [c for c in ("district_id",) if c in rows.columns]
-    yearly = _item_spec(rows["item"], "yearly", False).astype(bool)
-    single = rows[~yearly].drop_duplicates([*by, "item"])
-    if by and single[by[0]].isna().any():
-        return _district_subsets_wide(single, by)
-    return _district_subsets_by_item(single, by)
-
-
-def _district_subsets_by_item(single: pd.DataFrame, by: list[str]) -> list[Problem]:
-    """:func:`_district_subsets_wide` on arrays: one array per item, a cell per district in
-    sorted order (as ``unstack`` orders them), when every row names its district."""
-    key = single[by[0]].to_numpy(object) if by else np.full(len(single), "", dtype=object)
-    district, districts = pd.factorize(key, sort=True)
-    items, values = single["item"].to_numpy(object), single["value"].to_numpy(float, na_value=np.nan)
-    cells, sources, numbers = single["value"].astype(object).to_numpy(), single["_source"].to_numpy(object), single["_row"].to_numpy()
-
-    def item(name: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """(value, row in ``single``) of ``name`` per district, or None when no row gives it."""
-        mine = np.flatnonzero(items == name)
-        if not len(mine):
-            return None
-        value, row = np.full(len(districts), np.nan), np.full(len(districts), -1)
-        value[district[mine]], row[district[mine]] = values[mine], mine
-        return value, row
-
-    def problem(r: int, rule: str) -> Problem:
-        return Problem(str(sources[r]), int(numbers[r]), "value", _text(cells[r]), rule)
-
-    problems = []
-    for part, whole in DISTRICT_SUBSETS:  # a loop over the four rules
-        given, bound = item(part), item(whole)
-        if given is None or bound is None:
-            continue
-        for d in np.flatnonzero(given[0] > bound[0]):  # offending districts only (NaN compares False)
-            problems.append(problem(given[1][d], f"{part} is larger than {whole} ({_text(np.float64(bound[0][d]))})"))
-    columns = [item(name) for name in RETENTION_ITEMS]
-    if any(c is None for c in columns):
-        return problems
-    enrolment, deaths, graduates, transfers_in, transfers_out = (c[0] for c in columns)
-    base, kept = enrolment - deaths, graduates - transfers_in + transfers_out
-    complete = ~np.isnan(np.array([c[0] for c in columns])).any(axis=0)
-    for d in np.flatnonzero(complete & ((base <= 0) | (kept < 0) | (kept > base))):  # offending districts only
-        problems.append(problem(columns[2][1][d], _retention_rule(np.float64(kept[d]), np.float64(base[d]))))
-    return problems
-
-
-def _retention_rule(kept: float, base: float) -> str:
-    return (f"junior three-year retention (graduates − transfers in + transfers out) ÷ (grade-7 enrolment − deaths) = "
-            f"{_text(kept)}/{_text(base)} lies outside 0–100 %")
-
-
-def _district_subsets_wide(single: pd.DataFrame, by: list[str]) -> list[Problem]:
-    """The subset and retention rules on the district × item table (``unstack``)."""
-    key = single[by[0]].astype(object) if by else pd.Series("", index=single.index, dtype=object)
-    wide = pd.Series(single["value"].astype(float).to_numpy(), index=pd.MultiIndex.from_arrays([key, single["item"].astype(object)])).unstack()
-    located = single.assign(_key=key.to_numpy()).set_index(["_key", "item"])
-    problems = []
-    for part, whole in DISTRICT_SUBSETS:  # a loop over the four rules
-        if part not in wide.columns or whole not in wide.columns:
-            continue
-        over = wide.index[(wide[part] > wide[whole]).fillna(False).to_numpy(bool)]
-        for district in over:  # offending districts only
-            r = located.loc[(district, part)]
-            problems.append(_problem(r, "value", r["value"], f"{part} is larger than {whole} ({_text(wide.at[district, whole])})"))
-    return problems + _retention_rate(wide, located)
-
-
-RETENTION_ITEMS = ("retention_grade7_enrolment", "retention_deaths", "retention_graduates", "retention_transfers_in", "retention_transfers_out")
-
-
-def _retention_rate(wide: pd.DataFrame, located: pd.DataFrame) -> list[Problem]:
-    # The junior three-year retention rate is a rate: inputs giving more than
-    # 100 % (or a negative rate) contradict each other.
-    names = RETENTION_ITEMS
-    if not all(n in wide.columns for n in names):
-        return []
-    complete = wide[list(names)].notna().all(axis=1)
-    v = wide[complete]
-    base = v["retention_grade7_enrolment"] - v["retention_deaths"]
-    kept = v["retention_graduates"] - v["retention_transfers_in"] + v["retention_transfers_out"]
-    bad = v.index[((base <= 0) | (kept < 0) | (kept > base)).to_numpy(bool)]
-    problems = []
-    for district in bad:  # offending districts only
-        r = located.loc[(district, "retention_graduates")]
-        problems.append(_problem(r, "value", r["value"], _retention_rule(kept[district], base[district])))
-    return problems
 
 
 def evidence_rules(evidence: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
