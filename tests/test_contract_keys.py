@@ -242,3 +242,32 @@ def test_duplicate_keys_equal_the_frame_duplicated(rows, width):
     dup[complete] = keys[complete].duplicated(keep="first").to_numpy(bool)
     found = duplicate_keys(frame, key, "key")
     assert [p.row for p in found] == frame["_row"][dup].tolist()
+
+
+def _section_sizes_plain(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
+    at = SchoolIndex(schools).rows(sections["school_id"])
+    types = pd.Series(np.append(schools["school_type"].to_numpy(object), None)[at], index=sections.index, dtype=object)
+    known = types.notna() & sections["students"].notna()
+    evaluated = ~types.isin(["special_education", "vocational", "teaching_point"])
+    empty = (known & (sections["students"] == 0) & evaluated).fillna(False)
+    no_class = (known & (sections["students"] > 0) & (sections["classes"] == 0)).fillna(False)
+    too_large = (known & (sections["largest_class"] > sections["students"])).fillna(False)
+    return (
+        problems_at(sections, empty, "students", "a section of an evaluated school must have students (omit the row if the stage is not offered)", pd.Series(0, index=sections.index))
+        + problems_at(sections, no_class, "classes", "a section with students must have at least one class")
+        + problems_at(sections, too_large, "largest_class",
+                      lambda bad: "largest class is larger than the section's students (" + bad["students"].astype(str) + ")")
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(SCHOOL, st.one_of(st.sampled_from(TYPES), st.none())), max_size=6),
+       st.lists(st.tuples(st.one_of(SCHOOL, st.just("S9")), COUNT, COUNT, COUNT), max_size=10))
+def test_section_sizes_equal_the_plain_rule(schools, sections):
+    from balance_metrics.contract.validation import section_sizes
+
+    schools = _frame(school_id=[s for s, _ in schools], school_type=[t for _, t in schools])
+    sections = _frame(school_id=[r[0] for r in sections]).assign(
+        students=pd.array([r[1] for r in sections], dtype="Int64"), classes=pd.array([r[2] for r in sections], dtype="Int64"),
+        largest_class=pd.array([r[3] for r in sections], dtype="Int64"))
+    assert section_sizes(sections, schools) == _section_sizes_plain(sections, schools)

@@ -30,6 +30,7 @@ MIN_EQUIPMENT_YUAN_PER_STUDENT = 10.0
 MAX_PLAUSIBLE_CLASS = 70
 #: Stages in the order in which problems about a school's missing stages are listed.
 STAGE_ORDER = sorted(STAGES)
+SCHOOL_KINDS = list(STAGES_BY_SCHOOL_TYPE)
 
 
 def _stage_codes(stages: pd.Series) -> np.ndarray:
@@ -58,11 +59,6 @@ def school_column(ids: pd.Series, schools: pd.DataFrame, column: str) -> pd.Seri
     rows = school_rows(ids, schools)
     values = schools[column].to_numpy(object)[np.maximum(rows, 0)] if len(schools) else np.full(len(rows), None, object)
     return pd.Series(np.where(rows >= 0, values, None), index=ids.index, dtype=object)
-
-
-def _school_types(frame: pd.DataFrame, schools: pd.DataFrame) -> pd.Series:
-    """The school type of each row's school (missing for unknown schools)."""
-    return school_column(frame["school_id"], schools, "school_type")
 
 
 def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> list[Problem]:
@@ -105,13 +101,20 @@ def subsets_within_teachers(sections: pd.DataFrame) -> list[Problem]:
     return [p for col in SUBSET_COLUMNS for p in part_within_whole(sections, col, "teachers")]
 
 
-def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Series | None = None) -> list[Problem]:
-    types = _school_types(sections, schools) if types is None else types
-    known = types.notna() & sections["students"].notna()
-    evaluated = ~types.isin(list(_NOT_EVALUATED_TYPES))
-    empty = (known & (sections["students"] == 0) & evaluated).fillna(False)
-    no_class = (known & (sections["students"] > 0) & (sections["classes"] == 0)).fillna(False)
-    too_large = (known & (sections["largest_class"] > sections["students"])).fillna(False)
+def _section_kinds(sections: pd.DataFrame, schools: pd.DataFrame) -> np.ndarray:
+    """Position in ``SCHOOL_KINDS`` of each section's school type (-1: unknown school or no type)."""
+    kind = pd.Index(SCHOOL_KINDS, dtype=object).get_indexer(schools["school_type"].to_numpy(object))
+    return np.append(kind, -1)[school_rows(sections["school_id"], schools)]  # -1 (unknown school) takes the appended -1
+
+
+def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
+    kind = _section_kinds(sections, schools)
+    students = sections["students"].to_numpy(float, na_value=np.nan)  # counts: exact as floats
+    known = (kind >= 0) & ~np.isnan(students)
+    evaluated = ~np.isin(kind, [SCHOOL_KINDS.index(t) for t in _NOT_EVALUATED_TYPES])
+    empty = known & (students == 0) & evaluated
+    no_class = known & (students > 0) & (sections["classes"] == 0).fillna(False).to_numpy(bool)
+    too_large = known & (sections["largest_class"].to_numpy(float, na_value=np.nan) > students)
     return (
         problems_at(sections, empty, "students", "a section of an evaluated school must have students (omit the row if the stage is not offered)", pd.Series(0, index=sections.index))
         + problems_at(sections, no_class, "classes", "a section with students must have at least one class")
@@ -125,15 +128,13 @@ def _below_average_class(sections: pd.DataFrame) -> pd.Series:
     return (complete & (sections["largest_class"] * sections["classes"] < sections["students"])).fillna(False)
 
 
-def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Series | None = None) -> list[Problem]:
-    """Each school reports exactly the stages its type offers (``types`` is not needed:
-    the school types are compared as codes)."""
-    kinds, stages = list(STAGES_BY_SCHOOL_TYPE), STAGE_ORDER
+def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
+    """Each school reports exactly the stages its type offers."""
+    kinds, stages = SCHOOL_KINDS, STAGE_ORDER
     offers = np.array([[stage in STAGES_BY_SCHOOL_TYPE[kind] for stage in stages] for kind in kinds] + [[False] * len(stages)])
     kind = pd.Index(kinds, dtype=object).get_indexer(schools["school_type"].to_numpy(object))  # -1: missing
     stage = _stage_codes(sections["stage"])
     first = school_rows(schools["school_id"], schools)  # the row standing for each school's id
-    at = school_rows(sections["school_id"], schools)
     have = _sections_held(sections, schools)
     # Every (school row, stage) its type needs and no section gives, in row order, stages sorted.
     listed = (first >= 0) & (kind >= 0)
@@ -143,7 +144,7 @@ def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Seri
     sources, numbers = schools["_source"].to_numpy(object), schools["_row"].to_numpy()
     problems = [Problem(str(sources[r]), int(numbers[r]), "school_type", _text(shown[r]),
                         f"school type {shown[r]} needs a '{stages[n]}' row in sections, none found") for r, n in zip(row, need)]
-    section_kind = np.append(kind, -1)[at]  # -1 (unknown school) takes the appended -1
+    section_kind = _section_kinds(sections, schools)
     checked = (stage >= 0) & (section_kind >= 0) & ~np.isin(section_kind, [kinds.index("special_education"), kinds.index("vocational")])
     wrong = checked & ~offers[section_kind, np.maximum(stage, 0)]
     named = np.array(kinds, dtype=object)
@@ -245,7 +246,6 @@ def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame, scho
 
 def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
     """Run every cross-row rule of the core tables."""
-    types = _school_types(sections, schools)
     rules: Iterable[Callable[[], list[Problem]]] = (
         lambda: duplicate_keys(schools, ("school_id",), "school_id"),
         lambda: duplicate_keys(sections, ("school_id", "stage"), "school × stage"),
@@ -253,8 +253,8 @@ def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, faciliti
         lambda: unknown_schools(sections, schools),
         lambda: unknown_schools(facilities, schools),
         lambda: subsets_within_teachers(sections),
-        lambda: section_sizes(sections, schools, types),
-        lambda: stages_offered(sections, schools, types),
+        lambda: section_sizes(sections, schools),
+        lambda: stages_offered(sections, schools),
         lambda: campuses(schools),
         lambda: facilities_present(facilities, schools),
         lambda: facility_parts(facilities),
