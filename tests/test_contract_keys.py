@@ -229,19 +229,21 @@ def test_district_subsets_equal_the_wide_table(rows, keyed):
     assert _district_subsets_by_item(single, by) == _district_subsets_wide(single, by)
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(ID, ID, st.one_of(st.integers(0, 3), st.none())), max_size=20), st.integers(1, 3))
-def test_duplicate_keys_equal_the_frame_duplicated(rows, width):
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(SCHOOL, ID, st.one_of(st.integers(0, 3), st.none())), max_size=20), st.integers(1, 3),
+       st.lists(st.one_of(SCHOOL, st.just("S1")), max_size=6))
+def test_duplicate_keys_equal_the_frame_duplicated(rows, width, school_ids):
     from balance_metrics.contract.validation import duplicate_keys
 
-    frame = _frame(a=[r[0] for r in rows], b=[r[1] for r in rows]).assign(c=pd.array([r[2] for r in rows], dtype="Int64"))
-    key = ("a", "b", "c")[:width]
+    frame = _frame(school_id=[r[0] for r in rows], b=[r[1] for r in rows]).assign(c=pd.array([r[2] for r in rows], dtype="Int64"))
+    key = ("school_id", "b", "c")[:width]
     keys = frame[list(key)]
     complete = keys.notna().all(axis=1).to_numpy(bool)
     dup = np.zeros(len(frame), bool)
     dup[complete] = keys[complete].duplicated(keep="first").to_numpy(bool)
-    found = duplicate_keys(frame, key, "key")
-    assert [p.row for p in found] == frame["_row"][dup].tolist()
+    expected = frame["_row"][dup].tolist()
+    assert [p.row for p in duplicate_keys(frame, key, "key")] == expected
+    assert [p.row for p in duplicate_keys(frame, key, "key", _frame(school_id=school_ids))] == expected
 
 
 def _section_sizes_plain(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:

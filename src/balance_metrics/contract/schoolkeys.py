@@ -66,11 +66,12 @@ def column_words(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     return given, full
 
 
-def column_codes(column: pd.Series, where: np.ndarray) -> np.ndarray:
+def column_codes(column: pd.Series, where: np.ndarray, words: bool = True) -> np.ndarray:
     """An integer per cell of ``column`` where ``where`` holds (no missing cell there),
-    equal exactly when the cells are equal: its words, or the codes of ``pd.factorize``."""
-    words = column_words(column)[1]
-    return words[where].view(np.int64) if words is not None else pd.factorize(column.to_numpy(object)[where])[0]
+    equal exactly when the cells are equal: its words (``words``, and when every cell has
+    one), or the codes of ``pd.factorize`` (cheaper for few distinct texts, shared objects)."""
+    held = column_words(column)[1] if words else None
+    return held[where].view(np.int64) if held is not None else pd.factorize(column.to_numpy(object)[where])[0]
 
 
 def first_seen(codes: np.ndarray) -> np.ndarray:
@@ -84,11 +85,19 @@ def first_seen(codes: np.ndarray) -> np.ndarray:
 
 
 def row_codes(columns: list[np.ndarray]) -> np.ndarray:
-    """One integer per row of several integer columns, equal exactly when every column is."""
-    combined = pd.factorize(columns[0])[0]
-    for column in columns[1:]:
-        codes, uniques = pd.factorize(column)
-        combined = pd.factorize(combined * len(uniques) + codes)[0]
+    """One integer per row of several integer columns, equal exactly when every column is
+    (a mixed radix: small non-negative codes are used as they are, others factorized first)."""
+    combined, size = np.zeros(len(columns[0]), np.int64), 1
+    for column in columns:
+        if len(column) and column.min() >= 0 and column.max() < 2**31:
+            codes, radix = column.astype(np.int64), int(column.max()) + 1
+        else:
+            codes, uniques = pd.factorize(column)
+            radix = max(len(uniques), 1)
+        if size * radix >= 2**62:  # keep the mixed radix inside 64 bits
+            combined = pd.factorize(combined)[0]
+            size = int(combined.max(initial=0)) + 1
+        combined, size = combined * radix + codes, size * radix
     return combined
 
 

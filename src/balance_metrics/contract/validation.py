@@ -16,7 +16,7 @@ import pandas as pd
 from balance_metrics.common.errors import Problem
 from balance_metrics.contract.districtfigures import district_rules
 from balance_metrics.contract.problems import Rule, _problem, _text, _texts, problems_at  # noqa: F401 (re-exported)
-from balance_metrics.contract.schoolkeys import column_codes, column_words, first_seen, row_codes, school_index
+from balance_metrics.contract.schoolkeys import column_codes, column_words, row_codes, school_index
 from balance_metrics.contract.schema import ITEM_IDS, STAGES, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
 
 # Schools whose sections may legitimately have no pupils: they never enter the
@@ -61,13 +61,16 @@ def school_column(ids: pd.Series, schools: pd.DataFrame, column: str) -> pd.Seri
     return pd.Series(np.where(rows >= 0, values, None), index=ids.index, dtype=object)
 
 
-def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> list[Problem]:
+def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str, schools: pd.DataFrame | None = None) -> list[Problem]:
     """Every row whose key repeats an earlier row's key (key columns absent from
-    ``frame`` — an unused district key — are left out)."""
+    ``frame`` — an unused district key — are left out). With ``schools``, a ``school_id``
+    key column is compared by the school row the other rules look up anyway."""
     key = tuple(k for k in key if k in frame.columns)
-    complete = np.logical_and.reduce([column_words(frame[k])[0] for k in key])
+    # (the given cells of a school id column come with its words, which the lookups need too)
+    complete = np.logical_and.reduce([column_words(frame[k])[0] if k == "school_id" else frame[k].notna().to_numpy(bool) for k in key])
+    codes = row_codes([_key_codes(frame, k, complete, schools) for k in key])  # integers hash faster than texts
     dup = np.zeros(len(frame), bool)
-    dup[complete] = ~first_seen(row_codes([column_codes(frame[k], complete) for k in key]))  # integers hash faster than texts
+    dup[complete] = pd.Series(codes).duplicated(keep="first").to_numpy(bool)
     if not dup.any():
         return []
     bad = frame[dup]
@@ -75,6 +78,15 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
     for k in key[1:]:
         value = value + " / " + _texts(bad[k])
     return problems_at(bad, np.ones(len(bad), bool), key[-1], f"duplicate {label}: this key appears on an earlier row", value)
+
+
+def _key_codes(frame: pd.DataFrame, column: str, where: np.ndarray, schools: pd.DataFrame | None) -> np.ndarray:
+    """An integer per cell of a key column where ``where`` holds, equal exactly when the cells are."""
+    if column == "school_id" and schools is not None:
+        rows = school_rows(frame[column], schools)[where]
+        if (rows >= 0).all():  # every id a school's: its (first) row names it
+            return rows
+    return column_codes(frame[column], where, words=False)
 
 
 def unknown_schools(frame: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
@@ -247,9 +259,9 @@ def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame, scho
 def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
     """Run every cross-row rule of the core tables."""
     rules: Iterable[Callable[[], list[Problem]]] = (
-        lambda: duplicate_keys(schools, ("school_id",), "school_id"),
-        lambda: duplicate_keys(sections, ("school_id", "stage"), "school × stage"),
-        lambda: duplicate_keys(facilities, ("school_id",), "school_id"),
+        lambda: duplicate_keys(schools, ("school_id",), "school_id", schools),
+        lambda: duplicate_keys(sections, ("school_id", "stage"), "school × stage", schools),
+        lambda: duplicate_keys(facilities, ("school_id",), "school_id", schools),
         lambda: unknown_schools(sections, schools),
         lambda: unknown_schools(facilities, schools),
         lambda: subsets_within_teachers(sections),
@@ -295,7 +307,7 @@ def _unknown_stage(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> l
 
 def classes_rules(classes: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Class lists: known school × stage, no empty class, complete sections."""
-    problems = duplicate_keys(classes, ("school_id", "stage", "class_id"), "school × stage × class")
+    problems = duplicate_keys(classes, ("school_id", "stage", "class_id"), "school × stage × class", tables.get("schools"))
     problems += _known_schools(classes, tables)
     problems += problems_at(classes, (classes["students"] == 0).fillna(False), "students", "a class must have at least one student")
     sections = tables.get("sections")
@@ -346,7 +358,7 @@ def _pair_codes(first: list[pd.Series], second: list[pd.Series], where: list[np.
 
 def finance_rules(finance: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """School budgets: one row per known school; training funds within public funds."""
-    problems = duplicate_keys(finance, ("school_id",), "school_id") + _known_schools(finance, tables)
+    problems = duplicate_keys(finance, ("school_id",), "school_id", tables.get("schools")) + _known_schools(finance, tables)
     return problems + part_within_whole(
         finance, "training_funds_yuan", "public_funds_yuan",
         lambda r: f"training funds are part of the public funds and cannot exceed them ({_text(r['public_funds_yuan'])} 元)",
@@ -355,7 +367,7 @@ def finance_rules(finance: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> 
 
 def staff_training_rules(staff: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Staff training: one row per known school; trained staff within staff."""
-    problems = duplicate_keys(staff, ("school_id",), "school_id") + _known_schools(staff, tables)
+    problems = duplicate_keys(staff, ("school_id",), "school_id", tables.get("schools")) + _known_schools(staff, tables)
     return problems + part_within_whole(staff, "district_trained", "staff") + part_within_whole(staff, "trained_within_3y", "staff")
 
 
@@ -409,7 +421,7 @@ def survey_rules(survey: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> li
 
 def quality_rules(quality: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Monitoring results: known school × stage, tested students, shares within 0–100 %."""
-    problems = duplicate_keys(quality, ("school_id", "stage", "subject"), "school × stage × subject")
+    problems = duplicate_keys(quality, ("school_id", "stage", "subject"), "school × stage × subject", tables.get("schools"))
     problems += _known_schools(quality, tables) + _percent_range(quality, "level3_percent")
     problems += problems_at(quality, (quality["students_tested"] == 0).fillna(False), "students_tested",
                             "a monitored school needs at least one tested student")
