@@ -109,7 +109,9 @@ class Cells:
             byte = self.buf[starts[:k] + j]
             value = byte - np.uint8(48)  # wraps above 9 for every non-digit byte
             digit = value <= 9
-            mantissa[:k] = np.where(digit, mantissa[:k] * 10 + value, mantissa[:k])
+            head = mantissa[:k]  # a view: updated in place where the byte is a digit
+            np.multiply(head, 10, out=head, where=digit)
+            np.add(head, value, out=head, where=digit)
             digits[:k] += digit
             point = byte == 46
             if point.any():

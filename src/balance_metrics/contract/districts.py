@@ -61,7 +61,7 @@ def district_key_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     problems: list[Problem] = []
     multi = KEY in schools.columns
     if multi:
-        problems += _rows(schools, schools[KEY].isna(), KEY,
+        problems += _rows(schools, pd.Series(~column_words(schools[KEY])[0], index=schools.index), KEY,
                           "district_id is given for other schools: every school needs its 区县代码 (or none does)")
         if NAME in schools.columns:
             problems += _rows(schools, pd.Series(_renamed(schools), index=schools.index), NAME,
@@ -85,7 +85,8 @@ def district_key_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
         if not multi:
             problems += _rows(frame, frame[KEY].notna(), KEY, "schools has no district_id: this period is one district, leave district_id empty")
             continue
-        problems += _rows(frame, frame[KEY].isna(), KEY, "district_id (区县代码) is required when the period holds several districts")
-        unknown = frame[KEY].notna().to_numpy(bool) & ~found_in(frame[KEY], schools[KEY])
+        given = column_words(frame[KEY])[0]
+        problems += _rows(frame, pd.Series(~given, index=frame.index), KEY, "district_id (区县代码) is required when the period holds several districts")
+        unknown = given & ~found_in(frame[KEY], schools[KEY])
         problems += _rows(frame, pd.Series(unknown, index=frame.index), KEY, "district_id not found in the schools table")
     return problems
