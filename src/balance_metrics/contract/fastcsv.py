@@ -48,7 +48,7 @@ class FastRead:
 def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> FastRead | None:
     """Read a plain CSV table, or return ``None`` when the careful reader must do it."""
     data = path.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():  # (``strip`` would copy the file)
         return None
     # From here on the UTF-8 bytes (the file itself when it is UTF-8): b"\n", b"," and b'"'
     # never occur inside a multi-byte character.
@@ -65,9 +65,8 @@ def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> F
         if raw.count(b"\r") != raw.count(b"\r\n"):
             return None  # a lone carriage return: the careful reader splits lines as csv does
         raw = raw.replace(b"\r\n", b"\n")
-    lines = raw.split(b"\n", HEAD_LINES)
-    more = len(lines) > HEAD_LINES
-    head_lines = [line.decode("utf-8", "surrogatepass") for line in (lines[:HEAD_LINES] if more else lines)]
+    lines, more = _head_lines(raw)
+    head_lines = [line.decode("utf-8", "surrogatepass") for line in lines]
     skipped = 0
     while skipped < len(head_lines) and (not head_lines[skipped].strip() or head_lines[skipped].lstrip().startswith(COMMENT)):
         skipped += 1
@@ -85,11 +84,12 @@ def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> F
     if fields_per_line < 2:
         return None
     offset = sum(len(line) + 1 for line in lines[: head + 1])
-    del lines
-    body = raw[offset:].rstrip(b"\n")
-    if not body:
+    end = len(raw)
+    while end > offset and raw[end - 1] == 10:  # the body without its last line ends (no copy)
+        end -= 1
+    if end <= offset:
         return FastRead(head + 1, headers, np.zeros(0, np.int64), [[] for _ in headers], encoding)
-    shape = _line_shape(body, delimiter, fields_per_line)
+    shape = _line_shape(np.frombuffer(raw, np.uint8, count=end - offset, offset=offset), delimiter, fields_per_line)
     if shape is None:
         return None
     buf, starts, ends = shape
@@ -117,10 +117,21 @@ def _ascii_body(data: bytes) -> bytes | None:
     return data if data.isascii() and b"\x00" not in data else None
 
 
-def _line_shape(body: bytes, delimiter: str, fields: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(bytes, field starts, field ends), one row of ``fields`` per line, when every line
-    has ``fields`` fields and fits the csv field limit."""
-    buf = np.frombuffer(body, np.uint8)
+def _head_lines(raw: bytes) -> tuple[list[bytes], bool]:
+    """The first ``HEAD_LINES`` lines (all when there are fewer), and whether more follow;
+    as ``raw.split(b"\\n", HEAD_LINES)`` without copying the rest of the file."""
+    cut = 0
+    for _ in range(HEAD_LINES):  # a loop over the first lines only
+        at = raw.find(b"\n", cut)
+        if at < 0:
+            return raw.split(b"\n"), False
+        cut = at + 1
+    return raw[: cut - 1].split(b"\n"), True
+
+
+def _line_shape(buf: np.ndarray, delimiter: str, fields: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(bytes, field starts, field ends), one row of ``fields`` per line of the body's bytes
+    ``buf``, when every line has ``fields`` fields and fits the csv field limit."""
     low = np.flatnonzero(buf <= 44)  # one pass: "\n" (10), "\t" (9) and "," (44) are all <= 44
     kind = buf[low]
     line_ends = low[kind == 10]
