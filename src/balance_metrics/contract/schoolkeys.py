@@ -9,7 +9,9 @@ looked up afresh).
 
 Ids of at most eight ASCII characters (the common case) are compared as 64-bit integers
 (:func:`id_words`), whose hash table is several times faster than one of Python texts;
-other ids as texts.
+other ids as texts. The words and missing cells of a column are worked out once per load
+(:func:`column_words`, forgotten when ``load_period`` ends) and shared by the lookups, the
+duplicate-key and the district-key rules.
 """
 
 from __future__ import annotations
