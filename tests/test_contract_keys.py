@@ -273,3 +273,17 @@ def test_section_sizes_equal_the_plain_rule(schools, sections):
         students=pd.array([r[1] for r in sections], dtype="Int64"), classes=pd.array([r[2] for r in sections], dtype="Int64"),
         largest_class=pd.array([r[3] for r in sections], dtype="Int64"))
     assert section_sizes(sections, schools) == _section_sizes_plain(sections, schools)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(SCHOOL, st.one_of(SCHOOL, st.just("S9"))), max_size=8))
+def test_support_partners_equal_the_row_by_row_rule(rows):
+    from balance_metrics.contract.validation import support_partners
+
+    schools = _frame(school_id=[r[0] for r in rows], partner_school_id=[r[1] for r in rows])
+    known = set(schools["school_id"].dropna())
+    expected = [Problem("t.csv", int(r["_row"]), "partner_school_id", r["partner_school_id"],
+                        "partner school not found in the schools table (or the school itself)")
+                for _, r in schools.iterrows() if r["partner_school_id"] is not pd.NA
+                and (r["partner_school_id"] not in known or (r["school_id"] is not pd.NA and r["partner_school_id"] == r["school_id"]))]
+    assert support_partners(schools) == expected

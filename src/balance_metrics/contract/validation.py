@@ -202,10 +202,10 @@ def facility_parts(facilities: pd.DataFrame) -> list[Problem]:
 
 def support_partners(schools: pd.DataFrame) -> list[Problem]:
     """A 帮扶 partner must be another school of the table."""
-    rows = schools[schools["partner_school_id"].notna()]
-    bad = rows[(school_rows(rows["partner_school_id"], schools) < 0) | (rows["partner_school_id"] == rows["school_id"]).fillna(False).to_numpy(bool)]
-    return [_problem(r, "partner_school_id", r["partner_school_id"], "partner school not found in the schools table (or the school itself)")
-            for _, r in bad.iterrows()]
+    partner = schools["partner_school_id"]
+    itself = (partner == schools["school_id"]).fillna(False).to_numpy(bool)
+    bad = partner.notna().to_numpy(bool) & ((school_rows(partner, schools) < 0) | itself)
+    return problems_at(schools, bad, "partner_school_id", "partner school not found in the schools table (or the school itself)")
 
 
 def _students_of_school(sections: pd.DataFrame, facilities: pd.DataFrame, schools: pd.DataFrame | None) -> pd.Series:
