@@ -30,7 +30,10 @@ def without_empty_district_key(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rows(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str) -> list[Problem]:
-    bad = frame[mask.to_numpy(bool)]
+    where = mask.to_numpy(bool)
+    if not where.any():  # the common case: no frame to cut
+        return []
+    bad = frame[where]
     values = bad[column].astype(object).where(bad[column].notna(), "").astype(str) if column in bad else pd.Series("", index=bad.index)
     return [Problem(str(f), int(r), column, str(v), rule) for f, r, v in zip(bad["_source"], bad["_row"], values)]
 
