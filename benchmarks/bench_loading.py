@@ -16,6 +16,9 @@ For each size the seeded national dataset of ``benchmarks/national.py`` (cached 
 - peak memory: ``ru_maxrss`` of a subprocess that only imports and runs the floor read
   once, and of one that only runs ``load_period`` once.
 
+The sample district (``data/raw/2022Q4``, 61 schools) is measured the same way (best of
+``10 × --repeat``): its ``load_period`` time is the fixed cost every period pays.
+
 Then one workbook holding every table of the ``--excel-size`` dataset as sheets
 (written once with openpyxl, cached) is read four ways: pandas ``read_excel`` of all
 sheets with ``engine="calamine"`` and with ``engine="openpyxl"`` (floors), and
@@ -119,6 +122,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path("/tmp/bm-national"))
     parser.add_argument("--excel-size", type=int, default=10_000, help="dataset written as one workbook (0: skip)")
+    parser.add_argument("--sample", type=Path, default=HERE.parent / "data" / "raw" / "2022Q4", help="small period for the fixed cost")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--peak", choices=["floor", "load"], help=argparse.SUPPRESS)
     parser.add_argument("--excel", type=Path, help=argparse.SUPPRESS)
@@ -150,6 +154,11 @@ def main() -> None:
         a, b = rows[0], rows[-1]
         print("\ngrowth exponents (time ∝ sections^k): " + ", ".join(
             f"{key} {math.log(b[key] / a[key]) / math.log(b['sections'] / a['sections']):.2f}" for key in ("floor_read", "floor_text", "load_period")))
+    if args.sample.is_dir():
+        r = _run("--one", str(args.sample), "--repeat", str(10 * args.repeat))
+        print(f"\nsample district ({r['sections']} sections): floor read {r['floor_read'] * 1000:.1f} ms, `load_period` "
+              f"{r['load_period'] * 1000:.1f} ms ({r['load_period'] / r['floor_read']:.1f}×); CPU {r['floor_read_cpu'] * 1000:.1f} ms, "
+              f"{r['load_period_cpu'] * 1000:.1f} ms ({r['load_period_cpu'] / r['floor_read_cpu']:.1f}×)")
     if args.excel_size:
         book = workbook_for(dataset_for(args.excel_size, args.data, core_only=False), args.data)
         r = _run("--excel", str(book), "--repeat", str(args.repeat))

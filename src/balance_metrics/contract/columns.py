@@ -70,17 +70,18 @@ class Cells:
         return self.buf[np.clip(index, 0, len(self.buf) - 1)].astype(np.int64)
 
     def _padded(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, length: np.ndarray) -> np.ndarray:
-        a1, z1 = self._at(starts), self._at(ends - 1)
-        head = _SPACE_1[a1]
-        multi = _SPACE_LEAD[a1]
-        if multi.any():
-            a2, a3 = self._at(starts + 1), self._at(starts + 2)
+        # The first and last byte of each cell (of an empty cell some byte: the caller masks it).
+        first, last = buf[np.minimum(starts, len(buf) - 1)], buf[ends - 1]
+        head = _SPACE_1[first]
+        multi = _SPACE_LEAD[first]
+        if multi.any():  # a cell starting with a multi-byte character (rare): compare whole characters
+            a1, a2, a3 = self._at(starts), self._at(starts + 1), self._at(starts + 2)
             head |= multi & (length >= 2) & np.isin(a1 * 256 + a2, list(_SPACE_2))
             head |= multi & (length >= 3) & np.isin((a1 * 256 + a2) * 256 + a3, list(_SPACE_3))
-        tail = _SPACE_1[z1]
-        cont = _CONT[z1]
+        tail = _SPACE_1[last]
+        cont = _CONT[last]
         if cont.any():
-            z2, z3 = self._at(ends - 2), self._at(ends - 3)
+            z1, z2, z3 = self._at(ends - 1), self._at(ends - 2), self._at(ends - 3)
             tail |= cont & (length >= 2) & np.isin(z2 * 256 + z1, list(_SPACE_2))
             tail |= cont & (length >= 3) & np.isin((z3 * 256 + z2) * 256 + z1, list(_SPACE_3))
         return head | tail
@@ -93,31 +94,32 @@ class Cells:
         ``long`` marks the longer cells, which the caller checks itself.
         """
         n = len(self.length)
-        short = (self.length > 0) & (self.length <= MAX_DIGITS + 1)
-        index = np.flatnonzero(short)
-        starts, length = self.starts[index], self.length[index]
+        index = np.flatnonzero((self.length > 0) & (self.length <= MAX_DIGITS + 1))
+        order = np.argsort(-self.length[index].astype(np.int16), kind="stable")  # radix sort; longest first: the cells reaching byte j are a prefix
+        index = index[order]
+        starts, length = self.starts[index], self.length[index].astype(np.int64)
         width = int(length.max(initial=0))
+        reaching = len(index) - np.cumsum(np.bincount(length, minlength=width + 1))  # cells longer than j
         mantissa = np.zeros(len(index), np.int64)
         digits = np.zeros(len(index), np.int8)
         points = np.zeros(len(index), np.int8)
         point_at = np.full(len(index), -1, np.int8)
-        last_byte = len(self.buf) - 1
-        furthest = int(starts.max(initial=0))
-        for j in range(width):  # a loop over byte positions, each whole-column
-            inside = j < length
-            at = starts + j
-            byte = self.buf[np.minimum(at, last_byte) if furthest + j > last_byte else at]
+        for j in range(width):  # a loop over byte positions, each over the cells that long
+            k = int(reaching[j])
+            byte = self.buf[starts[:k] + j]
             value = byte - np.uint8(48)  # wraps above 9 for every non-digit byte
-            digit = inside & (value <= 9)
-            mantissa = np.where(digit, mantissa * 10 + value, mantissa)
-            digits += digit
-            point = inside & (byte == 46)
+            digit = value <= 9
+            head = mantissa[:k]  # a view: updated in place where the byte is a digit
+            np.multiply(head, 10, out=head, where=digit)
+            np.add(head, value, out=head, where=digit)
+            digits[:k] += digit
+            point = byte == 46
             if point.any():
-                point_at = np.where(point & (points == 0), j, point_at)
-                points += point
-        last = self._at(starts + length - 1)
+                point_at[:k] = np.where(point & (points[:k] == 0), j, point_at[:k])
+                points[:k] += point
+        last = self.buf[starts + length - 1]
         ends_digit = (last >= 48) & (last <= 57)
-        first = self._at(starts)
+        first = self.buf[starts]
         starts_digit = (first >= 48) & (first <= 57)
         count = np.zeros(n, bool)
         amount = np.zeros(n, bool)
@@ -171,26 +173,55 @@ class ByteColumn(Sequence[str]):
         """The cells where ``keep`` holds."""
         return ByteColumn(self.buf, self.starts[keep], self.ends[keep])
 
-    def lookup(self, mapping: dict[str, object]) -> tuple[np.ndarray, np.ndarray]:
-        """(found, position in ``mapping``) of each cell by exact text, as :func:`_lookup`,
-        without making a text per cell: cells are grouped by their bytes (packed into
-        64-bit words, factorized), and only one cell of each group is decoded."""
+    def factorize(self) -> tuple[np.ndarray, "ByteColumn"] | None:
+        """(code of each cell, one cell of each code), codes numbered in order of first
+        appearance, equal exactly for cells with equal bytes; ``None`` when a cell is longer
+        than ``4 * 8`` bytes.
+
+        The cells are grouped by their bytes packed into 64-bit words (zero-padded: a cell
+        never holds NUL, which sends a file to the careful reader) and factorized as
+        integers; the texts of a column are then made once per distinct cell.
+        """
+        n = len(self)
         length = self.ends - self.starts
         width = int(length.max(initial=0))
-        if width > 32 or width == 0:
-            return _lookup(list(self), mapping)
-        lanes = max(1, -(-width // 8))
-        offsets = np.arange(lanes * 8)
-        index = np.minimum(self.starts[:, None] + offsets, len(self.buf) - 1)
-        packed = np.where(offsets < length[:, None], self.buf[index], 0).astype(np.uint8)
-        words = np.ascontiguousarray(packed).view(np.uint64).reshape(len(self), lanes)
-        group = np.zeros(len(self), np.int64)
-        for lane in range(lanes):  # a loop over at most four 8-byte words
-            codes, uniques = pd.factorize(words[:, lane])
-            group = pd.factorize(group * len(uniques) + codes)[0]
-        first = np.unique(group, return_index=True)[1]  # one cell of each group, in group order
-        found, position = _lookup([self[int(i)] for i in first], mapping)
-        return found[group], position[group]
+        if width > 4 * 8:
+            return None
+        if n == 0 or width == 0:
+            return np.zeros(n, np.intp), self.take(np.zeros(min(n, 1), np.intp))
+        codes = None
+        for lane in range(-(-width // 8)):  # a loop over at most four 8-byte words
+            lane_codes, uniques = pd.factorize(_words(self.buf, self.starts + 8 * lane, length - 8 * lane))
+            codes = lane_codes if codes is None else pd.factorize(codes * len(uniques) + lane_codes)[0]
+        top = np.maximum.accumulate(codes)  # codes are numbered in order of first appearance
+        first = np.flatnonzero(np.concatenate([[True], top[1:] > top[:-1]]))
+        return codes, self.take(first)
+
+    def lookup(self, mapping: dict[str, object]) -> tuple[np.ndarray, np.ndarray]:
+        """(found, position in ``mapping``) of each cell by exact text, as :func:`_lookup`,
+        without making a text per cell (each distinct cell is looked up once, :meth:`factorize`)."""
+        grouped = self.factorize()
+        if grouped is None:
+            return _lookup(self.texts(), mapping)
+        codes, distinct = grouped
+        found, position = _lookup(distinct.texts(), mapping)
+        return found[codes], position[codes]
+
+    def _repeats(self, sample: int = 1024) -> bool:
+        """Whether the first cells repeat often enough (a quarter of them) that grouping pays."""
+        if len(self) <= sample:
+            return True
+        head = _words(self.buf, self.starts[:sample], self.ends[:sample] - self.starts[:sample])
+        return len(np.unique(head)) <= 3 * sample // 4
+
+    def objects(self) -> np.ndarray:
+        """Every cell's text as an object array, one ``str`` per distinct cell shared by its
+        repeats (fewer texts to make, hash and keep), when :meth:`factorize` can group them."""
+        grouped = self.factorize() if len(self) and self._repeats() else None
+        if grouped is None:
+            return _object_array(self.texts())
+        codes, distinct = grouped
+        return _object_array(distinct.texts())[codes]
 
     def texts(self) -> list[str]:
         """Every cell's text (gathered whole-column: one decode and one split)."""
@@ -213,6 +244,28 @@ class ByteColumn(Sequence[str]):
             out[where[1:] - 1] = 0  # NUL between cells (a CSV text on the fast path has none)
             self._texts = out[:-1].tobytes().decode("utf-8", "surrogatepass").split(_SEP)
         return self._texts
+
+
+def _object_array(texts: list[str]) -> np.ndarray:
+    out = np.empty(len(texts), dtype=object)
+    out[:] = texts
+    return out
+
+
+#: The low ``k`` bytes of a little-endian word set, for k = 0 … 8.
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+
+
+def _words(buf: np.ndarray, starts: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The first ``min(length, 8)`` bytes at each start as one zero-padded little-endian
+    64-bit word (0 where ``length <= 0``), gathered through an overlapping 8-byte view of ``buf``."""
+    if len(buf) < 8:
+        buf = np.concatenate([buf, np.zeros(8 - len(buf), np.uint8)])
+    last = len(buf) - 8
+    windows = np.ndarray(shape=(last + 1,), dtype="<u8", buffer=np.ascontiguousarray(buf), strides=(1,))
+    begin = np.minimum(starts, last)  # a cell in the last 8 bytes: read them, then shift it down
+    shift = np.minimum(starts - begin, 7).astype(np.uint64) * np.uint64(8)
+    return (windows[begin] >> shift) & _LOW_BYTES[np.clip(length, 0, 8)]
 
 
 def nonblank(texts: Sequence[str]) -> np.ndarray:
@@ -255,8 +308,8 @@ def parse_column(col: Column, texts: Sequence[str], known_bad: dict[int, str] | 
     n = len(texts)
     kind = col.kind
     cells = _cells(texts)
-    if cells is None or kind in ("id", "text") or (kind in ("bool", "category") and not isinstance(texts, ByteColumn)):
-        texts = texts.texts() if isinstance(texts, ByteColumn) else list(texts)
+    if not isinstance(texts, ByteColumn):
+        texts = list(texts)
     numeric = kind in ("count", "amount")
     data: np.ndarray = np.zeros(n, np.int64 if kind == "count" else float if kind == "amount" else bool) if numeric or kind == "bool" \
         else np.full(n, None, dtype=object)
@@ -268,7 +321,8 @@ def parse_column(col: Column, texts: Sequence[str], known_bad: dict[int, str] | 
         clean = ~cells.padded & ~empty
         if kind in ("id", "text"):
             fast = clean
-            data[fast] = np.array(texts, dtype=object)[fast]
+            data = texts.objects() if isinstance(texts, ByteColumn) else _object_array(texts)
+            data[~fast] = None
         elif kind in ("bool", "category"):
             choices = dict(BOOLEANS) if kind == "bool" else \
                 {label: code for code, label in (col.choices or {}).items()} | {code: code for code in (col.choices or {})}
@@ -318,6 +372,5 @@ def _typed(kind: str, data: np.ndarray, missing: np.ndarray) -> pd.api.extension
         return pd.arrays.FloatingArray(np.where(missing, 0.0, data).astype(float), missing.copy())
     if kind == "bool":
         return pd.arrays.BooleanArray(np.where(missing, False, data).astype(bool), missing.copy())
-    data = data.copy()
-    data[missing] = None
-    return pd.array(data, dtype="string")
+    data[missing] = None  # ``data`` is the caller's own array
+    return pd.arrays.StringArray(data)

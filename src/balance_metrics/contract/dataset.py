@@ -12,6 +12,7 @@ from balance_metrics.common.errors import DataValidationError, Problem, problems
 from balance_metrics.contract.ids import school_id_problems
 from balance_metrics.contract.periods import PERIOD_PATTERN, is_period_label, period_sort_key
 from balance_metrics.contract.schema import TABLES
+from balance_metrics.contract.schoolkeys import forget_words
 from balance_metrics.contract.tables import find_tables, parse_table, sha256
 from balance_metrics.contract.districts import district_key_problems, without_empty_district_key
 from balance_metrics.contract.validation import TABLE_RULES, cross_table_problems, plausibility_warnings
@@ -119,10 +120,21 @@ def load_period(path: str | Path) -> Dataset:
     if not folder.is_dir():
         raise DataValidationError([Problem(str(folder), None, "", "", "period folder not found")], str(folder))
 
+    try:
+        return _load(folder)
+    finally:
+        forget_words()
+
+
+def _load(folder: Path) -> Dataset:
+    """:func:`load_period` of an existing folder."""
     raw_tables, problems = find_tables(folder, list(TABLES.values()))
     parsed: dict[str, pd.DataFrame] = {}
     warnings: list[Problem] = []
-    for name, raw in raw_tables.items():
+    read: dict[str, tuple[Path, str | None, int]] = {}
+    for name in list(raw_tables):
+        raw = raw_tables.pop(name)  # its cells (a file's bytes) are let go once parsed
+        read[name] = (raw.path, raw.sheet, len(raw.rows))
         frame, table_problems, unused = parse_table(raw)
         parsed[name] = without_empty_district_key(frame)
         problems.extend(table_problems)
@@ -133,7 +145,8 @@ def load_period(path: str | Path) -> Dataset:
     problems.extend(district_key_problems(parsed))
     if {"schools", "sections", "facilities"} <= parsed.keys():
         problems.extend(cross_table_problems(parsed["schools"], parsed["sections"], parsed["facilities"]))
-        warnings.extend(plausibility_warnings(parsed["sections"], parsed["facilities"]))
+        if not problems:  # warnings are shown only for a period without problems
+            warnings.extend(plausibility_warnings(parsed["sections"], parsed["facilities"], parsed["schools"]))
     for name, frame in parsed.items():
         check = TABLE_RULES.get(name)
         if check is not None:
@@ -143,8 +156,8 @@ def load_period(path: str | Path) -> Dataset:
         raise DataValidationError(problems, str(folder))
     sources = pd.DataFrame(
         [
-            {"table": name, "file": raw.path.name, "sheet": raw.sheet or "", "sha256": sha256(raw.path), "rows": len(raw.rows)}
-            for name, raw in sorted(raw_tables.items())
+            {"table": name, "file": path.name, "sheet": sheet or "", "sha256": sha256(path), "rows": rows}
+            for name, (path, sheet, rows) in sorted(read.items())
         ]
     )
     return Dataset(

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
+from balance_metrics.contract.schoolkeys import column_codes, column_words, first_seen, found_in
 from balance_metrics.contract.validation import school_column
 
 KEY = "district_id"
@@ -28,9 +30,24 @@ def without_empty_district_key(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rows(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str) -> list[Problem]:
-    bad = frame[mask.to_numpy(bool)]
+    where = mask.to_numpy(bool)
+    if not where.any():  # the common case: no frame to cut
+        return []
+    bad = frame[where]
     values = bad[column].astype(object).where(bad[column].notna(), "").astype(str) if column in bad else pd.Series("", index=bad.index)
     return [Problem(str(f), int(r), column, str(v), rule) for f, r, v in zip(bad["_source"], bad["_row"], values)]
+
+
+def _renamed(schools: pd.DataFrame) -> np.ndarray:
+    """Rows whose district_name differs from the first name given with their district_id."""
+    both = column_words(schools[KEY])[0] & schools[NAME].notna().to_numpy(bool)
+    codes = column_codes(schools[KEY], both)
+    group = pd.factorize(codes)[0]  # numbered in order of first appearance
+    first = np.flatnonzero(first_seen(group))
+    names = schools[NAME].to_numpy(object)[both]
+    renamed = np.zeros(len(schools), bool)
+    renamed[both] = names != names[first][group]
+    return renamed
 
 
 def district_key_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
@@ -47,12 +64,11 @@ def district_key_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     problems: list[Problem] = []
     multi = KEY in schools.columns
     if multi:
-        problems += _rows(schools, schools[KEY].isna(), KEY,
+        problems += _rows(schools, pd.Series(~column_words(schools[KEY])[0], index=schools.index), KEY,
                           "district_id is given for other schools: every school needs its 区县代码 (or none does)")
         if NAME in schools.columns:
-            named = schools.dropna(subset=[KEY, NAME])
-            names = named.groupby(KEY)[NAME].transform("first")
-            problems += _rows(named, named[NAME] != names, NAME, "another row gives this district_id a different district_name")
+            problems += _rows(schools, pd.Series(_renamed(schools), index=schools.index), NAME,
+                              "another row gives this district_id a different district_name")
         parents = schools.dropna(subset=["parent_school_id", KEY])
         parent_district = school_column(parents["parent_school_id"], schools, KEY)
         other = parent_district.notna().to_numpy(bool) & (parent_district.to_numpy(object) != parents[KEY].to_numpy(object))
@@ -60,7 +76,6 @@ def district_key_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
                           "a 不计校数 campus must lie in the district of its parent school")
     elif NAME in schools.columns:
         problems += _rows(schools, schools[NAME].notna(), NAME, "district_name needs district_id (区县代码) on every school")
-    known = schools[KEY].dropna().unique() if multi else []
     for name in PER_DISTRICT_TABLES:
         frame = tables.get(name)
         if frame is None:
@@ -73,6 +88,8 @@ def district_key_problems(tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
         if not multi:
             problems += _rows(frame, frame[KEY].notna(), KEY, "schools has no district_id: this period is one district, leave district_id empty")
             continue
-        problems += _rows(frame, frame[KEY].isna(), KEY, "district_id (区县代码) is required when the period holds several districts")
-        problems += _rows(frame, frame[KEY].notna() & ~frame[KEY].isin(known), KEY, "district_id not found in the schools table")
+        given = column_words(frame[KEY])[0]
+        problems += _rows(frame, pd.Series(~given, index=frame.index), KEY, "district_id (区县代码) is required when the period holds several districts")
+        unknown = given & ~found_in(frame[KEY], schools[KEY])
+        problems += _rows(frame, pd.Series(unknown, index=frame.index), KEY, "district_id not found in the schools table")
     return problems

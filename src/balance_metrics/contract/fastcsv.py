@@ -48,24 +48,25 @@ class FastRead:
 def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> FastRead | None:
     """Read a plain CSV table, or return ``None`` when the careful reader must do it."""
     data = path.read_bytes()
-    if not data.strip():
-        return None
-    text, encoding, problems = decode(data, name)
-    if text is None or problems:
+    if not data or data.isspace():  # (``strip`` would copy the file)
         return None
     # From here on the UTF-8 bytes (the file itself when it is UTF-8): b"\n", b"," and b'"'
     # never occur inside a multi-byte character.
-    raw = (data[len(BOM_UTF8):] if data.startswith(BOM_UTF8) else data) if encoding == "utf-8" else text.encode("utf-8", "surrogatepass")
-    del text
+    raw, encoding = _ascii_body(data), "utf-8"
+    if raw is None:
+        text, encoding, problems = decode(data, name)
+        if text is None or problems:
+            return None
+        raw = (data[len(BOM_UTF8):] if data.startswith(BOM_UTF8) else data) if encoding == "utf-8" else text.encode("utf-8", "surrogatepass")
+        del text
     if b'"' in raw or b"\x00" in raw:
         return None
     if b"\r" in raw:
         if raw.count(b"\r") != raw.count(b"\r\n"):
             return None  # a lone carriage return: the careful reader splits lines as csv does
         raw = raw.replace(b"\r\n", b"\n")
-    lines = raw.split(b"\n", HEAD_LINES)
-    more = len(lines) > HEAD_LINES
-    head_lines = [line.decode("utf-8", "surrogatepass") for line in (lines[:HEAD_LINES] if more else lines)]
+    lines, more = _head_lines(raw)
+    head_lines = [line.decode("utf-8", "surrogatepass") for line in lines]
     skipped = 0
     while skipped < len(head_lines) and (not head_lines[skipped].strip() or head_lines[skipped].lstrip().startswith(COMMENT)):
         skipped += 1
@@ -83,11 +84,12 @@ def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> F
     if fields_per_line < 2:
         return None
     offset = sum(len(line) + 1 for line in lines[: head + 1])
-    del lines
-    body = raw[offset:].rstrip(b"\n")
-    if not body:
+    end = len(raw)
+    while end > offset and raw[end - 1] == 10:  # the body without its last line ends (no copy)
+        end -= 1
+    if end <= offset:
         return FastRead(head + 1, headers, np.zeros(0, np.int64), [[] for _ in headers], encoding)
-    shape = _line_shape(body, delimiter, fields_per_line)
+    shape = _line_shape(np.frombuffer(raw, np.uint8, count=end - offset, offset=offset), delimiter, fields_per_line)
     if shape is None:
         return None
     buf, starts, ends = shape
@@ -108,10 +110,28 @@ def read_csv_fast(path: Path, name: str, score: Callable[[list[str]], int]) -> F
     return FastRead(head + 1, headers, numbers, columns[:width], encoding)
 
 
-def _line_shape(body: bytes, delimiter: str, fields: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(bytes, field starts, field ends), one row of ``fields`` per line, when every line
-    has ``fields`` fields and fits the csv field limit."""
-    buf = np.frombuffer(body, np.uint8)
+def _ascii_body(data: bytes) -> bytes | None:
+    """The file's bytes when they are all ASCII without NUL (what
+    :func:`~balance_metrics.contract.reading.decode` reads as UTF-8 as they are), else ``None``:
+    the check is much cheaper than decoding."""
+    return data if data.isascii() and b"\x00" not in data else None
+
+
+def _head_lines(raw: bytes) -> tuple[list[bytes], bool]:
+    """The first ``HEAD_LINES`` lines (all when there are fewer), and whether more follow;
+    as ``raw.split(b"\\n", HEAD_LINES)`` without copying the rest of the file."""
+    cut = 0
+    for _ in range(HEAD_LINES):  # a loop over the first lines only
+        at = raw.find(b"\n", cut)
+        if at < 0:
+            return raw.split(b"\n"), False
+        cut = at + 1
+    return raw[: cut - 1].split(b"\n"), True
+
+
+def _line_shape(buf: np.ndarray, delimiter: str, fields: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(bytes, field starts, field ends), one row of ``fields`` per line of the body's bytes
+    ``buf``, when every line has ``fields`` fields and fits the csv field limit."""
     low = np.flatnonzero(buf <= 44)  # one pass: "\n" (10), "\t" (9) and "," (44) are all <= 44
     kind = buf[low]
     line_ends = low[kind == 10]
@@ -126,6 +146,10 @@ def _line_shape(body: bytes, delimiter: str, fields: int) -> tuple[np.ndarray, n
     bounds = np.concatenate([[-1], line_ends, [len(buf)]])
     if int(np.diff(bounds).max()) > MAX_LINE_BYTES:
         return None
-    ends = np.concatenate([delimiters.reshape(count, fields - 1), bounds[1:, None]], axis=1)
-    starts = np.concatenate([bounds[:-1, None] + 1, delimiters.reshape(count, fields - 1) + 1], axis=1)
+    # Byte positions fit 32 bits in any file below 2 GiB: half the memory of every cell's span.
+    small = np.int32 if len(buf) < 2**31 - 1 else np.int64
+    delimiters = delimiters.astype(small).reshape(count, fields - 1)
+    bounds = bounds.astype(small)
+    ends = np.concatenate([delimiters, bounds[1:, None]], axis=1)
+    starts = np.concatenate([bounds[:-1, None] + 1, delimiters + 1], axis=1)
     return buf, starts, ends

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
+from balance_metrics.contract.schoolkeys import column_words, first_seen
 
 MAX_ID_LENGTH = 100
 _FORBIDDEN = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
@@ -77,20 +78,41 @@ def _file_keys(ids: list[str]) -> list[str]:
 def school_id_problems(schools: pd.DataFrame) -> list[Problem]:
     """Every school id that is not a safe file name, or that names the same file as another id."""
     ids = schools["school_id"]
-    given = ids.notna().to_numpy(bool)
+    given, words = column_words(ids)
     texts = ids.to_numpy(object)[given].tolist()
     position = np.flatnonzero(given)
+    short = words[given].view(np.uint8).reshape(len(texts), 8) if words is not None else None  # ASCII ids of ≤ 8 bytes
     rules: dict[int, str] = {}
-    for i in np.flatnonzero(~_plain(texts)):  # ids outside the plain form only
+    for i in np.flatnonzero(~(_plain(texts) if short is None else _plain_bytes(short))):  # ids outside the plain form only
         rule = file_name_rule(texts[i])
         if rule is not None:
             rules[int(i)] = rule
     usable = np.ones(len(texts), bool)
     usable[list(rules)] = False
-    keys = pd.Series(_file_keys(texts), dtype=object)[usable]
-    names = pd.Series(texts, dtype=object)[usable]
-    first = names.groupby(keys.to_numpy(), sort=False).transform("first")
-    for i in np.flatnonzero((names != first).to_numpy(bool)):  # colliding ids only
-        rules[int(names.index[i])] = f"names the same report file as school_id '{first.iloc[i]}' where case or character width is ignored (Windows, macOS)"
+    for i, j in _collisions(texts, usable, short):  # colliding ids only
+        rules[i] = f"names the same report file as school_id '{texts[j]}' where case or character width is ignored (Windows, macOS)"
     sources, rows = schools["_source"].to_numpy(object), schools["_row"].to_numpy()
     return [Problem(str(sources[position[i]]), int(rows[position[i]]), "school_id", texts[i], rules[i]) for i in sorted(rules)]
+
+
+def _plain_bytes(short: np.ndarray) -> np.ndarray:
+    """:func:`_plain` of ids given as zero-padded rows of at most 8 ASCII bytes."""
+    return (_SAFE[short] | (short == 0)).all(axis=1) & ((short != 0).sum(axis=1) >= 5)
+
+
+def _collisions(texts: list[str], usable: np.ndarray, short: np.ndarray | None) -> list[tuple[int, int]]:
+    """(id, first id naming the same file) of every usable id whose :func:`file_key` an
+    earlier, different usable id has. For ASCII ids of at most 8 bytes the key is the id in
+    lower case (NFKC leaves ASCII as it is), compared as one integer."""
+    index = np.flatnonzero(usable)
+    if short is not None:
+        lowered = np.where((short >= 65) & (short <= 90), short + 32, short)[usable]
+        keys = np.ascontiguousarray(lowered).view(np.int64).ravel()
+        names = np.ascontiguousarray(short[usable]).view(np.int64).ravel()
+    else:
+        keys = np.array(_file_keys([texts[i] for i in index]), dtype=object)
+        names = np.array([texts[i] for i in index], dtype=object)
+    group = pd.factorize(keys)[0]  # numbered in order of first appearance
+    first = np.flatnonzero(first_seen(group))
+    clash = np.flatnonzero(names != names[first][group])
+    return [(int(index[k]), int(index[first[group[k]]])) for k in clash]

@@ -6,6 +6,12 @@ costly part, so :func:`school_index` keeps one :class:`SchoolIndex` for the curr
 ``schools`` table and each id column is looked up once (both remembered by weak
 reference to the column's array: nothing outlives the tables, and a new table is
 looked up afresh).
+
+Ids of at most eight ASCII characters (the common case) are compared as 64-bit integers
+(:func:`id_words`), whose hash table is several times faster than one of Python texts;
+other ids as texts. The words and missing cells of a column are worked out once per load
+(:func:`column_words`, forgotten when ``load_period`` ends) and shared by the lookups, the
+duplicate-key and the district-key rules.
 """
 
 from __future__ import annotations
@@ -16,14 +22,118 @@ import numpy as np
 import pandas as pd
 
 
+def id_words(values: np.ndarray) -> np.ndarray | None:
+    """Each text of an object array (no missing value) as one 64-bit integer, equal exactly
+    when the texts are equal; ``None`` when a text is not ASCII or longer than 8 characters.
+
+    The texts are encoded as ASCII into zero-padded 9-byte fields.
+    """
+    if not len(values):
+        return np.zeros(0, np.uint64)
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return None
+    try:
+        fields = values.astype("S9")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return None
+    raw = fields.view(np.uint8).reshape(len(values), 9)
+    # A longer text sets a 9th byte; a NUL character would vanish in the padding, so the
+    # bytes that are not NUL must be as many as the characters.
+    if raw[:, 8].any() or np.count_nonzero(raw) != sum(map(len, values)):
+        return None
+    return np.ascontiguousarray(raw[:, :8]).view("<u8").ravel()
+
+
+_WORDS: dict[int, tuple[weakref.ref, np.ndarray, np.ndarray | None]] = {}
+
+
+def column_words(column: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+    """(given, words) of a column: which cells are not missing, and :func:`id_words` of
+    every cell (0 where missing) or ``None``. Remembered for the column's array while a
+    period is loaded (:func:`forget_words`), since several rules key on the same columns."""
+    array = column.array
+    held = _WORDS.get(id(array))
+    if held is not None and held[0]() is array:
+        return held[1], held[2]
+    given = column.notna().to_numpy(bool)
+    words = id_words(column.to_numpy(object)[given])
+    full = None
+    if words is not None:
+        full = np.zeros(len(column), np.uint64)
+        full[given] = words
+    try:
+        _WORDS[id(array)] = (weakref.ref(array), given, full)
+    except TypeError:  # an array without weak references is not remembered
+        pass
+    return given, full
+
+
+def column_codes(column: pd.Series, where: np.ndarray, words: bool = True) -> np.ndarray:
+    """An integer per cell of ``column`` where ``where`` holds (no missing cell there),
+    equal exactly when the cells are equal: its words (``words``, and when every cell has
+    one), or the codes of ``pd.factorize`` (cheaper for few distinct texts, shared objects)."""
+    held = column_words(column)[1] if words else None
+    return held[where].view(np.int64) if held is not None else pd.factorize(column.to_numpy(object)[where])[0]
+
+
+def first_seen(codes: np.ndarray) -> np.ndarray:
+    """Whether each value of ``codes`` (integers) appears here for the first time."""
+    group = pd.factorize(codes)[0]  # numbered in order of first appearance
+    seen = np.ones(len(group), bool)
+    if len(group):
+        top = np.maximum.accumulate(group)
+        seen[1:] = top[1:] > top[:-1]
+    return seen
+
+
+def row_codes(columns: list[np.ndarray]) -> np.ndarray:
+    """One integer per row of several integer columns, equal exactly when every column is
+    (a mixed radix: small non-negative codes are used as they are, others factorized first)."""
+    combined, size = np.zeros(len(columns[0]), np.int64), 1
+    for column in columns:
+        if len(column) and column.min() >= 0 and column.max() < 2**31:
+            codes, radix = column.astype(np.int64), int(column.max()) + 1
+        else:
+            codes, uniques = pd.factorize(column)
+            radix = max(len(uniques), 1)
+        if size * radix >= 2**62:  # keep the mixed radix inside 64 bits
+            combined = pd.factorize(combined)[0]
+            size = int(combined.max(initial=0)) + 1
+        combined, size = combined * radix + codes, size * radix
+    return combined
+
+
+def found_in(column: pd.Series, other: pd.Series) -> np.ndarray:
+    """Whether each cell of ``column`` is given and equals a given cell of ``other``."""
+    given, words = column_words(column)
+    other_given, other_words = column_words(other)
+    found = np.zeros(len(column), bool)
+    if words is not None and other_words is not None:
+        found[given] = pd.Index(pd.unique(other_words[other_given])).get_indexer(words[given]) >= 0
+    else:
+        found[given] = pd.Index(pd.unique(other.to_numpy(object)[other_given]), dtype=object).get_indexer(column.to_numpy(object)[given]) >= 0
+    return found
+
+
+def forget_words() -> None:
+    """Let go of what :func:`column_words` remembers (the end of a load)."""
+    _WORDS.clear()
+
+
 class SchoolIndex:
     """The first row of each school id in ``schools``: :meth:`rows` gives it for any id column."""
 
     def __init__(self, schools: pd.DataFrame):
         ids = schools["school_id"]
-        first = (~ids.duplicated(keep="first") & ids.notna()).to_numpy(bool)
-        self.positions = np.flatnonzero(first)
-        self.index = pd.Index(ids.to_numpy(object)[first], dtype=object)
+        given, words = column_words(ids)
+        texts = ids.to_numpy(object)[given]
+        words = words[given] if words is not None else None
+        keys = pd.Index(texts if words is None else words)
+        first = ~keys.duplicated(keep="first")
+        self.positions = np.flatnonzero(given)[first]
+        self.index = keys[first]
+        self.texts = texts[first]
+        self.words = words is not None
         self._looked_up: list[tuple[weakref.ref, np.ndarray]] = []
 
     def rows(self, ids: pd.Series) -> np.ndarray:
@@ -32,12 +142,25 @@ class SchoolIndex:
         for ref, rows in self._looked_up:
             if ref() is array:
                 return rows
-        where = self.index.get_indexer(ids.to_numpy(object))
-        rows = np.where(where >= 0, self.positions[np.maximum(where, 0)], -1) if len(self.positions) else np.full(len(ids), -1)
+        rows = self._rows(ids)
         try:
             self._looked_up.append((weakref.ref(array), rows))
         except TypeError:  # an array without weak references is looked up each time
             pass
+        return rows
+
+    def _rows(self, ids: pd.Series) -> np.ndarray:
+        rows = np.full(len(ids), -1, np.int64)
+        if not len(self.positions):
+            return rows
+        given, words = column_words(ids)
+        texts = ids.to_numpy(object)[given]
+        keys = words[given] if self.words and words is not None else None
+        if keys is not None:
+            where = self.index.get_indexer(keys)
+        else:  # ids as texts (an id that is no short ASCII text matches no school here)
+            where = pd.Index(self.texts, dtype=object).get_indexer(texts) if self.words else self.index.get_indexer(texts)
+        rows[given] = np.where(where >= 0, self.positions[np.maximum(where, 0)], -1)
         return rows
 
 

@@ -22,7 +22,7 @@ from balance_metrics.common.errors import Problem
 from balance_metrics.contract.columns import nonblank, parse_column
 from balance_metrics.contract.fastcsv import read_csv_fast
 from balance_metrics.contract.reading import Grid, read_csv, split_header
-from balance_metrics.contract.schema import EQUIPMENT_WAN, MAX_AMOUNT, TABLES, Column, Table
+from balance_metrics.contract.schema import EQUIPMENT_WAN, MAX_AMOUNT, TABLES, Table
 from balance_metrics.contract.workbooks import open_workbook
 
 
@@ -220,24 +220,24 @@ def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[Problem], list[str]]:
             for i in over:  # offending rows only
                 value = float(converted[i])
                 problems.append(Problem(raw.source, int(raw.rows[i]), wan, f"{value / factor:g}", f"larger than the largest amount accepted once converted to {yuan} ({MAX_AMOUNT:,.0f})"))
-    frame = pd.DataFrame(columns, index=range(len(raw.rows)))
-    for col in table.columns:
-        if col.name not in frame:
-            frame[col.name] = _typed(pd.Series(None, index=frame.index, dtype=object), col)
-    frame = frame[list(table.names)]
+    n = len(raw.rows)
+    frame = pd.DataFrame({name: columns[name] if name in columns else _empty(col.kind, n) for name, col in zip(table.names, table.columns)},
+                         index=range(n), copy=False)
     frame["_source"] = raw.source
     frame["_row"] = np.asarray(raw.rows, dtype=np.int64)
     return frame, problems, unused
 
 
-def _typed(series: pd.Series, col: Column) -> pd.Series:
-    if col.kind == "count":
-        return series.astype("Int64")
-    if col.kind == "amount":
-        return series.astype("Float64")
-    if col.kind == "bool":
-        return series.astype("boolean")
-    return series.astype("string")
+def _empty(kind: str, n: int) -> pd.api.extensions.ExtensionArray:
+    """A column of ``n`` missing values of the column kind's type (an optional column not given)."""
+    missing = np.ones(n, bool)
+    if kind == "count":
+        return pd.arrays.IntegerArray(np.zeros(n, np.int64), missing)
+    if kind == "amount":
+        return pd.arrays.FloatingArray(np.zeros(n), missing)
+    if kind == "bool":
+        return pd.arrays.BooleanArray(np.zeros(n, bool), missing)
+    return pd.arrays.StringArray(np.full(n, pd.NA, dtype=object))
 
 
 def table_names() -> list[str]:

@@ -8,14 +8,16 @@ every problem in a period is reported at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.schoolkeys import school_index
-from balance_metrics.contract.schema import DISTRICT_ITEMS, ITEM_IDS, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
+from balance_metrics.contract.districtfigures import district_rules
+from balance_metrics.contract.problems import Rule, _problem, _text, _texts, problems_at  # noqa: F401 (re-exported)
+from balance_metrics.contract.schoolkeys import column_codes, column_words, row_codes, school_index
+from balance_metrics.contract.schema import ITEM_IDS, STAGES, STAGES_BY_SCHOOL_TYPE, SURVEY_SCORE_RANGE
 
 # Schools whose sections may legitimately have no pupils: they never enter the
 # resource computation (teaching points under the size limit are dropped there).
@@ -26,59 +28,25 @@ SUBSET_COLUMNS = ("teachers_above_degree", "key_teachers", "pe_arts_teachers", "
 MAX_SPORTS_M2_PER_STUDENT = 100.0
 MIN_EQUIPMENT_YUAN_PER_STUDENT = 10.0
 MAX_PLAUSIBLE_CLASS = 70
+#: Stages in the order in which problems about a school's missing stages are listed.
+STAGE_ORDER = sorted(STAGES)
+SCHOOL_KINDS = list(STAGES_BY_SCHOOL_TYPE)
 
 
-def _problem(row: pd.Series, column: str, value: object, rule: str) -> Problem:
-    return Problem(str(row["_source"]), int(row["_row"]), column, _text(value), rule)
+def _stage_codes(stages: pd.Series) -> np.ndarray:
+    """Position of each stage in ``STAGE_ORDER`` (-1: missing)."""
+    return pd.Index(STAGE_ORDER, dtype=object).get_indexer(stages.to_numpy(object))
 
 
-def _texts(values: pd.Series, how=None) -> pd.Series:
-    """Cell texts of a whole column, as objects (safe to add to strings, even when empty)."""
-    return values.map(how or _text).astype(object)
-
-
-Rule = str | Sequence[str] | pd.Series | Callable[[pd.DataFrame], Sequence[str]]
-
-
-def problems_at(frame: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, rule: Rule,
-                values: pd.Series | Callable[[pd.DataFrame], Sequence[object]] | None = None) -> list[Problem]:
-    """One problem per row of ``frame`` where ``mask`` holds (a whole-column rule's
-    result): its file and row, ``column``, the cell (or ``values``) and ``rule``
-    (one text, one per row of ``frame``, or a function giving one per offending row,
-    so that texts are built for the offending rows only)."""
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return []
-    bad = frame[mask]
-    if callable(values):
-        shown = list(values(bad))
-    else:
-        shown = (bad[column] if values is None else pd.Series(values, index=frame.index)[mask]) if (values is not None or column in bad) else pd.Series("", index=bad.index)
-    if isinstance(rule, str):
-        rules = [rule] * len(bad)
-    elif callable(rule):
-        rules = list(rule(bad))
-    else:
-        rules = list(pd.Series(rule, index=frame.index)[mask])
-    return [Problem(str(f), int(r), column, _text(v), ru) for f, r, v, ru in zip(bad["_source"], bad["_row"], shown, rules)]
-
-
-def _text(value: object) -> str:
-    if value is None or value is pd.NA:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _school_stage_keys(left: pd.DataFrame, right: pd.DataFrame, schools: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """One integer per row of ``left`` and ``right`` for its (school, stage): equal for the
-    same known school and stage, -1 for a school not in ``schools`` (never equal to a known one)."""
-    stages = np.concatenate([left["stage"].to_numpy(object), right["stage"].to_numpy(object)])
-    stage = pd.factorize(stages, use_na_sentinel=False)[0].astype(np.int64)
-    school = np.concatenate([school_rows(left["school_id"], schools), school_rows(right["school_id"], schools)])
-    key = np.where(school >= 0, school * (int(stage.max(initial=0)) + 1) + stage, -1)
-    return key[: len(left)], key[len(left):]
+def _sections_held(sections: pd.DataFrame, schools: pd.DataFrame) -> np.ndarray:
+    """Whether ``sections`` has a row for (school, stage): a row per row of ``schools``
+    (the first row of an id stands for it) and a last row of False (for index -1, no
+    school), a column per stage of ``STAGE_ORDER``."""
+    at, stage = school_rows(sections["school_id"], schools), _stage_codes(sections["stage"])
+    known = (at >= 0) & (stage >= 0)
+    held = np.zeros((len(schools) + 1, len(STAGE_ORDER)), bool)
+    held[at[known], stage[known]] = True
+    return held
 
 
 def school_rows(ids: pd.Series, schools: pd.DataFrame) -> np.ndarray:
@@ -93,19 +61,16 @@ def school_column(ids: pd.Series, schools: pd.DataFrame, column: str) -> pd.Seri
     return pd.Series(np.where(rows >= 0, values, None), index=ids.index, dtype=object)
 
 
-def _school_types(frame: pd.DataFrame, schools: pd.DataFrame) -> pd.Series:
-    """The school type of each row's school (missing for unknown schools)."""
-    return school_column(frame["school_id"], schools, "school_type")
-
-
-def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> list[Problem]:
+def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str, schools: pd.DataFrame | None = None) -> list[Problem]:
     """Every row whose key repeats an earlier row's key (key columns absent from
-    ``frame`` — an unused district key — are left out)."""
+    ``frame`` — an unused district key — are left out). With ``schools``, a ``school_id``
+    key column is compared by the school row the other rules look up anyway."""
     key = tuple(k for k in key if k in frame.columns)
-    keys = frame[list(key)]
-    complete = keys.notna().all(axis=1).to_numpy(bool)
+    # (the given cells of a school id column come with its words, which the lookups need too)
+    complete = np.logical_and.reduce([column_words(frame[k])[0] if k == "school_id" else frame[k].notna().to_numpy(bool) for k in key])
+    codes = row_codes([_key_codes(frame, k, complete, schools) for k in key])  # integers hash faster than texts
     dup = np.zeros(len(frame), bool)
-    dup[complete] = keys[complete].duplicated(keep="first").to_numpy(bool)
+    dup[complete] = pd.Series(codes).duplicated(keep="first").to_numpy(bool)
     if not dup.any():
         return []
     bad = frame[dup]
@@ -113,6 +78,15 @@ def duplicate_keys(frame: pd.DataFrame, key: tuple[str, ...], label: str) -> lis
     for k in key[1:]:
         value = value + " / " + _texts(bad[k])
     return problems_at(bad, np.ones(len(bad), bool), key[-1], f"duplicate {label}: this key appears on an earlier row", value)
+
+
+def _key_codes(frame: pd.DataFrame, column: str, where: np.ndarray, schools: pd.DataFrame | None) -> np.ndarray:
+    """An integer per cell of a key column where ``where`` holds, equal exactly when the cells are."""
+    if column == "school_id" and schools is not None:
+        rows = school_rows(frame[column], schools)[where]
+        if (rows >= 0).all():  # every id a school's: its (first) row names it
+            return rows
+    return column_codes(frame[column], where, words=False)
 
 
 def unknown_schools(frame: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
@@ -139,13 +113,20 @@ def subsets_within_teachers(sections: pd.DataFrame) -> list[Problem]:
     return [p for col in SUBSET_COLUMNS for p in part_within_whole(sections, col, "teachers")]
 
 
-def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Series | None = None) -> list[Problem]:
-    types = _school_types(sections, schools) if types is None else types
-    known = types.notna() & sections["students"].notna()
-    evaluated = ~types.isin(list(_NOT_EVALUATED_TYPES))
-    empty = (known & (sections["students"] == 0) & evaluated).fillna(False)
-    no_class = (known & (sections["students"] > 0) & (sections["classes"] == 0)).fillna(False)
-    too_large = (known & (sections["largest_class"] > sections["students"])).fillna(False)
+def _section_kinds(sections: pd.DataFrame, schools: pd.DataFrame) -> np.ndarray:
+    """Position in ``SCHOOL_KINDS`` of each section's school type (-1: unknown school or no type)."""
+    kind = pd.Index(SCHOOL_KINDS, dtype=object).get_indexer(schools["school_type"].to_numpy(object))
+    return np.append(kind, -1)[school_rows(sections["school_id"], schools)]  # -1 (unknown school) takes the appended -1
+
+
+def section_sizes(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
+    kind = _section_kinds(sections, schools)
+    students = sections["students"].to_numpy(float, na_value=np.nan)  # counts: exact as floats
+    known = (kind >= 0) & ~np.isnan(students)
+    evaluated = ~np.isin(kind, [SCHOOL_KINDS.index(t) for t in _NOT_EVALUATED_TYPES])
+    empty = known & (students == 0) & evaluated
+    no_class = known & (students > 0) & (sections["classes"] == 0).fillna(False).to_numpy(bool)
+    too_large = known & (sections["largest_class"].to_numpy(float, na_value=np.nan) > students)
     return (
         problems_at(sections, empty, "students", "a section of an evaluated school must have students (omit the row if the stage is not offered)", pd.Series(0, index=sections.index))
         + problems_at(sections, no_class, "classes", "a section with students must have at least one class")
@@ -159,24 +140,28 @@ def _below_average_class(sections: pd.DataFrame) -> pd.Series:
     return (complete & (sections["largest_class"] * sections["classes"] < sections["students"])).fillna(False)
 
 
-def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame, types: pd.Series | None = None) -> list[Problem]:
-    """Each school reports exactly the stages its type offers (``types``: each section's
-    school type, when already looked up)."""
-    listed = schools.dropna(subset=["school_id", "school_type"])
-    stages_of = {school_type: sorted(stages) or [None] for school_type, stages in STAGES_BY_SCHOOL_TYPE.items()}
-    expected = listed.assign(stage=listed["school_type"].astype(object).map(stages_of))
-    expected = expected.explode("stage").dropna(subset=["stage"])
-    want, have = _school_stage_keys(expected, sections, schools)
-    problems = problems_at(expected, ~np.isin(want, have), "school_type",
-                           lambda bad: "school type " + bad["school_type"].astype(str) + " needs a '" + bad["stage"].astype(str) + "' row in sections, none found")
-    types = (_school_types(sections, schools) if types is None else types).astype(object)
-    checked = sections["stage"].notna() & types.notna() & ~types.isin(["special_education", "vocational"])
-    offered = pd.Series(False, index=sections.index)
-    for school_type, stages in STAGES_BY_SCHOOL_TYPE.items():  # a loop over the eight school types
-        offered |= (types == school_type) & sections["stage"].isin(list(stages))
-    wrong = (checked & ~offered).to_numpy(bool)
+def stages_offered(sections: pd.DataFrame, schools: pd.DataFrame) -> list[Problem]:
+    """Each school reports exactly the stages its type offers."""
+    kinds, stages = SCHOOL_KINDS, STAGE_ORDER
+    offers = np.array([[stage in STAGES_BY_SCHOOL_TYPE[kind] for stage in stages] for kind in kinds] + [[False] * len(stages)])
+    kind = pd.Index(kinds, dtype=object).get_indexer(schools["school_type"].to_numpy(object))  # -1: missing
+    stage = _stage_codes(sections["stage"])
+    first = school_rows(schools["school_id"], schools)  # the row standing for each school's id
+    have = _sections_held(sections, schools)
+    # Every (school row, stage) its type needs and no section gives, in row order, stages sorted.
+    listed = (first >= 0) & (kind >= 0)
+    lacking = listed[:, None] & offers[kind] & ~have[first]
+    row, need = np.nonzero(lacking)
+    shown = schools["school_type"].to_numpy(object)
+    sources, numbers = schools["_source"].to_numpy(object), schools["_row"].to_numpy()
+    problems = [Problem(str(sources[r]), int(numbers[r]), "school_type", _text(shown[r]),
+                        f"school type {shown[r]} needs a '{stages[n]}' row in sections, none found") for r, n in zip(row, need)]
+    section_kind = _section_kinds(sections, schools)
+    checked = (stage >= 0) & (section_kind >= 0) & ~np.isin(section_kind, [kinds.index("special_education"), kinds.index("vocational")])
+    wrong = checked & ~offers[section_kind, np.maximum(stage, 0)]
+    named = np.array(kinds, dtype=object)
     return problems + problems_at(sections, wrong, "stage",
-                                  lambda bad: "stage not offered by a school of type " + types[wrong].astype(str).to_numpy(object))
+                                  lambda bad: ["stage not offered by a school of type " + named[k] for k in section_kind[wrong]])
 
 
 def campuses(schools: pd.DataFrame) -> list[Problem]:
@@ -217,15 +202,34 @@ def facility_parts(facilities: pd.DataFrame) -> list[Problem]:
 
 def support_partners(schools: pd.DataFrame) -> list[Problem]:
     """A 帮扶 partner must be another school of the table."""
-    rows = schools[schools["partner_school_id"].notna()]
-    bad = rows[(school_rows(rows["partner_school_id"], schools) < 0) | (rows["partner_school_id"] == rows["school_id"]).fillna(False).to_numpy(bool)]
-    return [_problem(r, "partner_school_id", r["partner_school_id"], "partner school not found in the schools table (or the school itself)")
-            for _, r in bad.iterrows()]
+    partner = schools["partner_school_id"]
+    itself = (partner == schools["school_id"]).fillna(False).to_numpy(bool)
+    bad = partner.notna().to_numpy(bool) & ((school_rows(partner, schools) < 0) | itself)
+    return problems_at(schools, bad, "partner_school_id", "partner school not found in the schools table (or the school itself)")
 
 
-def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
-    """Possible but suspicious values, reported without stopping the run."""
-    students = facilities["school_id"].map(sections.groupby("school_id")["students"].sum()).astype(float)
+def _students_of_school(sections: pd.DataFrame, facilities: pd.DataFrame, schools: pd.DataFrame | None) -> pd.Series:
+    """Pupils of all sections of each facilities row's school (missing without sections).
+
+    Summed per school row (``np.bincount``) when ``schools`` is given, which the warnings
+    only matter for a period without problems, where every id is a known school;
+    else grouped by the id texts."""
+    if schools is None:
+        return facilities["school_id"].map(sections.groupby("school_id")["students"].sum()).astype(float)
+    at = school_rows(sections["school_id"], schools)
+    known = at >= 0
+    pupils = sections["students"].to_numpy(float, na_value=0.0)[known]
+    total = np.bincount(at[known], weights=pupils, minlength=len(schools))
+    listed = np.bincount(at[known], minlength=len(schools)) > 0
+    where = school_rows(facilities["school_id"], schools)
+    found = (where >= 0) & np.append(listed, False)[where]
+    return pd.Series(np.where(found, np.append(total, np.nan)[where], np.nan), index=facilities.index)
+
+
+def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame, schools: pd.DataFrame | None = None) -> list[Problem]:
+    """Possible but suspicious values, reported without stopping the run (``schools``:
+    when given, pupils are summed per school row, see :func:`_students_of_school`)."""
+    students = _students_of_school(sections, facilities, schools)
     counted = students.notna() & (students > 0)
     sports = (facilities["outdoor_sports_area_m2"] + facilities["indoor_sports_area_m2"]).astype(float)
     per = sports / students
@@ -254,16 +258,15 @@ def plausibility_warnings(sections: pd.DataFrame, facilities: pd.DataFrame) -> l
 
 def cross_table_problems(schools: pd.DataFrame, sections: pd.DataFrame, facilities: pd.DataFrame) -> list[Problem]:
     """Run every cross-row rule of the core tables."""
-    types = _school_types(sections, schools)
     rules: Iterable[Callable[[], list[Problem]]] = (
-        lambda: duplicate_keys(schools, ("school_id",), "school_id"),
-        lambda: duplicate_keys(sections, ("school_id", "stage"), "school × stage"),
-        lambda: duplicate_keys(facilities, ("school_id",), "school_id"),
+        lambda: duplicate_keys(schools, ("school_id",), "school_id", schools),
+        lambda: duplicate_keys(sections, ("school_id", "stage"), "school × stage", schools),
+        lambda: duplicate_keys(facilities, ("school_id",), "school_id", schools),
         lambda: unknown_schools(sections, schools),
         lambda: unknown_schools(facilities, schools),
         lambda: subsets_within_teachers(sections),
-        lambda: section_sizes(sections, schools, types),
-        lambda: stages_offered(sections, schools, types),
+        lambda: section_sizes(sections, schools),
+        lambda: stages_offered(sections, schools),
         lambda: campuses(schools),
         lambda: facilities_present(facilities, schools),
         lambda: facility_parts(facilities),
@@ -297,15 +300,14 @@ def _unknown_stage(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> l
     sections, schools = tables.get("sections"), tables.get("schools")
     if sections is None or schools is None:
         return []
-    keyed = frame["school_id"].notna() & frame["stage"].notna()
-    mine, have = _school_stage_keys(frame, sections, schools)
-    bad = keyed & ~np.isin(mine, have) & (school_rows(frame["school_id"], schools) >= 0)
-    return problems_at(frame, bad.to_numpy(bool), "stage", "this school has no such stage in the sections table")
+    at, stage = school_rows(frame["school_id"], schools), _stage_codes(frame["stage"])
+    bad = (at >= 0) & (stage >= 0) & ~_sections_held(sections, schools)[at, np.maximum(stage, 0)]
+    return problems_at(frame, bad, "stage", "this school has no such stage in the sections table")
 
 
 def classes_rules(classes: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Class lists: known school × stage, no empty class, complete sections."""
-    problems = duplicate_keys(classes, ("school_id", "stage", "class_id"), "school × stage × class")
+    problems = duplicate_keys(classes, ("school_id", "stage", "class_id"), "school × stage × class", tables.get("schools"))
     problems += _known_schools(classes, tables)
     problems += problems_at(classes, (classes["students"] == 0).fillna(False), "students", "a class must have at least one student")
     sections = tables.get("sections")
@@ -318,22 +320,45 @@ def classes_rules(classes: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> 
 
 def _class_lists_complete(classes: pd.DataFrame, sections: pd.DataFrame) -> list[Problem]:
     # A partial class list would let an oversized class go unchecked.
-    listed = classes.dropna(subset=["school_id", "stage"]).groupby(["school_id", "stage"], observed=True)
-    summary = pd.DataFrame({"_count": listed.size(), "_total": listed["students"].sum(min_count=1)})
-    keyed = sections.dropna(subset=["school_id", "stage"])
-    found = keyed.join(summary, on=["school_id", "stage"], how="inner")
-    wrong_count = (found["classes"].notna() & (found["_count"] != found["classes"])).fillna(False)
-    wrong_total = (found["students"].notna() & found["_total"].notna() & (found["_total"] != found["students"])).fillna(False)
+    listed = (classes["school_id"].notna() & classes["stage"].notna()).to_numpy(bool)
+    keyed = (sections["school_id"].notna() & sections["stage"].notna()).to_numpy(bool)
+    key = _pair_codes([classes["school_id"], sections["school_id"]], [classes["stage"], sections["stage"]], [listed, keyed])
+    mine, theirs = key[: listed.sum()], key[listed.sum():]
+    size = int(key.max(initial=-1)) + 1
+    count = np.bincount(mine, minlength=size)
+    pupils = classes["students"][listed]
+    total = np.bincount(mine, weights=pupils.to_numpy(float, na_value=0.0), minlength=size)
+    some = np.bincount(mine, weights=pupils.notna().to_numpy(float), minlength=size) > 0  # sum(min_count=1)
+    found = np.zeros(len(sections), bool)
+    found[keyed] = count[theirs] > 0
+    listed_count = np.zeros(len(sections), np.int64)
+    listed_count[keyed] = count[theirs]
+    listed_total = np.full(len(sections), np.nan)
+    listed_total[keyed] = np.where(some[theirs], total[theirs], np.nan)
+    classes_given = sections["classes"].notna().to_numpy(bool)
+    wrong_count = found & classes_given & (listed_count != sections["classes"].to_numpy(float, na_value=np.nan))
+    students = sections["students"].to_numpy(float, na_value=np.nan)
+    wrong_total = found & ~np.isnan(students) & ~np.isnan(listed_total) & (listed_total != students)
     return (
-        problems_at(found, wrong_count, "classes", lambda bad: "the classes table lists " + bad["_count"].astype(str) + " classes for this section")
-        + problems_at(found, wrong_total, "students",
-                      lambda bad: "the classes of this section in the classes table add up to " + _texts(bad["_total"]) + " students")
+        problems_at(sections, wrong_count, "classes", lambda bad: [f"the classes table lists {n} classes for this section" for n in listed_count[wrong_count]])
+        + problems_at(sections, wrong_total, "students",
+                      lambda bad: [f"the classes of this section in the classes table add up to {_text(t)} students" for t in listed_total[wrong_total]])
     )
+
+
+def _pair_codes(first: list[pd.Series], second: list[pd.Series], where: list[np.ndarray]) -> np.ndarray:
+    """One integer per (first, second) pair of the rows where ``where`` holds, of several
+    frames together (frame after frame), equal exactly when both texts are equal."""
+    def codes(columns: list[pd.Series]) -> np.ndarray:
+        return pd.factorize(np.concatenate([c.to_numpy(object)[w] for c, w in zip(columns, where)]))[0]
+
+    one, two = codes(first), codes(second)
+    return pd.factorize(one * (int(two.max(initial=0)) + 1) + two)[0]
 
 
 def finance_rules(finance: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """School budgets: one row per known school; training funds within public funds."""
-    problems = duplicate_keys(finance, ("school_id",), "school_id") + _known_schools(finance, tables)
+    problems = duplicate_keys(finance, ("school_id",), "school_id", tables.get("schools")) + _known_schools(finance, tables)
     return problems + part_within_whole(
         finance, "training_funds_yuan", "public_funds_yuan",
         lambda r: f"training funds are part of the public funds and cannot exceed them ({_text(r['public_funds_yuan'])} 元)",
@@ -342,108 +367,8 @@ def finance_rules(finance: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> 
 
 def staff_training_rules(staff: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Staff training: one row per known school; trained staff within staff."""
-    problems = duplicate_keys(staff, ("school_id",), "school_id") + _known_schools(staff, tables)
+    problems = duplicate_keys(staff, ("school_id",), "school_id", tables.get("schools")) + _known_schools(staff, tables)
     return problems + part_within_whole(staff, "district_trained", "staff") + part_within_whole(staff, "trained_within_3y", "staff")
-
-
-def district_rules(district: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
-    """District figures: value types and ranges, years, and counts within their wholes
-    (per district when the period holds several)."""
-    rows = district.dropna(subset=["item"])
-    kind = pd.Series(_item_spec(rows["item"], "kind"), index=rows.index)
-    value = rows["value"].astype(float)
-    given = value.notna()
-    percent = (given & (kind == "percent") & (value > 100)).to_numpy(bool)
-    fractional = (given & (kind == "count") & (value % 1 != 0)).to_numpy(bool)
-    problems = problems_at(rows, percent, "value", lambda bad: bad["item"].astype(str) + " is a percentage and must lie between 0 and 100")
-    problems += problems_at(rows, fractional, "value", lambda bad: bad["item"].astype(str) + " is a count and must be a whole number")
-    return problems + _district_years(rows) + _district_subsets(rows)
-
-
-def _item_spec(items: pd.Series, field: str, missing: object = None) -> np.ndarray:
-    """``field`` of each row's district item (``missing`` for an unknown item), by one index lookup."""
-    codes = list(DISTRICT_ITEMS)
-    where = pd.Index(codes, dtype=object).get_indexer(items.to_numpy(object))
-    values = np.array([getattr(DISTRICT_ITEMS[c], field) for c in codes] + [missing], dtype=object)
-    return values[where]  # -1 (unknown) takes the last entry, ``missing``
-
-
-def _district_years(rows: pd.DataFrame) -> list[Problem]:
-    by = [c for c in ("district_id",) if c in rows.columns]
-    yearly = _item_spec(rows["item"], "yearly", False).astype(bool)
-    once = rows[~yearly]
-    repeated = once.duplicated([*by, "item"], keep="first").to_numpy(bool)
-    problems = problems_at(once, repeated, "item",
-                           lambda bad: bad["item"].astype(str) + " is given more than once (only yearly items repeat, one row per year)")
-    return problems + _yearly_series(rows[yearly], by)
-
-
-def _yearly_series(rows: pd.DataFrame, by: list[str]) -> list[Problem]:
-    problems = problems_at(rows, rows["year"].isna().to_numpy(bool), "year",
-                           lambda bad: bad["item"].astype(str) + " is given per year: the year is required", lambda bad: [""] * len(bad))
-    dated = rows[rows["year"].notna()]
-    problems += problems_at(dated, dated.duplicated([*by, "item", "year"], keep="first").to_numpy(bool), "year",
-                            lambda bad: "year repeated for " + bad["item"].astype(str))
-    if dated.empty:
-        return problems
-    groups = dated.groupby([*by, "item"], sort=False, observed=True)
-    years = dated.assign(_year=dated["year"].astype(int)).drop_duplicates([*by, "item", "year"])
-    span = years.groupby([*by, "item"], sort=False, observed=True)["_year"].agg(["min", "max", "size"])
-    gappy = span[span["max"] - span["min"] + 1 > span["size"]]
-    for key, row in gappy.iterrows():  # offending series only
-        group = groups.get_group(key if isinstance(key, tuple) else (key,))
-        have = set(group["year"].astype(int))
-        missing = ", ".join(str(y) for y in range(int(row["min"]), int(row["max"]) + 1) if y not in have)
-        last = group.iloc[-1]
-        name = key[-1] if isinstance(key, tuple) else key
-        problems.append(_problem(last, "year", missing, f"{name}: year(s) {missing} missing between {int(row['min'])} and {int(row['max'])}"))
-    return problems
-
-
-# (part, whole, what the part is): a count that cannot exceed another count.
-DISTRICT_SUBSETS: tuple[tuple[str, str], ...] = (
-    ("rotation_rotated_teachers", "rotation_eligible_teachers"),
-    ("rotation_key_teachers", "rotation_rotated_teachers"),
-    ("disabled_enrolled", "disabled_school_age"),
-    ("retention_deaths", "retention_grade7_enrolment"),
-)
-
-
-def _district_subsets(rows: pd.DataFrame) -> list[Problem]:
-    by = [c for c in ("district_id",) if c in rows.columns]
-    yearly = _item_spec(rows["item"], "yearly", False).astype(bool)
-    single = rows[~yearly].drop_duplicates([*by, "item"])
-    key = single[by[0]].astype(object) if by else pd.Series("", index=single.index, dtype=object)
-    wide = pd.Series(single["value"].astype(float).to_numpy(), index=pd.MultiIndex.from_arrays([key, single["item"].astype(object)])).unstack()
-    located = single.assign(_key=key.to_numpy()).set_index(["_key", "item"])
-    problems = []
-    for part, whole in DISTRICT_SUBSETS:  # a loop over the four rules
-        if part not in wide.columns or whole not in wide.columns:
-            continue
-        over = wide.index[(wide[part] > wide[whole]).fillna(False).to_numpy(bool)]
-        for district in over:  # offending districts only
-            r = located.loc[(district, part)]
-            problems.append(_problem(r, "value", r["value"], f"{part} is larger than {whole} ({_text(wide.at[district, whole])})"))
-    return problems + _retention_rate(wide, located)
-
-
-def _retention_rate(wide: pd.DataFrame, located: pd.DataFrame) -> list[Problem]:
-    # The junior three-year retention rate is a rate: inputs giving more than
-    # 100 % (or a negative rate) contradict each other.
-    names = ("retention_grade7_enrolment", "retention_deaths", "retention_graduates", "retention_transfers_in", "retention_transfers_out")
-    if not all(n in wide.columns for n in names):
-        return []
-    complete = wide[list(names)].notna().all(axis=1)
-    v = wide[complete]
-    base = v["retention_grade7_enrolment"] - v["retention_deaths"]
-    kept = v["retention_graduates"] - v["retention_transfers_in"] + v["retention_transfers_out"]
-    bad = v.index[((base <= 0) | (kept < 0) | (kept > base)).to_numpy(bool)]
-    problems = []
-    for district in bad:  # offending districts only
-        r = located.loc[(district, "retention_graduates")]
-        rate = f"{_text(kept[district])}/{_text(base[district])}"
-        problems.append(_problem(r, "value", r["value"], f"junior three-year retention (graduates − transfers in + transfers out) ÷ (grade-7 enrolment − deaths) = {rate} lies outside 0–100 %"))
-    return problems
 
 
 def evidence_rules(evidence: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
@@ -496,7 +421,7 @@ def survey_rules(survey: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> li
 
 def quality_rules(quality: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Monitoring results: known school × stage, tested students, shares within 0–100 %."""
-    problems = duplicate_keys(quality, ("school_id", "stage", "subject"), "school × stage × subject")
+    problems = duplicate_keys(quality, ("school_id", "stage", "subject"), "school × stage × subject", tables.get("schools"))
     problems += _known_schools(quality, tables) + _percent_range(quality, "level3_percent")
     problems += problems_at(quality, (quality["students_tested"] == 0).fillna(False), "students_tested",
                             "a monitored school needs at least one tested student")
