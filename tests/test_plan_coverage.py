@@ -124,3 +124,54 @@ def test_validation_rejects_impossible_coverage_inputs(tmp_path):
         load_period(write_period(tmp_path / "2022Q4", tables))
     text = str(err.value)
     assert "multimedia_teaching_spaces" in text and "trained_within_3y" in text and "X9" in text
+
+
+def _grouped(school_ids, owners, numeric, flags):
+    """The plain path of ``_per_school``: pandas grouped sum / min, masked where a row lacks a value."""
+    import pandas as pd
+
+    grouped = numeric.groupby(owners)
+    values = (grouped.min() if flags else grouped.sum()).mask(numeric.isna().groupby(owners).any())
+    return pd.DataFrame(index=school_ids).join(values, how="left")
+
+
+@pytest.mark.parametrize("flags", [False, True])
+def test_owned_totals_match_grouped_sum_and_min(flags):
+    import numpy as np
+    import pandas as pd
+    from hypothesis import given, settings, strategies as st
+
+    from balance_metrics.evaluation.plan_coverage import _owned_totals
+
+    school_ids = pd.Index(["a", "b", "c", "d"], name="school_id")
+    value = st.sampled_from([0.0, 1.0, np.nan]) if flags else st.sampled_from([0.0, 1.0, 7.0, 2.0**52, -3.0, np.nan])
+    owner = st.sampled_from(["a", "b", "c", "x", None])
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.tuples(owner, value, value), max_size=12))
+    def check(rows):
+        owners = pd.Series([r[0] for r in rows], dtype=object)
+        numeric = pd.DataFrame({"u": [r[1] for r in rows], "v": [r[2] for r in rows]}, dtype="float64")
+        fast = _owned_totals(school_ids, owners, numeric, flags)
+        if fast is None:  # sums that could round: left to the grouped path
+            assert not flags and np.nansum(np.abs(numeric.to_numpy(float))) >= 2**53
+            return
+        expected = _grouped(school_ids, owners, numeric, flags)
+        for column in ("u", "v"):
+            np.testing.assert_array_equal(fast[column], expected[column].to_numpy(float))
+
+    check()
+
+
+def test_owned_totals_leave_fractions_and_odd_flags_to_pandas():
+    import numpy as np
+    import pandas as pd
+
+    from balance_metrics.evaluation.plan_coverage import _owned_totals
+
+    ids = pd.Index(["a"])
+    owners = pd.Series(["a", "a"], dtype=object)
+    assert _owned_totals(ids, owners, pd.DataFrame({"u": [0.1, 0.2]}), False) is None
+    assert _owned_totals(ids, owners, pd.DataFrame({"u": [1.0, 2.0]}), True) is None
+    assert _owned_totals(pd.Index(["a", "a"]), owners, pd.DataFrame({"u": [1.0, 2.0]}), False) is None
+    np.testing.assert_array_equal(_owned_totals(ids, owners, pd.DataFrame({"u": [1.0, 2.0]}), False)["u"], [3.0])

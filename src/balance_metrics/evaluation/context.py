@@ -96,7 +96,7 @@ class Context:
 
     def position(self, district_ids: object) -> np.ndarray:
         """Position in :attr:`ids` of each district id (-1 for an unknown one)."""
-        index = pd.Index(self.ids)
+        index = self.once("ids_index", lambda: pd.Index(self.ids))  # (its hash table built once)
         return index.get_indexer(np.asarray(district_ids, dtype=object))
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
 
-from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, NOT_APPLICABLE, check_frame, fmt, fmt_many, lookup, stack_checks
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, FAIL, PASS, NOT_APPLICABLE, check_frame, coded_texts, fmt, fmt_many, stack_checks
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.contract.schema import DISTRICT_ITEMS
@@ -66,43 +66,48 @@ def music_art_rooms(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.D
     exempt_before = int(spec.get("area_exempt_built_before", 0))
     schools = in_scope(ctx.schools, spec)
     schools = schools[schools["classes"].to_numpy() != 0]
+    n = len(schools)
     classes = schools["classes"].to_numpy(np.int64)
-    needed = -(-classes // per)
-    note = lookup(classes, lambda c: f"{c}个班，按每{per}个班1间需{-(-c // per)}间")  # one text per class count
-    ids = _school_columns(schools)
+    needed = Ratios.whole(-(-classes // per))
     built = schools["year_built"]
-    exempt = (built < exempt_before).fillna(False).to_numpy(bool) if exempt_before else np.zeros(len(schools), dtype=bool)
-    built_note = np.full(len(schools), "", dtype=object)
-    built_note[exempt] = built[exempt].astype(object).map(str).to_numpy(object) + "年建校，面积要求不适用"
-    # The four checks of every school (rooms and area of each kind) in one frame, in
-    # school order: row key = 4 × school + part, part = 2 × kind + (0 rooms, 1 area).
-    position = np.arange(len(schools)) * 4
-    keys, measured, required = [], [], []
+    exempt = (built < exempt_before).fillna(False).to_numpy(bool) if exempt_before else np.zeros(n, dtype=bool)
+    # The four checks of every school (rooms and area of each kind) as a school × part
+    # table, read row by row: part = 2 × kind + (0 rooms, 1 area); an area check only
+    # where the school has rooms of that kind.
+    present = np.ones((n, 4), dtype=bool)
+    measured, required = [], []
     for k, kind in enumerate(_ROOM_KINDS):
         count = Ratios.of(_float_column(schools, f"{kind}_rooms"))
-        has = ~count.missing & ~count.is_zero()
-        keys += [position + 2 * k, position[has] + 2 * k + 1]
-        measured += [count, Ratios.of(_float_column(schools, f"smallest_{kind}_room_m2")).take(has)]
-        required += [Ratios.whole(needed), Ratios.const(exact(spec[f"min_{kind}_room_m2"]), int(has.sum()))]
-    key = np.concatenate(keys)
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    at, part, area = key // 4, key % 4, key % 2 == 1
-    meta = [row for kind, label in _ROOM_KINDS.items() for row in ((f"{kind}_rooms", f"{label}数", "间"), (f"{kind}_room_area", f"最小{label}面积", "m²"))]
-    part_id, part_name, unit = (np.array(column, dtype=object)[part] for column in zip(*meta))
+        present[:, 2 * k + 1] = ~count.missing & ~count.is_zero()
+        measured += [count, Ratios.of(_float_column(schools, f"smallest_{kind}_room_m2"))]
+        required += [needed, Ratios.const(exact(spec[f"min_{kind}_room_m2"]), n)]
+    kept = np.flatnonzero(present.ravel())
+    at, part = kept // 4, kept % 4
+    area = part % 2 == 1
     area_exempt = area & exempt[at]
+    # Notes by code: the text of each class count, of each exempt building year, "".
+    class_code, class_counts = pd.factorize(classes)
+    class_texts = [f"{c}个班，按每{per}个班1间需{-(-c // per)}间" for c in class_counts.tolist()]  # one per class count
+    built_code, years = pd.factorize(built[exempt].astype(object).to_numpy(object))
+    texts = class_texts + [f"{y}年建校，面积要求不适用" for y in years.tolist()] + [""]
+    built_note = np.full(n, len(texts) - 1, dtype=np.int64)
+    built_note[exempt] = len(class_texts) + built_code
+    note = np.where(area, np.where(area_exempt, built_note[at], len(texts) - 1), class_code[at])
+    meta = [row for kind, label in _ROOM_KINDS.items() for row in ((f"{kind}_rooms", f"{label}数", "间"), (f"{kind}_room_area", f"最小{label}面积", "m²"))]
+    part_id, part_name, unit = (coded_texts(part, list(column)) for column in zip(*meta))
     status = np.array(["", NOT_APPLICABLE], dtype=object)[area_exempt.astype(np.int64)]
-    return check_frame(item_id, part_id, part_name, ids["district"][at], _stacked(measured).take(order), _stacked(required).take(order),
+    ids = _school_columns(schools)
+    return check_frame(item_id, part_id, part_name, ids["district"][at], _interleaved(measured, kept), _interleaved(required, kept),
                        ">=", unit, school_id=ids["school_id"][at], school_name=ids["school_name"][at], status=status,
-                       note=np.where(area, np.where(area_exempt, built_note[at], ""), note[at]).astype(object))
+                       note=coded_texts(note, texts))
 
 
-def _stacked(columns: list[Ratios]) -> Ratios:
-    """Exact columns one after the other."""
+def _interleaved(columns: list[Ratios], kept: np.ndarray) -> Ratios:
+    """Row r of every column in turn (r × len(columns) + k is column k's row r), at ``kept``."""
     def joined(arrays: list[np.ndarray]) -> np.ndarray:
-        dtype = np.int64 if all(a.dtype == np.int64 for a in arrays) else object
-        return np.concatenate([a.astype(dtype) for a in arrays])
-    return Ratios(joined([c.num for c in columns]), joined([c.den for c in columns]), np.concatenate([c.missing for c in columns]))
+        dtype = arrays[0].dtype if all(a.dtype == arrays[0].dtype for a in arrays) else object
+        return np.stack([a.astype(dtype) for a in arrays], axis=1).reshape(-1)[kept]
+    return Ratios(joined([c.num for c in columns]), joined([c.den for c in columns]), joined([c.missing for c in columns]))
 
 
 def school_size(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:

@@ -49,11 +49,12 @@ def describe(row: pd.Series) -> str:
     return text + (f"（{row['note']}）" if row["note"] else "")
 
 
-def _line(severity: int, item: pd.Series, group: pd.DataFrame) -> dict[str, object]:
+def _line(severity: int, item: dict[str, object], group: list[dict[str, object]]) -> dict[str, object]:
+    """One line for the checks ``group`` (records of one school) of ``item`` (area_name, id, name, responsible)."""
     single = len(group) == 1
-    first = group.iloc[0]
+    first = group[0]
     return {
-        "district_id": first["district_id"] if "district_id" in group else "",
+        "district_id": first.get("district_id", ""),
         "severity": severity,
         "severity_label": SEVERITY_LABELS[severity],
         "area_name": item["area_name"],
@@ -62,12 +63,11 @@ def _line(severity: int, item: pd.Series, group: pd.DataFrame) -> dict[str, obje
         "responsible": item["responsible"],
         "school_id": first["school_id"],
         "school_name": first["school_name"] or DISTRICT_WIDE,
-        "description": "；".join(describe(r) for r in group.to_dict("records")),
+        "description": "；".join(describe(r) for r in group),
         "measured": first["measured"] if single else math.nan,
         "requirement": first["requirement"] if single else math.nan,
         "shortfall": first["shortfall"] if single else math.nan,
         "unit": first["unit"] if single else "",
-        "_order": (AREA_ORDER.index(item["area"]), item.name),
     }
 
 
@@ -316,23 +316,27 @@ def plan_issues(targets: pd.DataFrame, details: pd.DataFrame) -> list[dict[str, 
         details = details.assign(district_id="")
     positions = targets.groupby("district_id", sort=False).cumcount().to_numpy()
     open_details = details[details["status"].isin([FAIL, MISSING]).to_numpy(bool)]
-    by_target = open_details.groupby(["district_id", "item_id"], sort=False).indices if len(open_details) else {}
-    for row, target in targets.iterrows():  # plan targets that are not met (a few per district)
+    by_target: dict[tuple[object, object], dict[object, list[dict[str, object]]]] = {}
+    for record in open_details.to_dict("records"):  # the open checks of the plan targets (a few per district)
+        if pd.isna(record["district_id"]) or pd.isna(record["item_id"]):
+            continue
+        schools = by_target.setdefault((record["district_id"], record["item_id"]), {})
+        if not pd.isna(record["school_id"]):  # (grouped by school as groupby does: without a missing id)
+            schools.setdefault(record["school_id"], []).append(record)
+    for row, target in enumerate(targets.to_dict("records")):  # plan targets that are not met (a few per district)
         if target["status"] not in (FAIL, DATA_MISSING):
             continue
         position = int(positions[row])
-        item = pd.Series({"area_name": "区定目标", "id": target["target_id"], "name": target["name"],
-                          "responsible": target["responsible"], "area": "resources"}, name=position)
-        open_rows = open_details.iloc[by_target.get((target["district_id"], target["target_id"]), [])]
-        if target["scope"] == "school" and len(open_rows):
-            for _, group in open_rows.groupby("school_id", sort=False):
-                lines.append(_line(4, item, group) | {"_order": (2, position, 0)})
+        item = {"area_name": "区定目标", "id": target["target_id"], "name": target["name"], "responsible": target["responsible"]}
+        key = (target["district_id"], target["target_id"])
+        if target["scope"] == "school" and key in by_target:
+            lines.extend(_line(4, item, group) | {"_order": (2, position, 0)} for group in by_target[key].values())
             continue
         lines.append(_target_line(item, target, position))
     return lines
 
 
-def _target_line(item: pd.Series, target: pd.Series, position: int) -> dict[str, object]:
+def _target_line(item: dict[str, object], target: dict[str, object], position: int) -> dict[str, object]:
     if pd.isna(target["measured"]):
         text = f"缺少数据（目标{COMPARISON_LABELS[target['comparison']]}{fmt(target['requirement'], target['unit'])}）"
         gap = math.nan

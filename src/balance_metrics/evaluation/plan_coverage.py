@@ -63,13 +63,49 @@ def _per_school(ctx: Context, spec: Mapping[str, Any], table: str, columns: list
         values = frame.set_index("school_id")[columns]
     else:
         owner = ctx.once("owner", lambda: owner_of(ctx.dataset, ctx.standard))
-        rows = frame.assign(_owner=frame["school_id"].map(owner))
-        numeric = rows[columns].astype("float64")
-        grouped = numeric.groupby(rows["_owner"])
-        lacking = numeric.isna().groupby(rows["_owner"]).any()
-        values = grouped.min() if all(TABLES[table].column(c).kind == "bool" for c in columns) else grouped.sum()
+        rows_owner = ctx.once(f"owner_rows:{table}", lambda: frame["school_id"].map(owner))
+        numeric = frame[columns].astype("float64")
+        flags = all(TABLES[table].column(c).kind == "bool" for c in columns)
+        fast = _owned_totals(schools.index, rows_owner, numeric, flags)
+        if fast is not None:
+            return schools.assign(**fast)
+        grouped = numeric.groupby(rows_owner)
+        lacking = numeric.isna().groupby(rows_owner).any()
+        values = grouped.min() if flags else grouped.sum()
         values = values.mask(lacking)
     return schools.join(values, how="left")
+
+
+def _owned_totals(school_ids: pd.Index, owners: pd.Series, numeric: pd.DataFrame, flags: bool) -> dict[str, np.ndarray] | None:
+    """Each column's total (``flags``: minimum) over the rows each school owns, NaN
+    where a row lacks it or the school has none — the grouped sum / min of
+    :func:`_per_school` with np.bincount, used when the values are whole numbers
+    whose absolute values add up to less than 2**53 (then every sum is exact, in any order); None otherwise (or for
+    repeated school ids)."""
+    if not school_ids.is_unique:
+        return None
+    values = numeric.to_numpy(float)
+    present = ~np.isnan(values)
+    whole = values[present]
+    if not (np.all(whole == np.round(whole)) and np.abs(whole).sum() < 2**53):  # every partial sum exact
+        return None
+    at = school_ids.get_indexer(owners.to_numpy(object))
+    owned = at >= 0
+    at, values, present = at[owned], values[owned], present[owned]
+    n = len(school_ids)
+    rows = np.bincount(at, minlength=n)
+    out = {}
+    for k, column in enumerate(numeric.columns):  # a loop over the one or two columns
+        v = values[:, k]
+        lacking = np.bincount(at, weights=~present[:, k], minlength=n) > 0
+        if flags:  # yes (1) only when every row says yes: the minimum of 0/1
+            total = (np.bincount(at, weights=np.where(present[:, k], v == 0, 0), minlength=n) == 0).astype(float)
+            if np.any((v != 0) & (v != 1) & present[:, k]):
+                return None
+        else:
+            total = np.bincount(at, weights=np.where(present[:, k], v, 0.0), minlength=n)
+        out[column] = np.where(lacking | (rows == 0), np.nan, total)
+    return out
 
 
 def _details(target_id: str, part: str, part_name: str, schools: pd.DataFrame, **columns: object) -> pd.DataFrame:
