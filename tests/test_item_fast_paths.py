@@ -118,3 +118,18 @@ def test_value_texts_of_repeated_values_are_each_rows_text(sample_whole):
     repeated.loc[::7, "measured"] = np.nan
     assert value_texts(repeated).tolist() == [value_text(r) for _, r in repeated.iterrows()]
     assert value_texts(checks.iloc[:0]).tolist() == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["pass", "fail", "", "a"]), st.text(max_size=3), st.none()), min_size=1, max_size=12),
+       st.integers(1, 400), st.integers(0, 2**32 - 1), st.integers(1, 8))
+def test_few_codes_of_long_columns_are_factorize_codes(choices, repeat, seed, limit):
+    """Long columns (past the sample that tells many texts at a glance), few or many texts."""
+    rng = np.random.default_rng(seed)
+    values = np.array(choices, dtype=object)[rng.integers(0, len(choices), len(choices) * repeat + 1025)]
+    codes, k = few_codes(values, limit)
+    want, uniques = pd.factorize(values)
+    assert codes.tolist() == want.tolist() and k == len(uniques)
+    codes, k = run_codes(np.sort(values.astype(str)).astype(object))
+    want, uniques = pd.factorize(np.sort(values.astype(str)).astype(object))
+    assert codes.tolist() == want.tolist() and k == len(uniques)

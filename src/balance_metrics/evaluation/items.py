@@ -422,6 +422,8 @@ def few_codes(values: np.ndarray, limit: int = 6) -> tuple[np.ndarray, int]:
     not yet coded (no hashing); more than ``limit`` texts, a rare one (fewer rows
     than 1 / (4 · limit) of all: many texts) or one not a str: :func:`pandas.factorize`."""
     values = np.asarray(values, dtype=object)
+    if len(values) > _SAMPLED and _many_texts(values[::len(values) // _SAMPLED], limit):
+        return _first_seen_codes(values)  # e.g. school ids: no pass per text that is bound to stop
     codes = np.empty(len(values), dtype=np.int64)
     rest = np.arange(len(values))
     for k in range(limit):  # a loop over the few distinct texts
@@ -430,7 +432,7 @@ def few_codes(values: np.ndarray, limit: int = 6) -> tuple[np.ndarray, int]:
         text = values[rest[0]]
         if not isinstance(text, str):
             break
-        same = values[rest] == text
+        same = (values if k == 0 else values[rest]) == text  # all rows uncoded at first: no copy taken
         if same.sum() * 4 * limit < len(values):  # a rare text: many distinct ones, hash them
             break
         codes[rest[same]] = k
@@ -438,6 +440,18 @@ def few_codes(values: np.ndarray, limit: int = 6) -> tuple[np.ndarray, int]:
     if not rest.size:
         return codes, limit
     return _first_seen_codes(values)
+
+
+# Rows looked at (evenly spaced) to tell a column of many texts at a glance.
+_SAMPLED = 1024
+
+
+def _many_texts(sample: np.ndarray, limit: int) -> bool:
+    """Whether ``sample`` already holds more than ``limit`` distinct values (not all of them hashable: no)."""
+    try:
+        return len(set(sample.tolist())) > limit
+    except TypeError:
+        return False
 
 
 def _first_rows_seen(codes: np.ndarray) -> np.ndarray:
