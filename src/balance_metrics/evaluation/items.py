@@ -27,7 +27,6 @@ from balance_metrics.evaluation.checks import (
     requirement_texts,
 )
 from balance_metrics.evaluation.context import Context, Rule
-from balance_metrics.evaluation.wording import codes_of
 from balance_metrics.contract.schema import STAGES
 from balance_metrics.standard.checking import AREAS
 from balance_metrics.standard.loader import Standard
@@ -228,15 +227,22 @@ _PASS, _FAIL, _MISSING, _DATA_MISSING, _NA = range(len(_STATUSES))
 
 
 def _status_codes(status: np.ndarray) -> np.ndarray:
-    """Each check's status as a code into :data:`_STATUSES` (the column hashed once)."""
-    codes, _ = few_codes(status)
-    if (codes < 0).any():  # a status missing: a value of its own
-        codes, uniques = codes_of(status)
-    else:
-        uniques = status[_first_rows_seen(codes)]
-    known = {s: k for k, s in enumerate(_STATUSES)}
-    table = np.array([known.get(u, len(_STATUSES)) if isinstance(u, str) else len(_STATUSES) for u in uniques], dtype=np.int8)
-    return table[codes] if len(codes) else np.zeros(0, dtype=np.int8)
+    """Each check's status as a code into :data:`_STATUSES`: the column compared with
+    each known status, only the rows not yet matched after the first (no hashing,
+    no code per row but the int8 one); anything else (another text, a missing value)
+    is coded len(_STATUSES)."""
+    status = np.asarray(status, dtype=object)
+    codes = np.full(len(status), len(_STATUSES), dtype=np.int8)
+    same = status == _STATUSES[0]
+    codes[same] = 0
+    rest = np.flatnonzero(~same)
+    for k, text in enumerate(_STATUSES[1:], start=1):  # a loop over the four other statuses
+        if not rest.size:
+            break
+        same = status[rest] == text
+        codes[rest[same]] = k
+        rest = rest[~same]
+    return codes
 
 
 def _item_rows(item_ids: np.ndarray) -> dict[object, np.ndarray | slice]:
