@@ -227,10 +227,8 @@ _PASS, _FAIL, _MISSING, _DATA_MISSING, _NA = range(len(_STATUSES))
 
 
 def _status_codes(status: np.ndarray) -> np.ndarray:
-    """Each check's status as a code into :data:`_STATUSES`: the column compared with
-    each known status, only the rows not yet matched after the first (no hashing,
-    no code per row but the int8 one); anything else (another text, a missing value)
-    is coded len(_STATUSES)."""
+    """Each check's status as an int8 code into :data:`_STATUSES` (anything else, a missing
+    value too: len(_STATUSES)); compared with each status, after the first only the rows left."""
     status = np.asarray(status, dtype=object)
     codes = np.full(len(status), len(_STATUSES), dtype=np.int8)
     same = status == _STATUSES[0]
@@ -448,12 +446,11 @@ def few_codes(values: np.ndarray, limit: int = 6) -> tuple[np.ndarray, int]:
     return _first_seen_codes(values)
 
 
-# Rows looked at (evenly spaced) to tell a column of many texts at a glance.
-_SAMPLED = 1024
+_SAMPLED = 1024  # rows looked at (evenly spaced) to tell a column of many texts at a glance
 
 
 def _many_texts(sample: np.ndarray, limit: int) -> bool:
-    """Whether ``sample`` already holds more than ``limit`` distinct values (not all of them hashable: no)."""
+    """Whether ``sample`` holds more than ``limit`` distinct values (not all hashable: False)."""
     try:
         return len(set(sample.tolist())) > limit
     except TypeError:
@@ -480,9 +477,10 @@ def _requirement_computed(mine: _Checks) -> np.ndarray:
     requirement = np.asarray(mine["requirement"], dtype=float)
     present = ~np.isnan(requirement)
     columns = ("stage", "part_name", "comparison", "unit")
+    kept = slice(None) if present.all() else present  # all present (as usual): views, no copies taken
     # distinct requirements only: one integer key per (district, stage, part, comparison, requirement, unit)
-    parts = [(mine.where[present], mine.n), _float_codes(requirement[present])]
-    parts += [run_codes(np.asarray(mine[c])[present]) for c in columns]
+    parts = [(mine.where[kept], mine.n), _float_codes(requirement[kept])]
+    parts += [run_codes(np.asarray(mine[c])[kept]) for c in columns]
     rows = np.flatnonzero(present)[_first_rows_seen(_combined(parts))]
     values = {c: np.asarray(mine[c])[rows] for c in columns}
     stage = lookup(values["stage"], lambda s: STAGES.get(str(s), str(s)))
