@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from balance_metrics import load_period
 from balance_metrics.evaluation.checks import FAIL, PASS, check_frame, coded_texts, repeat_text
 from balance_metrics.evaluation.evaluate import build_context, evidence_references
-from balance_metrics.evaluation.items import few_codes, item_specs, run_codes, run_items_whole, summarise_items, value_text, value_texts
+from balance_metrics.evaluation.items import _STATUSES, _status_codes, few_codes, item_specs, run_codes, run_items_whole, summarise_items, value_text, value_texts
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import load_standard
 
@@ -118,3 +118,44 @@ def test_value_texts_of_repeated_values_are_each_rows_text(sample_whole):
     repeated.loc[::7, "measured"] = np.nan
     assert value_texts(repeated).tolist() == [value_text(r) for _, r in repeated.iterrows()]
     assert value_texts(checks.iloc[:0]).tolist() == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["pass", "fail", "", "a"]), st.text(max_size=3), st.none()), min_size=1, max_size=12),
+       st.integers(1, 400), st.integers(0, 2**32 - 1), st.integers(1, 8))
+def test_few_codes_of_long_columns_are_factorize_codes(choices, repeat, seed, limit):
+    """Long columns (past the sample that tells many texts at a glance), few or many texts."""
+    rng = np.random.default_rng(seed)
+    values = np.array(choices, dtype=object)[rng.integers(0, len(choices), len(choices) * repeat + 1025)]
+    codes, k = few_codes(values, limit)
+    want, uniques = pd.factorize(values)
+    assert codes.tolist() == want.tolist() and k == len(uniques)
+    codes, k = run_codes(np.sort(values.astype(str)).astype(object))
+    want, uniques = pd.factorize(np.sort(values.astype(str)).astype(object))
+    assert codes.tolist() == want.tolist() and k == len(uniques)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(-2**60, 2**60), st.integers(0, 2**60), st.booleans()), max_size=20))
+def test_floats_are_each_fraction_rounded(rows):
+    """Ratios.floats: int64 parts (exact below 2**53: one division in place) or not, the
+    missing rows NaN whatever they hold (a zero denominator included)."""
+    num = np.array([n for n, _, _ in rows], dtype=np.int64)
+    den = np.array([d for _, d, _ in rows], dtype=np.int64)
+    missing = np.array([m or d == 0 for _, d, m in rows], dtype=bool)
+    for scale in (1, 2**-20):  # also small enough for the int64 fast path
+        small = (num * scale).astype(np.int64) if scale != 1 else num
+        small_den = np.where(missing, den, np.maximum((den * scale).astype(np.int64), 1))
+        want = [math.nan if m else float(Fraction(int(n), int(d))) for n, d, m in zip(small, small_den, missing)]
+        got = Ratios(small, small_den, missing).floats()
+        assert [g if not math.isnan(g) else "nan" for g in got.tolist()] == [w if not math.isnan(w) else "nan" for w in want]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["pass", "fail", "evidence missing", "data missing", "not applicable", "", "其他"]),
+                          st.none(), st.just(math.nan)), max_size=40))
+def test_status_codes_are_the_known_status_positions(values):
+    status = np.array(values, dtype=object)
+    plain = [_STATUSES.index(v) if isinstance(v, str) and v in _STATUSES else len(_STATUSES) for v in values]
+    codes = _status_codes(status)
+    assert codes.dtype == np.int8 and codes.tolist() == plain

@@ -76,3 +76,5 @@ def test_join_rows_by_group_joins_each_rows_concatenation(rows):
     second = np.array([b for _, _, b in rows], dtype=object)
     plain = ["；".join(f"{a}（{b}）" for c, a, b in rows if c == g) for g in range(6)]
     assert join_rows_by_group(codes, [first, "（", second, "）"], 6, "；").tolist() == plain
+    # a text first (taken as it is, never a column of copies), the fallback path included (b\x00)
+    assert join_rows_by_group(codes, ["【", first, "】"], 6, "、").tolist() == ["、".join(f"【{a}】" for c, a, _ in rows if c == g) for g in range(6)]

@@ -43,16 +43,15 @@ def join_rows_by_group(codes: np.ndarray, columns: list[np.ndarray | str], n_gro
     codes = np.asarray(codes, dtype=np.int64)
     if codes.size == 0:
         return out
-    columns = [np.full(codes.size, c, dtype=object) if isinstance(c, str) else np.asarray(c, dtype=object) for c in columns]
+    # a str stays one text (broadcast where it is written, no column of copies made)
+    columns = [c if isinstance(c, str) else np.asarray(c, dtype=object) for c in columns]
     if not is_sorted(codes):
         order = np.argsort(codes, kind="stable")
-        codes, columns = codes[order], [c[order] for c in columns]
+        codes, columns = codes[order], [c if isinstance(c, str) else c[order] for c in columns]
     last = np.r_[codes[1:] != codes[:-1], True]  # the last text of its group
-    glue = np.full(codes.size, sep, dtype=object)
-    glue[last] = _END
-    joined = _glued([*columns, glue], int(last.sum()))
+    joined = _glued(columns, sep, last)
     if joined is None:
-        texts = columns[0]
+        texts = np.full(codes.size, columns[0], dtype=object) if isinstance(columns[0], str) else columns[0]
         for column in columns[1:]:
             texts = texts + column
         return _join_by_group_pairwise(codes, texts, n_groups, sep)
@@ -64,13 +63,17 @@ def join_rows_by_group(codes: np.ndarray, columns: list[np.ndarray | str], n_gro
 _END = "\x00"
 
 
-def _glued(columns: list[np.ndarray], n_pieces: int) -> list[str] | None:
-    """Row by row, the texts of ``columns`` one after another as one text (one
-    ``str.join``, linear in its length), cut at :data:`_END`: the ``n_pieces``
-    texts between the ends. None if a text is not a str or holds :data:`_END` itself."""
-    flat = np.empty((len(columns[0]), len(columns)), dtype=object)
+def _glued(columns: list[np.ndarray | str], sep: str, last: np.ndarray) -> list[str] | None:
+    """Row by row, the texts of ``columns`` one after another, then ``sep`` (:data:`_END`
+    where ``last``), as one text (one ``str.join``, linear in its length), cut at
+    :data:`_END`: the texts between the ends. None if a text is not a str or holds
+    :data:`_END` itself."""
+    n_pieces = int(last.sum())
+    flat = np.empty((len(last), len(columns) + 1), dtype=object)
     for j, column in enumerate(columns):
         flat[:, j] = column
+    flat[:, -1] = sep
+    flat[last, -1] = _END
     try:
         whole = "".join(flat.ravel().tolist())
     except TypeError:

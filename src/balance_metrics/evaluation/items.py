@@ -27,7 +27,6 @@ from balance_metrics.evaluation.checks import (
     requirement_texts,
 )
 from balance_metrics.evaluation.context import Context, Rule
-from balance_metrics.evaluation.wording import codes_of
 from balance_metrics.contract.schema import STAGES
 from balance_metrics.standard.checking import AREAS
 from balance_metrics.standard.loader import Standard
@@ -228,15 +227,20 @@ _PASS, _FAIL, _MISSING, _DATA_MISSING, _NA = range(len(_STATUSES))
 
 
 def _status_codes(status: np.ndarray) -> np.ndarray:
-    """Each check's status as a code into :data:`_STATUSES` (the column hashed once)."""
-    codes, _ = few_codes(status)
-    if (codes < 0).any():  # a status missing: a value of its own
-        codes, uniques = codes_of(status)
-    else:
-        uniques = status[_first_rows_seen(codes)]
-    known = {s: k for k, s in enumerate(_STATUSES)}
-    table = np.array([known.get(u, len(_STATUSES)) if isinstance(u, str) else len(_STATUSES) for u in uniques], dtype=np.int8)
-    return table[codes] if len(codes) else np.zeros(0, dtype=np.int8)
+    """Each check's status as an int8 code into :data:`_STATUSES` (anything else, a missing
+    value too: len(_STATUSES)); compared with each status, after the first only the rows left."""
+    status = np.asarray(status, dtype=object)
+    codes = np.full(len(status), len(_STATUSES), dtype=np.int8)
+    same = status == _STATUSES[0]
+    codes[same] = 0
+    rest = np.flatnonzero(~same)
+    for k, text in enumerate(_STATUSES[1:], start=1):  # a loop over the four other statuses
+        if not rest.size:
+            break
+        same = status[rest] == text
+        codes[rest[same]] = k
+        rest = rest[~same]
+    return codes
 
 
 def _item_rows(item_ids: np.ndarray) -> dict[object, np.ndarray | slice]:
@@ -422,6 +426,8 @@ def few_codes(values: np.ndarray, limit: int = 6) -> tuple[np.ndarray, int]:
     not yet coded (no hashing); more than ``limit`` texts, a rare one (fewer rows
     than 1 / (4 · limit) of all: many texts) or one not a str: :func:`pandas.factorize`."""
     values = np.asarray(values, dtype=object)
+    if len(values) > _SAMPLED and _many_texts(values[::len(values) // _SAMPLED], limit):
+        return _first_seen_codes(values)  # e.g. school ids: no pass per text that is bound to stop
     codes = np.empty(len(values), dtype=np.int64)
     rest = np.arange(len(values))
     for k in range(limit):  # a loop over the few distinct texts
@@ -430,7 +436,7 @@ def few_codes(values: np.ndarray, limit: int = 6) -> tuple[np.ndarray, int]:
         text = values[rest[0]]
         if not isinstance(text, str):
             break
-        same = values[rest] == text
+        same = (values if k == 0 else values[rest]) == text  # all rows uncoded at first: no copy taken
         if same.sum() * 4 * limit < len(values):  # a rare text: many distinct ones, hash them
             break
         codes[rest[same]] = k
@@ -438,6 +444,17 @@ def few_codes(values: np.ndarray, limit: int = 6) -> tuple[np.ndarray, int]:
     if not rest.size:
         return codes, limit
     return _first_seen_codes(values)
+
+
+_SAMPLED = 1024  # rows looked at (evenly spaced) to tell a column of many texts at a glance
+
+
+def _many_texts(sample: np.ndarray, limit: int) -> bool:
+    """Whether ``sample`` holds more than ``limit`` distinct values (not all hashable: False)."""
+    try:
+        return len(set(sample.tolist())) > limit
+    except TypeError:
+        return False
 
 
 def _first_rows_seen(codes: np.ndarray) -> np.ndarray:
@@ -460,9 +477,10 @@ def _requirement_computed(mine: _Checks) -> np.ndarray:
     requirement = np.asarray(mine["requirement"], dtype=float)
     present = ~np.isnan(requirement)
     columns = ("stage", "part_name", "comparison", "unit")
+    kept = slice(None) if present.all() else present  # all present (as usual): views, no copies taken
     # distinct requirements only: one integer key per (district, stage, part, comparison, requirement, unit)
-    parts = [(mine.where[present], mine.n), _float_codes(requirement[present])]
-    parts += [run_codes(np.asarray(mine[c])[present]) for c in columns]
+    parts = [(mine.where[kept], mine.n), _float_codes(requirement[kept])]
+    parts += [run_codes(np.asarray(mine[c])[kept]) for c in columns]
     rows = np.flatnonzero(present)[_first_rows_seen(_combined(parts))]
     values = {c: np.asarray(mine[c])[rows] for c in columns}
     stage = lookup(values["stage"], lambda s: STAGES.get(str(s), str(s)))

@@ -208,10 +208,12 @@ class Ratios:
         """Each value correctly rounded to float (NaN where missing)."""
         out = np.full(len(self.num), np.nan)
         present = ~self.missing
-        if present.any():
-            num, den = self.num[present], self.den[present]
-            if num.dtype != object and den.dtype != object and _largest(num) < _EXACT_FLOAT and _largest(den) < _EXACT_FLOAT:
-                out[present] = num / den  # both exact as floats: one correctly rounded division
-            else:
-                out[present] = (num.astype(object) / den.astype(object)).astype(float)
+        if not present.any():
+            return out
+        num, den = self.num, self.den
+        if num.dtype != object and den.dtype != object and _largest(num) < _EXACT_FLOAT and _largest(den) < _EXACT_FLOAT:
+            # both exact as floats: one correctly rounded division, written in place (no rows taken)
+            np.divide(num, den, out=out, where=present)
+        else:
+            out[present] = (num[present].astype(object) / den[present].astype(object)).astype(float)
         return out

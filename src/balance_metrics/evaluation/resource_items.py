@@ -40,7 +40,7 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
     met_ok, below_ok = met >= minimum, below <= 0
     twice = np.repeat(np.arange(n), 2)  # two checks per section, section by section
     parts = np.tile(np.array([0, 1], dtype=np.intp), n)
-    frame = pd.DataFrame({
+    columns = {
         "district_id": ctx.position(district_key(verdicts))[twice],
         "item_id": repeat_text(item_id, 2 * n),
         "part": coded_texts(parts, ["indicators_met", "below_floor"]),
@@ -56,8 +56,8 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
         "status": coded_texts(~np.column_stack([met_ok, below_ok]).ravel(), [PASS, FAIL]),
         "shortfall": np.column_stack([np.where(met_ok, 0, minimum - met), np.where(below_ok, 0, below)]).ravel().astype(float),
         "note": np.column_stack(notes).ravel(),
-    }, copy=False)
-    return frame[CHECK_COLUMNS]
+    }
+    return pd.DataFrame({c: columns[c] for c in CHECK_COLUMNS}, copy=False)  # in column order: no columns taken again
 
 
 def _section_notes(result: ResourceEvaluation, floor_label: str, digits: int) -> tuple[np.ndarray, np.ndarray]:
