@@ -12,6 +12,10 @@ apply_scenario(dataset, changes, standard) -> ScenarioResult (before/after of ve
 list_standards(), load_standard(name_or_path)
 """
 
+from balance_metrics.common.runtime import prefer_small_pages
+
+prefer_small_pages()  # before numpy is imported: see balance_metrics.common.runtime
+
 from balance_metrics.analysis.inequality.battery import equity
 from balance_metrics.analysis.planning import Plan, plan_remediation
 from balance_metrics.analysis.scenarios import ScenarioResult, apply_scenario

@@ -7,5 +7,6 @@
 - :mod:`.results`: the ``Result`` mixin (compact ``repr`` / ``_repr_html_``) of every result object;
 - :mod:`.atomic`: atomic writes and ``write_csv`` (UTF-8 with BOM, for Excel);
   :mod:`.staging`: a folder of files replaced as one set; :mod:`.paths`: output paths;
-- :mod:`.grouped`: whole-column helpers for grouped text.
+- :mod:`.grouped`: whole-column helpers for grouped text;
+- :mod:`.runtime`: process settings made before numpy is imported (huge pages off).
 """
