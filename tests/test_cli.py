@@ -82,3 +82,20 @@ def test_unknown_standard_exits_2(district_dir, tmp_path):
 def test_standards_command():
     proc = run_cli("standards")
     assert proc.returncode == 0 and "beichen-2021" in proc.stdout
+
+
+def test_a_closed_pipe_keeps_the_invalid_data_exit_status(tmp_path):
+    # Every number of every section unreadable: ≈ 600 problems, more than a pipe holds,
+    # so the CLI is still writing when the reader (as `2>&1 | head -1`) goes away.
+    period = tmp_path / "2022Q4"
+    shutil.copytree(sample_period(), period)
+    sections = pd.read_csv(period / "sections.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    numeric = [c for c in sections.columns if c not in ("school_id", "stage")]
+    sections[numeric] = "x"
+    sections.to_csv(period / "sections.csv", index=False, encoding="utf-8-sig")
+    proc = subprocess.Popen([sys.executable, "-m", "balance_metrics", "evaluate", str(period)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = proc.stderr.readline().decode("utf-8")
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 2
+    assert "invalid input" in first

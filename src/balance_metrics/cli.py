@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,8 @@ from balance_metrics.standard.loader import DEFAULT_STANDARD, list_standards
 EXIT_OK = 0
 EXIT_REPORT_FAILED = 1
 EXIT_INVALID_DATA = 2
+#: What a shell reports for a command stopped by a closed pipe (128 + SIGPIPE), e.g. ``| head``.
+EXIT_CLOSED_PIPE = 141
 EXIT_CODES = "exit status: 0 done; 1 some reports failed (the others are written); 2 invalid data, standard, arguments or output folder (nothing written)"
 
 
@@ -299,16 +302,43 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        return _run(args)
+    except BrokenPipeError:
+        _stop_writing()
+        return EXIT_CLOSED_PIPE
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
         return args.func(args)
     except DataValidationError as error:
-        _print_problems(error)
-        return EXIT_INVALID_DATA
+        return _told(EXIT_INVALID_DATA, lambda: _print_problems(error))
     except StandardError as error:
-        print(f"standard error: {error}", file=sys.stderr)
-        return EXIT_INVALID_DATA
+        return _told(EXIT_INVALID_DATA, lambda: print(f"standard error: {error}", file=sys.stderr))
     except OutputError as error:
-        print(f"output error: {error}", file=sys.stderr)
-        return EXIT_INVALID_DATA
+        return _told(EXIT_INVALID_DATA, lambda: print(f"output error: {error}", file=sys.stderr))
+
+
+def _told(status: int, tell) -> int:
+    """``status`` after ``tell()`` has printed why; a reader that stopped reading
+    (``2>&1 | head``) does not turn an invalid-data exit into another one."""
+    try:
+        tell()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        _stop_writing()
+    return status
+
+
+def _stop_writing() -> None:
+    """Point stdout and stderr at the null device: the pipe's reader is gone, and
+    the interpreter's last flush would otherwise fail again at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (AttributeError, OSError, ValueError):  # not a file (a test's capture): nothing to flush
+            continue
 
 
 if __name__ == "__main__":
