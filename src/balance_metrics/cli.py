@@ -24,7 +24,7 @@ EXIT_REPORT_FAILED = 1
 EXIT_INVALID_DATA = 2
 #: What a shell reports for a command stopped by a closed pipe (128 + SIGPIPE), e.g. ``| head``.
 EXIT_CLOSED_PIPE = 141
-EXIT_CODES = "exit status: 0 done; 1 some reports failed (the others are written); 2 invalid data, standard, arguments or output folder (nothing written)"
+EXIT_CODES = "exit status: 0 done; 1 some reports failed (the others are written); 2 invalid data, standard, arguments or output folder (nothing written); 141 the reader of the output went away (e.g. | head)"
 
 
 def _print_problems(error: DataValidationError) -> None:
