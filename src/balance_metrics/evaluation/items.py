@@ -26,6 +26,7 @@ from balance_metrics.evaluation.checks import (
     CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS, checks_frame, coded_texts, fmt, fmt_by_unit, lookup,
     requirement_texts,
 )
+from balance_metrics.evaluation.wording import dense, float_codes
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.contract.schema import STAGES
 from balance_metrics.standard.checking import AREAS
@@ -208,10 +209,10 @@ def value_texts(checks: pd.DataFrame) -> np.ndarray:
     unit) written once when values repeat (counts of indicators, whole numbers)."""
     measured = np.asarray(checks["measured"], dtype=float)
     columns = [np.asarray(checks[c], dtype=object) for c in ("stage", "target", "part_name", "unit")]
-    values = _float_codes(measured)
+    values = float_codes(measured)
     if values[1] * 4 > len(measured):  # mostly distinct values: write each
         return _value_texts(*columns, measured)
-    key = _combined([values, *(run_codes(c) for c in columns)])
+    key = dense(values, *(run_codes(c) for c in columns))[0]
     first = _first_rows_seen(key)
     return _value_texts(*(c[first] for c in columns), measured[first])[key]
 
@@ -479,31 +480,18 @@ def _requirement_computed(mine: _Checks) -> np.ndarray:
     columns = ("stage", "part_name", "comparison", "unit")
     kept = slice(None) if present.all() else present  # all present (as usual): views, no copies taken
     # distinct requirements only: one integer key per (district, stage, part, comparison, requirement, unit)
-    parts = [(mine.where[kept], mine.n), _float_codes(requirement[kept])]
+    parts = [(mine.where[kept], mine.n), float_codes(requirement[kept])]
     parts += [run_codes(np.asarray(mine[c])[kept]) for c in columns]
-    rows = np.flatnonzero(present)[_first_rows_seen(_combined(parts))]
+    rows = np.flatnonzero(present)[_first_rows_seen(dense(*parts)[0])]
     values = {c: np.asarray(mine[c])[rows] for c in columns}
     stage = lookup(values["stage"], lambda s: STAGES.get(str(s), str(s)))
     texts = stage + values["part_name"].astype(object) + requirement_texts(values["comparison"], requirement[rows], values["unit"])
     where = mine.where[rows]
     # different requirements can read the same (e.g. two floats printed alike): each text once per district
-    unique = _first_rows_seen(_combined([(where, mine.n), _first_seen_codes(texts)]))
+    unique = _first_rows_seen(dense((where, mine.n), _first_seen_codes(texts))[0])
     where, texts = where[unique], texts[unique]
     joined = join_by_group(where, texts, mine.n, sep="；")
     return np.where(np.bincount(where, minlength=mine.n) <= 3, joined, "按各校情况核定（见 checks 表）").astype(object)
-
-
-def _float_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return codes.astype(np.int64, copy=False), len(uniques)
-
-
-def _combined(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
-    """One code per distinct combination of several codes, in order of first appearance."""
-    key = np.zeros(len(parts[0][0]), dtype=np.int64)
-    for codes, size in parts:
-        key = key * max(int(size), 1) + codes
-    return _first_seen_codes(key)[0]
 
 
 def _failing_schools(mine: _Checks) -> np.ndarray:
@@ -530,7 +518,7 @@ def _detail(mine: _Checks) -> np.ndarray:
     where = np.concatenate([mine.where[missing], mine.where[listed]])
     texts = np.concatenate([np.where(name != "", name, "全区") + "：" + note[missing], note[listed]])
     # each text once per district
-    unique = np.sort(_first_rows_seen(_combined([(where, mine.n), _first_seen_codes(texts)])))
+    unique = np.sort(_first_rows_seen(dense((where, mine.n), _first_seen_codes(texts))[0]))
     return join_by_group(where[unique], texts[unique], mine.n, sep="；")
 
 

@@ -12,8 +12,8 @@ text column) and one Python call per value; so
 - :func:`fmt_values` formats every distinct number with *one* ``str.format``
   call and strips trailing zeros with ``str.replace`` over the joined text
   (C loops), giving exactly the texts of :func:`~.checks.fmt`;
-- :func:`join_groups` passes a group of one text through untouched and joins
-  only the groups of several.
+- :func:`join_groups` joins the texts of every group in one pass
+  (:func:`~balance_metrics.common.grouped.join_by_group`).
 """
 
 from __future__ import annotations
