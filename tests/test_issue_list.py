@@ -1,4 +1,4 @@
-"""The 问题清单 texts written with one join (issue_list._joined) equal the row by
+"""The 问题清单 texts written with one join (common.grouped.join_rows_by_group) equal the row by
 row wording: describe() per check, join_groups of the texts per line."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from balance_metrics import evaluate, load_period
-from balance_metrics.evaluation.issue_list import _joined, describe, describe_many, issue_list
+from balance_metrics.common.grouped import join_rows_by_group
+from balance_metrics.evaluation.issue_list import describe, describe_many, issue_list
 from balance_metrics.evaluation.wording import join_groups
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw"
@@ -27,11 +28,11 @@ def test_joined_is_concatenation_then_join_groups(rows):
     group = np.array([r[0] for r in rows], dtype=np.int64)
     parts = [np.array([r[k] for r in rows], dtype=object) for k in (1, 2, 3)]
     row_texts = np.array(["".join(r[1:]) for r in rows], dtype=object)
-    assert _joined(parts, None, len(rows)).tolist() == row_texts.tolist()
+    assert join_rows_by_group(np.arange(len(rows)), parts, len(rows)).tolist() == row_texts.tolist()
     used = np.unique(group)
     dense = np.searchsorted(used, group)  # codes 0 … k − 1, all used
     expected = join_groups(dense, row_texts, len(used), sep="；")
-    assert _joined(parts, dense, len(used), sep="；").tolist() == expected.tolist()
+    assert join_rows_by_group(dense, parts, len(used), sep="；").tolist() == expected.tolist()
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.grouped import first_rows
+from balance_metrics.common.grouped import first_rows, join_rows_by_group
 from balance_metrics.evaluation.checks import COMPARISON_LABELS, DATA_MISSING, FAIL, MISSING, fmt, requirement_text, requirement_texts
 from balance_metrics.evaluation.items import AREA_ORDER, label_of, labels_of
-from balance_metrics.evaluation.wording import codes_of, codes_within, dense, float_codes, fmt_coded, join_groups
+from balance_metrics.evaluation.wording import codes_of, codes_within, dense, float_codes, fmt_coded
 
 SEVERITY_LABELS: dict[int, str] = {1: "一票否决", 2: "未达标", 3: "缺少佐证或数据", 4: "区定目标未完成"}
 DISTRICT_WIDE = "全区"
@@ -87,47 +87,7 @@ def _taken(column: pd.Series, rows: np.ndarray) -> object:
 
 def _describe_rows(checks: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """:func:`describe` of the checks at positions ``rows``."""
-    return _joined(_describe_parts(checks, rows), None, len(rows))
-
-
-#: Ends each text in the one joined string of :func:`_joined` (never in a description).
-_END = "\x00"
-
-
-def _joined(parts: list[np.ndarray], group: np.ndarray | None, n_groups: int, sep: str = "；") -> np.ndarray:
-    """Each row's text — its ``parts`` one after the other — and, with ``group``
-    (codes 0 … n_groups − 1, all used), each group's row texts joined with
-    ``sep`` in their order of appearance (as :func:`join_groups` of the texts).
-
-    Every part of every row goes into one ``str.join`` and the result is split
-    at the ends of the texts: one copy of the characters, no string per
-    partial concatenation.
-    """
-    n = len(parts[0])
-    out = np.empty(n_groups, dtype=object)
-    if not n:
-        out[:] = ""
-        return out
-    if group is None:
-        order, last = np.arange(n), np.ones(n, dtype=bool)
-    else:
-        order = np.argsort(group, kind="stable")
-        grouped = group[order]
-        last = np.r_[grouped[1:] != grouped[:-1], True]
-    flat = np.empty((n, len(parts) + 1), dtype=object)
-    for k, part in enumerate(parts):
-        flat[:, k] = part[order]
-    flat[:, -1] = np.array([sep, _END], dtype=object)[last.astype(np.int64)]  # (a NumPy str array would drop a NUL)
-    texts = "".join(flat.ravel().tolist()).split(_END)
-    if len(texts) != n_groups + 1:  # a text holding the end mark itself: concatenate row by row
-        row_texts = flat[:, 0]
-        for k in range(1, len(parts)):  # a loop over the few parts
-            row_texts = row_texts + flat[:, k]
-        inverse = np.empty(n, dtype=np.int64)
-        inverse[order] = np.arange(n)
-        return row_texts[inverse] if group is None else join_groups(group, row_texts[inverse], n_groups, sep=sep)
-    out[:] = texts[:-1]
-    return out
+    return join_rows_by_group(np.arange(len(rows)), _describe_parts(checks, rows), len(rows))
 
 
 def _describe_parts(checks: pd.DataFrame, rows: np.ndarray, fail: np.ndarray | None = None,
@@ -279,7 +239,7 @@ def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
         "responsible": info["responsible"][item],
         "school_id": school_ids[school_code[first]],
         "school_name": np.where(school_name != "", school_name, DISTRICT_WIDE),
-        "description": _joined(_describe_parts(checks, rows, failed_rows, (item_code, len(item_names))), codes, n, sep="；"),
+        "description": join_rows_by_group(codes, _describe_parts(checks, rows, failed_rows, (item_code, len(item_names))), n, sep="；"),
         "measured": when_single("measured"),
         "requirement": when_single("requirement"),
         "shortfall": when_single("shortfall"),
