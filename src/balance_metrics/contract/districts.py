@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.schoolkeys import column_codes, column_words, first_seen, found_in
+from balance_metrics.common.grouped import first_rows
+from balance_metrics.contract.schoolkeys import column_codes, column_words, found_in
 from balance_metrics.contract.validation import school_column
 
 KEY = "district_id"
@@ -42,8 +43,8 @@ def _renamed(schools: pd.DataFrame) -> np.ndarray:
     """Rows whose district_name differs from the first name given with their district_id."""
     both = column_words(schools[KEY])[0] & schools[NAME].notna().to_numpy(bool)
     codes = column_codes(schools[KEY], both)
-    group = pd.factorize(codes)[0]  # numbered in order of first appearance
-    first = np.flatnonzero(first_seen(group))
+    group, uniques = pd.factorize(codes)
+    first = first_rows(group, len(uniques))
     names = schools[NAME].to_numpy(object)[both]
     renamed = np.zeros(len(schools), bool)
     renamed[both] = names != names[first][group]

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.errors import Problem
-from balance_metrics.contract.schoolkeys import column_words, first_seen
+from balance_metrics.common.grouped import first_rows
+from balance_metrics.contract.schoolkeys import column_words
 
 MAX_ID_LENGTH = 100
 _FORBIDDEN = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
@@ -112,7 +113,7 @@ def _collisions(texts: list[str], usable: np.ndarray, short: np.ndarray | None) 
     else:
         keys = np.array(_file_keys([texts[i] for i in index]), dtype=object)
         names = np.array([texts[i] for i in index], dtype=object)
-    group = pd.factorize(keys)[0]  # numbered in order of first appearance
-    first = np.flatnonzero(first_seen(group))
+    group, uniques = pd.factorize(keys)
+    first = first_rows(group, len(uniques))
     clash = np.flatnonzero(names != names[first][group])
     return [(int(index[k]), int(index[first[group[k]]])) for k in clash]

@@ -76,16 +76,6 @@ def column_codes(column: pd.Series, where: np.ndarray, words: bool = True) -> np
     return held[where].view(np.int64) if held is not None else pd.factorize(column.to_numpy(object)[where])[0]
 
 
-def first_seen(codes: np.ndarray) -> np.ndarray:
-    """Whether each value of ``codes`` (integers) appears here for the first time."""
-    group = pd.factorize(codes)[0]  # numbered in order of first appearance
-    seen = np.ones(len(group), bool)
-    if len(group):
-        top = np.maximum.accumulate(group)
-        seen[1:] = top[1:] > top[:-1]
-    return seen
-
-
 def row_codes(columns: list[np.ndarray]) -> np.ndarray:
     """One integer per row of several integer columns, equal exactly when every column is
     (a mixed radix: small non-negative codes are used as they are, others factorized first)."""
