@@ -16,7 +16,7 @@ from balance_metrics import evaluate, load_period
 from balance_metrics.common.grouped import join_by_group, join_rows_by_group
 from balance_metrics.evaluation.checks import fmt
 from balance_metrics.evaluation.issue_list import describe, describe_many, issue_list
-from balance_metrics.evaluation.wording import codes_of, fmt_values, join_groups
+from balance_metrics.evaluation.wording import codes_of, dense, fmt_values, join_groups
 
 values = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -78,3 +78,17 @@ def test_join_rows_by_group_joins_each_rows_concatenation(rows):
     assert join_rows_by_group(codes, [first, "（", second, "）"], 6, "；").tolist() == plain
     # a text first (taken as it is, never a column of copies), the fallback path included (b\x00)
     assert join_rows_by_group(codes, ["【", first, "】"], 6, "、").tolist() == ["、".join(f"【{a}】" for c, a, _ in rows if c == g) for g in range(6)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=40),
+       st.sampled_from([3, 2**21, 2**40]))
+def test_dense_numbers_each_combination_in_order_of_first_appearance(rows, size):
+    # sizes up to 2**40 per column: the mixed-radix key of three columns overflows int64
+    # unless it is renumbered on the way
+    columns = [np.array([r[j] for r in rows], dtype=np.int64) for j in range(3)]
+    codes, k = dense(*((c, size) for c in columns))
+    seen: dict[tuple[int, ...], int] = {}
+    expected = [seen.setdefault(tuple(int(c[i]) for c in columns), len(seen)) for i in range(len(rows))]
+    assert codes.tolist() == expected
+    assert k == len(seen)

@@ -99,17 +99,21 @@ def dense(*codes: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
     Parameters
     ----------
     codes : (array of int, int) pairs
-        Each column's codes and its number of distinct codes; the mixed-radix
-        key must fit in int64 (it does for three codes below 2**20 each).
+        Each column's codes and its number of distinct codes (a mixed-radix key,
+        renumbered whenever the next column would overflow int64).
 
     Returns
     -------
     (array of int64, int)
         Codes 0 … k − 1 in order of first appearance, and k.
     """
-    key = np.zeros(len(codes[0][0]), dtype=np.int64)
+    key, span = np.zeros(len(codes[0][0]), dtype=np.int64), 1
     for column, size in codes:
-        key = key * max(int(size), 1) + column
+        size = max(int(size), 1)
+        if span * size >= 2**62:  # the key would overflow int64: number the combinations so far first
+            key, uniques = pd.factorize(key)
+            key, span = key.astype(np.int64, copy=False), max(len(uniques), 1)
+        key, span = key * size + column, span * size
     combined, uniques = pd.factorize(key)
     return combined.astype(np.int64, copy=False), len(uniques)
 
