@@ -16,6 +16,10 @@ For each size the seeded national dataset of ``benchmarks/national.py`` (cached 
 - peak memory: ``ru_maxrss`` of a subprocess that only imports and runs the floor read
   once, and of one that only runs ``load_period`` once.
 
+One more row (``--code-ids-size``, default 200,000) measures the same dataset with 10-digit
+school ids in the form of a real 学校标识码 (``national.py --school-ids code``): ids longer
+than 8 characters are compared as texts, not as 64-bit words.
+
 The sample district (``data/raw/2022Q4``, 61 schools) is measured the same way (best of
 ``10 × --repeat``): its ``load_period`` time is the fixed cost every period pays.
 
@@ -122,6 +126,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path("/tmp/bm-national"))
     parser.add_argument("--excel-size", type=int, default=10_000, help="dataset written as one workbook (0: skip)")
+    parser.add_argument("--code-ids-size", type=int, default=200_000,
+                        help="also this size with 10-digit school ids like a 学校标识码 (0: skip)")
     parser.add_argument("--sample", type=Path, default=HERE.parent / "data" / "raw" / "2022Q4", help="small period for the fixed cost")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--peak", choices=["floor", "load"], help=argparse.SUPPRESS)
@@ -150,6 +156,15 @@ def main() -> None:
         print(f"| {r['sections']:,} | {r['floor_read']:.3f} s | {r['floor_text']:.3f} s | {r['load_period']:.3f} s | "
               f"{r['load_period'] / r['floor_read']:.1f}× | {r['load_period'] / r['floor_text']:.1f}× | {r['floor_read_cpu']:.3f} s | "
               f"{r['load_period_cpu']:.3f} s | {r['load_period_cpu'] / r['floor_read_cpu']:.1f}× | {r['floor_mb']:.0f} | {r['load_mb']:.0f} |")
+    if args.code_ids_size:
+        folder = args.data / f"code{args.code_ids_size}" / "2022Q4"
+        if not (folder / "schools.csv").exists():
+            subprocess.run([sys.executable, str(HERE / "national.py"), "--sections", str(args.code_ids_size), "--out", str(folder),
+                            "--school-ids", "code"], check=True)
+        r = _run("--one", str(folder), "--repeat", str(args.repeat))
+        print(f"| {r['sections']:,}, 10-digit school ids | {r['floor_read']:.3f} s | {r['floor_text']:.3f} s | {r['load_period']:.3f} s | "
+              f"{r['load_period'] / r['floor_read']:.1f}× | {r['load_period'] / r['floor_text']:.1f}× | {r['floor_read_cpu']:.3f} s | "
+              f"{r['load_period_cpu']:.3f} s | {r['load_period_cpu'] / r['floor_read_cpu']:.1f}× | | |")
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         print("\ngrowth exponents (time ∝ sections^k): " + ", ".join(

@@ -48,8 +48,20 @@ def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
     return (pd.Series(numbers).astype(str).str.zfill(width).radd(prefix)).to_numpy(object)
 
 
-def make_national(n_sections: int, seed: int = 7, core_only: bool = False) -> dict[str, pd.DataFrame]:
-    """The tables of one synthetic national period with about ``n_sections`` sections."""
+def _school_codes(district_id: np.ndarray, district: np.ndarray) -> np.ndarray:
+    """``3`` + district code + the school's number within its district (3 digits; ``district`` is sorted)."""
+    within = np.arange(len(district)) - np.searchsorted(district, district)
+    if len(within) and within.max() > 999:
+        raise ValueError("more than 1,000 schools in a district: 10-digit school codes do not fit")
+    return ("3" + pd.Series(district_id) + pd.Series(within).astype(str).str.zfill(3)).to_numpy(object)
+
+
+def make_national(n_sections: int, seed: int = 7, core_only: bool = False, school_ids: str = "short") -> dict[str, pd.DataFrame]:
+    """The tables of one synthetic national period with about ``n_sections`` sections.
+
+    ``school_ids``: ``"short"`` (``S0000001``, 8 characters) or ``"code"`` (10-digit ids in
+    the form of a 学校标识码: ``3``, the district's code, the school's number in its district).
+    """
     rng = np.random.default_rng(seed)
     stages_per_school = sum(share * max(len(stages), 1) for _, share, stages in TYPES) + CAMPUS_SHARE * 0.5
     n_schools = int(round(n_sections / stages_per_school))
@@ -59,7 +71,7 @@ def make_national(n_sections: int, seed: int = 7, core_only: bool = False) -> di
     school_type = rng.choice(types, size=n_schools, p=shares / shares.sum())
     district = np.sort(rng.integers(0, n_districts, n_schools))
     district_id = _ids("", 110000 + district * 3, 6)
-    school_id = _ids("S", np.arange(n_schools), 7)
+    school_id = _ids("S", np.arange(n_schools), 7) if school_ids == "short" else _school_codes(district_id, district)
     parent = np.full(n_schools, None, dtype=object)
     primary = np.flatnonzero(school_type == "primary")
     campus = rng.choice(primary, size=int(len(primary) * CAMPUS_SHARE), replace=False)
@@ -191,8 +203,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--core-only", action="store_true", help="only schools, sections, facilities")
+    parser.add_argument("--school-ids", choices=["short", "code"], default="short",
+                        help="short: S0000001; code: 10-digit ids like a 学校标识码")
     args = parser.parse_args()
-    tables = make_national(args.sections, args.seed, args.core_only)
+    tables = make_national(args.sections, args.seed, args.core_only, args.school_ids)
     write(tables, args.out)
     print(f"{args.out}: {len(tables['sections'])} sections, {tables['schools']['district_id'].nunique()} districts")
 
