@@ -159,3 +159,15 @@ def test_status_codes_are_the_known_status_positions(values):
     plain = [_STATUSES.index(v) if isinstance(v, str) and v in _STATUSES else len(_STATUSES) for v in values]
     codes = _status_codes(status)
     assert codes.dtype == np.int8 and codes.tolist() == plain
+
+
+def test_evidence_references_from_the_context_are_those_written_afresh():
+    # evaluate reuses the document texts its evidence rules wrote
+    std = load_standard("beichen-2021")
+    dataset = load_period(SAMPLE / "2022Q4")
+    ctx = build_context(dataset, std, ids=np.array([""], dtype=object))
+    run_items_whole(ctx, item_specs(std))
+    reused, fresh = evidence_references(dataset, ctx), evidence_references(dataset)
+    assert len(fresh) > 5
+    pd.testing.assert_series_equal(reused, fresh)
+    assert evidence_references(dataset, build_context(dataset, std, ids=np.array([""], dtype=object))).equals(fresh)

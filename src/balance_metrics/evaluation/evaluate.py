@@ -218,8 +218,9 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
     checks, where = run_items_whole(ctx, specs)
     targets, target_checks, warnings = _plan_targets(ctx)
     resources = ctx.resources
+    references = evidence_references(dataset, ctx)
     del ctx  # the schools view and the rules' shared views: freed before the summaries and the 问题清单 (the memory peak)
-    items = summarise_items(std, specs, checks, evidence_references(dataset), ids, where)
+    items = summarise_items(std, specs, checks, references, ids, where)
     return WholeEvaluation(
         ids=ids,
         resources=resources,

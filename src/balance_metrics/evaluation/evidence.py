@@ -77,15 +77,19 @@ def document_text(row: pd.Series) -> str:
     return str(document_texts(pd.DataFrame([row]))[0])
 
 
-def evidence_references(dataset: Dataset) -> pd.Series:
+def evidence_references(dataset: Dataset, ctx: Context | None = None) -> pd.Series:
     """(district_id, item id) -> the item's evidence documents, one line each
-    (for any item, computed or not); district_id "" for a one-district period."""
+    (for any item, computed or not); district_id "" for a one-district period.
+
+    With the evaluation's ``ctx`` the document texts its evidence rules wrote are
+    reused (not written again)."""
     table = dataset.table("evidence")
     if table is None or table.empty:
         return pd.Series([], index=pd.MultiIndex.from_arrays([[], []], names=["district_id", "item_id"]), dtype=object)
+    texts = document_texts(table) if ctx is None else ctx.once("evidence", lambda: _documents(ctx, table))["text"]
     keys = pd.MultiIndex.from_arrays([district_key(table), table["item_id"].astype(object).to_numpy()], names=["district_id", "item_id"])
     codes, uniques = pd.factorize(keys)
-    return pd.Series(join_by_group(codes, document_texts(table), len(uniques), sep="\n"), index=uniques)
+    return pd.Series(join_by_group(codes, texts, len(uniques), sep="\n"), index=uniques)
 
 
 def _texts(values: pd.Series) -> np.ndarray:
