@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from balance_metrics.common.errors import Problem
 from balance_metrics.contract.columns import ByteColumn
+from balance_metrics.contract import districtfigures
 from balance_metrics.contract.districts import _renamed
+from balance_metrics.contract.problems import _problem, _text
 from balance_metrics.contract.ids import _file_keys, _plain, file_name_rule, school_id_problems
 from balance_metrics.contract.schema import STAGES_BY_SCHOOL_TYPE
 from balance_metrics.contract.schoolkeys import SchoolIndex, column_codes, found_in, id_words
@@ -213,20 +215,56 @@ def test_class_lists_equal_the_groupby(classes, sections):
     assert _class_lists_complete(classes, sections) == _class_lists_plain(classes, sections)
 
 
+def _district_subsets_plain(single, by):
+    """The subset and retention rules on the district × item table (``unstack``)."""
+    key = single[by[0]].astype(object) if by else pd.Series("", index=single.index, dtype=object)
+    wide = pd.Series(single["value"].astype(float).to_numpy(), index=pd.MultiIndex.from_arrays([key, single["item"].astype(object)])).unstack()
+    located = single.assign(_key=key.to_numpy()).set_index(["_key", "item"])
+    problems = []
+    for part, whole in districtfigures.DISTRICT_SUBSETS:  # a loop over the four rules
+        if part not in wide.columns or whole not in wide.columns:
+            continue
+        over = wide.index[(wide[part] > wide[whole]).fillna(False).to_numpy(bool)]
+        for district in over:  # offending districts only
+            r = located.loc[(district, part)]
+            problems.append(_problem(r, "value", r["value"], f"{part} is larger than {whole} ({_text(wide.at[district, whole])})"))
+    return problems + _retention_rate(wide, located)
+
+
+
+
+def _retention_rate(wide, located):
+    # The junior three-year retention rate is a rate: inputs giving more than
+    # 100 % (or a negative rate) contradict each other.
+    names = districtfigures.RETENTION_ITEMS
+    if not all(n in wide.columns for n in names):
+        return []
+    complete = wide[list(names)].notna().all(axis=1)
+    v = wide[complete]
+    base = v["retention_grade7_enrolment"] - v["retention_deaths"]
+    kept = v["retention_graduates"] - v["retention_transfers_in"] + v["retention_transfers_out"]
+    bad = v.index[((base <= 0) | (kept < 0) | (kept > base)).to_numpy(bool)]
+    problems = []
+    for district in bad:  # offending districts only
+        r = located.loc[(district, "retention_graduates")]
+        problems.append(_problem(r, "value", r["value"], districtfigures._retention_rule(kept[district], base[district])))
+    return problems
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["120113", "110000", "120114"]),
+@given(st.lists(st.tuples(st.sampled_from(["120113", "110000", "120114", None]),
                           st.sampled_from(["rotation_rotated_teachers", "rotation_eligible_teachers", "rotation_key_teachers",
                                            "disabled_enrolled", "disabled_school_age", "retention_grade7_enrolment", "retention_deaths",
                                            "retention_graduates", "retention_transfers_in", "retention_transfers_out"]),
                           st.one_of(st.integers(-5, 120).map(float), st.sampled_from([0.5, 2.25]), st.none())), max_size=40),
        st.booleans())
 def test_district_subsets_equal_the_wide_table(rows, keyed):
-    from balance_metrics.contract.districtfigures import _district_subsets_by_item, _district_subsets_wide
+    from balance_metrics.contract.districtfigures import _district_subsets_by_item
 
     frame = _frame(district_id=[r[0] for r in rows], item=[r[1] for r in rows]).assign(value=pd.array([r[2] for r in rows], dtype="Float64"))
     by = ["district_id"] if keyed else []
     single = frame.drop_duplicates([*by, "item"])
-    assert _district_subsets_by_item(single, by) == _district_subsets_wide(single, by)
+    assert _district_subsets_by_item(single, by) == _district_subsets_plain(single, by)
 
 
 @settings(max_examples=200, deadline=None)

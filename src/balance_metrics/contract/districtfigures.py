@@ -80,17 +80,14 @@ DISTRICT_SUBSETS: tuple[tuple[str, str], ...] = (
 def _district_subsets(rows: pd.DataFrame) -> list[Problem]:
     by = [c for c in ("district_id",) if c in rows.columns]
     yearly = _item_spec(rows["item"], "yearly", False).astype(bool)
-    single = rows[~yearly].drop_duplicates([*by, "item"])
-    if by and single[by[0]].isna().any():
-        return _district_subsets_wide(single, by)
-    return _district_subsets_by_item(single, by)
+    return _district_subsets_by_item(rows[~yearly].drop_duplicates([*by, "item"]), by)
 
 
 def _district_subsets_by_item(single: pd.DataFrame, by: list[str]) -> list[Problem]:
-    """:func:`_district_subsets_wide` on arrays: one array per item, a cell per district in
-    sorted order (as ``unstack`` orders them), when every row names its district."""
+    """The subset and retention rules on arrays: one array per item, a cell per district
+    in sorted order (rows without a district last, as one more district)."""
     key = single[by[0]].to_numpy(object) if by else np.full(len(single), "", dtype=object)
-    district, districts = pd.factorize(key, sort=True)
+    district, districts = pd.factorize(key, sort=True, use_na_sentinel=False)  # a row without its district: a key of its own
     items, values = single["item"].to_numpy(object), single["value"].to_numpy(float, na_value=np.nan)
     cells, sources, numbers = single["value"].astype(object).to_numpy(), single["_source"].to_numpy(object), single["_row"].to_numpy()
 
@@ -129,38 +126,4 @@ def _retention_rule(kept: float, base: float) -> str:
             f"{_text(kept)}/{_text(base)} lies outside 0–100 %")
 
 
-def _district_subsets_wide(single: pd.DataFrame, by: list[str]) -> list[Problem]:
-    """The subset and retention rules on the district × item table (``unstack``)."""
-    key = single[by[0]].astype(object) if by else pd.Series("", index=single.index, dtype=object)
-    wide = pd.Series(single["value"].astype(float).to_numpy(), index=pd.MultiIndex.from_arrays([key, single["item"].astype(object)])).unstack()
-    located = single.assign(_key=key.to_numpy()).set_index(["_key", "item"])
-    problems = []
-    for part, whole in DISTRICT_SUBSETS:  # a loop over the four rules
-        if part not in wide.columns or whole not in wide.columns:
-            continue
-        over = wide.index[(wide[part] > wide[whole]).fillna(False).to_numpy(bool)]
-        for district in over:  # offending districts only
-            r = located.loc[(district, part)]
-            problems.append(_problem(r, "value", r["value"], f"{part} is larger than {whole} ({_text(wide.at[district, whole])})"))
-    return problems + _retention_rate(wide, located)
-
-
 RETENTION_ITEMS = ("retention_grade7_enrolment", "retention_deaths", "retention_graduates", "retention_transfers_in", "retention_transfers_out")
-
-
-def _retention_rate(wide: pd.DataFrame, located: pd.DataFrame) -> list[Problem]:
-    # The junior three-year retention rate is a rate: inputs giving more than
-    # 100 % (or a negative rate) contradict each other.
-    names = RETENTION_ITEMS
-    if not all(n in wide.columns for n in names):
-        return []
-    complete = wide[list(names)].notna().all(axis=1)
-    v = wide[complete]
-    base = v["retention_grade7_enrolment"] - v["retention_deaths"]
-    kept = v["retention_graduates"] - v["retention_transfers_in"] + v["retention_transfers_out"]
-    bad = v.index[((base <= 0) | (kept < 0) | (kept > base)).to_numpy(bool)]
-    problems = []
-    for district in bad:  # offending districts only
-        r = located.loc[(district, "retention_graduates")]
-        problems.append(_problem(r, "value", r["value"], _retention_rule(kept[district], base[district])))
-    return problems
