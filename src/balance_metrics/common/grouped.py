@@ -3,7 +3,10 @@ Python loop over groups."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+import pandas as pd
 
 
 def join_by_group(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str = ",") -> np.ndarray:
@@ -122,3 +125,38 @@ def first_rows(codes: np.ndarray, n_groups: int) -> np.ndarray:
     first = np.full(n_groups, codes.size, dtype=np.int64)
     np.minimum.at(first, codes, np.arange(codes.size))
     return first
+
+
+def mixed_radix(columns: Iterable[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
+    """One int64 key per row of several columns of codes, equal exactly when every code is.
+
+    Parameters
+    ----------
+    columns : (array of int, int) pairs
+        Each column's codes (0 … size − 1) and its size.
+
+    Returns
+    -------
+    (array of int64, int)
+        The keys and their span (every key is below it). Where the next column would
+        overflow int64 the keys so far are renumbered first (:func:`pandas.factorize`).
+
+    Examples
+    --------
+    >>> mixed_radix([(np.array([0, 1, 1]), 2), (np.array([2, 0, 2]), 3)])[0].tolist()
+    [2, 3, 5]
+    """
+    key, span = None, 1
+    for column, size in columns:
+        size = max(int(size), 1)
+        column = np.asarray(column, dtype=np.int64)
+        if key is None:
+            key, span = column.copy(), size
+            continue
+        if span * size >= 2**62:
+            codes, uniques = pd.factorize(key)
+            key, span = codes.astype(np.int64, copy=False), max(len(uniques), 1)
+        key, span = key * size + column, span * size
+    if key is None:
+        raise ValueError("mixed_radix needs at least one column")
+    return key, span

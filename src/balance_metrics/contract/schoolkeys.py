@@ -21,6 +21,8 @@ import weakref
 import numpy as np
 import pandas as pd
 
+from balance_metrics.common.grouped import mixed_radix
+
 
 def id_words(values: np.ndarray) -> np.ndarray | None:
     """Each text of an object array (no missing value) as one 64-bit integer, equal exactly
@@ -78,19 +80,16 @@ def column_codes(column: pd.Series, where: np.ndarray, words: bool = True) -> np
 
 def row_codes(columns: list[np.ndarray]) -> np.ndarray:
     """One integer per row of several integer columns, equal exactly when every column is
-    (a mixed radix: small non-negative codes are used as they are, others factorized first)."""
-    combined, size = np.zeros(len(columns[0]), np.int64), 1
-    for column in columns:
-        if len(column) and column.min() >= 0 and column.max() < 2**31:
-            codes, radix = column.astype(np.int64), int(column.max()) + 1
-        else:
-            codes, uniques = pd.factorize(column)
-            radix = max(len(uniques), 1)
-        if size * radix >= 2**62:  # keep the mixed radix inside 64 bits
-            combined = pd.factorize(combined)[0]
-            size = int(combined.max(initial=0)) + 1
-        combined, size = combined * radix + codes, size * radix
-    return combined
+    (:func:`~balance_metrics.common.grouped.mixed_radix`: small non-negative codes are used
+    as they are, others factorized first)."""
+    return mixed_radix(_radix_codes(column) for column in columns)[0]
+
+
+def _radix_codes(column: np.ndarray) -> tuple[np.ndarray, int]:
+    if len(column) and column.min() >= 0 and column.max() < 2**31:
+        return column.astype(np.int64), int(column.max()) + 1
+    codes, uniques = pd.factorize(column)
+    return codes, len(uniques)
 
 
 def found_in(column: pd.Series, other: pd.Series) -> np.ndarray:

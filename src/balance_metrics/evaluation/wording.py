@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.grouped import first_rows, join_by_group
+from balance_metrics.common.grouped import first_rows, join_by_group, mixed_radix
 
 # Decimals shown per unit; whole-number units show no decimals.
 DECIMALS: dict[str, int] = {"%": 1, "人/百生": 2, "m²": 1, "万元": 1, "": 3}
@@ -107,13 +107,7 @@ def dense(*codes: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
     (array of int64, int)
         Codes 0 … k − 1 in order of first appearance, and k.
     """
-    key, span = np.zeros(len(codes[0][0]), dtype=np.int64), 1
-    for column, size in codes:
-        size = max(int(size), 1)
-        if span * size >= 2**62:  # the key would overflow int64: number the combinations so far first
-            key, uniques = pd.factorize(key)
-            key, span = key.astype(np.int64, copy=False), max(len(uniques), 1)
-        key, span = key * size + column, span * size
+    key = mixed_radix(codes)[0]
     combined, uniques = pd.factorize(key)
     return combined.astype(np.int64, copy=False), len(uniques)
 
