@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
-from balance_metrics.evaluation.checks import check_frame, stack_checks
+from balance_metrics.evaluation.checks import check_frame, coded_texts
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.contract.dataset import Dataset
@@ -154,39 +154,44 @@ def satisfaction_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd
         return check_frame(item_id, "satisfaction", "社会认可度", ctx.positions, None, minimum, ">=", "%", note="未提供满意度调查数据（survey 表）")
     decide_on = str(spec.get("decide_on", "rate"))  # checked at load
     width = len(SURVEY_GROUPS) + 1
-    frames, order = [], []
-    overall = table.iloc[width - 1::width].reset_index(drop=True)
-    frames.append(check_frame(item_id, "satisfaction", "社会认可度", ctx.positions, _decisive(overall, decide_on), minimum, ">=", "%",
-                              note=_overall_notes(table, overall, width, float(exact(spec["confidence"])))))
-    order.append(np.arange(len(ctx.ids)) * (width + 1))
-    for k, group in enumerate(spec.get("required_groups", [])):  # a loop over the required groups
-        rows = table.iloc[list(SURVEY_GROUPS).index(group)::width].reset_index(drop=True)
-        listed = ((rows["respondents"] == 0) | bool(spec.get("require_each_group", False))).to_numpy(bool)
-        rows = rows[listed]
-        frames.append(check_frame(item_id, "group_satisfaction", "群体满意度", ctx.position(rows["district_id"].to_numpy(object)), _decisive(rows, decide_on),
-                                  minimum, ">=", "%", target=rows["group_name"].astype(str).to_numpy(object),
-                                  note=np.where(rows["note"] != "", rows["note"], rows["respondents"].astype(str) + "人").astype(object)))
-        order.append(np.flatnonzero(listed) * (width + 1) + k + 1)
-    return stack_checks(frames, order)
+    n = len(ctx.ids)
+    column = {c: table[c].to_numpy() for c in ("group", "group_name", "respondents", "satisfied", "ci_low_percent", "ci_high_percent", "small_sample", "note")}
+    # One check frame, district by district: the overall row, then each required group's
+    # row (every group with ``require_each_group``, else those without respondents).
+    group = np.array([width - 1, *(list(SURVEY_GROUPS).index(g) for g in spec.get("required_groups", []))], dtype=np.int64)
+    rows = (np.arange(n)[:, None] * width + group[None, :]).ravel()
+    respondents = column["respondents"].astype(np.int64)
+    is_group = np.tile(np.arange(len(group)) > 0, n)
+    kept = ~is_group | (respondents[rows] == 0) | bool(spec.get("require_each_group", False))
+    rows, is_group, where = rows[kept], is_group[kept], rows[kept] // width
+    overall = _overall_notes(column, width, float(exact(spec["confidence"])))
+    note = column["note"].astype(object)[rows]
+    note = np.where(is_group, np.where(note != "", note, respondents[rows].astype(str).astype(object) + "人"), overall[where])
+    codes = is_group.astype(np.intp)
+    return check_frame(item_id, coded_texts(codes, ["satisfaction", "group_satisfaction"]), coded_texts(codes, ["社会认可度", "群体满意度"]),
+                       where, _decisive(column, rows, decide_on), minimum, ">=", "%",
+                       target=np.where(is_group, column["group_name"].astype(str).astype(object)[rows], ""), note=note.astype(object))
 
 
-def _decisive(rows: pd.DataFrame, decide_on: str) -> Ratios:
-    """The rate judged (%): exact point estimate, or the Wilson lower bound."""
-    n = rows["respondents"].to_numpy(np.int64)
+def _decisive(column: Mapping[str, np.ndarray], rows: np.ndarray, decide_on: str) -> Ratios:
+    """The rate judged (%) at ``rows`` of the satisfaction table: exact point estimate, or the Wilson lower bound."""
+    n = column["respondents"].astype(np.int64)[rows]
     if decide_on == "rate":
-        return Ratios.whole(100 * rows["satisfied"].to_numpy(np.int64)) / Ratios.whole(n)
-    return Ratios.binary(rows["ci_low_percent"].to_numpy(float)).with_missing(n == 0)
+        return Ratios.whole(100 * column["satisfied"].astype(np.int64)[rows]) / Ratios.whole(n)
+    return Ratios.binary(column["ci_low_percent"].astype(float)[rows]).with_missing(n == 0)
 
 
-def _overall_notes(table: pd.DataFrame, overall: pd.DataFrame, width: int, confidence: float) -> np.ndarray:
-    n = overall["respondents"].to_numpy(np.int64)
-    note = (overall["respondents"].astype(str).to_numpy(object) + f"人，{confidence * 100:g}%置信区间"
-            + overall["ci_low_percent"].map("{:.1f}".format).to_numpy(object) + "%–"
-            + overall["ci_high_percent"].map("{:.1f}".format).to_numpy(object) + "%")
-    district = np.repeat(np.arange(len(overall)), width)
-    small = ((table["group"] != OVERALL) & table["small_sample"] & (table["respondents"] > 0)).to_numpy(bool)
-    texts = table["group_name"].astype(str).to_numpy(object)[small] + table["respondents"].astype(str).to_numpy(object)[small] + "人"
-    listed = join_by_group(district[small], texts, len(overall), sep="、")
+def _overall_notes(column: Mapping[str, np.ndarray], width: int, confidence: float) -> np.ndarray:
+    """Per district: respondents, the interval and the groups with too small samples."""
+    overall = np.arange(width - 1, len(column["group"]), width)
+    n = column["respondents"].astype(np.int64)[overall]
+    low, high = column["ci_low_percent"].astype(float)[overall], column["ci_high_percent"].astype(float)[overall]
+    note = (n.astype(str).astype(object) + f"人，{confidence * 100:g}%置信区间" + np.array(["{:.1f}".format(v) for v in low], dtype=object) + "%–"
+            + np.array(["{:.1f}".format(v) for v in high], dtype=object) + "%")
+    respondents = column["respondents"].astype(np.int64)
+    small = (column["group"].astype(object) != OVERALL) & column["small_sample"].astype(bool) & (respondents > 0)
+    texts = column["group_name"].astype(str).astype(object)[small] + respondents[small].astype(str).astype(object) + "人"
+    listed = join_by_group(np.flatnonzero(small) // width, texts, len(overall), sep="、")
     note = np.where(listed != "", note + "；样本过小：" + listed, note)
     return np.where(n == 0, "满意度调查无有效样本", note).astype(object)
 
