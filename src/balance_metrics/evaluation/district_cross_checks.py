@@ -90,15 +90,16 @@ def _judge(item: str, reported: Ratios, now: Ratios, baseline: Ratios, tolerance
     return {"agrees": agrees, "text": np.where(agrees, base + "，一致", disagree).astype(object)}
 
 
-def annotate_targets(targets: pd.DataFrame, found: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
-    """``targets`` (district_id, target_id, detail …) with each disagreeing check's sentence added to its detail."""
+def annotate_details(detail: np.ndarray, where: np.ndarray, target_ids: np.ndarray, found: pd.DataFrame) -> np.ndarray:
+    """The targets' details (one per district position ``where`` × target) with each
+    disagreeing check's sentence added."""
     disagreeing = found[~found["agrees"].to_numpy(bool)]
     if disagreeing.empty:
-        return targets
-    key = pd.MultiIndex.from_arrays([ids[disagreeing["_district"].to_numpy(np.int64)], disagreeing["target_id"].to_numpy(object)])
-    where = key.get_indexer(pd.MultiIndex.from_arrays([targets["district_id"].to_numpy(object), targets["target_id"].to_numpy(object)]))
-    extra = np.where(where >= 0, disagreeing["text"].to_numpy(object)[np.maximum(where, 0)], "")
-    return targets.assign(detail=join_notes(targets["detail"].to_numpy(object), extra))
+        return detail
+    key = pd.MultiIndex.from_arrays([disagreeing["_district"].to_numpy(np.int64), disagreeing["target_id"].to_numpy(object)])
+    at = key.get_indexer(pd.MultiIndex.from_arrays([np.asarray(where, dtype=np.int64), np.asarray(target_ids, dtype=object)]))
+    extra = np.where(at >= 0, disagreeing["text"].to_numpy(object)[np.maximum(at, 0)], "")
+    return join_notes(detail, extra)
 
 
 def cross_check_warnings(ctx: Context, found: pd.DataFrame) -> Mapping[str, pd.DataFrame]:

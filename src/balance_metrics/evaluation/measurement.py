@@ -16,8 +16,8 @@ import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
 from balance_metrics.engine.schoolview import in_scope
-from balance_metrics.evaluation.checks import CHECK_COLUMNS, checks_frame
-from balance_metrics.evaluation.context import Context
+from balance_metrics.evaluation.checks import CHECK_COLUMNS
+from balance_metrics.evaluation.context import Context, district_key
 from balance_metrics.evaluation.ratios import Ratios
 
 #: The check columns of a measure's details plus each row's district position.
@@ -33,10 +33,12 @@ class Measurement:
     value : Ratios
         One exact value per district (position 0 … n − 1 of ``ctx.ids``);
         missing where the district has no value ("data missing").
-    details : DataFrame
-        The per-school (or per-year) checks, :data:`DETAIL_COLUMNS`:
-        ``_district`` is the row's district position; within a district the rows
-        are in the order the measure checks them.
+    details : dict of str to ndarray
+        The per-school (or per-year) checks, one array per column of
+        :data:`DETAIL_COLUMNS` (:func:`detail_columns`): ``_district`` is the
+        row's district position; within a district the rows are in the order
+        the measure checks them. Kept as arrays: the plan's checks become one
+        frame at the end (:func:`details_frame`), not one per target.
     note : ndarray of str
         One note per district ("" for none).
     incomplete : ndarray of bool
@@ -47,7 +49,7 @@ class Measurement:
     """
 
     value: Ratios
-    details: pd.DataFrame
+    details: dict[str, np.ndarray]
     note: np.ndarray
     incomplete: np.ndarray
     met: np.ndarray | None = None
@@ -56,7 +58,7 @@ class Measurement:
 def scope(ctx: Context, spec: Mapping[str, Any]) -> pd.DataFrame:
     """The schools of every district evaluated that a target applies to (``school_types``,
     ``area_types``, ``ownerships``; ``_district`` their position), found once per scope."""
-    key = ("plan.scope", *(tuple(spec.get(k, ())) if k in spec else None for k in ("school_types", "area_types", "ownerships")))
+    key = ("plan.scope", *scope_key(spec))
 
     def find() -> pd.DataFrame:
         schools = in_scope(ctx.schools, dict(spec))
@@ -65,14 +67,30 @@ def scope(ctx: Context, spec: Mapping[str, Any]) -> pd.DataFrame:
     return ctx.once(key, find)
 
 
-def no_details() -> pd.DataFrame:
-    """An empty details frame (one shared frame: details are only read)."""
-    if not _EMPTY:
-        _EMPTY.append(checks_frame([]).assign(_district=np.zeros(0, dtype=np.int64))[DETAIL_COLUMNS])
-    return _EMPTY[0]
+def scope_key(spec: Mapping[str, Any]) -> tuple:
+    """What decides a target's schools (the same key: the same schools)."""
+    return tuple(tuple(spec.get(k, ())) if k in spec else None for k in ("school_types", "area_types", "ownerships"))
 
 
-_EMPTY: list[pd.DataFrame] = []
+def scope_column(ctx: Context, spec: Mapping[str, Any], column: str, dtype: object = None) -> np.ndarray:
+    """One column of :func:`scope` as an array (``dtype``), converted once per context."""
+    key = ("plan.scope_column", *scope_key(spec), column, str(dtype))
+    return ctx.once(key, lambda: scope(ctx, spec)[column].to_numpy(dtype))
+
+
+def section_districts(ctx: Context) -> np.ndarray:
+    """District position of every evaluated school section (row of ``ctx.resources.sections``), found once."""
+    return ctx.once("plan.section_districts", lambda: ctx.position(district_key(ctx.resources.sections)))
+
+
+def rows_of(frame: pd.DataFrame, column: str, rows: np.ndarray, dtype: object = None) -> np.ndarray:
+    """``frame[column]`` at the positions ``rows``, as an array (only those rows converted)."""
+    return np.asarray(frame[column].array.take(rows), dtype=dtype)
+
+
+def no_details() -> dict[str, np.ndarray]:
+    """No checks (:func:`detail_columns` of none)."""
+    return detail_columns(np.zeros(0, dtype=np.int64), {})
 
 
 def missing(n: int) -> Ratios:
@@ -129,14 +147,48 @@ def join_notes(*parts: np.ndarray, sep: str = "；") -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-def detail_frame(where: np.ndarray, columns: dict[str, object]) -> pd.DataFrame:
-    """Check rows (``columns`` by :data:`~balance_metrics.evaluation.checks.CHECK_COLUMNS` name,
-    arrays or one value for all) with their district positions ``where``."""
+_FLOAT_COLUMNS = ("measured", "requirement", "shortfall")
+
+
+def detail_columns(where: np.ndarray, columns: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """Check rows as :data:`DETAIL_COLUMNS` arrays: ``columns`` by
+    :data:`~balance_metrics.evaluation.checks.CHECK_COLUMNS` name (arrays, or one value for
+    all; texts missing from ``columns`` are "", numbers NaN), ``where`` their district positions."""
     where = np.asarray(where, dtype=np.int64)
-    frame = pd.DataFrame({"_district": where, "district_id": "", **columns}, index=range(len(where)))
-    for column in ("measured", "requirement", "shortfall"):
-        frame[column] = frame[column].astype(float)
-    return frame[DETAIL_COLUMNS]
+    n = len(where)
+    out = {"_district": where}
+    for name in CHECK_COLUMNS:  # a loop over the check columns
+        value = columns.get(name, np.nan if name in _FLOAT_COLUMNS else "")
+        dtype = float if name in _FLOAT_COLUMNS else object
+        if isinstance(value, (np.ndarray, pd.Series, pd.api.extensions.ExtensionArray, list)):
+            out[name] = np.asarray(value, dtype=dtype).reshape(-1)
+        else:
+            out[name] = np.full(n, value, dtype=dtype)
+    return out
+
+
+def frame_details(checks: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A :func:`~balance_metrics.evaluation.checks.check_frame` whose ``district_id`` holds
+    district positions, as :func:`detail_columns`."""
+    return detail_columns(checks["district_id"].to_numpy(np.int64),
+                          {c: checks[c].to_numpy(float if c in _FLOAT_COLUMNS else object) for c in CHECK_COLUMNS if c != "district_id"})
+
+
+def take_rows(columns: Mapping[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Each column's values at ``rows`` (positions or a mask), e.g. some of the checks."""
+    return {c: v[rows] for c, v in columns.items()}
+
+
+def details_frame(parts: list[Mapping[str, np.ndarray]], ids: np.ndarray) -> pd.DataFrame:
+    """All the targets' checks as one frame, district by district (stable: within a district
+    the targets in order), ``district_id`` the district's id (texts kept as objects)."""
+    where = np.concatenate([p["_district"] for p in parts])
+    order = np.argsort(where, kind="stable")
+    columns = {"district_id": np.asarray(ids, dtype=object)[where[order]]}
+    for name in CHECK_COLUMNS[1:]:  # a loop over the check columns
+        values = np.concatenate([p[name] for p in parts])[order]
+        columns[name] = values if name in _FLOAT_COLUMNS else pd.Series(values, dtype=object, copy=False)
+    return pd.DataFrame(columns, copy=False)
 
 
 def fraction_of(value: Ratios, position: int) -> Fraction | None:

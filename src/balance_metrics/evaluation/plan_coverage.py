@@ -26,7 +26,6 @@ missing, not that every school fails; for a column only some schools need (a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,9 +36,10 @@ from balance_metrics.common.errors import StandardError
 from balance_metrics.contract.schema import TABLES
 from balance_metrics.engine.schoolview import owner_of
 from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, fmt_many, lookup
-from balance_metrics.evaluation.context import Context, district_key
-from balance_metrics.evaluation.measurement import (Measurement, count_by_district, detail_frame, lacking_note, missing, no_details, scope,
-                                                    sum_by_district, texts)
+from balance_metrics.evaluation.context import Context
+from balance_metrics.evaluation.measurement import (Measurement, count_by_district, detail_columns, lacking_note, missing, no_details,
+                                                    rows_of, scope, scope_column, scope_key, section_districts, sum_by_district,
+                                                    take_rows, texts)
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import exact
 
@@ -48,32 +48,48 @@ def _label(table: str, column: str) -> str:
     return TABLES[table].column(column).zh
 
 
-def _per_school(ctx: Context, spec: Mapping[str, Any], table: str, columns: list[str]) -> pd.DataFrame:
-    """In-scope schools of every district (``_district`` their position) with
-    ``columns`` of ``table`` (campuses added to their parent).
+def _per_school(ctx: Context, spec: Mapping[str, Any], table: str, columns: list[str]) -> dict[str, np.ndarray]:
+    """In-scope schools of every district: ``school_id``, ``school_name``, ``area_type``, ``_district``
+    (their district position) and ``columns`` of ``table`` (campuses added to their
+    parent), one array each.
 
     Counts add up over campuses (NaN if any campus lacks the figure); yes/no
     columns are yes only when every campus says yes.
     """
-    schools = scope(ctx, spec)[["school_id", "school_name", "area_type", "_district"]].set_index("school_id")
+    out = {"school_id": scope_column(ctx, spec, "school_id", object), "school_name": scope_column(ctx, spec, "school_name", object),
+           "area_type": scope_column(ctx, spec, "area_type", object), "_district": scope_column(ctx, spec, "_district", np.int64)}
+    school_ids = ctx.once(("plan.scope_index", *scope_key(spec)), lambda: pd.Index(out["school_id"], name="school_id"))
     frame = ctx.dataset.table(table) if table != "schools" else ctx.dataset.schools
     if frame is None:
-        return schools.assign(**{c: np.nan for c in columns})
+        return {**out, **{c: np.full(len(school_ids), np.nan) for c in columns}}
     if table == "schools":
-        values = frame.set_index("school_id")[columns]
+        values = ctx.once("plan.schools_by_id", lambda: frame.set_index("school_id"))[columns]
     else:
         owner = ctx.once("owner", lambda: owner_of(ctx.dataset, ctx.standard))
         rows_owner = ctx.once(f"owner_rows:{table}", lambda: frame["school_id"].map(owner))
         numeric = frame[columns].astype("float64")
         flags = all(TABLES[table].column(c).kind == "bool" for c in columns)
-        fast = _owned_totals(schools.index, rows_owner, numeric, flags)
+        fast = _owned_totals(school_ids, rows_owner, numeric, flags)
         if fast is not None:
-            return schools.assign(**fast)
+            return {**out, **fast}
         grouped = numeric.groupby(rows_owner)
         lacking = numeric.isna().groupby(rows_owner).any()
         values = grouped.min() if flags else grouped.sum()
         values = values.mask(lacking)
-    return schools.join(values, how="left")
+    if values.index.is_unique:
+        values = values.reindex(school_ids)
+    else:  # a school id on several rows: one row per match, as a join gives it
+        joined = pd.DataFrame({c: out[c] for c in ("school_name", "area_type", "_district")}, index=school_ids).join(values, how="left")
+        out = {"school_id": joined.index.to_numpy(object), **{c: joined[c].to_numpy() for c in ("school_name", "area_type", "_district")}}
+        values = joined
+    return {**out, **{c: _array(values[c]) for c in columns}}
+
+
+def _array(values: pd.Series) -> np.ndarray:
+    """A column as floats (NaN where missing) when it holds numbers or yes/no, else as objects."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(float, na_value=np.nan)
+    return values.to_numpy(object)
 
 
 def _owned_totals(school_ids: pd.Index, owners: pd.Series, numeric: pd.DataFrame, flags: bool) -> dict[str, np.ndarray] | None:
@@ -108,31 +124,29 @@ def _owned_totals(school_ids: pd.Index, owners: pd.Series, numeric: pd.DataFrame
     return out
 
 
-def _details(target_id: str, part: str, part_name: str, schools: pd.DataFrame, **columns: object) -> pd.DataFrame:
-    """Check rows for every school of ``schools`` (index school_id, ``_district``), built column-wise."""
-    return detail_frame(schools["_district"].to_numpy(np.int64), {
-        "item_id": target_id, "part": part, "part_name": part_name,
-        "school_id": schools.index.astype(str).to_numpy(object), "school_name": schools["school_name"].astype(str).to_numpy(object),
-        "stage": "", "target": "", **columns,
-    })
+def _details(target_id: str, part: str, part_name: str, schools: Mapping[str, np.ndarray], **columns: object) -> dict[str, np.ndarray]:
+    """Check rows for every school of ``schools`` (:func:`_per_school`), built column-wise."""
+    return detail_columns(schools["_district"], {"item_id": target_id, "part": part, "part_name": part_name, "school_id": schools["school_id"],
+                                                 "school_name": schools["school_name"], **columns})
 
 
-def _result(ctx: Context, schools: pd.DataFrame, gaps: np.ndarray, lacking: np.ndarray, details: pd.DataFrame, what: str = "") -> Measurement:
+def _result(ctx: Context, schools: Mapping[str, np.ndarray], gaps: np.ndarray, lacking: np.ndarray, details: dict[str, np.ndarray],
+            what: str = "") -> Measurement:
     """Per district, the total of ``gaps`` over its schools with data; incomplete when some lack it.
 
     A district without schools, or none of whose schools has data, has no
     value (one note: ``what`` was not reported) and no checks.
     """
     n = len(ctx.ids)
-    where = schools["_district"].to_numpy(np.int64)
+    where = schools["_district"]
     lacking = np.asarray(lacking, dtype=bool)
     gaps = np.asarray(gaps, dtype=float)
     schools_n, lacking_n = count_by_district(np.ones(len(where), dtype=bool), where, n), count_by_district(lacking, where, n)
     value = sum_by_district(Ratios.of(gaps[~lacking]), where[~lacking], n)
     all_lacking = f"各校均未填报{what}" if what else "各校均缺少数据"
     note = np.where(schools_n == 0, "无适用学校", np.where(lacking_n == schools_n, all_lacking,
-                                                         lacking_note(lacking, schools["school_name"].to_numpy(object), where, n)))
-    kept = details[~value.missing[details["_district"].to_numpy(np.int64)]]
+                                                         lacking_note(lacking, schools["school_name"], where, n)))
+    kept = take_rows(details, ~value.missing[details["_district"]])
     return Measurement(value, kept, note.astype(object), lacking_n > 0)
 
 
@@ -168,35 +182,38 @@ def indicator_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -
     n = len(ctx.ids)
     indicator = str(spec["indicator"])
     sections = ctx.resources.sections
-    part = sections[(sections["indicator"] == indicator).to_numpy(bool)]
+    chosen = (sections["indicator"] == indicator).to_numpy(bool) & (section_districts(ctx) >= 0)
     if "school_types" in spec:
-        part = part[part["school_type"].isin(list(spec["school_types"])).to_numpy(bool)]
-    where = ctx.position(district_key(part))
-    part, where = part[where >= 0], where[where >= 0]
+        chosen &= sections["school_type"].isin(list(spec["school_types"])).to_numpy(bool)
+    rows = np.flatnonzero(chosen)
+    where = section_districts(ctx)[rows]
     scale = float(exact(ctx.standard.indicator(indicator)["scale"]))
-    met = part["met"].to_numpy(bool)
-    needed = part["threshold"] * part["students"] / scale - part["numerator"]
-    gaps = needed.where(~part["met"], 0.0).clip(lower=0.0).to_numpy(float)
+    met = sections["met"].to_numpy(bool)[rows]
+    threshold, value = sections["threshold"].to_numpy(float)[rows], sections["value"].to_numpy(float)[rows]
+    students = sections["students"].to_numpy(np.int64)[rows]
+    gaps = _clip0(np.where(~met, threshold * students / scale - sections["numerator"].to_numpy(float)[rows], 0.0))
     unit = str(spec["unit"])
     name = ctx.standard.indicator(indicator)["name"]
-    note = ("在校生" + part["students"].astype(int).astype(str).to_numpy(object) + "人" +
-            np.where(gaps > 0, "，需补足" + fmt_many(gaps, unit), "")).astype(object)
+    note = ("在校生" + students.astype(str).astype(object) + "人" + np.where(gaps > 0, "，需补足" + fmt_many(gaps, unit), "")).astype(object)
     districts, first = np.unique(where, return_index=True)
     first_unit = texts(n)
-    first_unit[districts] = part["unit"].astype(str).to_numpy(object)[first]  # each district's first section's unit
-    details = detail_frame(where, {
-        "item_id": target_id, "part": indicator, "part_name": name,
-        "school_id": part["school_id"].astype(str).to_numpy(object), "school_name": part["school_name"].astype(str).to_numpy(object),
-        "stage": part["stage"].to_numpy(object), "target": "", "measured": part["value"].to_numpy(float),
-        "requirement": part["threshold"].to_numpy(float), "comparison": ">=", "unit": first_unit[where],
-        "status": np.where(met, PASS, FAIL).astype(object),
-        "shortfall": (part["threshold"] - part["value"]).clip(lower=0).where(~part["met"], 0.0).to_numpy(float), "note": note,
+    first_unit[districts] = rows_of(sections, "unit", rows[first], object)  # each district's first section's unit
+    details = detail_columns(where, {
+        "item_id": target_id, "part": indicator, "part_name": name, "school_id": rows_of(sections, "school_id", rows, object),
+        "school_name": rows_of(sections, "school_name", rows, object), "stage": rows_of(sections, "stage", rows, object),
+        "measured": value, "requirement": threshold, "comparison": ">=", "unit": first_unit[where],
+        "status": np.where(met, PASS, FAIL).astype(object), "shortfall": np.where(~met, _clip0(threshold - value), 0.0), "note": note,
     })
     # Each gap as Python's round(…, 6) gives it, summed exactly.
     rounded = np.asarray(lookup(gaps, lambda g: round(g, 6)), dtype=float)
     value = sum_by_district(Ratios.of(rounded), where, n)
     note_out = np.where(value.missing, "无适用学校", "").astype(object)
     return Measurement(value, details, note_out, np.zeros(n, dtype=bool))
+
+
+def _clip0(values: np.ndarray) -> np.ndarray:
+    """Negative values as 0 (NaN and −0.0 kept, as pandas' ``clip(lower=0)``)."""
+    return np.where(values < 0, 0.0, values)
 
 
 def _status(lacking: np.ndarray, failing: np.ndarray) -> np.ndarray:
@@ -207,7 +224,7 @@ def part_of_whole_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any
     """``whole − part`` per school (``table``, ``whole``, ``part`` columns), e.g. spaces without multimedia."""
     table, whole, part = str(spec["table"]), str(spec["whole"]), str(spec["part"])
     schools = _per_school(ctx, spec, table, [whole, part])
-    whole_v, part_v = schools[whole].to_numpy(float), schools[part].to_numpy(float)
+    whole_v, part_v = np.asarray(schools[whole], dtype=float), np.asarray(schools[part], dtype=float)
     lacking = np.isnan(whole_v) | np.isnan(part_v)
     gaps = np.clip(whole_v - part_v, 0, None)
     unit = str(spec["unit"])
@@ -222,7 +239,7 @@ def count_minimum_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any
     """``minimum − count`` per school where short (``table``, ``column``, ``minimum``), e.g. ICT sessions per term."""
     table, column, minimum = str(spec["table"]), str(spec["column"]), float(exact(spec["minimum"]))
     schools = _per_school(ctx, spec, table, [column])
-    count = schools[column].to_numpy(float)
+    count = np.asarray(schools[column], dtype=float)
     lacking = np.isnan(count)
     gaps = np.clip(minimum - count, 0, None)
     unit = str(spec["unit"])
@@ -236,7 +253,7 @@ def flag_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Mea
     """Schools whose yes/no ``column`` of ``table`` is not yes (count of schools)."""
     table, column = str(spec["table"]), str(spec["column"])
     schools = _per_school(ctx, spec, table, [column])
-    flag = schools[column].to_numpy(float)
+    flag = np.asarray(schools[column], dtype=float)
     lacking = np.isnan(flag)
     gaps = (flag == 0).astype(float)
     label = _label(table, column)
@@ -257,25 +274,26 @@ def filled_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> M
     column = str(spec["column"])
     extra = [str(spec["for_flag"])] if "for_flag" in spec else []
     schools = _per_school(ctx, spec, "schools", [column, *extra])
-    where = schools["_district"].to_numpy(np.int64)
+    where = schools["_district"]
     # Not reported in a district: nobody there filled the column (nor, for a column
     # only some schools need, the flag that says which schools need it).
-    silent = schools[column].isna().to_numpy(bool)
+    silent = pd.isna(schools[column])
     if extra:
-        silent = silent & schools[extra[0]].isna().to_numpy(bool)
+        silent = silent & pd.isna(schools[extra[0]])
     unreported = count_by_district(~silent, where, n) == 0
     if "for_area_types" in spec or extra:
-        needs = schools["area_type"].isin(list(spec.get("for_area_types", []))).to_numpy(bool)
+        types = set(spec.get("for_area_types", []))
+        needs = lookup(schools["area_type"], lambda a: a in types).astype(bool)
         if extra:
-            needs = needs | schools[extra[0]].fillna(False).astype(bool).to_numpy(bool)
-        schools = schools[needs]
-    schools = schools[~unreported[schools["_district"].to_numpy(np.int64)]]
-    where = schools["_district"].to_numpy(np.int64)
-    text = schools[column].astype("string")
-    empty = (schools[column].isna() | (text.str.strip() == "")).to_numpy(bool)
+            needs = needs | (np.nan_to_num(np.asarray(schools[extra[0]], dtype=float)) != 0)  # yes; no or empty: not needed
+        schools = take_rows(schools, needs)
+    schools = take_rows(schools, ~unreported[schools["_district"]])
+    where = schools["_district"]
+    text = lookup(schools[column], lambda v: "" if pd.isna(v) else str(v))
+    empty = pd.isna(schools[column]) | (lookup(text, str.strip) == "")
     gaps = empty.astype(float)
     missing_note = str(spec.get("missing_note", f"未填写{_label('schools', column)}"))
-    filled = (_label("schools", column) + "：" + text.fillna("")).to_numpy(object)
+    filled = (_label("schools", column) + "：" + text).astype(object)
     details = _details(target_id, column, _label("schools", column), schools, measured=np.nan, requirement=np.nan, comparison="",
                        unit="", status=np.where(empty, FAIL, PASS).astype(object), shortfall=np.where(empty, np.nan, 0.0),
                        note=np.where(empty, missing_note, filled).astype(object))

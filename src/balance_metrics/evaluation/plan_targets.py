@@ -34,9 +34,9 @@ from balance_metrics.evaluation import plan_coverage
 from balance_metrics.evaluation.checks import (CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, PASS, STATUS_LABELS, check_frame,
                                                checks_frame, fmt_many, lookup)
 from balance_metrics.evaluation.context import Context, district_key
-from balance_metrics.evaluation.district_cross_checks import annotate_targets, cross_checks, cross_check_warnings
-from balance_metrics.evaluation.measurement import (DETAIL_COLUMNS, Measurement, count_by_district, join_notes, lacking_note, missing,
-                                                    no_details, scope, sum_by_district, texts)
+from balance_metrics.evaluation.district_cross_checks import annotate_details, cross_checks, cross_check_warnings
+from balance_metrics.evaluation.measurement import (Measurement, count_by_district, details_frame, frame_details, join_notes, lacking_note,
+                                                    missing, no_details, scope, scope_column, sum_by_district, texts)
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import Standard, exact
 
@@ -63,41 +63,35 @@ def district_value(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Mea
 def _references(ctx: Context, code: str) -> np.ndarray:
     """Each district's data source for ``code`` (the last one given; "" for none)."""
     out = texts(len(ctx.ids))
-    given = ctx.once("plan.references", lambda: _all_references(ctx))
-    rows = given[given["item"].to_numpy(object) == code]
-    out[rows["where"].to_numpy(np.int64)] = rows["reference"].to_numpy(object)
+    where, item, reference = ctx.once("plan.references", lambda: _all_references(ctx))
+    rows = item == code
+    out[where[rows]] = reference[rows]  # later rows win, as a dict would
     return out
 
 
-def _all_references(ctx: Context) -> pd.DataFrame:
-    """(where, item, reference) of the district table, the last source given per district and item."""
+def _all_references(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(where, item, reference) arrays of the district table's rows that give a source, in table order."""
     table = ctx.dataset.table("district")
     if table is None or table.empty:
-        return pd.DataFrame({"where": np.zeros(0, dtype=np.int64), "item": np.zeros(0, dtype=object), "reference": np.zeros(0, dtype=object)})
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), np.zeros(0, dtype=object)
     rows = table[table["reference"].notna().to_numpy(bool)]
-    frame = pd.DataFrame({"where": ctx.position(district_key(rows)), "item": rows["item"].to_numpy(object),
-                          "reference": rows["reference"].astype(str).to_numpy(object)})
-    return frame[frame["where"].to_numpy() >= 0].drop_duplicates(["where", "item"], keep="last")  # later rows win, as a dict would
+    where = ctx.position(district_key(rows))
+    kept = where >= 0
+    return where[kept], rows["item"].to_numpy(object)[kept], rows["reference"].astype(str).to_numpy(object)[kept]
 
 
-def _school_measure(ctx: Context, schools: pd.DataFrame, lacking: np.ndarray, gaps: Ratios, checks: pd.DataFrame) -> Measurement:
-    """Sum per district of the ``gaps`` of the schools with data (``~lacking``).
+def _school_measure(ctx: Context, spec: Mapping[str, Any], lacking: np.ndarray, gaps: Ratios, checks: pd.DataFrame) -> Measurement:
+    """Sum per district of the ``gaps`` of the in-scope schools with data (``~lacking``).
 
     ``checks`` are the judged schools' checks (district position in ``district_id``).
     A district none of whose schools could be judged has no value.
     """
     n = len(ctx.ids)
-    where = schools["_district"].to_numpy(np.int64)
+    where = scope_column(ctx, spec, "_district", np.int64)
     value = sum_by_district(gaps, where[~lacking], n)
-    note = lacking_note(lacking, schools["school_name"].to_numpy(object), where, n)
+    note = lacking_note(lacking, scope_column(ctx, spec, "school_name", object), where, n)
     note = np.where(value.missing & (note == ""), "无适用学校", note).astype(object)
-    return Measurement(value, as_details(checks), note, count_by_district(lacking, where, n) > 0)
-
-
-def as_details(checks: pd.DataFrame) -> pd.DataFrame:
-    """A :func:`~balance_metrics.evaluation.checks.check_frame` whose ``district_id`` holds
-    district positions, as details (:data:`~balance_metrics.evaluation.measurement.DETAIL_COLUMNS`)."""
-    return checks.assign(_district=checks["district_id"].to_numpy(np.int64), district_id="")[DETAIL_COLUMNS]
+    return Measurement(value, frame_details(checks), note, count_by_district(lacking, where, n) > 0)
 
 
 def _ints(values: object) -> np.ndarray:
@@ -108,92 +102,87 @@ def _ceil_div(top: np.ndarray, bottom: int) -> np.ndarray:
     return -((-top) // bottom)
 
 
-def _school_checks(target_id: str, part: str, part_name: str, judged: pd.DataFrame, measured: Ratios, requirement: Ratios | object,
-                   comparison: str, unit: str, note: np.ndarray) -> pd.DataFrame:
-    return check_frame(target_id, part, part_name, judged["_district"].to_numpy(np.int64), measured, requirement, comparison, unit,
-                       school_id=judged["school_id"].to_numpy(object), school_name=judged["school_name"].to_numpy(object), note=note)
+def _school_checks(ctx: Context, spec: Mapping[str, Any], target_id: str, part: str, part_name: str, judged: np.ndarray, measured: Ratios,
+                   requirement: Ratios | object, comparison: str, unit: str, note: np.ndarray) -> pd.DataFrame:
+    """The checks of the in-scope schools at ``judged`` (a mask)."""
+    def column(name: str, dtype: object) -> np.ndarray:
+        return scope_column(ctx, spec, name, dtype)[judged]
+
+    return check_frame(target_id, part, part_name, column("_district", np.int64), measured, requirement, comparison, unit,
+                       school_id=column("school_id", object), school_name=column("school_name", object), note=note)
 
 
 def key_teacher_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
     """Key teachers (persons) still needed for ``per_100_students`` in every school."""
     per = exact(spec["per_100_students"])
-    schools = scope(ctx, spec)
-    lacking = schools["students"].to_numpy(np.int64) == 0
-    judged = schools[~lacking]
-    pupils, key = judged["students"].to_numpy(np.int64), judged["key_teachers"].to_numpy(np.int64)
+    pupils_all = scope_column(ctx, spec, "students", np.int64)
+    lacking = pupils_all == 0
+    pupils, key = pupils_all[~lacking], scope_column(ctx, spec, "key_teachers", np.int64)[~lacking]
     # ceil(pupils × per ÷ 100 − key), in integers
     gap = np.maximum(0, _ceil_div(pupils * per.numerator - 100 * per.denominator * key, 100 * per.denominator))
     note = ("在校生" + _ints(pupils) + "人，骨干教师" + _ints(key) + "人" +
             np.where(gap > 0, "，需增加" + fmt_many(gap, "人"), "")).astype(object)
-    checks = _school_checks(target_id, "key_teachers", "每百名学生区级及以上骨干教师数", judged,
+    checks = _school_checks(ctx, spec, target_id, "key_teachers", "每百名学生区级及以上骨干教师数", ~lacking,
                             Ratios(key * 100, pupils, np.zeros(len(key), dtype=bool)), per, ">=", "人/百生", note)
-    return _school_measure(ctx, schools, lacking, Ratios.whole(gap), checks)
+    return _school_measure(ctx, spec, lacking, Ratios.whole(gap), checks)
 
 
 def training_funds_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
     """Training funds (元) missing for ``min_percent`` of each school's public funds."""
     minimum = exact(spec["min_percent"])
-    schools = scope(ctx, spec)
-    public_all = schools["public_funds_yuan"].to_numpy(float)
-    lacking = ~schools["has_finance"].astype(bool).to_numpy() | np.isnan(public_all) | (public_all == 0)
-    judged = schools[~lacking]
-    public_f, training_f = public_all[~lacking], judged["training_funds_yuan"].to_numpy(float)
+    public_all = scope_column(ctx, spec, "public_funds_yuan", float)
+    lacking = ~scope_column(ctx, spec, "has_finance", bool) | np.isnan(public_all) | (public_all == 0)
+    public_f, training_f = public_all[~lacking], scope_column(ctx, spec, "training_funds_yuan", float)[~lacking]
     public, training = Ratios.of(public_f), Ratios.of(training_f)
     gap = (public * Ratios.const(minimum / 100, len(public)) - training).clip0()
     gap_f = gap.floats()
     note = ("培训经费" + fmt_many(training_f, "元") + "，公用经费" + fmt_many(public_f, "元") +
             np.where(gap_f != 0, "，需增加" + fmt_many(gap_f, "元"), "")).astype(object)
-    checks = _school_checks(target_id, "training_share", "教师培训经费占公用经费比例", judged, training * 100 / public, minimum, ">=", "%", note)
-    return _school_measure(ctx, schools, lacking, gap, checks)
+    checks = _school_checks(ctx, spec, target_id, "training_share", "教师培训经费占公用经费比例", ~lacking, training * 100 / public, minimum, ">=",
+                            "%", note)
+    return _school_measure(ctx, spec, lacking, gap, checks)
 
 
 def trained_staff_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
     """Staff (persons) still to send to district-level training for ``min_share`` per school."""
     share = exact(spec["min_share"])
-    schools = scope(ctx, spec)
-    staff_all = schools["staff"].to_numpy(float)
-    lacking = (~schools["has_staff_training"].astype(bool).to_numpy() | np.isnan(staff_all) | (staff_all == 0)
-               | np.isnan(schools["district_trained"].to_numpy(float)))
-    judged = schools[~lacking]
-    staff, trained = staff_all[~lacking].astype(np.int64), judged["district_trained"].to_numpy(float).astype(np.int64)
+    staff_all, trained_all = scope_column(ctx, spec, "staff", float), scope_column(ctx, spec, "district_trained", float)
+    lacking = ~scope_column(ctx, spec, "has_staff_training", bool) | np.isnan(staff_all) | (staff_all == 0) | np.isnan(trained_all)
+    staff, trained = staff_all[~lacking].astype(np.int64), trained_all[~lacking].astype(np.int64)
     gap = np.maximum(0, _ceil_div(staff * share.numerator - trained * share.denominator, share.denominator))
     note = ("教职工" + _ints(staff) + "人，参训" + _ints(trained) + "人" +
             np.where(gap > 0, "，还需" + fmt_many(gap, "人"), "")).astype(object)
-    checks = _school_checks(target_id, "trained_share", "参加区级及以上培训教职工比例", judged,
+    checks = _school_checks(ctx, spec, target_id, "trained_share", "参加区级及以上培训教职工比例", ~lacking,
                             Ratios(trained * 100, staff, np.zeros(len(staff), dtype=bool)), share * 100, ">=", "%", note)
-    return _school_measure(ctx, schools, lacking, Ratios.whole(gap), checks)
+    return _school_measure(ctx, spec, lacking, Ratios.whole(gap), checks)
 
 
 def music_art_room_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
     """Music plus art rooms (间) still missing for 1 each per ``classes_per_room`` classes."""
     per = int(spec["classes_per_room"])
-    schools = scope(ctx, spec)
-    music_all, art_all = schools["music_rooms"].to_numpy(float), schools["art_rooms"].to_numpy(float)
-    lacking = (schools["classes"].to_numpy(np.int64) == 0) | np.isnan(music_all) | np.isnan(art_all)
-    judged = schools[~lacking]
-    classes = judged["classes"].to_numpy(np.int64)
+    music_all, art_all = scope_column(ctx, spec, "music_rooms", float), scope_column(ctx, spec, "art_rooms", float)
+    lacking = (scope_column(ctx, spec, "classes", np.int64) == 0) | np.isnan(music_all) | np.isnan(art_all)
+    classes = scope_column(ctx, spec, "classes", np.int64)[~lacking]
     music, art = music_all[~lacking].astype(np.int64), art_all[~lacking].astype(np.int64)
     needed = _ceil_div(classes, per)
     gap = np.maximum(0, needed - music) + np.maximum(0, needed - art)
     note = (_ints(classes) + "个班需音乐、美术教室各" + _ints(needed) + "间，现有音乐" + _ints(music) + "间、美术" + _ints(art) + "间").astype(object)
-    checks = _school_checks(target_id, "rooms_missing", "音乐、美术专用教室缺口", judged, Ratios.whole(gap), Ratios.whole(np.zeros(len(gap))),
-                            "<=", "间", note)
-    return _school_measure(ctx, schools, lacking, Ratios.whole(gap), checks)
+    checks = _school_checks(ctx, spec, target_id, "rooms_missing", "音乐、美术专用教室缺口", ~lacking, Ratios.whole(gap),
+                            Ratios.whole(np.zeros(len(gap))), "<=", "间", note)
+    return _school_measure(ctx, spec, lacking, Ratios.whole(gap), checks)
 
 
 def labour_room_shortfall(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
     """Labour-practice rooms (间) still missing for ``min_rooms`` per school."""
     minimum = int(spec["min_rooms"])
-    schools = scope(ctx, spec)
-    rooms_all = schools["labour_rooms"].to_numpy(float)
+    rooms_all = scope_column(ctx, spec, "labour_rooms", float)
     lacking = np.isnan(rooms_all)
-    judged = schools[~lacking]
     rooms = rooms_all[~lacking].astype(np.int64)
     note = ("现有劳动实践教室" + _ints(rooms) + "间" +
             np.where(rooms < minimum, "，需新建" + _ints(minimum - rooms) + "间", "")).astype(object)
-    checks = _school_checks(target_id, "labour_rooms", "劳动实践教室数", judged, Ratios.whole(rooms), Ratios.whole(np.full(len(rooms), minimum)),
-                            ">=", "间", note)
-    return _school_measure(ctx, schools, lacking, Ratios.whole(np.maximum(0, minimum - rooms)), checks)
+    checks = _school_checks(ctx, spec, target_id, "labour_rooms", "劳动实践教室数", ~lacking, Ratios.whole(rooms),
+                            Ratios.whole(np.full(len(rooms), minimum)), ">=", "间", note)
+    return _school_measure(ctx, spec, lacking, Ratios.whole(np.maximum(0, minimum - rooms)), checks)
 
 
 def budget_min_growth(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> Measurement:
@@ -209,12 +198,7 @@ def budget_min_growth(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> 
     table = ctx.dataset.table("district")
     if table is None or table.empty:
         return Measurement(missing(n), no_details(), texts(n, too_few), np.zeros(n, dtype=bool))
-    rows = table[(table["item"] == code).to_numpy(bool)]
-    frame = pd.DataFrame({"where": ctx.position(district_key(rows)), "year": rows["year"].to_numpy(float).astype(np.int64),
-                          "value": rows["value"].to_numpy(float)})
-    # One value per district and year (a later row wins), years ascending.
-    frame = frame[frame["where"] >= 0].drop_duplicates(["where", "year"], keep="last").sort_values(["where", "year"], kind="stable")
-    where, year, value = (frame[c].to_numpy() for c in ("where", "year", "value"))
+    where, year, value = _yearly(ctx, code)
     pair = np.r_[False, where[1:] == where[:-1]] if len(where) else np.zeros(0, dtype=bool)
     before = np.flatnonzero(pair) - 1
     after = np.flatnonzero(pair)
@@ -235,7 +219,27 @@ def budget_min_growth(ctx: Context, target_id: str, spec: Mapping[str, Any]) -> 
     else:
         met = count_by_district(present & meets, where[after], n) > 0
     note_out = np.where(pairs == 0, too_few, "").astype(object)
-    return Measurement(smallest, as_details(checks), note_out, np.zeros(n, dtype=bool), met)
+    return Measurement(smallest, frame_details(checks), note_out, np.zeros(n, dtype=bool), met)
+
+
+def _yearly(ctx: Context, code: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """District position, year and value of ``code`` in the district table: one value per
+    district and year (a later row wins), by district then year."""
+    table = ctx.dataset.table("district")
+
+    def rows() -> tuple[np.ndarray, ...]:
+        where = ctx.position(district_key(table))
+        kept = where >= 0
+        return (where[kept], table["item"].to_numpy(object)[kept], table["year"].to_numpy(float)[kept],
+                table["value"].to_numpy(float)[kept])
+
+    where, item, year, value = ctx.once("plan.district_rows", rows)
+    mine = np.flatnonzero(item == code)
+    where, year, value = where[mine], year[mine].astype(np.int64), value[mine]
+    order = np.lexsort((year, where))  # stable: among equal keys the later row comes last
+    where, year, value = where[order], year[order], value[order]
+    last = np.r_[(where[1:] != where[:-1]) | (year[1:] != year[:-1]), True] if len(where) else np.zeros(0, dtype=bool)
+    return where[last], year[last], value[last]
 
 
 def _smallest(values: Ratios, where: np.ndarray, n: int) -> Ratios:
@@ -298,54 +302,58 @@ def evaluate_plan(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, Mapping[str
     if not specs:
         empty = pd.DataFrame(columns=["district_id", *PLAN_COLUMNS]).astype({"measured": float, "requirement": float})
         return empty, checks_frame([]), {}
-    columns: dict[str, list[np.ndarray]] = {c: [] for c in ["district_id", *PLAN_COLUMNS]}
-    details = []
+    rows, details = [], []
     for target_id, spec in specs.items():  # a loop over the plan's targets
         measured = MEASURES[spec["measure"]](ctx, target_id, spec)
-        for column, values in _target_rows(ctx, target_id, spec, measured).items():
-            columns[column].append(values)
+        rows.append(_target_rows(ctx, target_id, spec, measured))
         details.append(measured.details)
-    order = np.arange(len(specs) * n).reshape(len(specs), n).T.ravel()  # district by district, targets in order
-    targets = pd.DataFrame({c: np.concatenate(v)[order] for c, v in columns.items()})
-    targets = targets.astype({"measured": float, "requirement": float})
-    checks = pd.concat(details, ignore_index=True)
-    checks = checks.iloc[np.argsort(checks["_district"].to_numpy(np.int64), kind="stable")]
-    checks = checks.assign(district_id=ids[checks["_district"].to_numpy(np.int64)])[CHECK_COLUMNS].reset_index(drop=True)
     found = cross_checks(ctx)
-    targets = annotate_targets(targets, found, ids)
-    return targets, checks, cross_check_warnings(ctx, found)
+    targets = _targets_frame(ctx, specs, rows, found)
+    return targets, details_frame(details, ids)[CHECK_COLUMNS], cross_check_warnings(ctx, found)
+
+
+def _targets_frame(ctx: Context, specs: Mapping[str, Mapping[str, Any]], rows: list[dict[str, np.ndarray]], found: pd.DataFrame) -> pd.DataFrame:
+    """The targets' rows (``rows``: :func:`_target_rows` of each target), district by district, targets in order."""
+    n, k = len(ctx.ids), len(specs)
+
+    def each(key: str, default: object = None) -> np.ndarray:  # the target's own text, in every district
+        return np.tile(np.array([str(spec.get(key, default)) for spec in specs.values()], dtype=object), n)
+
+    def per_district(column: str) -> np.ndarray:  # one array per target: district by district
+        return np.stack([r[column] for r in rows]).T.ravel()
+
+    target_ids = np.tile(np.array(list(specs), dtype=object), n)
+    status = per_district("status")
+    return pd.DataFrame({
+        "district_id": np.repeat(np.asarray(ctx.ids, dtype=object), k), "target_id": target_ids, "name": each("name"),
+        "scope": each("scope", "district"), "measured": per_district("measured").astype(float),
+        "requirement": np.tile(np.array([float(ctx.standard.plan_targets[t].requirement) for t in specs]), n),
+        "unit": each("unit"), "comparison": each("comparison"), "deadline": each("deadline"), "status": status,
+        "status_label": lookup(status, STATUS_LABELS.get),
+        "detail": annotate_details(per_district("detail"), np.repeat(np.arange(n), k), target_ids, found),
+        "responsible": each("responsible", ""), "source": each("source", ""),
+    })
 
 
 def _target_rows(ctx: Context, target_id: str, spec: Mapping[str, Any], measured: Measurement) -> dict[str, np.ndarray]:
-    """One target's row in every district: district_id and :data:`PLAN_COLUMNS`, one array each."""
+    """One target's value, status and detail in every district."""
     n = len(ctx.ids)
     requirement = ctx.standard.plan_targets[target_id].requirement
     value = measured.value
     met = measured.met if measured.met is not None else value.compare(Ratios.const(requirement, n), str(spec["comparison"]))
     status = np.where(value.missing | (met & measured.incomplete), DATA_MISSING, np.where(met, PASS, FAIL)).astype(object)
-    same = {"target_id": target_id, "name": spec["name"], "scope": spec.get("scope", "district"), "unit": spec["unit"],
-            "comparison": spec["comparison"], "deadline": str(spec["deadline"]), "responsible": spec.get("responsible", ""),
-            "source": spec.get("source", "")}
-    return {
-        "district_id": ctx.ids,
-        **{column: texts(n, str(text)) for column, text in same.items()},
-        "measured": value.floats(),
-        "requirement": np.full(n, float(requirement)),
-        "status": status,
-        "status_label": lookup(status, STATUS_LABELS.get),
-        "detail": _detail(measured, n),
-    }
+    return {"measured": value.floats(), "status": status, "detail": _detail(measured, n)}
 
 
 def _detail(measured: Measurement, n: int) -> np.ndarray:
     """The note, then the failing or unjudged checks: ``未达标2处：甲校（…）；乙校（…）``."""
     details = measured.details
-    status = details["status"].to_numpy(object)
+    status = details["status"]
     failing = (status == FAIL) | (status == MISSING)
-    where = details["_district"].to_numpy(np.int64)[failing]
-    names = details["school_name"].to_numpy(object)[failing]
-    names = np.where(names == "", details["target"].to_numpy(object)[failing], names)
-    lines = (names + "（" + details["note"].to_numpy(object)[failing] + "）").astype(object)
+    where = details["_district"][failing]
+    names = details["school_name"][failing]
+    names = np.where(names == "", details["target"][failing], names)
+    lines = (names + "（" + details["note"][failing] + "）").astype(object)
     counts = np.bincount(where, minlength=n)[:n]
     listed = np.where(counts > 0, "未达标" + counts.astype(str).astype(object) + "处：" + join_by_group(where, lines, n, sep="；"), "")
     return join_notes(measured.note, listed)
