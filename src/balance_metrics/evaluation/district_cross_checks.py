@@ -27,7 +27,7 @@ from balance_metrics.common.errors import PROBLEM_COLUMNS
 from balance_metrics.contract.schema import DISTRICT_ITEMS
 from balance_metrics.evaluation.checks import fmt, fmt_many, lookup
 from balance_metrics.evaluation.context import Context, district_key
-from balance_metrics.evaluation.measurement import join_notes
+from balance_metrics.evaluation.measurement import join_notes, section_districts
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import exact
 
@@ -52,8 +52,8 @@ def cross_checks(ctx: Context) -> pd.DataFrame:
     """
     n = len(ctx.ids)
     sections = ctx.resources.sections
-    where_sections = ctx.position(district_key(sections))
-    frames = []
+    where_sections = section_districts(ctx)
+    parts = []
     for target_id, target in ctx.standard.plan_targets.items():  # a loop over the plan's targets
         spec = target.params
         school_sum = spec.get("school_sum")
@@ -67,12 +67,13 @@ def cross_checks(ctx: Context) -> pd.DataFrame:
         kept = np.flatnonzero(~reported.missing & ~baseline.missing)
         reported, baseline, now = reported.take(kept), baseline.take(kept), now.take(kept)
         tolerance = exact(spec["cross_check_tolerance_percent"])
-        frames.append(pd.DataFrame({"_district": kept, "target_id": target_id, "item": item, "reported": reported.floats(),
-                                    **_judge(item, reported, now, baseline, tolerance)}, columns=CROSS_CHECK_COLUMNS))
-    if not frames:
+        parts.append({"_district": kept, "target_id": np.full(len(kept), target_id, dtype=object), "item": np.full(len(kept), item, dtype=object),
+                      "reported": reported.floats(), **_judge(item, reported, now, baseline, tolerance)})
+    if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CROSS_CHECK_COLUMNS})
-    found = pd.concat(frames, ignore_index=True)
-    return found.iloc[np.argsort(found["_district"].to_numpy(np.int64), kind="stable")].reset_index(drop=True)
+    where = np.concatenate([p["_district"] for p in parts])
+    order = np.argsort(where, kind="stable")  # district by district, targets in order
+    return pd.DataFrame({c: np.concatenate([p[c] for p in parts])[order] for c in CROSS_CHECK_COLUMNS})
 
 
 def _judge(item: str, reported: Ratios, now: Ratios, baseline: Ratios, tolerance) -> dict[str, np.ndarray]:
