@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from fractions import Fraction
 from types import MappingProxyType
 
@@ -95,7 +96,17 @@ class DistrictTable:
             raise KeyError(f"unknown district item {code!r}")
         if code not in self.values.columns:
             return np.full(len(self.ids), np.nan)
-        return self.values[code].to_numpy(float)
+        return self._columns[code]
+
+    @cached_property
+    def _columns(self) -> dict[str, np.ndarray]:
+        """Each item's column as floats (read-only: the same array each time it is asked for)."""
+        columns = {}
+        for code in self.values.columns:  # a loop over the few reported items
+            values = self.values[code].to_numpy(float, copy=True)
+            values.flags.writeable = False
+            columns[code] = values
+        return columns
 
     def exact(self, code: str) -> Ratios:
         """:meth:`get` as exact numbers (missing where not reported)."""

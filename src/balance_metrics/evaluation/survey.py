@@ -58,10 +58,11 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     return max(0.0, float(interval.low)), min(1.0, float(interval.high))
 
 
-def _satisfied(survey: pd.DataFrame, cutoff: int) -> pd.Series:
-    by_score = survey["score"].ge(cutoff).fillna(False).astype(bool)
-    by_answer = survey["satisfied"].fillna(False).astype(bool)
-    return by_answer | by_score
+def _satisfied(survey: pd.DataFrame, cutoff: int) -> np.ndarray:
+    """Yes, or a score at or above ``cutoff`` (an empty answer or score: not satisfied)."""
+    score = survey["score"].to_numpy(float, na_value=np.nan)
+    answer = survey["satisfied"].to_numpy(float, na_value=np.nan)
+    return (score >= cutoff) | (np.nan_to_num(answer) != 0)
 
 
 def wilson_intervals(successes: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +118,7 @@ def satisfaction(dataset: Dataset, standard: Standard, ids: object | None = None
     key = survey["district_id"].astype(object) if "district_id" in survey.columns else pd.Series("", index=survey.index, dtype=object)
     where = pd.Index(ids).get_indexer(key.to_numpy(object))
     group = pd.Index(list(SURVEY_GROUPS)).get_indexer(survey["group"].astype(object).to_numpy())
-    ok = _satisfied(survey, settings.score_cutoff).to_numpy(bool)
+    ok = _satisfied(survey, settings.score_cutoff)
     kept = (where >= 0) & (group >= 0)
     size = len(ids) * len(groups)
     cell = where[kept] * len(groups) + group[kept]
@@ -132,13 +133,13 @@ def satisfaction(dataset: Dataset, standard: Standard, ids: object | None = None
     note = np.where(n == 0, "无样本", np.where(small, "样本量" + n.astype(str).astype(object) + f"少于{minimum}，比率仅供参考", "")).astype(object)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(n > 0, 100 * yes / n, np.nan)
-    frame = pd.DataFrame({
+    frame = {
         "district_id": np.repeat(ids, len(groups)),
         "group": np.tile(np.array(groups, dtype=object), len(ids)), "group_name": np.tile(np.array(names, dtype=object), len(ids)),
         "respondents": n, "satisfied": yes, "rate_percent": rate,
         "ci_low_percent": 100 * low, "ci_high_percent": 100 * high, "small_sample": small, "note": note,
-    })
-    return frame[columns]
+    }
+    return pd.DataFrame({c: frame[c] for c in columns})
 
 
 def satisfaction_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
