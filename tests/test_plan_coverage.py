@@ -153,12 +153,15 @@ def test_owned_totals_match_grouped_sum_and_min(flags):
         owners = pd.Series([r[0] for r in rows], dtype=object)
         numeric = pd.DataFrame({"u": [r[1] for r in rows], "v": [r[2] for r in rows]}, dtype="float64")
         fast = _owned_totals(school_ids, owners, numeric, flags)
+        as_arrays = _owned_totals(school_ids, owners, {c: numeric[c].to_numpy(float) for c in numeric}, flags)
+        assert (fast is None) == (as_arrays is None)
         if fast is None:  # sums that could round: left to the grouped path
             assert not flags and np.nansum(np.abs(numeric.to_numpy(float))) >= 2**53
             return
         expected = _grouped(school_ids, owners, numeric, flags)
         for column in ("u", "v"):
             np.testing.assert_array_equal(fast[column], expected[column].to_numpy(float))
+            np.testing.assert_array_equal(as_arrays[column], expected[column].to_numpy(float))
 
     check()
 
@@ -175,3 +178,31 @@ def test_owned_totals_leave_fractions_and_odd_flags_to_pandas():
     assert _owned_totals(ids, owners, pd.DataFrame({"u": [1.0, 2.0]}), True) is None
     assert _owned_totals(pd.Index(["a", "a"]), owners, pd.DataFrame({"u": [1.0, 2.0]}), False) is None
     np.testing.assert_array_equal(_owned_totals(ids, owners, pd.DataFrame({"u": [1.0, 2.0]}), False)["u"], [3.0])
+
+
+def test_joined_by_position_matches_the_plain_join():
+    """``_joined`` (reindex when each school id has one row of values) against a plain left join."""
+    import numpy as np
+    import pandas as pd
+    from hypothesis import given, settings, strategies as st
+
+    from balance_metrics.evaluation.plan_coverage import _joined
+
+    ids = st.sampled_from(["a", "b", "c", "d"])
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(ids, max_size=6), st.lists(st.tuples(ids, st.sampled_from([0.0, 1.0, 2.5, np.nan]), st.sampled_from(["x", None])), max_size=6))
+    def check(school_list, rows):
+        school_ids = pd.Index(np.array(school_list, dtype=object), name="school_id")
+        schools = {"school_id": school_ids.to_numpy(object), "school_name": np.array([f"名{s}" for s in school_list], dtype=object),
+                   "_district": np.arange(len(school_list), dtype=np.int64)}
+        values = pd.DataFrame({"n": [r[1] for r in rows], "t": pd.array([r[2] for r in rows], dtype="str")},
+                              index=pd.Index([r[0] for r in rows], dtype="str", name="school_id"))
+        got = _joined(schools, school_ids, values)
+        plain = pd.DataFrame({"school_name": schools["school_name"], "_district": schools["_district"]}, index=school_ids).join(values, how="left")
+        assert list(got["school_id"]) == list(plain.index)
+        assert list(got["school_name"]) == list(plain["school_name"]) and list(got["_district"]) == list(plain["_district"])
+        np.testing.assert_array_equal(got["n"], plain["n"].to_numpy(float))
+        assert [None if pd.isna(v) else v for v in got["t"]] == [None if pd.isna(v) else v for v in plain["t"]]
+
+    check()

@@ -67,22 +67,30 @@ def _per_school(ctx: Context, spec: Mapping[str, Any], table: str, columns: list
     else:
         owner = ctx.once("owner", lambda: owner_of(ctx.dataset, ctx.standard))
         rows_owner = ctx.once(f"owner_rows:{table}", lambda: frame["school_id"].map(owner))
-        numeric = frame[columns].astype("float64")
+        numeric = {c: frame[c].to_numpy(float, na_value=np.nan) for c in columns}
         flags = all(TABLES[table].column(c).kind == "bool" for c in columns)
         fast = _owned_totals(school_ids, rows_owner, numeric, flags)
         if fast is not None:
             return {**out, **fast}
+        numeric = pd.DataFrame(numeric, index=frame.index)
         grouped = numeric.groupby(rows_owner)
         lacking = numeric.isna().groupby(rows_owner).any()
         values = grouped.min() if flags else grouped.sum()
         values = values.mask(lacking)
+    return _joined(out, school_ids, values[columns])
+
+
+def _joined(schools: Mapping[str, np.ndarray], school_ids: pd.Index, values: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``schools`` (arrays, ``school_ids`` their index) left-joined with ``values`` (indexed by
+    school id), columns as :func:`_array`: by position when each id has one row of ``values``."""
     if values.index.is_unique:
         values = values.reindex(school_ids)
     else:  # a school id on several rows: one row per match, as a join gives it
-        joined = pd.DataFrame({c: out[c] for c in ("school_name", "area_type", "_district")}, index=school_ids).join(values, how="left")
-        out = {"school_id": joined.index.to_numpy(object), **{c: joined[c].to_numpy() for c in ("school_name", "area_type", "_district")}}
+        own = [c for c in schools if c != "school_id"]
+        joined = pd.DataFrame({c: schools[c] for c in own}, index=school_ids).join(values, how="left")
+        schools = {"school_id": joined.index.to_numpy(object), **{c: joined[c].to_numpy() for c in own}}
         values = joined
-    return {**out, **{c: _array(values[c]) for c in columns}}
+    return {**schools, **{c: _array(values[c]) for c in values.columns}}
 
 
 def _array(values: pd.Series) -> np.ndarray:
@@ -92,7 +100,8 @@ def _array(values: pd.Series) -> np.ndarray:
     return values.to_numpy(object)
 
 
-def _owned_totals(school_ids: pd.Index, owners: pd.Series, numeric: pd.DataFrame, flags: bool) -> dict[str, np.ndarray] | None:
+def _owned_totals(school_ids: pd.Index, owners: pd.Series, numeric: Mapping[str, np.ndarray] | pd.DataFrame,
+                  flags: bool) -> dict[str, np.ndarray] | None:
     """Each column's total (``flags``: minimum) over the rows each school owns, NaN
     where a row lacks it or the school has none — the grouped sum / min of
     :func:`_per_school` with np.bincount, used when the values are whole numbers
@@ -100,7 +109,8 @@ def _owned_totals(school_ids: pd.Index, owners: pd.Series, numeric: pd.DataFrame
     repeated school ids)."""
     if not school_ids.is_unique:
         return None
-    values = numeric.to_numpy(float)
+    names = list(numeric)  # the column names (of a frame or a dict of float columns)
+    values = np.column_stack([np.asarray(numeric[c], dtype=float) for c in names]) if names else np.zeros((len(owners), 0))
     present = ~np.isnan(values)
     whole = values[present]
     if not (np.all(whole == np.round(whole)) and np.abs(whole).sum() < 2**53):  # every partial sum exact
@@ -111,7 +121,7 @@ def _owned_totals(school_ids: pd.Index, owners: pd.Series, numeric: pd.DataFrame
     n = len(school_ids)
     rows = np.bincount(at, minlength=n)
     out = {}
-    for k, column in enumerate(numeric.columns):  # a loop over the one or two columns
+    for k, column in enumerate(names):  # a loop over the one or two columns
         v = values[:, k]
         lacking = np.bincount(at, weights=~present[:, k], minlength=n) > 0
         if flags:  # yes (1) only when every row says yes: the minimum of 0/1
