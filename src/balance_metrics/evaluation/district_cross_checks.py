@@ -25,7 +25,7 @@ import pandas as pd
 
 from balance_metrics.common.errors import PROBLEM_COLUMNS
 from balance_metrics.contract.schema import DISTRICT_ITEMS
-from balance_metrics.evaluation.checks import fmt, fmt_many, lookup
+from balance_metrics.evaluation.checks import fmt, fmt_by_unit, fmt_many, lookup
 from balance_metrics.evaluation.context import Context, district_key
 from balance_metrics.evaluation.measurement import join_notes, section_districts
 from balance_metrics.evaluation.ratios import Ratios
@@ -53,7 +53,7 @@ def cross_checks(ctx: Context) -> pd.DataFrame:
     n = len(ctx.ids)
     sections = ctx.resources.sections
     where_sections = section_districts(ctx)
-    parts = []
+    found = []
     for target_id, target in ctx.standard.plan_targets.items():  # a loop over the plan's targets
         spec = target.params
         school_sum = spec.get("school_sum")
@@ -65,29 +65,43 @@ def cross_checks(ctx: Context) -> pd.DataFrame:
         total = np.bincount(where_sections[part], weights=sections["numerator"].to_numpy(float)[part], minlength=n)[:n]
         now = Ratios.of(np.asarray(lookup(total, lambda v: round(v, 6)), dtype=float))  # the sum as round(…, 6) gives it
         kept = np.flatnonzero(~reported.missing & ~baseline.missing)
-        reported, baseline, now = reported.take(kept), baseline.take(kept), now.take(kept)
-        tolerance = exact(spec["cross_check_tolerance_percent"])
-        parts.append({"_district": kept, "target_id": np.full(len(kept), target_id, dtype=object), "item": np.full(len(kept), item, dtype=object),
-                      "reported": reported.floats(), **_judge(item, reported, now, baseline, tolerance)})
-    if not parts:
+        found.append((kept, target_id, item, reported.take(kept), baseline.take(kept), now.take(kept), exact(spec["cross_check_tolerance_percent"])))
+    if not found:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CROSS_CHECK_COLUMNS})
-    where = np.concatenate([p["_district"] for p in parts])
+    # Every target's checks judged and worded at once (one formatting per column, not per target).
+    counts = [len(f[0]) for f in found]
+
+    def each(values: list[object]) -> np.ndarray:  # one value per target, on each of its rows
+        return np.repeat(np.array(values, dtype=object), counts)
+
+    where = np.concatenate([f[0] for f in found])
+    reported, baseline, now = (_stack([f[k] for f in found]) for k in (3, 4, 5))
+    tolerance = _stack([Ratios.const(f[6] / 100, len(f[0])) for f in found])
+    items = each([f[2] for f in found])
+    columns = {"_district": where, "target_id": each([f[1] for f in found]), "item": items, "reported": reported.floats(),
+               **_judge(items, reported, now, baseline, tolerance, each([fmt(f[6], "%") for f in found]))}
     order = np.argsort(where, kind="stable")  # district by district, targets in order
-    return pd.DataFrame({c: np.concatenate([p[c] for p in parts])[order] for c in CROSS_CHECK_COLUMNS})
+    return pd.DataFrame({c: columns[c][order] for c in CROSS_CHECK_COLUMNS})
 
 
-def _judge(item: str, reported: Ratios, now: Ratios, baseline: Ratios, tolerance) -> dict[str, np.ndarray]:
-    """Whether each reported figure agrees with the schools' increase, and the sentence saying so."""
-    k = len(reported)
-    unit = DISTRICT_ITEMS[item].unit
+def _stack(parts: list[Ratios]) -> Ratios:
+    """Ratios one after the other."""
+    return Ratios(np.concatenate([p.num for p in parts]), np.concatenate([p.den for p in parts]), np.concatenate([p.missing for p in parts]))
+
+
+def _judge(items: np.ndarray, reported: Ratios, now: Ratios, baseline: Ratios, tolerance: Ratios, tolerance_text: np.ndarray) -> dict[str, np.ndarray]:
+    """Whether each reported figure of ``items`` agrees with the schools' increase within
+    ``tolerance`` (a share of the figure), and the sentence saying so."""
+    units = lookup(items, lambda item: DISTRICT_ITEMS[item].unit)
     from_schools = now - baseline
     difference = _abs(reported - from_schools)
-    agrees = difference.compare(_abs(reported) * Ratios.const(tolerance / 100, k), "<=")
-    base = (f"{DISTRICT_ITEMS[item].zh}：区级填报" + fmt_many(reported.floats(), unit) + "，各校合计为" + fmt_many(from_schools.floats(), unit)
-            + "（本期各校" + fmt_many(now.floats(), unit) + " − 基准" + fmt_many(baseline.floats(), unit) + "）")
+    agrees = difference.compare(_abs(reported) * tolerance, "<=")
+    base = (lookup(items, lambda item: DISTRICT_ITEMS[item].zh) + "：区级填报" + fmt_by_unit(reported.floats(), units) + "，各校合计为"
+            + fmt_by_unit(from_schools.floats(), units) + "（本期各校" + fmt_by_unit(now.floats(), units) + " − 基准"
+            + fmt_by_unit(baseline.floats(), units) + "）")
     share = difference * 100 / _abs(reported)  # missing where nothing was reported
-    gap = "相差" + fmt_many(difference.floats(), unit) + np.where(share.missing, "", "（" + fmt_many(share.floats(), "%") + "）")
-    disagree = base + "，" + gap + f"，超过容差{fmt(tolerance, '%')}，请核实区级数据与学校办学条件表"
+    gap = "相差" + fmt_by_unit(difference.floats(), units) + np.where(share.missing, "", "（" + fmt_many(share.floats(), "%") + "）")
+    disagree = base + "，" + gap + "，超过容差" + tolerance_text + "，请核实区级数据与学校办学条件表"
     return {"agrees": agrees, "text": np.where(agrees, base + "，一致", disagree).astype(object)}
 
 
