@@ -302,18 +302,21 @@ def evaluate_plan(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, Mapping[str
     if not specs:
         empty = pd.DataFrame(columns=["district_id", *PLAN_COLUMNS]).astype({"measured": float, "requirement": float})
         return empty, checks_frame([]), {}
-    rows, details = [], []
+    rows, details, notes = [], [], []
     for target_id, spec in specs.items():  # a loop over the plan's targets
         measured = MEASURES[spec["measure"]](ctx, target_id, spec)
         rows.append(_target_rows(ctx, target_id, spec, measured))
         details.append(measured.details)
+        notes.append(measured.note)
     found = cross_checks(ctx)
-    targets = _targets_frame(ctx, specs, rows, found)
+    targets = _targets_frame(ctx, specs, rows, _detail(details, notes, n), found)
     return targets, details_frame(details, ids)[CHECK_COLUMNS], cross_check_warnings(ctx, found)
 
 
-def _targets_frame(ctx: Context, specs: Mapping[str, Mapping[str, Any]], rows: list[dict[str, np.ndarray]], found: pd.DataFrame) -> pd.DataFrame:
-    """The targets' rows (``rows``: :func:`_target_rows` of each target), district by district, targets in order."""
+def _targets_frame(ctx: Context, specs: Mapping[str, Mapping[str, Any]], rows: list[dict[str, np.ndarray]], detail: np.ndarray,
+                   found: pd.DataFrame) -> pd.DataFrame:
+    """The targets' rows (``rows``: :func:`_target_rows` of each target; ``detail``: :func:`_detail`),
+    district by district, targets in order."""
     n, k = len(ctx.ids), len(specs)
 
     def each(key: str, default: object = None) -> np.ndarray:  # the target's own text, in every district
@@ -330,30 +333,34 @@ def _targets_frame(ctx: Context, specs: Mapping[str, Mapping[str, Any]], rows: l
         "requirement": np.tile(np.array([float(ctx.standard.plan_targets[t].requirement) for t in specs]), n),
         "unit": each("unit"), "comparison": each("comparison"), "deadline": each("deadline"), "status": status,
         "status_label": lookup(status, STATUS_LABELS.get),
-        "detail": annotate_details(per_district("detail"), np.repeat(np.arange(n), k), target_ids, found),
+        "detail": annotate_details(detail.reshape(k, n).T.ravel(), np.repeat(np.arange(n), k), target_ids, found),
         "responsible": each("responsible", ""), "source": each("source", ""),
     })
 
 
 def _target_rows(ctx: Context, target_id: str, spec: Mapping[str, Any], measured: Measurement) -> dict[str, np.ndarray]:
-    """One target's value, status and detail in every district."""
+    """One target's value and status in every district."""
     n = len(ctx.ids)
     requirement = ctx.standard.plan_targets[target_id].requirement
     value = measured.value
     met = measured.met if measured.met is not None else value.compare(Ratios.const(requirement, n), str(spec["comparison"]))
     status = np.where(value.missing | (met & measured.incomplete), DATA_MISSING, np.where(met, PASS, FAIL)).astype(object)
-    return {"measured": value.floats(), "status": status, "detail": _detail(measured, n)}
+    return {"measured": value.floats(), "status": status}
 
 
-def _detail(measured: Measurement, n: int) -> np.ndarray:
-    """The note, then the failing or unjudged checks: ``未达标2处：甲校（…）；乙校（…）``."""
-    details = measured.details
-    status = details["status"]
+def _detail(details: list[Mapping[str, np.ndarray]], notes: list[np.ndarray], n: int) -> np.ndarray:
+    """Each target's note in each district, then its failing or unjudged checks there:
+    ``未达标2处：甲校（…）；乙校（…）`` (target by target, ``n`` districts each; all at once)."""
+    def column(name: str) -> np.ndarray:
+        return np.concatenate([d[name] for d in details])
+
+    status = column("status")
     failing = (status == FAIL) | (status == MISSING)
-    where = details["_district"][failing]
-    names = details["school_name"][failing]
-    names = np.where(names == "", details["target"][failing], names)
-    lines = (names + "（" + details["note"][failing] + "）").astype(object)
-    counts = np.bincount(where, minlength=n)[:n]
-    listed = np.where(counts > 0, "未达标" + counts.astype(str).astype(object) + "处：" + join_by_group(where, lines, n, sep="；"), "")
-    return join_notes(measured.note, listed)
+    group = np.concatenate([d["_district"] + k * n for k, d in enumerate(details)])[failing]  # target k, district d: k × n + d
+    names = column("school_name")[failing]
+    names = np.where(names == "", column("target")[failing], names)
+    lines = (names + "（" + column("note")[failing] + "）").astype(object)
+    groups = len(details) * n
+    counts = np.bincount(group, minlength=groups)[:groups]
+    listed = np.where(counts > 0, "未达标" + counts.astype(str).astype(object) + "处：" + join_by_group(group, lines, groups, sep="；"), "")
+    return join_notes(np.concatenate(notes), listed)
