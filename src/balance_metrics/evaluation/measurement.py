@@ -184,11 +184,14 @@ def details_frame(parts: list[Mapping[str, np.ndarray]], ids: np.ndarray) -> pd.
     the targets in order), ``district_id`` the district's id (texts kept as objects)."""
     where = np.concatenate([p["_district"] for p in parts])
     order = np.argsort(where, kind="stable")
-    columns = {"district_id": np.asarray(ids, dtype=object)[where[order]]}
-    for name in CHECK_COLUMNS[1:]:  # a loop over the check columns
-        values = np.concatenate([p[name] for p in parts])[order]
-        columns[name] = values if name in _FLOAT_COLUMNS else pd.Series(values, dtype=object, copy=False)
-    return pd.DataFrame(columns, copy=False)
+    texts = [c for c in CHECK_COLUMNS[1:] if c not in _FLOAT_COLUMNS]
+    # The texts as one object block (kept as objects, as the concatenated frames gave them), then
+    # the numbers and the district ids (text dtype inferred, as assigning them gave it) put in place.
+    frame = pd.DataFrame(np.stack([np.concatenate([p[c] for p in parts]) for c in texts], axis=1)[order], columns=texts, dtype=object)
+    for name in _FLOAT_COLUMNS:  # a loop over the three number columns
+        frame.insert(CHECK_COLUMNS.index(name) - 1, name, np.concatenate([p[name] for p in parts])[order])
+    frame.insert(0, "district_id", np.asarray(ids, dtype=object)[where[order]])
+    return frame
 
 
 def fraction_of(value: Ratios, position: int) -> Fraction | None:

@@ -310,7 +310,7 @@ def evaluate_plan(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, Mapping[str
         notes.append(measured.note)
     found = cross_checks(ctx)
     targets = _targets_frame(ctx, specs, rows, _detail(details, notes, n), found)
-    return targets, details_frame(details, ids)[CHECK_COLUMNS], cross_check_warnings(ctx, found)
+    return targets, details_frame(details, ids), cross_check_warnings(ctx, found)
 
 
 def _targets_frame(ctx: Context, specs: Mapping[str, Mapping[str, Any]], rows: list[dict[str, np.ndarray]], detail: np.ndarray,
