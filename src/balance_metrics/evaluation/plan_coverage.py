@@ -38,7 +38,7 @@ from balance_metrics.engine.schoolview import owner_of
 from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, fmt_many, lookup
 from balance_metrics.evaluation.context import Context
 from balance_metrics.evaluation.measurement import (Measurement, count_by_district, detail_columns, lacking_note, missing, no_details,
-                                                    rows_of, scope, scope_column, scope_key, section_districts, sum_by_district,
+                                                    rows_of, scope_column, scope_key, section_districts, sum_by_district,
                                                     take_rows, texts)
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import exact

@@ -31,12 +31,12 @@ import pandas as pd
 from balance_metrics.common.grouped import join_by_group
 from balance_metrics.contract.schema import DISTRICT_ITEMS
 from balance_metrics.evaluation import plan_coverage
-from balance_metrics.evaluation.checks import (CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, PASS, STATUS_LABELS, check_frame,
+from balance_metrics.evaluation.checks import (DATA_MISSING, FAIL, MISSING, PASS, STATUS_LABELS, check_frame,
                                                checks_frame, fmt_many, lookup)
 from balance_metrics.evaluation.context import Context, district_key
 from balance_metrics.evaluation.district_cross_checks import annotate_details, cross_checks, cross_check_warnings
 from balance_metrics.evaluation.measurement import (Measurement, count_by_district, details_frame, frame_details, join_notes, lacking_note,
-                                                    missing, no_details, scope, scope_column, sum_by_district, texts)
+                                                    missing, no_details, scope_column, sum_by_district, texts)
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import Standard, exact
 
