@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from balance_metrics import load_period
 from balance_metrics.evaluation.checks import FAIL, PASS, check_frame, coded_texts, repeat_text
 from balance_metrics.evaluation.evaluate import build_context, evidence_references
-from balance_metrics.evaluation.items import _STATUSES, _status_codes, few_codes, item_specs, run_codes, run_items_whole, summarise_items, value_text, value_texts
+from balance_metrics.evaluation.items import _STATUSES, _stacked, _status_codes, few_codes, item_specs, run_codes, run_items_whole, summarise_items, value_text, value_texts
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import load_standard
 
@@ -171,3 +171,18 @@ def test_evidence_references_from_the_context_are_those_written_afresh():
     assert len(fresh) > 5
     pd.testing.assert_series_equal(reused, fresh)
     assert evidence_references(dataset, build_context(dataset, std, ids=np.array([""], dtype=object))).equals(fresh)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["str", "float64", "object", "int64"]), st.lists(st.integers(0, 3), max_size=5)),
+                min_size=1, max_size=5))
+def test_stacked_columns_equal_pd_concat(pieces):
+    def series(kind: str, values: list[int]) -> pd.Series:
+        if kind in ("str", "object"):
+            return pd.Series([f"学校{v}" for v in values], dtype=kind)
+        return pd.Series(values, dtype=kind)
+
+    parts = [series(kind, values) for kind, values in pieces]
+    expected = pd.concat(parts, ignore_index=True)
+    got = pd.DataFrame({"x": _stacked(parts)})["x"]  # as run_items_whole uses it
+    pd.testing.assert_series_equal(got, expected, check_names=False)

@@ -27,7 +27,7 @@ from balance_metrics.evaluation.plan_targets import evaluate_plan
 from balance_metrics.engine.resources import ResourceEvaluation
 from balance_metrics.evaluation.province import ProvinceEvaluation, WholeEvaluation
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
-from balance_metrics.evaluation.survey import satisfaction
+from balance_metrics.evaluation.survey import context_satisfaction
 
 BLOCKING_COLUMNS = ["id", "area", "area_name", "name", "status", "status_label", "veto", "measured", "requirement"]
 
@@ -219,6 +219,7 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
     targets, target_checks, warnings = _plan_targets(ctx)
     resources = ctx.resources
     references = evidence_references(dataset, ctx)
+    satisfaction_table = context_satisfaction(ctx)
     del ctx  # the schools view and the rules' shared views: freed before the summaries and the 问题清单 (the memory peak)
     items = summarise_items(std, specs, checks, references, ids, where)
     return WholeEvaluation(
@@ -228,7 +229,7 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
         checks=checks,
         plan_targets=targets,
         plan_checks=target_checks,
-        satisfaction=satisfaction(dataset, std, ids),
+        satisfaction=satisfaction_table,
         blocking=blocking_items(items, std, ids),
         issue_list=issue_list(items, checks, targets, target_checks, ids, where),
         standard=std,

@@ -82,8 +82,18 @@ def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tup
     # texts (not a text per row to check), each other column concatenated once.
     columns = {"district_id": coded_texts(where, ctx.ids), "item_id": coded_texts(item, owners)}
     for column in CHECK_COLUMNS[2:]:
-        columns[column] = pd.concat([p[column] for p in parts], ignore_index=True)
+        columns[column] = _stacked([p[column] for p in parts])
     return pd.DataFrame(columns, columns=CHECK_COLUMNS, copy=False), where
+
+
+def _stacked(pieces: list[pd.Series]) -> object:
+    """The pieces one under the other: their arrays joined directly when they share a
+    dtype (no index to build or align, as ``pd.concat`` does per column), else ``pd.concat``
+    (also for object columns: a frame would infer ``str`` from their joined array)."""
+    arrays = [piece.array for piece in pieces]
+    if not pd.api.types.is_object_dtype(arrays[0].dtype) and all(a.dtype == arrays[0].dtype for a in arrays):
+        return type(arrays[0])._concat_same_type(arrays)
+    return pd.concat(pieces, ignore_index=True)
 
 
 def summarise_items(standard: Standard, specs: Mapping[str, Mapping[str, Any]], checks: pd.DataFrame, references: pd.Series,

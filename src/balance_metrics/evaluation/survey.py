@@ -142,6 +142,12 @@ def satisfaction(dataset: Dataset, standard: Standard, ids: object | None = None
     return pd.DataFrame({c: frame[c] for c in columns})
 
 
+def context_satisfaction(ctx: Context) -> pd.DataFrame:
+    """:func:`satisfaction` of the evaluation's districts, computed once per context
+    (the S1 rule and the result's satisfaction table share it)."""
+    return ctx.once("satisfaction", lambda: satisfaction(ctx.dataset, ctx.standard, ctx.ids))
+
+
 def satisfaction_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """S1: the overall satisfaction rate ≥ ``min_percent``.
 
@@ -150,7 +156,7 @@ def satisfaction_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd
     with ``require_each_group`` every group's rate must reach the minimum too.
     """
     minimum = exact(spec["min_percent"])
-    table = ctx.once("satisfaction", lambda: satisfaction(ctx.dataset, ctx.standard, ctx.ids))
+    table = context_satisfaction(ctx)
     if table.empty:
         return check_frame(item_id, "satisfaction", "社会认可度", ctx.positions, None, minimum, ">=", "%", note="未提供满意度调查数据（survey 表）")
     decide_on = str(spec.get("decide_on", "rate"))  # checked at load
