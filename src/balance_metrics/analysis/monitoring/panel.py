@@ -36,6 +36,7 @@ from balance_metrics.analysis.monitoring.pieces import (
     period_pieces,
 )
 from balance_metrics.analysis.monitoring.roster import CHANGE_COLUMNS, CHANGE_KINDS, ROSTER_COLUMNS, school_changes, stage_zh
+from balance_metrics.analysis.monitoring.stacking import LongStack, stack
 from balance_metrics.common.errors import PROBLEM_COLUMNS
 from balance_metrics.common.results import Result, verdict_word
 from balance_metrics.contract.periods import Frequency, check_period_list, find_periods, period_sort_key
@@ -221,27 +222,6 @@ class Panel(Result):
         }
 
 
-def _stack(frames: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
-    """The periods' frames one under the other, consuming ``frames``.
-
-    Column by column, dropping each period's column as soon as it is copied:
-    the peak is about the inputs plus one column, not the inputs plus the result.
-    """
-    parts = [frames.pop(0) for _ in range(len(frames))]
-    parts = [f for f in parts if len(f)]
-    if not parts:
-        return pd.DataFrame(columns=[c for c in columns if c != "district_id"])
-    names = list(parts[0].columns)
-    if any(list(f.columns) != names for f in parts):
-        return pd.concat(parts, ignore_index=True)
-    pieces = [{name: f[name] for name in names} for f in parts]
-    del parts  # only the columns are referenced now: each is freed once stacked
-    out = {}
-    for name in names:
-        out[name] = pd.concat([p.pop(name) for p in pieces], ignore_index=True)
-    return pd.DataFrame(out, copy=False)
-
-
 class _Assembler:
     """Collects the pieces of each period in chronological order and stacks them.
 
@@ -249,16 +229,18 @@ class _Assembler:
     one), so only the last period's stage list is kept.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, periods: int = 1) -> None:
         self.periods: list[str] = []
+        self.indicators = LongStack(periods)
         self.tables: dict[str, list[pd.DataFrame]] = {name: [] for name in (
-            "schools", "indicators", "verdicts", "balance", "excluded", "changes", "plan_targets", "warnings",
+            "schools", "verdicts", "balance", "excluded", "changes", "plan_targets", "warnings",
             "sources", "failed_periods")}
         self.previous: PeriodPieces | None = None
 
     def add(self, pieces: PeriodPieces) -> None:
         self.periods.append(pieces.period)
-        for name, frame in (("schools", pieces.roster), ("indicators", pieces.indicators), ("verdicts", pieces.verdicts),
+        self.indicators.add(pieces.indicators)
+        for name, frame in (("schools", pieces.roster), ("verdicts", pieces.verdicts),
                             ("balance", pieces.balance), ("excluded", pieces.excluded), ("warnings", pieces.warnings),
                             ("sources", pieces.sources)):
             self.tables[name].append(frame)
@@ -274,23 +256,23 @@ class _Assembler:
 
     def panel(self, standard: Standard, plan: bool) -> Panel:
         t = self.tables
-        changes = _stack(t["changes"], CHANGE_COLUMNS)
+        changes = stack(t["changes"], CHANGE_COLUMNS)
         if len(changes):
             changes["students"] = changes["students"].astype("Int64")
         return Panel(
             periods=tuple(self.periods),
             standard=standard,
-            schools=_stack(t["schools"], ROSTER_COLUMNS),
-            indicators=_stack(t["indicators"], INDICATOR_COLUMNS),
-            verdicts=_stack(t["verdicts"], VERDICT_COLUMNS),
-            balance=_stack(t["balance"], BALANCE_COLUMNS),
-            excluded=_stack(t["excluded"], EXCLUDED_COLUMNS),
+            schools=stack(t["schools"], ROSTER_COLUMNS),
+            indicators=self.indicators.frame(),
+            verdicts=stack(t["verdicts"], VERDICT_COLUMNS),
+            balance=stack(t["balance"], BALANCE_COLUMNS),
+            excluded=stack(t["excluded"], EXCLUDED_COLUMNS),
             changes=changes,
-            plan_targets=_stack(t["plan_targets"], PLAN_TARGET_COLUMNS),
+            plan_targets=stack(t["plan_targets"], PLAN_TARGET_COLUMNS),
             plan_targets_available=plan,
-            failed_periods=_stack(t["failed_periods"], FAILED_COLUMNS),
-            warnings=_stack(t["warnings"], WARNING_COLUMNS),
-            sources=_stack(t["sources"], SOURCE_COLUMNS),
+            failed_periods=stack(t["failed_periods"], FAILED_COLUMNS),
+            warnings=stack(t["warnings"], WARNING_COLUMNS),
+            sources=stack(t["sources"], SOURCE_COLUMNS),
         )
 
 
@@ -423,7 +405,7 @@ def build_panel(
     folders = [(Path(data_dir) / label, label) for label in labels]
     workers = jobs if jobs is not None else default_jobs([folder for folder, _ in folders])
     store = Path(cache_dir) if cache_dir is not None else None
-    assembler = _Assembler()
+    assembler = _Assembler(len(folders))
     with closing(_pieces(folders, std, with_plan_targets, workers, store)) as stream:  # closing: stop the workers on error
         for pieces in stream:
             if isinstance(pieces, PeriodFailure):

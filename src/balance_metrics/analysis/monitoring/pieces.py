@@ -17,13 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 from balance_metrics.analysis.monitoring.roster import roster, stage_students
+from balance_metrics.analysis.monitoring.stacking import INDICATOR_COLUMNS, WideIndicators
 from balance_metrics.common.errors import PROBLEM_COLUMNS, DataValidationError, Problem
 from balance_metrics.contract.dataset import Dataset, load_period
-from balance_metrics.engine.resources import SECTION_COLUMNS, evaluate_resources
+from balance_metrics.engine.resources import evaluate_resources
 from balance_metrics.evaluation.evaluate import evaluate_plan_targets
 from balance_metrics.standard.loader import Standard
 
-INDICATOR_COLUMNS = ["period", "district_id", *SECTION_COLUMNS]
 VERDICT_COLUMNS = [
     "period", "district_id", "school_id", "stage", "school_name", "school_type", "area_type", "students",
     "indicators_met", "indicators_below_floor", "failed_indicators", "passed",
@@ -52,7 +52,11 @@ class PeriodPieces:
         :func:`~.roster.roster`.
     stage_students : DataFrame
         :func:`~.roster.stage_students`: every reported section (for the school changes).
-    indicators, verdicts, balance, excluded : DataFrame
+    indicators : WideIndicators or DataFrame
+        The resource evaluation's long table, in wide form when the
+        evaluation has its arrays (a fraction of the size to hand over;
+        :class:`~.stacking.LongStack` makes it long).
+    verdicts, balance, excluded : DataFrame
         The resource evaluation's tables (``district_id`` when the period holds many districts).
     plan_targets : DataFrame or None
         The plan targets; None when not evaluated.
@@ -63,7 +67,7 @@ class PeriodPieces:
     period: str
     roster: pd.DataFrame
     stage_students: pd.DataFrame
-    indicators: pd.DataFrame
+    indicators: WideIndicators | pd.DataFrame
     verdicts: pd.DataFrame
     balance: pd.DataFrame
     excluded: pd.DataFrame
@@ -133,11 +137,12 @@ def reduce_period(dataset: Dataset, standard: Standard, with_plan_targets: bool,
         if with_plan_targets:
             targets = pd.DataFrame(columns=[c for c in PLAN_TARGET_COLUMNS if c != "district_id"])
     stages = stage_students(dataset.sections, dataset.schools)
+    wide = WideIndicators.of(resources, period)
     return PeriodPieces(
         period=period,
         roster=roster(dataset.schools, stages, period),
         stage_students=stages,
-        indicators=with_period(resources.sections, period, INDICATOR_COLUMNS),
+        indicators=wide if wide is not None else with_period(resources.sections, period, INDICATOR_COLUMNS),
         verdicts=with_period(resources.verdicts, period, VERDICT_COLUMNS),
         balance=with_period(resources.balance, period, BALANCE_COLUMNS),
         excluded=with_period(resources.excluded, period, EXCLUDED_COLUMNS),
