@@ -27,7 +27,9 @@ over ``--periods`` period folders that are links to the ``--panel-size`` dataset
 of every period); ``--jobs`` sets its worker processes, ``--warm`` adds the
 per-period cache (filled, then read back). Peak memory: this process
 (``ru_maxrss``), and this process with its worker processes (``/proc`` sampled
-every 0.1 s, so a short spike can be missed).
+every 0.1 s by a separate process, so a short spike can be missed; a sampling
+thread would change the workers' start method); also the start method used and
+the CPU time of this process and of its workers.
 Prints a Markdown table and the growth exponent ``log(t_max / t_min) / log(n_max / n_min)``.
 """
 
@@ -43,7 +45,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -124,12 +125,17 @@ def sample(folder: Path, repeat: int) -> dict[str, float]:
     return {"load_period": load, "evaluate": whole}
 
 
-def _tree_rss_mb(root: int) -> float:
-    """Resident memory of ``root`` and all its descendants (Linux ``/proc``), MB."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+#: The memory sampler, run as its own process (``python -c``, standard library only): a
+#: sampling *thread* here would make ``build_panel`` start its workers with ``forkserver``
+#: (it forks only single-threaded processes), which is not what a user's script or the CLI gets.
+TREE_SAMPLER = """
+import os, select, sys
+from pathlib import Path
+
+def tree_rss_mb(root, me):
+    parents, rss = {}, {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == me:
             continue
         try:
             fields = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
@@ -144,23 +150,26 @@ def _tree_rss_mb(root: int) -> float:
         grown = bool(more)
     return sum(rss.get(pid, 0) for pid in tree) / 1024
 
+root, peak = int(sys.argv[1]), 0.0
+while not select.select([sys.stdin], [], [], 0.1)[0]:
+    peak = max(peak, tree_rss_mb(root, os.getpid()))
+print(peak)
+"""
+
 
 class TreePeak:
-    """Samples the resident memory of this process and its workers every 0.1 s; ``peak`` in MB."""
+    """Resident memory of this process and its workers (itself left out), sampled every
+    0.1 s by a separate process (:data:`TREE_SAMPLER`); ``peak`` in MB."""
 
     def __enter__(self) -> "TreePeak":
-        self.peak, self._stop = 0.0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self.peak = 0.0
+        self._sampler = subprocess.Popen([sys.executable, "-c", TREE_SAMPLER, str(os.getpid())],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         return self
 
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
-
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        out, _ = self._sampler.communicate("")  # closing its stdin stops it
+        self.peak = float(out)
 
 
 def panel(folder: Path, periods: int, jobs: int | None, warm: bool) -> dict[str, float]:
@@ -168,6 +177,7 @@ def panel(folder: Path, periods: int, jobs: int | None, warm: bool) -> dict[str,
     every period), then ``build_panel`` cold (no cache) and, with ``warm``, once
     to fill a per-period cache and once reading it back."""
     from balance_metrics.analysis.monitoring import build_panel
+    from balance_metrics.analysis.monitoring.panel import _start_method
 
     with tempfile.TemporaryDirectory() as tmp:
         for label in PERIOD_LABELS[:periods]:
@@ -177,12 +187,17 @@ def panel(folder: Path, periods: int, jobs: int | None, warm: bool) -> dict[str,
             floor_read(Path(tmp) / label)
         floor = time.perf_counter() - start
         with TreePeak() as tree:
+            method = _start_method().get_start_method()  # what build_panel will use: this process is single-threaded
+            before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             built = build_panel(tmp, jobs=jobs)
             seconds = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         rows = len(built.indicators)
         del built
-        result = {"periods": periods, "indicator_rows": rows, "floor": floor, "seconds": seconds,
+        cpu = [a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before)]
+        result = {"periods": periods, "indicator_rows": rows, "floor": floor, "seconds": seconds, "start_method": method,
+                  "parent_cpu": cpu[0], "workers_cpu": cpu[1],
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "tree_peak_mb": tree.peak}
         if warm:
             store = Path(tmp) / ".cache"
@@ -252,7 +267,8 @@ def main() -> None:
         built = _run("--panel", str(dataset_for(args.panel_size, args.data)), "--periods", str(args.periods), *extra)
         print(f"monitoring panel: {built['periods']} periods × {args.panel_size:,} sections (links to one dataset): "
               f"floor (read_csv of every period) {built['floor']:.1f} s; build_panel cold {built['seconds']:.1f} s "
-              f"({built['seconds'] / built['floor']:.1f}× floor), peak {built['peak_mb']:.0f} MB in this process, "
+              f"({built['seconds'] / built['floor']:.1f}× floor; start method {built['start_method']}, CPU "
+              f"{built['parent_cpu']:.1f} s here + {built['workers_cpu']:.1f} s in workers), peak {built['peak_mb']:.0f} MB in this process, "
               f"{built['tree_peak_mb']:.0f} MB with its workers (sampled)"
               + (f"; cache filling {built['filling']:.1f} s, warm {built['warm']:.1f} s" if "warm" in built else ""))
 
