@@ -10,6 +10,9 @@ school and on the district. This package evaluates every period folder under
   :meth:`Panel.select` gives one district's panel;
 - :mod:`.pieces`: one period loaded, evaluated (resources; plan targets only
   when the standard has some) and reduced at once to what the panel keeps;
+- :mod:`.stacking`: the periods' tables one under the other; the long
+  ``indicators`` table is handed over in wide form and written into the
+  panel's columns as each period arrives;
 - :mod:`.cache`: those pieces on disk, per period (``build_panel(cache_dir=...)``);
 - :mod:`.roster`: each period's roster and the schools that opened, closed or
   changed between consecutive periods (``Panel.changes``), whole-column;

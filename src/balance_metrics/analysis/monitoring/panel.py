@@ -226,7 +226,9 @@ class _Assembler:
     """Collects the pieces of each period in chronological order and stacks them.
 
     The school changes are found as each period arrives (against the previous
-    one), so only the last period's stage list is kept.
+    one), so only the last period's stage list is kept; the indicators are
+    written into the panel's columns as they arrive (:class:`.stacking.LongStack`,
+    sized for ``periods`` periods).
     """
 
     def __init__(self, periods: int = 1) -> None:
