@@ -75,6 +75,25 @@ def test_invalid_period_raises_from_a_worker(tmp_path):
         build_panel(raw, jobs=0)
 
 
+def test_workers_hand_pieces_over_as_files_and_leave_none(quarters, tmp_path, monkeypatch):
+    """The pieces come back through files in a private folder, removed after the
+    build and after a period fails in a worker."""
+    monkeypatch.setattr(monitoring.panel, "HANDOVER_ROOT", str(tmp_path / "shm"))
+    (tmp_path / "shm").mkdir()
+    handed = []
+    real = monitoring.panel._received
+    monkeypatch.setattr(monitoring.panel, "_received", lambda result: handed.append(isinstance(result, Path)) or real(result))
+    assert_same_panel(build_panel(quarters, "beichen-2021", jobs=1), build_panel(quarters, "beichen-2021", jobs=2))
+    assert handed == [True, True, True] and list((tmp_path / "shm").iterdir()) == []
+    raw = write_quarters(tmp_path / "raw")
+    (raw / "2022Q2" / "sections.csv").write_text("school_id,stage\nP1,primary\n", encoding="utf-8")
+    with pytest.raises(Exception, match="period 2022Q2"):
+        build_panel(raw, jobs=2, with_plan_targets=False)
+    assert list((tmp_path / "shm").iterdir()) == []
+    monkeypatch.setattr(monitoring.panel, "HANDOVER_ROOT", str(tmp_path / "missing"))  # falls back to the temp folder
+    assert build_panel(quarters, "beichen-2021", jobs=2).periods == ("2022Q1", "2022Q2", "2022Q3")
+
+
 # -- per-period cache ----------------------------------------------------------------------------
 
 

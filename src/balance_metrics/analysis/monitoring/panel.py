@@ -8,6 +8,8 @@ Period discovery is :mod:`balance_metrics.contract.periods`.
 from __future__ import annotations
 
 import os
+import pickle
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -48,6 +50,8 @@ FAILED_COLUMNS = ["period", "folder", *PROBLEM_COLUMNS]
 PARALLEL_BYTES = 16 * 2**20
 #: At most this many worker processes by default (each holds one period in memory).
 MAX_JOBS = 4
+#: Where workers leave each period's pieces for this process: a RAM-backed folder when there is one.
+HANDOVER_ROOT = "/dev/shm"
 
 __all__ = [
     "BALANCE_COLUMNS", "CHANGE_COLUMNS", "CHANGE_KINDS", "EXCLUDED_COLUMNS", "FAILED_COLUMNS", "INDICATOR_COLUMNS",
@@ -297,12 +301,45 @@ def _start_method() -> BaseContext:
     return get_context("forkserver")
 
 
-def _evaluate_and_store(folder: str, label: str, std: Standard, plan: bool, store: str | None) -> PeriodPieces | PeriodFailure:
-    """:func:`period_pieces`, written to the cache file ``store`` when given (runs in a worker)."""
+def _evaluate_and_store(folder: str, label: str, std: Standard, plan: bool, store: str | None,
+                        handover: str | None = None) -> PeriodPieces | PeriodFailure | Path:
+    """:func:`period_pieces`, written to the cache file ``store`` when given.
+
+    With ``handover`` (in a worker) the pieces are pickled to that file and its
+    path returned: reading a file back costs the receiving process about half
+    of what the result pipe costs for the same 110 MB (read 64 KB at a time,
+    each into a fresh buffer; measured 0.35 s against 0.55 s per
+    200,000-section period, and 0.3 s against 0.4 s in the worker).
+    """
     pieces = period_pieces(folder, label, std, plan)
-    if store is not None and isinstance(pieces, PeriodPieces):
+    if isinstance(pieces, PeriodFailure):
+        return pieces
+    if store is not None:
         cache.write(Path(store), pieces)
-    return pieces
+    if handover is None:
+        return pieces
+    with open(handover, "wb") as handle:
+        pickle.dump(pieces, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return Path(handover)
+
+
+def _received(result: PeriodPieces | PeriodFailure | Path) -> PeriodPieces | PeriodFailure:
+    """A worker's result, read back (and removed) when it was handed over as a file."""
+    if not isinstance(result, Path):
+        return result
+    try:
+        with result.open("rb") as handle:
+            return pickle.load(handle)
+    finally:
+        result.unlink(missing_ok=True)
+
+
+def _handover_folder() -> tempfile.TemporaryDirectory:
+    """A private folder for the workers' pieces: under :data:`HANDOVER_ROOT` when usable, else the temp folder."""
+    try:
+        return tempfile.TemporaryDirectory(prefix="balance-panel-", dir=HANDOVER_ROOT)
+    except OSError:
+        return tempfile.TemporaryDirectory(prefix="balance-panel-")
 
 
 def _pieces(folders: list[tuple[Path, str]], std: Standard, plan: bool, jobs: int,
@@ -320,19 +357,22 @@ def _pieces(folders: list[tuple[Path, str]], std: Standard, plan: bool, jobs: in
                 str(folder), label, std, plan, None if stores[i] is None else str(stores[i]))
             found[i] = None  # memory: the caller keeps what it needs
         return
+    folder = _handover_folder()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_start_method())
     try:
         pending: deque[Future] = deque(
             pool.submit(_evaluate_and_store, str(folders[i][0]), folders[i][1], std, plan,
-                        None if stores[i] is None else str(stores[i])) for i in todo)
+                        None if stores[i] is None else str(stores[i]), str(Path(folder.name) / f"period-{i}.pkl"))
+            for i in todo)
         for i in range(len(folders)):
             if found[i] is not None:
                 yield found[i]
                 found[i] = None
             else:
-                yield pending.popleft().result()
+                yield _received(pending.popleft().result())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        folder.cleanup()  # after the workers stopped: nothing is left, even on an error
 
 
 def build_panel(
