@@ -94,6 +94,20 @@ def test_workers_hand_pieces_over_as_files_and_leave_none(quarters, tmp_path, mo
     assert build_panel(quarters, "beichen-2021", jobs=2).periods == ("2022Q1", "2022Q2", "2022Q3")
 
 
+def test_a_handover_that_cannot_be_written_comes_through_the_pipe(quarters, tmp_path, monkeypatch):
+    """A full handover folder (e.g. a small /dev/shm) is not an error: the pieces come back through the pipe."""
+    monkeypatch.setattr(monitoring.panel, "HANDOVER_ROOT", str(tmp_path))
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(monitoring.panel.pickle, "dump", full)  # the workers are forked with it
+    if monitoring.panel._start_method().get_start_method() != "fork":
+        pytest.skip("the workers would not see the patched pickle.dump")
+    assert_same_panel(build_panel(quarters, "beichen-2021", jobs=1), build_panel(quarters, "beichen-2021", jobs=2))
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- per-period cache ----------------------------------------------------------------------------
 
 

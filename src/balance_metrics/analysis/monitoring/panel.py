@@ -318,8 +318,12 @@ def _evaluate_and_store(folder: str, label: str, std: Standard, plan: bool, stor
         cache.write(Path(store), pieces)
     if handover is None:
         return pieces
-    with open(handover, "wb") as handle:
-        pickle.dump(pieces, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        with open(handover, "wb") as handle:
+            pickle.dump(pieces, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:  # a full folder (a container's /dev/shm is often 64 MB): through the pipe then
+        Path(handover).unlink(missing_ok=True)
+        return pieces
     return Path(handover)
 
 
