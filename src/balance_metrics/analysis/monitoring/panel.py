@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from multiprocessing import get_all_start_methods, get_context
@@ -322,7 +322,8 @@ def _evaluate_and_store(folder: str, label: str, std: Standard, plan: bool, stor
         with open(handover, "wb") as handle:
             pickle.dump(pieces, handle, protocol=pickle.HIGHEST_PROTOCOL)
     except OSError:  # a full folder (a container's /dev/shm is often 64 MB): through the pipe then
-        Path(handover).unlink(missing_ok=True)
+        with suppress(OSError):
+            Path(handover).unlink()
         return pieces
     return Path(handover)
 
