@@ -241,7 +241,7 @@ class _Assembler:
         self.tables: dict[str, list[pd.DataFrame]] = {name: [] for name in (
             "schools", "verdicts", "balance", "excluded", "changes", "plan_targets", "warnings",
             "sources", "failed_periods")}
-        self.previous: PeriodPieces | None = None
+        self.previous: tuple[pd.DataFrame, pd.DataFrame] | None = None  # roster, stage_students
 
     def add(self, pieces: PeriodPieces) -> None:
         self.periods.append(pieces.period)
@@ -253,9 +253,9 @@ class _Assembler:
         if pieces.plan_targets is not None:
             self.tables["plan_targets"].append(pieces.plan_targets)
         if self.previous is not None:
-            self.tables["changes"].append(school_changes(self.previous.roster, pieces.roster,
-                                                         self.previous.stage_students, pieces.stage_students))
-        self.previous = pieces
+            self.tables["changes"].append(school_changes(self.previous[0], pieces.roster,
+                                                         self.previous[1], pieces.stage_students))
+        self.previous = pieces.roster, pieces.stage_students  # not the rest: the indicators are written already
 
     def fail(self, failure: PeriodFailure) -> None:
         self.tables["failed_periods"].append(failure.rows())
