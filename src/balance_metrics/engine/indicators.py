@@ -145,6 +145,17 @@ def compute_indicators(sections: Sections, standard: Standard) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
+def indicator_labels(standard: Standard) -> dict[str, list[str]]:
+    """The indicator texts of a long table, one per indicator in the standard's order:
+    indicator (id), name, unit."""
+    ids = list(standard.indicator_ids)
+    return {
+        "indicator": ids,
+        "name": [standard.indicators[i].name for i in ids],
+        "unit": [standard.indicators[i].unit for i in ids],
+    }
+
+
 def long_columns(frame: pd.DataFrame, standard: Standard, k: int) -> dict[str, Any]:
     """The section columns of a long (section × indicator) table: each section's
     identity repeated ``k`` times, then indicator, name, unit."""
@@ -155,14 +166,8 @@ def long_columns(frame: pd.DataFrame, standard: Standard, k: int) -> dict[str, A
     for c in [*keys, *BASE_COLUMNS]:
         values = frame[c]
         columns[c] = values.to_numpy(np.int64)[at] if c == "students" else values.to_numpy()[at] if isinstance(values.dtype, np.dtype) else values.array.take(at)
-    ids = standard.indicator_ids
-    labels = {
-        "indicator": ids,
-        "name": [standard.indicators[i].name for i in ids],
-        "unit": [standard.indicators[i].unit for i in ids],
-    }
     which = np.tile(np.arange(k), n)
-    for column, texts in labels.items():
+    for column, texts in indicator_labels(standard).items():
         columns[column] = pd.array(np.array(texts, dtype=object), dtype="str").take(which)
     return columns
 

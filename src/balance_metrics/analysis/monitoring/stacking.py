@@ -22,15 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from balance_metrics.engine.indicators import BASE_COLUMNS
+from balance_metrics.engine.indicators import BASE_COLUMNS, indicator_labels
 from balance_metrics.engine.resources import SECTION_COLUMNS, ResourceEvaluation
 from balance_metrics.engine.sections import DISTRICT_KEYS
 
 INDICATOR_COLUMNS = ["period", "district_id", *SECTION_COLUMNS]
 #: The (indicators × sections) arrays behind the numeric columns of the long table.
 FIELDS = ("numerator", "value", "threshold", "floor", "met", "above_floor", "ratio", "shortfall")
-#: Indicator texts of the long table: column -> attribute of the standard's indicator.
-LABELS = {"indicator": "id", "name": "name", "unit": "unit"}
 #: Unused room left at the end of a column is kept below this share (else the column is copied to size).
 SLACK = 0.1
 _TEXT = pd.array(np.array([], dtype=object), dtype="str").dtype
@@ -86,8 +84,7 @@ class WideIndicators:
         frame, std = resources.basis.sections, resources.standard
         names = [c for c in [*DISTRICT_KEYS, *BASE_COLUMNS] if c in frame.columns and c in INDICATOR_COLUMNS]
         sections = {c: frame[c].to_numpy(np.int64) if c == "students" else _values(frame[c]) for c in names}
-        labels = {column: [getattr(std.indicators[i], attr) if attr != "id" else i for i in std.indicator_ids]
-                  for column, attr in LABELS.items()}
+        labels = indicator_labels(std)
         fields = {name: getattr(resources.matrix if name in ("numerator", "value") else resources.judgement, name)
                   for name in FIELDS}
         return cls(period, sections, labels, fields)
