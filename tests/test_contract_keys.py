@@ -5,7 +5,8 @@ grouped by their bytes (``ByteColumn.factorize``) and the rules rebuilt on them
 (``stages_offered``, ``_unknown_stage``, district names, school-id collisions, pupils per
 school) are checked against plain implementations — texts hashed by pandas, the rules as
 they were written before (kept here as references) — on random columns (hypothesis) with
-the awkward cases: NA, upper/lower case, NUL characters, non-ASCII, ids longer than 8.
+the awkward cases: NA, upper/lower case, NUL characters, non-ASCII, ids longer than 8,
+ids of digits with leading zeros and around the 17-digit limit.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from balance_metrics.contract.schoolkeys import SchoolIndex, column_codes, found
 from balance_metrics.contract.validation import _students_of_school, _unknown_stage, problems_at, stages_offered
 
 ID = st.one_of(
-    st.sampled_from(["S0000001", "S0000002", "s0000001", "A-1_b", "ab", "S000000100", "学校1", "a\x00", "a", "", "con"]),
+    st.sampled_from(["S0000001", "S0000002", "s0000001", "A-1_b", "ab", "S000000100", "学校1", "a\x00", "a", "", "con",
+                     "3110000001", "03110000001", "3110000001 ", "12345678", "123456789", "0123456789", "00000000000000000",
+                     "99999999999999999", "999999999999999999", "1e10000000"]),
     st.text(alphabet="aAbB01-_.中\x00 ", max_size=10),
+    st.text(alphabet="0123456789", min_size=7, max_size=19),  # 学校标识码-like ids, around the 8- and 17-digit limits
 )
 IDS = st.lists(st.one_of(ID, st.none()), max_size=25)
 TYPES = list(STAGES_BY_SCHOOL_TYPE)
@@ -59,7 +63,8 @@ def test_words_keep_nul_and_length():
     assert words is None  # a NUL or a non-ASCII text: texts are compared as texts
     words = id_words(np.array(["a", "ab", "S0000001", "S000000", "A"], dtype=object))
     assert words is not None and len(set(words.tolist())) == 5
-    assert id_words(np.array(["S00000001"], dtype=object)) is None  # 9 characters
+    assert id_words(np.array(["S00000001"], dtype=object)) is None  # 9 characters, not all digits
+
 
 
 @settings(max_examples=200, deadline=None)
@@ -325,3 +330,28 @@ def test_support_partners_equal_the_row_by_row_rule(rows):
                 for _, r in schools.iterrows() if r["partner_school_id"] is not pd.NA
                 and (r["partner_school_id"] not in known or (r["school_id"] is not pd.NA and r["partner_school_id"] == r["school_id"]))]
     assert support_partners(schools) == expected
+
+
+# Columns of short ASCII ids (compared as words) and of digit ids like a 学校标识码
+# (10 digits: compared as texts), alone and side by side.
+WORDED = st.lists(st.one_of(st.text(alphabet="0123456789", min_size=1, max_size=17),
+                            st.sampled_from(["S0000001", "s0000001", "ABCDE", "abcde", "3110000001", "03110000001", "ab"]),
+                            st.none()), max_size=25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(WORDED, WORDED)
+def test_digit_ids_and_short_ids_equal_the_texts(schools_ids, ids):
+    column, other = _strings(ids), _strings(schools_ids)
+    for values in (column, other):
+        where = values.notna().to_numpy(bool)
+        codes, texts = column_codes(values, where), values.to_numpy(object)[where]
+        assert (codes[:, None] == codes[None, :]).tolist() == (texts[:, None] == texts[None, :]).tolist()
+    schools = _frame(school_id=schools_ids)
+    plain_ids = schools["school_id"]
+    first = (~plain_ids.duplicated() & plain_ids.notna()).to_numpy(bool)
+    where = pd.Index(plain_ids.to_numpy(object)[first], dtype=object).get_indexer(column.to_numpy(object))
+    expected = np.append(np.flatnonzero(first), -1)[np.where(column.notna().to_numpy(bool), where, -1)]
+    assert SchoolIndex(schools).rows(column).tolist() == expected.tolist()
+    assert found_in(column, plain_ids).tolist() == (column.notna() & column.isin(plain_ids.dropna())).tolist()
+    assert school_id_problems(schools) == _school_id_problems_plain(schools)
