@@ -21,7 +21,8 @@ period (``loaded``); ``process peak`` is the whole subprocess's ``ru_maxrss``
 (the floor's ``read_csv`` tables included).
 
 Also: the sample district (``data/raw/2022Q4``, beichen-2021) ``load_period`` +
-``evaluate``; and the monitoring panel (:func:`balance_metrics.analysis.monitoring.build_panel`)
+``evaluate`` (``bench_engine.sample_times``: best of 20 after a warm-up call, and the
+medians); and the monitoring panel (:func:`balance_metrics.analysis.monitoring.build_panel`)
 over ``--periods`` period folders that are links to the ``--panel-size`` dataset
 (the same data under eight period labels), cold, beside its floor (``pd.read_csv``
 of every period); ``--jobs`` sets its worker processes, ``--warm`` adds the
@@ -51,7 +52,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_engine import _best, exponent, floor_cv, floor_read  # noqa: E402
+from bench_engine import _best, exponent, floor_cv, floor_read, sample_line, sample_times  # noqa: E402
 
 PERIOD_LABELS = ("2021Q1", "2021Q2", "2021Q3", "2021Q4", "2022Q1", "2022Q2", "2022Q3", "2022Q4",
                  "2023Q1", "2023Q2", "2023Q3", "2023Q4")
@@ -115,14 +116,6 @@ def _restart_peak() -> bool:
     except OSError:
         return False
     return True
-
-
-def sample(folder: Path, repeat: int) -> dict[str, float]:
-    from balance_metrics import evaluate, load_period
-
-    load, dataset = _best(lambda: load_period(folder), repeat)
-    whole, _ = _best(lambda: evaluate(dataset, "beichen-2021"), repeat)
-    return {"load_period": load, "evaluate": whole}
 
 
 #: The memory sampler, run as its own process (``python -c``, standard library only): a
@@ -239,14 +232,13 @@ def main() -> None:
         print(json.dumps(measure(args.one, args.repeat)))
         return
     if args.sample:
-        print(json.dumps(sample(args.sample, max(args.repeat, 3))))
+        print(json.dumps(sample_times(args.sample)))
         return
     if args.panel:
         print(json.dumps(panel(args.panel, args.periods, args.jobs, args.warm)))
         return
     one = _run("--sample", str(HERE.parent / "data" / "raw" / "2022Q4"), "--repeat", str(args.repeat))
-    print(f"sample district (beichen-2021): load_period {one['load_period']:.3f} s + evaluate {one['evaluate']:.3f} s "
-          f"= {one['load_period'] + one['evaluate']:.3f} s")
+    print(f"sample district (beichen-2021): {sample_line(one)}")
     rows = []
     for size in args.sizes:
         rows.append(_run("--one", str(dataset_for(size, args.data)), "--repeat", str(args.repeat)))
