@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import write_period
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whole_district import boundary_district, set_value, survey_rows
 
 from balance_metrics import evaluate, load_period, load_standard
-from balance_metrics.evaluation.survey import satisfaction, wilson_interval
+from balance_metrics.evaluation.survey import _one_decimal, satisfaction, wilson_interval
 
 
 # Wilson: centre = (p + z²/2n)/(1 + z²/n), half = z·sqrt(p(1−p)/n + z²/4n²)/(1 + z²/n), z = 1.959964.
@@ -136,3 +139,10 @@ def test_wilson_intervals_equal_binomtest():
         low, high = wilson_intervals(k, n, confidence)
         expected = np.array([wilson_interval(int(a), int(b), confidence) for a, b in zip(k, n)])
         assert np.allclose(low, expected[:, 0], rtol=0, atol=1e-15) and np.allclose(high, expected[:, 1], rtol=0, atol=1e-15)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(0, 100).map(lambda x: round(x, 2) + 0.05)), max_size=20))
+def test_one_decimal_is_format_of_each_value(values):
+    # the interval bounds in S1's note: written as "{:.1f}" wrote them, halves included
+    assert _one_decimal(np.array(values, dtype=float)).tolist() == ["{:.1f}".format(v) for v in values]

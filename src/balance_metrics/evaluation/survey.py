@@ -188,13 +188,17 @@ def _decisive(column: Mapping[str, np.ndarray], rows: np.ndarray, decide_on: str
     return Ratios.binary(column["ci_low_percent"].astype(float)[rows]).with_missing(n == 0)
 
 
+def _one_decimal(values: np.ndarray) -> np.ndarray:
+    """Each number with one decimal (``"{:.1f}"``), as an object array of str (formatted in one numpy call)."""
+    return np.char.mod("%.1f", values).astype(object)
+
+
 def _overall_notes(column: Mapping[str, np.ndarray], width: int, confidence: float) -> np.ndarray:
     """Per district: respondents, the interval and the groups with too small samples."""
     overall = np.arange(width - 1, len(column["group"]), width)
     n = column["respondents"].astype(np.int64)[overall]
     low, high = column["ci_low_percent"].astype(float)[overall], column["ci_high_percent"].astype(float)[overall]
-    note = (n.astype(str).astype(object) + f"人，{confidence * 100:g}%置信区间" + np.array(["{:.1f}".format(v) for v in low], dtype=object) + "%–"
-            + np.array(["{:.1f}".format(v) for v in high], dtype=object) + "%")
+    note = (n.astype(str).astype(object) + f"人，{confidence * 100:g}%置信区间" + _one_decimal(low) + "%–" + _one_decimal(high) + "%")
     respondents = column["respondents"].astype(np.int64)
     small = (column["group"].astype(object) != OVERALL) & column["small_sample"].astype(bool) & (respondents > 0)
     texts = column["group_name"].astype(str).astype(object)[small] + respondents[small].astype(str).astype(object) + "人"
