@@ -43,6 +43,8 @@ CHECK_COLUMNS: list[str] = [
     "district_id", "item_id", "part", "part_name", "school_id", "school_name", "stage", "target",
     "measured", "requirement", "comparison", "unit", "status", "shortfall", "note",
 ]
+#: The check columns holding numbers (float, NaN where missing); the others hold texts.
+NUMBER_COLUMNS: tuple[str, ...] = ("measured", "requirement", "shortfall")
 
 
 def compare(measured: Fraction, requirement: Fraction, comparison: str) -> bool:
@@ -117,7 +119,7 @@ def _float(value: Fraction | None) -> float:
 def checks_frame(rows: Iterable[Mapping[str, object]]) -> pd.DataFrame:
     """Check rows as a DataFrame with :data:`CHECK_COLUMNS`."""
     frame = pd.DataFrame(list(rows), columns=CHECK_COLUMNS)
-    for column in ("measured", "requirement", "shortfall"):
+    for column in NUMBER_COLUMNS:
         frame[column] = frame[column].astype(float)
     return frame
 

@@ -27,8 +27,9 @@ from balance_metrics.common.errors import PROBLEM_COLUMNS
 from balance_metrics.contract.schema import DISTRICT_ITEMS
 from balance_metrics.evaluation.checks import fmt, fmt_by_unit, fmt_many, lookup
 from balance_metrics.evaluation.context import Context, district_key
-from balance_metrics.evaluation.measurement import join_notes, section_districts
+from balance_metrics.evaluation.measurement import section_districts
 from balance_metrics.evaluation.ratios import Ratios
+from balance_metrics.evaluation.wording import join_notes
 from balance_metrics.standard.loader import exact
 
 #: One row per district × cross-checked target whose figures are all reported.

@@ -26,7 +26,7 @@ from balance_metrics.evaluation.checks import (
     CHECK_COLUMNS, DATA_MISSING, FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS, checks_frame, coded_texts, fmt, fmt_by_unit, lookup,
     requirement_texts,
 )
-from balance_metrics.evaluation.wording import dense, float_codes
+from balance_metrics.evaluation.wording import dense, float_codes, join_notes
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.contract.schema import STAGES
 from balance_metrics.standard.checking import AREAS
@@ -342,14 +342,6 @@ class _Checks:
         return join_by_group(self.where[mask], texts, self.n, sep=sep)
 
 
-def _join_nonempty(parts: list[np.ndarray], sep: str = "；") -> np.ndarray:
-    out = np.asarray(parts[0], dtype=object)
-    for part in parts[1:]:
-        part = np.asarray(part, dtype=object)
-        out = np.where(out == "", part, np.where(part == "", out, out + sep + part))
-    return out.astype(object)
-
-
 def _ints(values: np.ndarray) -> np.ndarray:
     return values.astype(str).astype(object)
 
@@ -373,7 +365,7 @@ def _measured(mine: _Checks, spec: Mapping[str, Any]) -> np.ndarray:
     text = _measured_computed(mine[~documents])
     # the documented part of a computed item (evidence_part)
     evidence_text = str(spec.get("evidence_part", "")) + _evidence_measured(mine[documents])
-    return np.where(mine.count(documents) > 0, _join_nonempty([text, evidence_text]), text).astype(object)
+    return np.where(mine.count(documents) > 0, join_notes(text, evidence_text), text).astype(object)
 
 
 def _measured_computed(mine: _Checks) -> np.ndarray:
@@ -395,7 +387,7 @@ def _measured_computed(mine: _Checks) -> np.ndarray:
         parts.append(np.where((n_schools > 0) & (n_district == 0), _ints(n_failing_schools) + "所学校未达标（共" + _ints(n_schools) + "所）", ""))
     n_missing = mine.count(mine.missing)
     parts.append(np.where(n_missing > 0, _ints(n_missing) + "项缺少数据", ""))
-    return _join_nonempty(parts)
+    return join_notes(*parts)
 
 
 def _distinct_schools(mine: _Checks, schools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -480,7 +472,7 @@ def _first_rows_seen(codes: np.ndarray) -> np.ndarray:
 def _requirement(mine: _Checks, spec: Mapping[str, Any]) -> np.ndarray:
     if spec.get("evidence_part"):
         text = _requirement_computed(mine[~np.isin(mine.part, EVIDENCE_PARTS)])
-        return _join_nonempty([text, np.full(mine.n, f"{spec['evidence_part']}：{_evidence_requirement(spec)}", dtype=object)])
+        return join_notes(text, np.full(mine.n, f"{spec['evidence_part']}：{_evidence_requirement(spec)}", dtype=object))
     return _requirement_computed(mine)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from balance_metrics.common.grouped import join_by_group
 from balance_metrics.engine.schoolview import in_scope
-from balance_metrics.evaluation.checks import CHECK_COLUMNS
+from balance_metrics.evaluation.checks import CHECK_COLUMNS, NUMBER_COLUMNS
 from balance_metrics.evaluation.context import Context, district_key
 from balance_metrics.evaluation.ratios import Ratios
 
@@ -138,18 +138,6 @@ def lacking_note(lacking: np.ndarray, names: np.ndarray, where: np.ndarray, n: i
     return np.where(counts > 0, counts.astype(str).astype(object) + "所学校缺少数据：" + joined, "").astype(object)
 
 
-def join_notes(*parts: np.ndarray, sep: str = "；") -> np.ndarray:
-    """Element-wise ``sep.join`` of the non-empty texts."""
-    out = np.asarray(parts[0], dtype=object)
-    for part in parts[1:]:
-        part = np.asarray(part, dtype=object)
-        out = np.where(out == "", part, np.where(part == "", out, out + sep + part))
-    return np.asarray(out, dtype=object)
-
-
-_FLOAT_COLUMNS = ("measured", "requirement", "shortfall")
-
-
 def detail_columns(where: np.ndarray, columns: Mapping[str, object]) -> dict[str, np.ndarray]:
     """Check rows as :data:`DETAIL_COLUMNS` arrays: ``columns`` by
     :data:`~balance_metrics.evaluation.checks.CHECK_COLUMNS` name (arrays, or one value for
@@ -158,8 +146,8 @@ def detail_columns(where: np.ndarray, columns: Mapping[str, object]) -> dict[str
     n = len(where)
     out = {"_district": where}
     for name in CHECK_COLUMNS:  # a loop over the check columns
-        value = columns.get(name, np.nan if name in _FLOAT_COLUMNS else "")
-        dtype = float if name in _FLOAT_COLUMNS else object
+        value = columns.get(name, np.nan if name in NUMBER_COLUMNS else "")
+        dtype = float if name in NUMBER_COLUMNS else object
         if isinstance(value, (np.ndarray, pd.Series, pd.api.extensions.ExtensionArray, list)):
             out[name] = np.asarray(value, dtype=dtype).reshape(-1)
         else:
@@ -171,7 +159,7 @@ def frame_details(checks: pd.DataFrame) -> dict[str, np.ndarray]:
     """A :func:`~balance_metrics.evaluation.checks.check_frame` whose ``district_id`` holds
     district positions, as :func:`detail_columns`."""
     return detail_columns(checks["district_id"].to_numpy(np.int64),
-                          {c: checks[c].to_numpy(float if c in _FLOAT_COLUMNS else object) for c in CHECK_COLUMNS if c != "district_id"})
+                          {c: checks[c].to_numpy(float if c in NUMBER_COLUMNS else object) for c in CHECK_COLUMNS if c != "district_id"})
 
 
 def take_rows(columns: Mapping[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -184,11 +172,11 @@ def details_frame(parts: list[Mapping[str, np.ndarray]], ids: np.ndarray) -> pd.
     the targets in order), ``district_id`` the district's id (texts kept as objects)."""
     where = np.concatenate([p["_district"] for p in parts])
     order = np.argsort(where, kind="stable")
-    texts = [c for c in CHECK_COLUMNS[1:] if c not in _FLOAT_COLUMNS]
+    texts = [c for c in CHECK_COLUMNS[1:] if c not in NUMBER_COLUMNS]
     # The texts as one object block (kept as objects, as the concatenated frames gave them), then
     # the numbers and the district ids (text dtype inferred, as assigning them gave it) put in place.
     frame = pd.DataFrame(np.stack([np.concatenate([p[c] for p in parts]) for c in texts], axis=1)[order], columns=texts, dtype=object)
-    for name in _FLOAT_COLUMNS:  # a loop over the three number columns
+    for name in NUMBER_COLUMNS:  # a loop over the three number columns
         frame.insert(CHECK_COLUMNS.index(name) - 1, name, np.concatenate([p[name] for p in parts])[order])
     frame.insert(0, "district_id", np.asarray(ids, dtype=object)[where[order]])
     return frame

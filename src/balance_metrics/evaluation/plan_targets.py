@@ -35,9 +35,10 @@ from balance_metrics.evaluation.checks import (DATA_MISSING, FAIL, MISSING, PASS
                                                checks_frame, fmt_many, lookup)
 from balance_metrics.evaluation.context import Context, district_key
 from balance_metrics.evaluation.district_cross_checks import annotate_details, cross_checks, cross_check_warnings
-from balance_metrics.evaluation.measurement import (Measurement, count_by_district, details_frame, frame_details, join_notes, lacking_note,
+from balance_metrics.evaluation.measurement import (Measurement, count_by_district, details_frame, frame_details, lacking_note,
                                                     missing, no_details, scope_column, sum_by_district, texts)
 from balance_metrics.evaluation.ratios import Ratios
+from balance_metrics.evaluation.wording import join_notes
 from balance_metrics.standard.loader import Standard, exact
 
 PLAN_COLUMNS = [

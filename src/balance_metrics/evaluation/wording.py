@@ -171,3 +171,12 @@ def join_groups(codes: np.ndarray, texts: np.ndarray, n_groups: int, sep: str = 
     ['b', 'a；c', '', 'd']
     """
     return join_by_group(codes, texts, n_groups, sep)
+
+
+def join_notes(*parts: np.ndarray, sep: str = "；") -> np.ndarray:
+    """Element-wise ``sep.join`` of the non-empty texts."""
+    out = np.asarray(parts[0], dtype=object)
+    for part in parts[1:]:
+        part = np.asarray(part, dtype=object)
+        out = np.where(out == "", part, np.where(part == "", out, out + sep + part))
+    return np.asarray(out, dtype=object)
