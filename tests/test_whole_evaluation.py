@@ -151,3 +151,14 @@ def test_generated_province_each_district_equals_it_alone(tmp_path, standard):
             got = view.tables()[name].drop(columns=["district_id", "district_name"], errors="ignore")
             pd.testing.assert_frame_equal(got.reset_index(drop=True), table.reset_index(drop=True), check_dtype=False, obj=f"{district_id} {name}")
         pd.testing.assert_frame_equal(view.summary(), alone.summary())
+
+
+def test_ratios_concat_keeps_every_part_exact():
+    from balance_metrics.evaluation.ratios import Ratios
+
+    big = Ratios(np.array([10**30], dtype=object), np.array([3], dtype=object), np.array([False]))
+    small = Ratios.whole(np.array([1, 2]), missing=np.array([False, True]))
+    both = Ratios.concat([small, big])
+    assert both.num.tolist() == [*small.num.tolist(), 10**30] and both.den.tolist() == [*small.den.tolist(), 3]
+    assert both.num[2] == 10**30 and both.take(np.array([0])).floats().tolist() == [1.0]
+    assert both.missing.tolist() == [False, True, False]

@@ -76,18 +76,13 @@ def cross_checks(ctx: Context) -> pd.DataFrame:
         return np.repeat(np.array(values, dtype=object), counts)
 
     where = np.concatenate([f[0] for f in found])
-    reported, baseline, now = (_stack([f[k] for f in found]) for k in (3, 4, 5))
-    tolerance = _stack([Ratios.const(f[6] / 100, len(f[0])) for f in found])
+    reported, baseline, now = (Ratios.concat([f[k] for f in found]) for k in (3, 4, 5))
+    tolerance = Ratios.concat([Ratios.const(f[6] / 100, len(f[0])) for f in found])
     items = each([f[2] for f in found])
     columns = {"_district": where, "target_id": each([f[1] for f in found]), "item": items, "reported": reported.floats(),
                **_judge(items, reported, now, baseline, tolerance, each([fmt(f[6], "%") for f in found]))}
     order = np.argsort(where, kind="stable")  # district by district, targets in order
     return pd.DataFrame({c: columns[c][order] for c in CROSS_CHECK_COLUMNS})
-
-
-def _stack(parts: list[Ratios]) -> Ratios:
-    """Ratios one after the other."""
-    return Ratios(np.concatenate([p.num for p in parts]), np.concatenate([p.den for p in parts]), np.concatenate([p.missing for p in parts]))
 
 
 def _judge(items: np.ndarray, reported: Ratios, now: Ratios, baseline: Ratios, tolerance: Ratios, tolerance_text: np.ndarray) -> dict[str, np.ndarray]:

@@ -147,6 +147,11 @@ class Ratios:
         den = np.array([1 if f is None else f.denominator for f in found], dtype=dtype)[codes]
         return cls(num, den, missing)
 
+    @classmethod
+    def concat(cls, parts: "list[Ratios]") -> "Ratios":
+        """The parts one after the other (exact: int64 beside Python ints gives objects)."""
+        return cls(*(np.concatenate([getattr(p, a) for p in parts]) for a in ("num", "den", "missing")))
+
     def take(self, positions: np.ndarray) -> "Ratios":
         return Ratios(self.num[positions], self.den[positions], self.missing[positions])
 
