@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 from balance_metrics import load_period
 from balance_metrics.evaluation.checks import FAIL, PASS, check_frame, coded_texts, repeat_text
 from balance_metrics.evaluation.evaluate import build_context, evidence_references
-from balance_metrics.evaluation.items import _STATUSES, _stacked, _status_codes, few_codes, item_specs, run_codes, run_items_whole, summarise_items, value_text, value_texts
+from balance_metrics.evaluation.item_checks import STATUSES, few_codes, run_codes, status_codes
+from balance_metrics.evaluation.item_texts import value_text, value_texts
+from balance_metrics.evaluation.items import _stacked, item_specs, run_items_whole, summarise_items
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import load_standard
 
@@ -156,8 +158,8 @@ def test_floats_are_each_fraction_rounded(rows):
                           st.none(), st.just(math.nan)), max_size=40))
 def test_status_codes_are_the_known_status_positions(values):
     status = np.array(values, dtype=object)
-    plain = [_STATUSES.index(v) if isinstance(v, str) and v in _STATUSES else len(_STATUSES) for v in values]
-    codes = _status_codes(status)
+    plain = [STATUSES.index(v) if isinstance(v, str) and v in STATUSES else len(STATUSES) for v in values]
+    codes = status_codes(status)
     assert codes.dtype == np.int8 and codes.tolist() == plain
 
 

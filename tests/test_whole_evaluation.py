@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from balance_metrics import evaluate, load_period
 from balance_metrics.evaluation.checks import FAIL, MISSING, PASS, check_frame, check_row, fmt, fmt_many, requirement_text, requirement_texts
 from balance_metrics.evaluation.issue_list import describe, describe_many
-from balance_metrics.evaluation.items import value_text, value_texts
+from balance_metrics.evaluation.item_texts import value_text, value_texts
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import exact
 
@@ -162,3 +162,41 @@ def test_ratios_concat_keeps_every_part_exact():
     assert both.num.tolist() == [*small.num.tolist(), 10**30] and both.den.tolist() == [*small.den.tolist(), 3]
     assert both.num[2] == 10**30 and both.take(np.array([0])).floats().tolist() == [1.0]
     assert both.missing.tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("standard", ["national-2017", "beichen-2021"])
+def test_sentences_are_written_when_asked_for(tmp_path, standard):
+    """evaluate computes every status, count and 问题清单 line of every district;
+    the sentences come when asked for — one district's alone, or all at once —
+    and agree with each other."""
+    import sys
+
+    from balance_metrics.evaluation.items import WORDED_COLUMNS
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from national import make_national, write
+
+    dataset = load_period(write(make_national(300, seed=5), tmp_path / "province" / "2022Q4"))
+    lazy = evaluate(dataset, standard)
+    whole = lazy.whole
+    ids = list(lazy.districts)
+    ranking = lazy.summary()
+    one = lazy.district(ids[1])  # that district's sentences only
+    assert not whole.worded
+
+    eager = evaluate(dataset, standard)
+    eager.whole.write_texts()
+    assert eager.whole.worded
+    pd.testing.assert_frame_equal(ranking, eager.summary())
+    both = eager.district(ids[1])
+    for name in ("items", "issue_list", "checks", "plan_targets"):
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(both, name), obj=name)
+    pd.testing.assert_frame_equal(one.readiness.blocking, both.readiness.blocking)
+    # The statuses are the item table without its sentences, the lines the 问题清单 without its descriptions.
+    pd.testing.assert_frame_equal(whole.statuses, eager.whole.items.drop(columns=list(WORDED_COLUMNS)))
+    pd.testing.assert_frame_equal(whole.issue_lines, eager.whole.issue_list.drop(columns="description"))
+    assert whole.issue_counts().tolist() == [len(eager.district(d).issue_list) for d in ids]
+    assert whole.blocking_counts().tolist() == [len(eager.district(d).readiness.blocking) for d in ids]
+    assert whole.issue_counts().sum() > 0 and whole.blocking_counts().sum() > 0
+    assert [e.passed for e in lazy.districts.values()] == ranking.set_index("district_id").loc[ids, "passed"].tolist()
+    assert whole.worded  # every district's Evaluation: all the sentences written at once

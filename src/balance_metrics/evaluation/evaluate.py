@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from balance_metrics.common.labels import READY_LABELS
 from balance_metrics.common.results import Result
 from balance_metrics.evaluation.checks import FAIL, MISSING, NOT_APPLICABLE, PASS, STATUS_LABELS
 from balance_metrics.common.errors import problems_frame
@@ -22,40 +21,13 @@ from balance_metrics.evaluation.context import Context, build_context
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.evidence import evidence_references
 from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
-from balance_metrics.evaluation.items import item_specs, run_items_whole, summarise_items
+from balance_metrics.evaluation.items import item_specs, item_statuses, run_items_whole
 from balance_metrics.evaluation.plan_targets import evaluate_plan
+from balance_metrics.evaluation.readiness import Readiness, assess_readiness
 from balance_metrics.engine.resources import ResourceEvaluation
 from balance_metrics.evaluation.province import ProvinceEvaluation, WholeEvaluation
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
 from balance_metrics.evaluation.survey import context_satisfaction
-
-BLOCKING_COLUMNS = ["id", "area", "area_name", "name", "status", "status_label", "veto", "measured", "requirement"]
-
-
-@dataclass(frozen=True)
-class Readiness:
-    """Whether the district can apply for recognition now.
-
-    Attributes
-    ----------
-    passed : bool
-        No item fails or lacks evidence (plan targets do not count): ready to apply.
-    blocking : DataFrame
-        The items that prevent it (columns :data:`BLOCKING_COLUMNS`), vetoes first.
-    """
-
-    passed: bool
-    blocking: pd.DataFrame
-
-    @property
-    def verdict(self) -> str:
-        """``"ready"`` or ``"not ready"``."""
-        return "ready" if self.passed else "not ready"
-
-    @property
-    def label(self) -> str:
-        """The verdict in Chinese."""
-        return READY_LABELS[self.passed]
 
 
 @dataclass(frozen=True, repr=False)
@@ -152,22 +124,6 @@ class Evaluation(Result):
         }
 
 
-def assess_readiness(items: pd.DataFrame, standard: Standard) -> Readiness:
-    """Ready when no item has a blocking status (``[evaluation] blocking_statuses``)."""
-    blocking = blocking_items(items, standard)
-    return Readiness(passed=blocking.empty, blocking=blocking[BLOCKING_COLUMNS].reset_index(drop=True))
-
-
-def blocking_items(items: pd.DataFrame, standard: Standard, ids: object = None) -> pd.DataFrame:
-    """The items blocking recognition, district by district (in ``ids`` order), vetoes first."""
-    blocking = items[items["status"].isin(list(standard.blocking_statuses)).to_numpy(bool)].assign(veto=lambda f: f["area"] == "veto")
-    if ids is None or "district_id" not in blocking.columns:
-        return blocking.sort_values("veto", ascending=False, kind="stable").reset_index(drop=True)
-    district = pd.Index(np.asarray(ids, dtype=object)).get_indexer(blocking["district_id"].to_numpy(object))
-    blocking = blocking.assign(_district=district).sort_values(["_district", "veto"], ascending=[True, False], kind="stable")
-    return blocking[["district_id", *BLOCKING_COLUMNS]].reset_index(drop=True)
-
-
 def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD, district: str | list[str] | None = None):
     """Evaluate a period against every item of a standard.
 
@@ -212,7 +168,8 @@ def evaluate(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD, dist
 
 
 def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEvaluation:
-    """Every item, plan target, readiness and 问题清单 of every district of ``ids`` at once."""
+    """Every item, plan target, readiness and 问题清单 of every district of ``ids`` at once
+    (the sentences are written when first asked for: :class:`WholeEvaluation`)."""
     specs = item_specs(std)
     ctx = build_context(dataset, std, ids=ids)
     checks, where = run_items_whole(ctx, specs)
@@ -221,17 +178,19 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
     references = evidence_references(dataset, ctx)
     satisfaction_table = context_satisfaction(ctx)
     del ctx  # the schools view and the rules' shared views: freed before the summaries and the 问题清单 (the memory peak)
-    items = summarise_items(std, specs, checks, references, ids, where)
+    statuses = item_statuses(std, specs, checks, ids, where)
     return WholeEvaluation(
         ids=ids,
         resources=resources,
-        items=items,
         checks=checks,
+        where=where,
         plan_targets=targets,
         plan_checks=target_checks,
         satisfaction=satisfaction_table,
-        blocking=blocking_items(items, std, ids),
-        issue_list=issue_list(items, checks, targets, target_checks, ids, where),
+        statuses=statuses,
+        issue_lines=issue_list(statuses, checks, targets, target_checks, ids, where, described=False),
+        references=references,
+        specs=specs,
         standard=std,
         period=dataset.period,
         warnings=dataset.warnings,
@@ -280,16 +239,17 @@ def _view(whole: WholeEvaluation, district_id: str) -> Evaluation:
     resources = whole.resources if not whole.keyed else whole.district_resources(district_id)
     found = whole.district_warnings.get(district_id)
     warnings = pd.concat([whole.warnings, found], ignore_index=True) if found is not None else whole.warnings
-    blocking = whole.rows("blocking", district_id)
+    worded = whole.district_worded(district_id)
+    blocking = worded["blocking"]
     return Evaluation(
         resources=resources,
-        items=whole.rows("items", district_id),
-        checks=whole.rows("checks", district_id),
+        items=worded["items"],
+        checks=whole.district_checks(district_id),
         plan_targets=whole.rows("plan_targets", district_id),
         plan_checks=whole.rows("plan_checks", district_id),
         satisfaction=whole.rows("satisfaction", district_id),
         readiness=Readiness(passed=blocking.empty, blocking=blocking),
-        issue_list=whole.rows("issue_list", district_id),
+        issue_list=worded["issue_list"],
         standard=whole.standard,
         period=whole.period,
         warnings=warnings,

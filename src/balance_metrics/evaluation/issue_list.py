@@ -15,7 +15,8 @@ import pandas as pd
 
 from balance_metrics.common.grouped import first_rows, join_rows_by_group
 from balance_metrics.evaluation.checks import COMPARISON_LABELS, DATA_MISSING, FAIL, MISSING, fmt, requirement_text, requirement_texts
-from balance_metrics.evaluation.items import AREA_ORDER, label_of, labels_of
+from balance_metrics.evaluation.item_texts import label_of, labels_of
+from balance_metrics.evaluation.items import AREA_ORDER
 from balance_metrics.evaluation.wording import codes_of, codes_within, dense, float_codes, fmt_coded
 
 SEVERITY_LABELS: dict[int, str] = {1: "一票否决", 2: "未达标", 3: "缺少佐证或数据", 4: "区定目标未完成"}
@@ -202,20 +203,13 @@ def item_issues(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
     return pd.DataFrame({c: v for c, v in lines.items() if c != "_school"})
 
 
-def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """:func:`item_issues` as columns, with ``_school`` coding each line's school
-    id, and the distinct school ids those codes stand for."""
+def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | None,
+                described: bool = True) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`item_issues` as columns (without ``description`` unless ``described``), with
+    ``_school`` coding each line's school id, and the distinct school ids those codes stand for."""
     if where is None:
         where = codes_of(_taken(checks["district_id"], np.arange(len(checks))))[0]
-    failed_all = _equals(checks["status"], None, FAIL)
-    rows = np.flatnonzero(failed_all | _equals(checks["status"], None, MISSING))
-    # One line per district × item × school × status, in order of first appearance.
-    item_code, item_names = codes_of(_taken(checks["item_id"], rows))
-    school_code, school_ids = codes_of(_taken(checks["school_id"], rows))
-    failed_rows = failed_all[rows]
-    district = np.asarray(where, dtype=np.int64)[rows]
-    codes, n = dense((district, int(district.max(initial=0)) + 1), (item_code, len(item_names)),
-                     (school_code, len(school_ids)), (failed_rows, 2))
+    rows, failed_rows, district, (item_code, item_names), (school_code, school_ids), codes, n = _grouped(checks, where)
     first = first_rows(codes, n)
     single = np.bincount(codes, minlength=n) == 1
     head = rows[first]
@@ -229,7 +223,7 @@ def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
     def when_single(column: str) -> np.ndarray:
         return np.where(single, checks[column].to_numpy(float)[head], np.nan)
 
-    return {
+    lines = {
         "district_id": checks["district_id"].to_numpy(object)[head],
         "severity": severity,
         "severity_label": np.asarray([SEVERITY_LABELS.get(s, "") for s in range(5)], dtype=object)[severity],
@@ -239,7 +233,6 @@ def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
         "responsible": info["responsible"][item],
         "school_id": school_ids[school_code[first]],
         "school_name": np.where(school_name != "", school_name, DISTRICT_WIDE),
-        "description": join_rows_by_group(codes, _describe_parts(checks, rows, failed_rows, (item_code, len(item_names))), n, sep="；"),
         "measured": when_single("measured"),
         "requirement": when_single("requirement"),
         "shortfall": when_single("shortfall"),
@@ -249,7 +242,26 @@ def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
         "_k2": np.asarray([AREA_ORDER.index(a) for a in info["area"]], dtype=np.int64)[item] if len(item_names) else np.zeros(0, dtype=np.int64),
         "_k3": info["position"][item],
         "_school": school_code[first],
-    }, school_ids
+    }
+    if described:
+        lines["description"] = join_rows_by_group(codes, _describe_parts(checks, rows, failed_rows, (item_code, len(item_names))), n, sep="；")
+    return lines, school_ids
+
+
+def _grouped(checks: pd.DataFrame, where: np.ndarray) -> tuple:
+    """The failing and missing checks grouped into lines: their rows, whether each
+    failed, its district position, item and school codes (with the distinct ids),
+    and each row's line code (one line per district × item × school × status, in
+    order of first appearance) and how many lines."""
+    failed_all = _equals(checks["status"], None, FAIL)
+    rows = np.flatnonzero(failed_all | _equals(checks["status"], None, MISSING))
+    item_code, item_names = codes_of(_taken(checks["item_id"], rows))
+    school_code, school_ids = codes_of(_taken(checks["school_id"], rows))
+    failed_rows = failed_all[rows]
+    district = np.asarray(where, dtype=np.int64)[rows]
+    codes, n = dense((district, int(district.max(initial=0)) + 1), (item_code, len(item_names)),
+                     (school_code, len(school_ids)), (failed_rows, 2))
+    return rows, failed_rows, district, (item_code, item_names), (school_code, school_ids), codes, n
 
 
 def _item_info(items: pd.DataFrame, item_ids: np.ndarray) -> dict[str, np.ndarray]:
@@ -318,7 +330,7 @@ def _target_line(item: dict[str, object], target: dict[str, object], position: i
 
 
 def issue_list(items: pd.DataFrame, checks: pd.DataFrame, targets: pd.DataFrame, target_checks: pd.DataFrame,
-               ids: object = ("",), where: np.ndarray | None = None) -> pd.DataFrame:
+               ids: object = ("",), where: np.ndarray | None = None, described: bool = True) -> pd.DataFrame:
     """The 问题清单 of every district, each ordered by severity, then area and
     item, then school.
 
@@ -329,6 +341,10 @@ def issue_list(items: pd.DataFrame, checks: pd.DataFrame, targets: pd.DataFrame,
         several districts).
     ids : array of str
         The districts, in order ("" for a one-district period).
+    described : bool, default True
+        Write each line's ``description``. False leaves that column out: the
+        same lines in the same order, without writing a sentence (the items
+        then need only their ids, areas, names and responsible units).
 
     Returns
     -------
@@ -340,7 +356,7 @@ def issue_list(items: pd.DataFrame, checks: pd.DataFrame, targets: pd.DataFrame,
     index = pd.Index(np.asarray(ids, dtype=object))
     if where is None:
         where = index.get_indexer(checks["district_id"].to_numpy(object))
-    lines, schools = _item_lines(items, checks, where)
+    lines, schools = _item_lines(items, checks, where, described)
     planned = plan_issues(targets, target_checks)
     if planned:
         lines, schools = _with_plan_lines(lines, schools, pd.DataFrame(planned), index)
@@ -353,7 +369,7 @@ def issue_list(items: pd.DataFrame, checks: pd.DataFrame, targets: pd.DataFrame,
     starts = np.flatnonzero(np.r_[True, district[1:] != district[:-1]]) if len(order) else np.zeros(0, dtype=np.int64)
     no = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) + 1
     columns = {"district_id": lines["district_id"][order], "no": no.astype(np.int64)}
-    columns.update((c, lines[c][order]) for c in ISSUE_COLUMNS if c != "no")
+    columns.update((c, lines[c][order]) for c in ISSUE_COLUMNS if c in lines)
     return pd.DataFrame(columns)
 
 

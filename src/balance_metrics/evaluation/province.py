@@ -19,7 +19,9 @@ import pandas as pd
 
 from balance_metrics.common.labels import READY_LABELS
 from balance_metrics.evaluation.checks import FAIL, MISSING, NOT_APPLICABLE, PASS
-from balance_metrics.evaluation.issue_list import issue_list_zh
+from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
+from balance_metrics.evaluation.items import summarise_items
+from balance_metrics.evaluation.readiness import blocking_counts, blocking_items
 
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.engine.resources import ResourceEvaluation
@@ -56,23 +58,100 @@ class WholeEvaluation:
     """The tables of one evaluation of every district at once, each with
     ``district_id`` (district by district in ``ids`` order); the
     per-district :class:`~balance_metrics.evaluation.evaluate.Evaluation` is a
-    view of them (:meth:`district`)."""
+    view of them (:meth:`district`).
+
+    Statuses, numbers and the 问题清单's lines are computed at once:
+    :attr:`statuses` (the item table without the texts written per district,
+    :data:`~balance_metrics.evaluation.items.WORDED_COLUMNS`) and
+    :attr:`issue_lines` (the 问题清单 without ``description``). The sentences
+    are written when first asked for: for every district by :attr:`items`,
+    :attr:`blocking` and :attr:`issue_list` (or :meth:`write_texts`), for one
+    district only by :meth:`district` (at 200,000 sections the sentences of
+    all districts are tens of millions of characters, seconds to write).
+    """
 
     ids: np.ndarray
     resources: ResourceEvaluation
-    items: pd.DataFrame
     checks: pd.DataFrame
+    where: np.ndarray
     plan_targets: pd.DataFrame
     plan_checks: pd.DataFrame
     satisfaction: pd.DataFrame
-    blocking: pd.DataFrame
-    issue_list: pd.DataFrame
+    statuses: pd.DataFrame
+    issue_lines: pd.DataFrame
+    references: pd.Series
+    specs: Mapping[str, Mapping[str, Any]]
     standard: Standard
     period: str
     warnings: pd.DataFrame
     district_warnings: Mapping[str, pd.DataFrame]
     make: Callable[["WholeEvaluation", str], Any]
     _cache: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """Every district's items with their texts (:func:`~balance_metrics.evaluation.items.summarise_items`)."""
+        return self._worded()["items"]
+
+    @property
+    def blocking(self) -> pd.DataFrame:
+        """Every district's blocking items (:func:`~balance_metrics.evaluation.readiness.blocking_items`)."""
+        return self._worded()["blocking"]
+
+    @property
+    def issue_list(self) -> pd.DataFrame:
+        """Every district's 问题清单 (:func:`~balance_metrics.evaluation.issue_list.issue_list`)."""
+        return self._worded()["issue_list"]
+
+    @property
+    def worded(self) -> bool:
+        """Whether the sentences of every district are written (:attr:`items` was asked for)."""
+        return "worded" in self._cache
+
+    def issue_counts(self) -> np.ndarray:
+        """How many lines each district's 问题清单 has (``ids`` order), from :attr:`issue_lines`."""
+        where = pd.Index(self.ids).get_indexer(self.issue_lines["district_id"].to_numpy(object))
+        return np.bincount(where, minlength=len(self.ids))
+
+    def blocking_counts(self) -> np.ndarray:
+        """How many items block each district (``ids`` order), from the statuses alone."""
+        return blocking_counts(self.statuses, self.standard, self.ids)
+
+    def write_texts(self) -> None:
+        """Write the sentences of every district now (once), rather than district by district."""
+        self._worded()
+
+    def _worded(self) -> dict[str, pd.DataFrame]:
+        if "worded" not in self._cache:
+            self._cache["worded"] = _written(self, self.checks, self.references, self.plan_targets, self.plan_checks, self.ids, self.where)
+        return self._cache["worded"]
+
+    def district_worded(self, district_id: str) -> dict[str, pd.DataFrame]:
+        """One district's items, blocking items and 问题清单 (without district_id):
+        its rows of the whole tables once those are written, else written for it alone."""
+        if self.worded or not self.keyed:
+            return {name: self.rows(name, district_id) for name in ("items", "blocking", "issue_list")}
+        rows = self._check_rows(district_id)
+        checks = self.checks.iloc[rows].reset_index(drop=True)
+        references = self.references[self.references.index.get_level_values(0) == district_id] if len(self.references) else self.references
+        ids = np.array([district_id], dtype=object)
+        written = _written(self, checks, references, self.district_rows(self.plan_targets, ("worded", "plan_targets"), district_id),
+                           self.district_rows(self.plan_checks, ("worded", "plan_checks"), district_id), ids, np.zeros(len(rows), dtype=np.int64))
+        return {name: frame.drop(columns="district_id").reset_index(drop=True) for name, frame in written.items()}
+
+    def district_checks(self, district_id: str) -> pd.DataFrame:
+        """One district's checks, without district_id (as :meth:`rows`, from the district positions)."""
+        return self.checks.iloc[self._check_rows(district_id)].drop(columns="district_id").reset_index(drop=True)
+
+    def _check_rows(self, district_id: str) -> np.ndarray:
+        """Positions of one district's checks, in order (the checks grouped by district once)."""
+        if "check_rows" not in self._cache:
+            order = np.argsort(self.where, kind="stable")
+            bounds = np.r_[0, np.cumsum(np.bincount(self.where, minlength=len(self.ids)))]
+            self._cache["check_rows"] = (order, bounds, {d: k for k, d in enumerate(self.ids.tolist())})
+        order, bounds, position = self._cache["check_rows"]
+        k = position[district_id]
+        return order[bounds[k]:bounds[k + 1]]
 
     @property
     def keyed(self) -> bool:
@@ -123,6 +202,17 @@ class WholeEvaluation:
         return frame[["district_id", *[c for c in frame.columns if c != "district_id"]]]
 
 
+def _written(whole: WholeEvaluation, checks: pd.DataFrame, references: pd.Series, targets: pd.DataFrame,
+             target_checks: pd.DataFrame, ids: np.ndarray, where: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The items with their texts, the blocking items and the 问题清单 of the districts ``ids``."""
+    items = summarise_items(whole.standard, whole.specs, checks, references, ids, where)
+    return {
+        "items": items,
+        "blocking": blocking_items(items, whole.standard, ids),
+        "issue_list": issue_list(items, checks, targets, target_checks, ids, where),
+    }
+
+
 class _Districts(Mapping):
     """district_id -> Evaluation, each built when first asked for."""
 
@@ -139,6 +229,16 @@ class _Districts(Mapping):
 
     def __len__(self) -> int:
         return len(self._whole.ids)
+
+    def values(self):
+        """Every district's Evaluation: the sentences of all districts written at once first."""
+        self._whole.write_texts()  # once for all, not district by district
+        return super().values()
+
+    def items(self):
+        """(district_id, Evaluation) pairs: the sentences of all districts written at once first."""
+        self._whole.write_texts()
+        return super().items()
 
 
 @dataclass(frozen=True)
@@ -187,8 +287,15 @@ class ProvinceEvaluation:
 
     @property
     def issue_list(self) -> pd.DataFrame:
-        """Every district's 问题清单 (district_id; ``no`` counts from 1 in each district)."""
+        """Every district's 问题清单 (district_id; ``no`` counts from 1 in each district),
+        its sentences written when first asked for."""
         return self.whole.issue_list
+
+    @property
+    def issue_lines(self) -> pd.DataFrame:
+        """:attr:`issue_list` without ``description``, computed with the evaluation
+        (no sentence written): which school fails what, with the numbers."""
+        return self.whole.issue_lines
 
     @property
     def period(self) -> str:
@@ -199,9 +306,7 @@ class ProvinceEvaluation:
                 f"passed={int(self._ready().sum())}, standard={self.standard.label!r})")
 
     def _ready(self) -> np.ndarray:
-        blocking = np.bincount(pd.Index(self.whole.ids).get_indexer(self.whole.blocking["district_id"].to_numpy(object)),
-                               minlength=len(self.whole.ids))
-        return blocking == 0
+        return self.whole.blocking_counts() == 0
 
     @property
     def passed(self) -> bool:
@@ -236,7 +341,7 @@ class ProvinceEvaluation:
         worst = ratio.sort_values("ratio", ascending=False, kind="stable").drop_duplicates("district_id").set_index("district_id")
         sections = self._count(verdicts)
         failing_sections = self._count(verdicts, ~verdicts["passed"].to_numpy(bool))
-        blocking = self._count(whole.blocking)
+        blocking = whole.blocking_counts()
         ready = blocking == 0
         frame = pd.DataFrame({
             "district_id": ids,
@@ -249,8 +354,8 @@ class ProvinceEvaluation:
             "cv_failing": self._count(balance, ~balance["passed"].to_numpy(bool)),
             "worst_cv_ratio": worst["ratio"].reindex(ids).to_numpy(float),
             "worst_cv": (worst["stage"].reindex(ids).fillna("").astype(str) + " " + worst["indicator"].reindex(ids).fillna("").astype(str)).str.strip().to_numpy(object),
-            "items_failing": self._count(whole.items, (whole.items["status"] == "fail").to_numpy(bool)),
-            "issues": self._count(whole.issue_list),
+            "items_failing": self._count(whole.statuses, (whole.statuses["status"] == FAIL).to_numpy(bool)),
+            "issues": whole.issue_counts(),
         }, columns=RANKING_COLUMNS[1:])
         frame = frame.sort_values(
             ["passed", "blocking_items", "cv_failing", "sections_failing", "worst_cv_ratio", "district_id"],
@@ -269,16 +374,16 @@ class ProvinceEvaluation:
             "standard": whole.standard.label,
             "verdict": np.where(ready, "ready", "not ready").astype(object),
             "verdict_label": np.where(ready, READY_LABELS[True], READY_LABELS[False]).astype(object),
-            "blocking_items": self._count(whole.blocking),
+            "blocking_items": whole.blocking_counts(),
         }
-        status = whole.items["status"].to_numpy(object)
+        status = whole.statuses["status"].to_numpy(object)
         for code in (PASS, FAIL, MISSING, NOT_APPLICABLE):
-            row[f"items_{code.replace(' ', '_')}"] = self._count(whole.items, status == code)
+            row[f"items_{code.replace(' ', '_')}"] = self._count(whole.statuses, status == code)
         targets = whole.plan_targets
         for code in targets["status"].value_counts().index:
             counts = self._count(targets, (targets["status"] == code).to_numpy(bool))
             row[f"plan_targets_{code.replace(' ', '_')}"] = np.where(counts > 0, counts, np.nan)
-        row["issues"] = self._count(whole.issue_list)
+        row["issues"] = whole.issue_counts()
         return pd.DataFrame(row)
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -377,7 +377,7 @@ def render_reports(
         # report set per district under <period>/<district_id>/.
         province = evaluate(dataset, std, district=district_ids)
         names = province.names
-        units = [_Unit(d, str(names.get(d, "") or ""), prepare_output_folder(child(out, d)), province.district(d).resources)
+        units = [_Unit(d, str(names.get(d, "") or ""), prepare_output_folder(child(out, d)), province.whole.district_resources(d))
                  for d in district_ids]  # fmt: skip
     else:
         province = None
