@@ -328,3 +328,16 @@ def test_flip_descriptions_equal_the_per_row_text(name_dtype):
         expected = [_flip_text(r, decimals) for r in frame.itertuples()]
         assert list(_flip_texts(frame, decimals)) == expected
     assert any(text.startswith(("nan（", "None（", "<NA>（")) for text in expected)  # missing names spelled as before
+
+
+def test_a_target_reached_at_midnight_is_dated_that_day_whatever_the_last_bit():
+    # Found by hypothesis: 0, 0 on 2020-09-30 and 0.3125 on 2021-03-31 reach 0 on the first
+    # date; linregress's intercept is ~-2e-15 where fit_lines' is 0, -1e-12 days apart.
+    origin = pd.Timestamp("2020-09-30")
+    for intercept in (-2e-15, 0.0, 2e-15):
+        line = Projection(origin=origin, intercept=intercept, slope_per_day=0.3125 / 182, points=3)
+        assert line.reaches(0.0) == origin
+    assert Projection(origin=origin, intercept=0.0, slope_per_day=1.0, points=2).reaches(-0.5) == pd.Timestamp("2020-09-29")
+    group, dates = np.zeros(3, dtype=np.int64), np.array([period_end("2020Q3")] * 2 + [period_end("2021Q1")], dtype="datetime64[ns]")
+    lines = fit_lines(group, dates, np.array([0.0, 0.0, 0.3125]), 1)
+    assert lines.reaches(np.array([0.0]))[0] == origin

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from balance_metrics.analysis.monitoring.panel import Panel, as_text, by_period, stage_zh
-from balance_metrics.analysis.monitoring.projection import DAYS_PER_YEAR, MAX_REACH_DAYS, Lines, fit_lines
+from balance_metrics.analysis.monitoring.projection import DAYS_PER_YEAR, MAX_REACH_DAYS, Lines, crossing_dates, fit_lines
 from balance_metrics.common.labels import PROGRESS_STATUS_LABELS
 from balance_metrics.contract.periods import period_end
 from balance_metrics.standard.loader import Standard
@@ -93,7 +93,7 @@ class Projection:
         # hold and beyond any meaning for a plan: report no date.
         if abs(days) > MAX_REACH_DAYS:
             return None
-        return (self.origin + pd.Timedelta(days=days)).normalize()
+        return crossing_dates([self.origin], np.array([days]))[0]
 
 
 def linear_projection(dates: Sequence[Any], values: Sequence[float]) -> Projection | None:

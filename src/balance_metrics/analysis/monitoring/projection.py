@@ -67,7 +67,17 @@ class Lines:
         # A nearly flat line crosses centuries away, beyond what a date can hold
         # and beyond any meaning for a plan: no date.
         days[np.abs(days) > MAX_REACH_DAYS] = np.nan
-        return (pd.DatetimeIndex(self.origin) + pd.to_timedelta(days, unit="D")).normalize()
+        return crossing_dates(self.origin, days)
+
+
+def crossing_dates(origin: object, days: np.ndarray) -> pd.DatetimeIndex:
+    """``origin`` + ``days`` (float, NaN: NaT), to the day.
+
+    The time is rounded to the second first: a line that reaches its target
+    exactly at midnight (on an observation date) is dated that day whichever
+    way the last bit of its fit fell (the fit's rounding moves it by ~1e-12 days).
+    """
+    return (pd.DatetimeIndex(origin) + pd.to_timedelta(days, unit="D")).round("s").normalize()
 
 
 def _days(when: object, n: int) -> np.ndarray:
