@@ -11,14 +11,19 @@ missing). Each size is measured in a fresh subprocess; the period is loaded once
 - ``floor``: ``pd.read_csv`` of the CSVs + the fourteen pupil-weighted CVs of
   every district with ``np.bincount`` (``bench_engine.floor_read`` / ``floor_cv``);
 - ``evaluate_resources``: the resource engine alone;
-- ``evaluate``: the whole evaluation; ``items`` = evaluate − evaluate_resources
-  (items, plan targets, readiness, 问题清单: the part this benchmark is about).
+- ``evaluate``: the whole evaluation — every check, item status, plan target,
+  readiness verdict, ranking and 问题清单 line of every district; ``items`` =
+  evaluate − evaluate_resources (the part this benchmark is about);
+- ``sentences``: then writing every district's sentences (the items' texts,
+  the blocking items, the 问题清单 descriptions: ``WholeEvaluation.write_texts``),
+  which ``evaluate`` leaves until they are asked for (one district alone: ms).
 
 Memory: ``peak`` is the resident peak of ``load_period`` + one ``evaluate``
 (Linux ``VmHWM``, restarted after the floor's tables are freed; each later
-repeat drops the previous result first), beside the resident size of the loaded
-period (``loaded``); ``process peak`` is the whole subprocess's ``ru_maxrss``
-(the floor's ``read_csv`` tables included).
+repeat drops the previous result first), ``peak with sentences`` the same once
+every sentence is written, beside the resident size of the loaded period
+(``loaded``); ``process peak`` is the whole subprocess's ``ru_maxrss`` (the
+floor's ``read_csv`` tables included).
 
 Also: the sample district (``data/raw/2022Q4``, beichen-2021) ``load_period`` +
 ``evaluate`` (``bench_engine.sample_times``: best of 20 after a warm-up call, and the
@@ -69,20 +74,42 @@ def measure(folder: Path, repeat: int) -> dict[str, float]:
     loaded = _status_mb("VmRSS")
     start = time.perf_counter()
     result = evaluate(dataset)
-    first = time.perf_counter() - start
+    whole = time.perf_counter() - start
+    evaluate_peak = _status_mb("VmHWM") if restarted else math.nan
+    start = time.perf_counter()
+    _write(result)
+    sentences = time.perf_counter() - start
     peak = _status_mb("VmHWM") if restarted else math.nan
     districts = len(result.whole.ids) if hasattr(result, "whole") else 1
     checks = len(result.whole.checks) if districts > 1 else len(result.checks)
     del result
     resources, _ = _fresh_best(lambda: evaluate_resources(dataset), repeat)
-    whole, _ = _fresh_best(lambda: evaluate(dataset), repeat - 1)
-    whole = min(whole, first)
+    for _ in range(repeat - 1):
+        gc.collect()
+        again = _evaluate_then_write(evaluate, dataset)
+        whole, sentences = min(whole, again[0]), min(sentences, again[1])
+        del again
     return {
         "sections": len(dataset.sections), "districts": districts, "checks": checks,
         "floor": floor, "evaluate_resources": resources, "evaluate": whole, "items": whole - resources,
-        "loaded_mb": loaded, "evaluate_peak_mb": peak,
+        "sentences": sentences, "loaded_mb": loaded, "evaluate_peak_mb": evaluate_peak, "sentences_peak_mb": peak,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def _evaluate_then_write(evaluate, dataset) -> tuple[float, float, object]:
+    """Seconds of ``evaluate``, then of writing every district's sentences, and the result."""
+    start = time.perf_counter()
+    result = evaluate(dataset)
+    middle = time.perf_counter()
+    _write(result)
+    return middle - start, time.perf_counter() - middle, result
+
+
+def _write(result) -> None:
+    """Write every district's sentences (one district: its Evaluation holds them already)."""
+    if hasattr(result, "whole"):
+        result.whole.write_texts()
 
 
 def _fresh_best(fn, repeat: int) -> tuple[float, None]:
@@ -245,15 +272,15 @@ def main() -> None:
         print(rows[-1], file=sys.stderr)
     print()
     print("| sections (districts) | checks | floor (read + CVs) | evaluate_resources | evaluate (whole) | items part | ÷ floor "
-          "| loaded MB | peak MB (load + evaluate) | process peak MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| + every sentence | loaded MB | peak MB (load + evaluate) | peak MB with sentences | process peak MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['sections']:,} ({r['districts']:,}) | {r['checks']:,} | {r['floor']:.2f} s | {r['evaluate_resources']:.2f} s | "
-              f"{r['evaluate']:.2f} s | {r['items']:.2f} s | {r['evaluate'] / r['floor']:.1f}× | {r['loaded_mb']:.0f} | "
-              f"{r['evaluate_peak_mb']:.0f} | {r['peak_mb']:.0f} |")
+              f"{r['evaluate']:.2f} s | {r['items']:.2f} s | {r['evaluate'] / r['floor']:.1f}× | {r['sentences']:.2f} s | "
+              f"{r['loaded_mb']:.0f} | {r['evaluate_peak_mb']:.0f} | {r['sentences_peak_mb']:.0f} | {r['peak_mb']:.0f} |")
     print()
     print("growth exponents (time ∝ sections^k): " + ", ".join(
-        f"{key} {exponent(rows, key):.2f}" for key in ("floor", "evaluate_resources", "evaluate", "items")))
+        f"{key} {exponent(rows, key):.2f}" for key in ("floor", "evaluate_resources", "evaluate", "items", "sentences")))
     if args.panel_size:
         extra = [*(["--jobs", str(args.jobs)] if args.jobs else []), *(["--warm"] if args.warm else [])]
         built = _run("--panel", str(dataset_for(args.panel_size, args.data)), "--periods", str(args.periods), *extra)

@@ -200,3 +200,4 @@ def test_sentences_are_written_when_asked_for(tmp_path, standard):
     assert whole.issue_counts().sum() > 0 and whole.blocking_counts().sum() > 0
     assert [e.passed for e in lazy.districts.values()] == ranking.set_index("district_id").loc[ids, "passed"].tolist()
     assert whole.worded  # every district's Evaluation: all the sentences written at once
+    assert evaluate(dataset, standard, district=[ids[0]]).whole.worded  # one district: written with it

@@ -21,11 +21,11 @@ from balance_metrics.evaluation.context import Context, build_context
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.evidence import evidence_references
 from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
-from balance_metrics.evaluation.items import item_specs, item_statuses, run_items_whole
+from balance_metrics.evaluation.items import WORDED_COLUMNS, item_specs, item_statuses, run_items_whole
 from balance_metrics.evaluation.plan_targets import evaluate_plan
 from balance_metrics.evaluation.readiness import Readiness, assess_readiness
 from balance_metrics.engine.resources import ResourceEvaluation
-from balance_metrics.evaluation.province import ProvinceEvaluation, WholeEvaluation
+from balance_metrics.evaluation.province import ProvinceEvaluation, WholeEvaluation, written_tables
 from balance_metrics.standard.loader import DEFAULT_STANDARD, Standard, load_standard
 from balance_metrics.evaluation.survey import context_satisfaction
 
@@ -178,8 +178,15 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
     references = evidence_references(dataset, ctx)
     satisfaction_table = context_satisfaction(ctx)
     del ctx  # the schools view and the rules' shared views: freed before the summaries and the 问题清单 (the memory peak)
-    statuses = item_statuses(std, specs, checks, ids, where)
-    return WholeEvaluation(
+    if len(ids) == 1:  # one district: its sentences are what is read next; written now, statuses and lines taken from them
+        written = written_tables(std, specs, checks, references, targets, target_checks, ids, where)
+        statuses = written["items"].drop(columns=list(WORDED_COLUMNS))
+        lines = written["issue_list"].drop(columns="description")
+    else:
+        written = None
+        statuses = item_statuses(std, specs, checks, ids, where)
+        lines = issue_list(statuses, checks, targets, target_checks, ids, where, described=False)
+    whole = WholeEvaluation(
         ids=ids,
         resources=resources,
         checks=checks,
@@ -188,7 +195,7 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
         plan_checks=target_checks,
         satisfaction=satisfaction_table,
         statuses=statuses,
-        issue_lines=issue_list(statuses, checks, targets, target_checks, ids, where, described=False),
+        issue_lines=lines,
         references=references,
         specs=specs,
         standard=std,
@@ -197,6 +204,9 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
         district_warnings=warnings,
         make=_view,
     )
+    if written is not None:
+        whole.keep_texts(written)
+    return whole
 
 
 def evaluate_plan_targets(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD) -> tuple[ResourceEvaluation, pd.DataFrame]:

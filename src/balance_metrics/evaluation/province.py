@@ -117,13 +117,18 @@ class WholeEvaluation:
         """How many items block each district (``ids`` order), from the statuses alone."""
         return blocking_counts(self.statuses, self.standard, self.ids)
 
+    def keep_texts(self, written: Mapping[str, pd.DataFrame]) -> None:
+        """Hold the sentences of every district, already written (:func:`written_tables` of all of ``ids``)."""
+        self._cache["worded"] = dict(written)
+
     def write_texts(self) -> None:
         """Write the sentences of every district now (once), rather than district by district."""
         self._worded()
 
     def _worded(self) -> dict[str, pd.DataFrame]:
         if "worded" not in self._cache:
-            self._cache["worded"] = _written(self, self.checks, self.references, self.plan_targets, self.plan_checks, self.ids, self.where)
+            self._cache["worded"] = written_tables(self.standard, self.specs, self.checks, self.references, self.plan_targets,
+                                                   self.plan_checks, self.ids, self.where)
         return self._cache["worded"]
 
     def district_worded(self, district_id: str) -> dict[str, pd.DataFrame]:
@@ -135,8 +140,10 @@ class WholeEvaluation:
         checks = self.checks.iloc[rows].reset_index(drop=True)
         references = self.references[self.references.index.get_level_values(0) == district_id] if len(self.references) else self.references
         ids = np.array([district_id], dtype=object)
-        written = _written(self, checks, references, self.district_rows(self.plan_targets, ("worded", "plan_targets"), district_id),
-                           self.district_rows(self.plan_checks, ("worded", "plan_checks"), district_id), ids, np.zeros(len(rows), dtype=np.int64))
+        written = written_tables(self.standard, self.specs, checks, references,
+                                 self.district_rows(self.plan_targets, ("worded", "plan_targets"), district_id),
+                                 self.district_rows(self.plan_checks, ("worded", "plan_checks"), district_id), ids,
+                                 np.zeros(len(rows), dtype=np.int64))
         return {name: frame.drop(columns="district_id").reset_index(drop=True) for name, frame in written.items()}
 
     def district_checks(self, district_id: str) -> pd.DataFrame:
@@ -202,13 +209,15 @@ class WholeEvaluation:
         return frame[["district_id", *[c for c in frame.columns if c != "district_id"]]]
 
 
-def _written(whole: WholeEvaluation, checks: pd.DataFrame, references: pd.Series, targets: pd.DataFrame,
-             target_checks: pd.DataFrame, ids: np.ndarray, where: np.ndarray) -> dict[str, pd.DataFrame]:
-    """The items with their texts, the blocking items and the 问题清单 of the districts ``ids``."""
-    items = summarise_items(whole.standard, whole.specs, checks, references, ids, where)
+def written_tables(standard: Standard, specs: Mapping[str, Mapping[str, Any]], checks: pd.DataFrame, references: pd.Series,
+                   targets: pd.DataFrame, target_checks: pd.DataFrame, ids: np.ndarray, where: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The tables holding sentences of the districts ``ids``: ``items`` (with their
+    texts), ``blocking`` and ``issue_list``, from their checks (``where``: each
+    check's position in ``ids``), evidence references and plan targets."""
+    items = summarise_items(standard, specs, checks, references, ids, where)
     return {
         "items": items,
-        "blocking": blocking_items(items, whole.standard, ids),
+        "blocking": blocking_items(items, standard, ids),
         "issue_list": issue_list(items, checks, targets, target_checks, ids, where),
     }
 
