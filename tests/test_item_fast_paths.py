@@ -21,7 +21,7 @@ from balance_metrics.evaluation.checks import FAIL, PASS, check_frame, coded_tex
 from balance_metrics.evaluation.evaluate import build_context, evidence_references
 from balance_metrics.evaluation.item_checks import STATUSES, few_codes, run_codes, status_codes
 from balance_metrics.evaluation.item_texts import value_text, value_texts
-from balance_metrics.evaluation.items import _stacked, item_specs, run_items_whole, summarise_items
+from balance_metrics.evaluation.items import _stacked, item_specs, run_items_whole, summarise_items, with_later_notes
 from balance_metrics.evaluation.ratios import Ratios
 from balance_metrics.standard.loader import load_standard
 
@@ -96,8 +96,8 @@ def sample_whole():
     dataset = load_period(SAMPLE / "2022Q4")
     ctx = build_context(dataset, std, ids=np.array([""], dtype=object))
     specs = item_specs(std)
-    checks, where = run_items_whole(ctx, specs)
-    return std, specs, checks, where, evidence_references(dataset)
+    checks, where, later = run_items_whole(ctx, specs)
+    return std, specs, with_later_notes(checks, later, ctx.resources), where, evidence_references(dataset)
 
 
 def test_summary_of_interleaved_items_equals_that_of_blocks(sample_whole):

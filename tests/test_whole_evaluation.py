@@ -183,6 +183,8 @@ def test_sentences_are_written_when_asked_for(tmp_path, standard):
     ranking = lazy.summary()
     one = lazy.district(ids[1])  # that district's sentences only
     assert not whole.worded
+    rs = (whole.base_checks["item_id"] == "RS").to_numpy(bool)
+    assert rs.any() and (whole.base_checks["note"][rs] == "").all()  # the RS notes: written when read
 
     eager = evaluate(dataset, standard)
     eager.whole.write_texts()
@@ -192,6 +194,9 @@ def test_sentences_are_written_when_asked_for(tmp_path, standard):
     for name in ("items", "issue_list", "checks", "plan_targets"):
         pd.testing.assert_frame_equal(getattr(one, name), getattr(both, name), obj=name)
     pd.testing.assert_frame_equal(one.readiness.blocking, both.readiness.blocking)
+    assert (one.checks.loc[one.checks["item_id"] == "RS", "note"] != "").any()
+    pd.testing.assert_frame_equal(whole.checks.drop(columns="note"), whole.base_checks.drop(columns="note"))
+    assert (whole.checks["note"].to_numpy(object)[~rs] == whole.base_checks["note"].to_numpy(object)[~rs]).all()
     # The statuses are the item table without its sentences, the lines the 问题清单 without its descriptions.
     pd.testing.assert_frame_equal(whole.statuses, eager.whole.items.drop(columns=list(WORDED_COLUMNS)))
     pd.testing.assert_frame_equal(whole.issue_lines, eager.whole.issue_list.drop(columns="description"))

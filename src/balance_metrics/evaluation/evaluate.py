@@ -21,7 +21,7 @@ from balance_metrics.evaluation.context import Context, build_context
 from balance_metrics.contract.dataset import Dataset
 from balance_metrics.evaluation.evidence import evidence_references
 from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
-from balance_metrics.evaluation.items import WORDED_COLUMNS, item_specs, item_statuses, run_items_whole
+from balance_metrics.evaluation.items import WORDED_COLUMNS, item_specs, item_statuses, run_items_whole, with_later_notes
 from balance_metrics.evaluation.plan_targets import evaluate_plan
 from balance_metrics.evaluation.readiness import Readiness, assess_readiness
 from balance_metrics.engine.resources import ResourceEvaluation
@@ -172,13 +172,14 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
     (the sentences are written when first asked for: :class:`WholeEvaluation`)."""
     specs = item_specs(std)
     ctx = build_context(dataset, std, ids=ids)
-    checks, where = run_items_whole(ctx, specs)
+    checks, where, later = run_items_whole(ctx, specs)
     targets, target_checks, warnings = _plan_targets(ctx)
     resources = ctx.resources
     references = evidence_references(dataset, ctx)
     satisfaction_table = context_satisfaction(ctx)
     del ctx  # the schools view and the rules' shared views: freed before the summaries and the 问题清单 (the memory peak)
     if len(ids) == 1:  # one district: its sentences are what is read next; written now, statuses and lines taken from them
+        checks, later = with_later_notes(checks, later, resources), ()
         written = written_tables(std, specs, checks, references, targets, target_checks, ids, where)
         statuses = written["items"].drop(columns=list(WORDED_COLUMNS))
         lines = written["issue_list"].drop(columns="description")
@@ -189,7 +190,8 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
     whole = WholeEvaluation(
         ids=ids,
         resources=resources,
-        checks=checks,
+        base_checks=checks,
+        later_notes=later,
         where=where,
         plan_targets=targets,
         plan_checks=target_checks,

@@ -12,6 +12,7 @@ written by :mod:`.item_texts`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from balance_metrics.evaluation import quality
 from balance_metrics.evaluation import resource_items
 from balance_metrics.evaluation import survey
 from balance_metrics.evaluation.checks import CHECK_COLUMNS, STATUS_LABELS, checks_frame, coded_texts, lookup
+from balance_metrics.engine.resources import ResourceEvaluation
 from balance_metrics.evaluation.context import Context, Rule
 from balance_metrics.evaluation.item_checks import CheckColumns, ItemChecks, combine_per_district, item_rows
 from balance_metrics.evaluation.item_texts import evidence_measured, evidence_requirement, failing_schools, item_detail, item_measured, item_requirement
@@ -53,17 +55,40 @@ def run_items(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> pd.DataFr
     """Every item's checks for every district of ``ctx`` (see
     :data:`balance_metrics.checks.CHECK_COLUMNS`), item by item; within one
     district the rows are in the order the rules give them."""
-    return run_items_whole(ctx, specs)[0]
+    checks, _, later = run_items_whole(ctx, specs)
+    return with_later_notes(checks, later, ctx.resources)
 
 
-def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tuple[pd.DataFrame, np.ndarray]:
-    """:func:`run_items` and each check's district position in ``ctx.ids``."""
+@dataclass(frozen=True)
+class LaterNotes:
+    """Check rows whose notes their rule writes after the checks
+    (:data:`~balance_metrics.evaluation.resource_items.LATER_NOTES`).
+
+    Attributes
+    ----------
+    rows : ndarray of int
+        Their positions in the check table, ascending.
+    write : callable
+        ResourceEvaluation -> the notes of those rows of its districts, in order.
+    """
+
+    rows: np.ndarray
+    write: Callable[[ResourceEvaluation], np.ndarray]
+
+
+def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tuple[pd.DataFrame, np.ndarray, tuple[LaterNotes, ...]]:
+    """:func:`run_items` without the notes written later, each check's district
+    position in ``ctx.ids``, and the rows whose notes are written later
+    (:func:`with_later_notes`)."""
     parts: list[pd.DataFrame] = []
     owners: list[str] = []
+    later: list[tuple[int, int, Callable[[ResourceEvaluation], np.ndarray]]] = []  # (part, rows of its rule, write)
     for item_id, spec in specs.items():  # a loop over the item definitions
         source_id = spec.get("same_as", item_id)
         source = specs[source_id]
         frame = RULES[source["rule"]](ctx, source_id, source)
+        if len(frame) and source["rule"] in resource_items.LATER_NOTES:
+            later.append((len(parts), len(frame), resource_items.LATER_NOTES[source["rule"]]))
         if source.get("evidence_part") and source["rule"] != "evidence":
             # A computed item with a part judged on documents: both must pass.
             documents = evidence.evidence_rule(ctx, source_id, source)
@@ -72,7 +97,7 @@ def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tup
             parts.append(frame)
             owners.append(item_id)
     if not parts:
-        return checks_frame([]), np.zeros(0, dtype=np.int64)
+        return checks_frame([]), np.zeros(0, dtype=np.int64), ()
     where = np.concatenate([p["district_id"].to_numpy(np.int64) for p in parts])  # rules name districts by position
     item = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
     # One table, column by column: the item ids and district ids taken from the few
@@ -80,7 +105,43 @@ def run_items_whole(ctx: Context, specs: Mapping[str, Mapping[str, Any]]) -> tup
     columns = {"district_id": coded_texts(where, ctx.ids), "item_id": coded_texts(item, owners)}
     for column in CHECK_COLUMNS[2:]:
         columns[column] = _stacked([p[column] for p in parts])
-    return pd.DataFrame(columns, columns=CHECK_COLUMNS, copy=False), where
+    starts = np.r_[0, np.cumsum([len(p) for p in parts])]
+    notes = tuple(LaterNotes(np.arange(starts[k], starts[k] + n), write) for k, n, write in later)
+    return pd.DataFrame(columns, columns=CHECK_COLUMNS, copy=False), where, notes
+
+
+def with_later_notes(checks: pd.DataFrame, later: tuple[LaterNotes, ...], resources: ResourceEvaluation,
+                     rows: np.ndarray | None = None) -> pd.DataFrame:
+    """``checks`` with the notes written later filled in.
+
+    Parameters
+    ----------
+    checks : DataFrame
+        The check table of :func:`run_items_whole`, or its rows at ``rows``.
+    later : tuple of LaterNotes
+    resources : ResourceEvaluation
+        The resource evaluation of the districts of those checks.
+    rows : array of int, optional
+        Positions (ascending) of ``checks`` in the whole table: one district's.
+    """
+    if not later or not len(checks):
+        return checks
+    note = checks["note"].array.copy()
+    for block in later:
+        at = block.rows if rows is None else _within(rows, block.rows)
+        written = block.write(resources)
+        if len(written) != len(at):
+            raise ValueError(f"{len(written)} notes written for {len(at)} check rows")  # the rule's rows and notes disagree
+        note[at] = written
+    return checks.assign(note=note)
+
+
+def _within(rows: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """Positions in ``rows`` of the rows that are in ``block`` (both ascending)."""
+    found = np.searchsorted(block, rows)
+    hit = found < len(block)
+    hit[hit] = block[found[hit]] == rows[hit]
+    return np.flatnonzero(hit)
 
 
 def _stacked(pieces: list[pd.Series]) -> object:

@@ -20,7 +20,7 @@ import pandas as pd
 from balance_metrics.common.labels import READY_LABELS
 from balance_metrics.evaluation.checks import FAIL, MISSING, NOT_APPLICABLE, PASS
 from balance_metrics.evaluation.issue_list import issue_list, issue_list_zh
-from balance_metrics.evaluation.items import summarise_items
+from balance_metrics.evaluation.items import LaterNotes, summarise_items, with_later_notes
 from balance_metrics.evaluation.readiness import blocking_counts, blocking_items
 
 from balance_metrics.contract.dataset import Dataset
@@ -72,7 +72,8 @@ class WholeEvaluation:
 
     ids: np.ndarray
     resources: ResourceEvaluation
-    checks: pd.DataFrame
+    base_checks: pd.DataFrame
+    later_notes: tuple[LaterNotes, ...]
     where: np.ndarray
     plan_targets: pd.DataFrame
     plan_checks: pd.DataFrame
@@ -87,6 +88,14 @@ class WholeEvaluation:
     district_warnings: Mapping[str, pd.DataFrame]
     make: Callable[["WholeEvaluation", str], Any]
     _cache: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def checks(self) -> pd.DataFrame:
+        """Every district's checks, their notes complete (:attr:`base_checks` with
+        :attr:`later_notes` written when first asked for)."""
+        if "checks" not in self._cache:
+            self._cache["checks"] = with_later_notes(self.base_checks, self.later_notes, self.resources)
+        return self._cache["checks"]
 
     @property
     def items(self) -> pd.DataFrame:
@@ -137,7 +146,7 @@ class WholeEvaluation:
         if self.worded or not self.keyed:
             return {name: self.rows(name, district_id) for name in ("items", "blocking", "issue_list")}
         rows = self._check_rows(district_id)
-        checks = self.checks.iloc[rows].reset_index(drop=True)
+        checks = self._district_check_frame(district_id)
         references = self.references[self.references.index.get_level_values(0) == district_id] if len(self.references) else self.references
         ids = np.array([district_id], dtype=object)
         written = written_tables(self.standard, self.specs, checks, references,
@@ -148,7 +157,19 @@ class WholeEvaluation:
 
     def district_checks(self, district_id: str) -> pd.DataFrame:
         """One district's checks, without district_id (as :meth:`rows`, from the district positions)."""
-        return self.checks.iloc[self._check_rows(district_id)].drop(columns="district_id").reset_index(drop=True)
+        return self._district_check_frame(district_id).drop(columns="district_id")
+
+    def _district_check_frame(self, district_id: str) -> pd.DataFrame:
+        """One district's checks with district_id, their notes complete: rows of
+        :attr:`checks` once it is built, else the district's notes written for it alone."""
+        rows = self._check_rows(district_id)
+        if "checks" in self._cache or not self.later_notes:
+            return self.checks.iloc[rows].reset_index(drop=True)
+        key = ("checks", district_id)  # read twice by a district's view: its sentences and its checks
+        if key not in self._cache:
+            mine = self.base_checks.iloc[rows].reset_index(drop=True)
+            self._cache[key] = with_later_notes(mine, self.later_notes, self.district_resources(district_id), rows)
+        return self._cache[key]
 
     def _check_rows(self, district_id: str) -> np.ndarray:
         """Positions of one district's checks, in order (the checks grouped by district once)."""

@@ -7,7 +7,7 @@ the rest ≥ 85 %); RC: every 差异系数 within its limit. The numbers come fr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -24,17 +24,16 @@ from balance_metrics.evaluation.wording import dense, float_codes, fmt_values
 def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     """RS: two checks per section — indicators met ≥ the standard's minimum, and
     no indicator below its 85 % floor — as the resource evaluation counted them
-    (with any rounding its standard asks for). Whole-column: the notes of all
-    sections are joined per section at once."""
+    (with any rounding its standard asks for). The notes are left empty: they
+    are written when the checks are read (:func:`section_notes`, :data:`LATER_NOTES`)."""
     result = ctx.resources
     std = result.standard
     minimum = std.min_indicators_met
-    floor_label = f"{std.floor_percent}底线"
+    floor_label = _floor_label(result)
     verdicts = result.verdicts
     n = len(verdicts)
     if n == 0:
         return checks_frame([])
-    notes = _section_notes(result, floor_label, std.display_decimals)
     met = verdicts["indicators_met"].to_numpy(int)
     below = verdicts["indicators_below_floor"].to_numpy(int)
     met_ok, below_ok = met >= minimum, below <= 0
@@ -55,9 +54,32 @@ def section_rule(ctx: Context, item_id: str, spec: Mapping[str, Any]) -> pd.Data
         "unit": repeat_text("项", 2 * n),
         "status": coded_texts(~np.column_stack([met_ok, below_ok]).ravel(), [PASS, FAIL]),
         "shortfall": np.column_stack([np.where(met_ok, 0, minimum - met), np.where(below_ok, 0, below)]).ravel().astype(float),
-        "note": np.column_stack(notes).ravel(),
+        "note": repeat_text("", 2 * n),
     }
     return pd.DataFrame({c: columns[c] for c in CHECK_COLUMNS}, copy=False)  # in column order: no columns taken again
+
+
+def section_notes(result: ResourceEvaluation) -> np.ndarray:
+    """The notes of :func:`section_rule`'s checks of ``result``'s sections, two per
+    section in its order: the indicators not met, and those below their floor,
+    each as "R5生均…5.696m²/生，要求≥7.5m²/生，85%底线6.375m²/生" (object array of str).
+
+    Whole-column: the notes of all sections are joined per section at once.
+    """
+    if not len(result.verdicts):
+        return np.zeros(0, dtype=object)
+    notes = _section_notes(result, _floor_label(result), result.standard.display_decimals)
+    return np.column_stack(notes).ravel()
+
+
+#: Rules whose checks' notes are written after the checks, from the resource
+#: evaluation of the districts read (RS: about 24 million characters at 200,000
+#: sections, which no status, count or 问题清单 line needs).
+LATER_NOTES: dict[str, Callable[[ResourceEvaluation], np.ndarray]] = {"resource_sections": section_notes}
+
+
+def _floor_label(result: ResourceEvaluation) -> str:
+    return f"{result.standard.floor_percent}底线"
 
 
 def _section_notes(result: ResourceEvaluation, floor_label: str, digits: int) -> tuple[np.ndarray, np.ndarray]:
