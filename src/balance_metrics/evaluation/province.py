@@ -189,6 +189,8 @@ class WholeEvaluation:
     def rows(self, name: str, district_id: str) -> pd.DataFrame:
         """One district's rows of a whole table, without ``district_id``."""
         frame: pd.DataFrame = getattr(self, name)
+        if not self.keyed and (frame["district_id"] == district_id).all():  # one district: every row (no grouping)
+            return frame.drop(columns="district_id").reset_index(drop=True)
         key = ("rows", name)
         if key not in self._cache:
             self._cache[key] = frame.groupby("district_id", sort=False).indices if len(frame) else {}
