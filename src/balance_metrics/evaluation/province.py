@@ -277,6 +277,11 @@ class _Districts(Mapping):
 class ProvinceEvaluation:
     """Result of :func:`~balance_metrics.evaluate` on a period holding many districts.
 
+    Every check, item status, verdict, the ranking (:meth:`summary`) and every
+    问题清单 line (:attr:`issue_lines`) are computed by the call; the sentences
+    are written when read — one district's by :meth:`district`, all of them by
+    :attr:`items`, :attr:`checks`, :attr:`issue_list` or :meth:`tables`.
+
     Attributes
     ----------
     whole : WholeEvaluation
