@@ -187,7 +187,7 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
         written = None
         statuses = item_statuses(std, specs, checks, ids, where)
         lines = issue_list(statuses, checks, targets, target_checks, ids, where, described=False)
-    whole = WholeEvaluation(
+    return WholeEvaluation(
         ids=ids,
         resources=resources,
         base_checks=checks,
@@ -205,10 +205,8 @@ def evaluate_whole(dataset: Dataset, std: Standard, ids: np.ndarray) -> WholeEva
         warnings=dataset.warnings,
         district_warnings=warnings,
         make=_view,
+        _cache={} if written is None else {"worded": written},
     )
-    if written is not None:
-        whole.keep_texts(written)
-    return whole
 
 
 def evaluate_plan_targets(dataset: Dataset, standard: str | Standard = DEFAULT_STANDARD) -> tuple[ResourceEvaluation, pd.DataFrame]:

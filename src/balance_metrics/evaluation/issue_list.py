@@ -209,7 +209,15 @@ def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
     ``_school`` coding each line's school id, and the distinct school ids those codes stand for."""
     if where is None:
         where = codes_of(_taken(checks["district_id"], np.arange(len(checks))))[0]
-    rows, failed_rows, district, (item_code, item_names), (school_code, school_ids), codes, n = _grouped(checks, where)
+    failed_all = _equals(checks["status"], None, FAIL)
+    rows = np.flatnonzero(failed_all | _equals(checks["status"], None, MISSING))
+    # One line per district × item × school × status, in order of first appearance.
+    item_code, item_names = codes_of(_taken(checks["item_id"], rows))
+    school_code, school_ids = codes_of(_taken(checks["school_id"], rows))
+    failed_rows = failed_all[rows]
+    district = np.asarray(where, dtype=np.int64)[rows]
+    codes, n = dense((district, int(district.max(initial=0)) + 1), (item_code, len(item_names)),
+                     (school_code, len(school_ids)), (failed_rows, 2))
     first = first_rows(codes, n)
     single = np.bincount(codes, minlength=n) == 1
     head = rows[first]
@@ -246,22 +254,6 @@ def _item_lines(items: pd.DataFrame, checks: pd.DataFrame, where: np.ndarray | N
     if described:
         lines["description"] = join_rows_by_group(codes, _describe_parts(checks, rows, failed_rows, (item_code, len(item_names))), n, sep="；")
     return lines, school_ids
-
-
-def _grouped(checks: pd.DataFrame, where: np.ndarray) -> tuple:
-    """The failing and missing checks grouped into lines: their rows, whether each
-    failed, its district position, item and school codes (with the distinct ids),
-    and each row's line code (one line per district × item × school × status, in
-    order of first appearance) and how many lines."""
-    failed_all = _equals(checks["status"], None, FAIL)
-    rows = np.flatnonzero(failed_all | _equals(checks["status"], None, MISSING))
-    item_code, item_names = codes_of(_taken(checks["item_id"], rows))
-    school_code, school_ids = codes_of(_taken(checks["school_id"], rows))
-    failed_rows = failed_all[rows]
-    district = np.asarray(where, dtype=np.int64)[rows]
-    codes, n = dense((district, int(district.max(initial=0)) + 1), (item_code, len(item_names)),
-                     (school_code, len(school_ids)), (failed_rows, 2))
-    return rows, failed_rows, district, (item_code, item_names), (school_code, school_ids), codes, n
 
 
 def _item_info(items: pd.DataFrame, item_ids: np.ndarray) -> dict[str, np.ndarray]:

@@ -126,10 +126,6 @@ class WholeEvaluation:
         """How many items block each district (``ids`` order), from the statuses alone."""
         return blocking_counts(self.statuses, self.standard, self.ids)
 
-    def keep_texts(self, written: Mapping[str, pd.DataFrame]) -> None:
-        """Hold the sentences of every district, already written (:func:`written_tables` of all of ``ids``)."""
-        self._cache["worded"] = dict(written)
-
     def write_texts(self) -> None:
         """Write the sentences of every district now (once), rather than district by district."""
         self._worded()
